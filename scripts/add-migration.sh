@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Adds a migration named $1 to every store, for SQLite and for PostgreSQL, so that both providers stay in
+# step. tests/Stratus.Platform.Tests/MigrationsTests checks that no model change is left without one.
+set -euo pipefail
+name=${1:?usage: scripts/add-migration.sh MigrationName}
+cd "$(dirname "$0")/.."
+dotnet tool restore >/dev/null
+# project:context-prefix
+stores="Stratus.Platform:Platform Stratus.Identity:Identity Stratus.Diagnostics:Diagnostics"
+for store in $stores; do
+  project=${store%%:*}
+  prefix=${store##*:}
+  for provider in Sqlite Postgres; do
+    folder=Persistence/Migrations/$provider
+    [ "$project" = Stratus.Platform ] && folder=Messaging/Migrations/$provider
+    echo "== $project $provider"
+    dotnet ef migrations add "$name" --project "src/$project" --startup-project "src/$project" \
+      --context "${provider}${prefix}DbContext" --output-dir "$folder"
+  done
+done

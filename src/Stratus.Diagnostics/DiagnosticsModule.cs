@@ -1,0 +1,23 @@
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Hosting;
+using Stratus.Diagnostics.Audit;
+using Stratus.Diagnostics.Persistence;
+using Stratus.Platform.Messaging;
+using Stratus.Platform.Persistence;
+
+namespace Stratus.Diagnostics;
+
+public static class DiagnosticsModule
+{
+    public const string Queue = "diagnostics";
+
+    public static IHostApplicationBuilder AddDiagnostics(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.AddServiceStore<DiagnosticsDbContext, SqliteDiagnosticsDbContext, PostgresDiagnosticsDbContext>(DiagnosticsDbContext.SchemaName);
+        builder.Services.AddMessageHandler<SignInRecorded, SignInRecordedHandler>(Queue);
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapDiagnosticsApi(this IEndpointRouteBuilder endpoints) => endpoints.MapAuditApi();
+}

@@ -1,0 +1,28 @@
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Stratus.Identity.Accounts;
+using Stratus.Identity.Auth;
+using Stratus.Identity.Persistence;
+using Stratus.Platform.Persistence;
+
+namespace Stratus.Identity;
+
+public static class IdentityModule
+{
+    public static IHostApplicationBuilder AddIdentity(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.AddServiceStore<IdentityDbContext, SqliteIdentityDbContext, PostgresIdentityDbContext>(IdentityDbContext.SchemaName);
+        builder.Services.AddScoped<SignInService>();
+        builder.Services.AddSingleton<BootstrapResult>();
+        builder.Services.AddSingleton<IStartupTask, BootstrapOperator>();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapIdentityApi(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapAuthApi();
+        return endpoints;
+    }
+}

@@ -1,0 +1,63 @@
+using System.Security.Claims;
+
+namespace Stratus.Platform.Auth;
+
+/// <summary>The roles of Stratus, as they appear in tokens.</summary>
+public static class StratusRoles
+{
+    public const string PlatformOperator = "platformOperator";
+    public const string TenantAdministrator = "tenantAdministrator";
+    public const string CloudPcAdministrator = "cloudPcAdministrator";
+    public const string CloudPcReader = "cloudPcReader";
+    public const string User = "user";
+
+    public static readonly IReadOnlyList<string> All = [PlatformOperator, TenantAdministrator, CloudPcAdministrator, CloudPcReader, User];
+}
+
+public static class StratusClaims
+{
+    public const string Subject = "sub";
+    public const string Name = "name";
+    public const string Tenant = "tid";
+    public const string Role = "role";
+}
+
+public static class StratusPolicies
+{
+    public const string PlatformOperator = "platformOperator";
+    public const string TenantAdministrator = "tenantAdministrator";
+
+    /// <summary>Reads of Cloud PC data: Cloud PC readers and everyone above them in the tenant.</summary>
+    public const string CloudPcReader = "cloudPcReader";
+
+    public const string CloudPcAdministrator = "cloudPcAdministrator";
+
+    /// <summary>Any signed-in account of a tenant.</summary>
+    public const string TenantMember = "tenantMember";
+}
+
+public static class ClaimsPrincipalExtensions
+{
+    /// <summary>The caller's tenant, from the token; null for the platform operator.</summary>
+    public static Guid? TenantId(this ClaimsPrincipal principal)
+    {
+        ArgumentNullException.ThrowIfNull(principal);
+        return Guid.TryParse(principal.FindFirstValue(StratusClaims.Tenant), out var tenant) ? tenant : null;
+    }
+
+    /// <summary>The caller's tenant where an endpoint serves only tenant members (its policy guarantees one).</summary>
+    public static Guid RequiredTenantId(this ClaimsPrincipal principal) =>
+        principal.TenantId() ?? throw new InvalidOperationException("The endpoint's policy must require a tenant.");
+
+    public static Guid AccountId(this ClaimsPrincipal principal)
+    {
+        ArgumentNullException.ThrowIfNull(principal);
+        return Guid.Parse(principal.FindFirstValue(StratusClaims.Subject)!);
+    }
+
+    public static string UserName(this ClaimsPrincipal principal)
+    {
+        ArgumentNullException.ThrowIfNull(principal);
+        return principal.FindFirstValue(StratusClaims.Name) ?? "";
+    }
+}

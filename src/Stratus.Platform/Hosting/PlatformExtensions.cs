@@ -1,0 +1,147 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using Scalar.AspNetCore;
+using Stratus.Platform.Auth;
+using Stratus.Platform.Http;
+using Stratus.Platform.Messaging;
+using Stratus.Platform.Persistence;
+
+namespace Stratus.Platform.Hosting;
+
+/// <summary>Where this process keeps its files and data.</summary>
+public sealed record StratusHostSettings(DatabaseSettings Database, string DataFolder, string Targets);
+
+public static class PlatformExtensions
+{
+    /// <summary>
+    /// What every Stratus process has, whichever services it runs: logging with request ids, telemetry,
+    /// problem details, auth, the platform store with its durable queues, health and the API reference.
+    /// </summary>
+    public static WebApplicationBuilder AddStratusPlatform(this WebApplicationBuilder builder, StratusHostSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(settings);
+        builder.Host.Properties[typeof(DatabaseSettings)] = settings.Database;
+        ((IHostApplicationBuilder)builder).Properties[typeof(DatabaseSettings)] = settings.Database;
+        builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton(settings.Database);
+        builder.Services.AddSingleton(TimeProvider.System);
+
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(options =>
+        {
+            // Scopes carry the request id (and trace id) of every line logged while a request runs.
+            options.IncludeScopes = true;
+            options.SingleLine = true;
+            options.TimestampFormat = "HH:mm:ss.fff ";
+            options.UseUtcTimestamp = true;
+        });
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Information);
+
+        builder.AddStratusTelemetry(settings.Targets);
+
+        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+        {
+            context.ProblemDetails.Instance ??= context.HttpContext.Request.Path;
+            context.ProblemDetails.Extensions["requestId"] = context.HttpContext.TraceIdentifier;
+        });
+        builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
+
+        // A body or query value the framework cannot read reaches ProblemExceptionHandler, which says what
+        // was wrong, instead of an empty 400.
+        builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+        builder.Services.AddOpenApi();
+        builder.Services.AddHealthChecks();
+
+        builder.Services.AddOptions<MessagingOptions>().BindConfiguration("Stratus:Messaging");
+        builder.Services.AddSingleton<OutboxSignal>();
+        builder.Services.AddSingleton<QueueSignal>();
+        builder.Services.AddSingleton<OutboxSignalInterceptor>();
+        builder.Services.AddSingleton<MessagingHealth>();
+        builder.AddStore<PlatformDbContext, SqlitePlatformDbContext, PostgresPlatformDbContext>(PlatformDbContext.SchemaName);
+        builder.Services.AddSingleton<IStartupTask, RegisterSubscriptions>();
+        builder.Services.AddHostedService<QueueWorker>();
+        builder.Services.AddHealthChecks().AddCheck<MessagingHealthCheck>("queues", tags: [HealthTags.Ready]);
+
+        builder.AddStratusAuth(settings.DataFolder);
+        return builder;
+    }
+
+    private static void AddStratusTelemetry(this WebApplicationBuilder builder, string targets)
+    {
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("stratus", serviceInstanceId: Environment.MachineName)
+                .AddAttributes([new("stratus.targets", targets)]))
+            .WithTracing(tracing => tracing
+                .AddAspNetCoreInstrumentation(options => options.Filter = context => !IsProbe(context.Request.Path))
+                .AddHttpClientInstrumentation()
+                .AddSource("Stratus.*"))
+            .WithMetrics(metrics => metrics
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddMeter("Stratus.*")
+                .AddPrometheusExporter());
+
+        // OTLP export only where a collector is configured, by the standard OpenTelemetry variables.
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            telemetry.UseOtlpExporter();
+        }
+    }
+
+    private static bool IsProbe(PathString path) =>
+        path.StartsWithSegments("/healthz") || path.StartsWithSegments("/readyz") || path.StartsWithSegments("/metrics");
+
+    /// <summary>Runs migrations and the other start-up tasks, in registration order, before serving.</summary>
+    public static async Task RunStartupTasksAsync(this WebApplication app, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        foreach (var task in app.Services.GetServices<IStartupTask>())
+        {
+            await task.RunAsync(app.Services, cancellationToken);
+        }
+    }
+
+    public static WebApplication UseStratusPlatform(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).WithTags("Health");
+        app.MapHealthChecks("/readyz", new HealthCheckOptions
+        {
+            Predicate = check => check.Tags.Contains(HealthTags.Ready),
+            ResponseWriter = WriteHealthAsync,
+        }).WithTags("Health");
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapScalarApiReference("/docs", options => options
+            .WithTitle("Stratus API")
+            .WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+        app.MapDeadLettersApi();
+        return app;
+    }
+
+    private static Task WriteHealthAsync(HttpContext context, HealthReport report) =>
+        context.Response.WriteAsJsonAsync(new
+        {
+            status = report.Status.ToString(),
+            checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), description = e.Value.Description }),
+        });
+}

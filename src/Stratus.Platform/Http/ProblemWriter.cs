@@ -1,0 +1,53 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Stratus.Platform.Http;
+
+internal static class ProblemWriter
+{
+    public static async Task WriteAsync(HttpContext context, int status, string code, string title, string detail)
+    {
+        context.Response.StatusCode = status;
+        if (status == StatusCodes.Status401Unauthorized)
+        {
+            context.Response.Headers.WWWAuthenticate = "Bearer";
+        }
+
+        var problems = context.RequestServices.GetRequiredService<IProblemDetailsService>();
+        await problems.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail, Type = Problems.TypePrefix + code },
+        });
+    }
+}
+
+/// <summary>
+/// Turns a request the framework could not read (bad JSON, a query value of the wrong type) into a 400
+/// that says so, and anything unexpected into a 500 that leaks nothing but the request id.
+/// </summary>
+internal sealed partial class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        if (exception is BadHttpRequestException bad)
+        {
+            var detail = bad.InnerException is System.Text.Json.JsonException json
+                ? $"The request body is not valid JSON for this endpoint: {json.Message}"
+                : bad.Message;
+            await ProblemWriter.WriteAsync(httpContext, bad.StatusCode, "bad-request", "The request cannot be read", detail);
+            return true;
+        }
+
+        LogUnhandled(logger, exception, httpContext.Request.Method, httpContext.Request.Path);
+        await ProblemWriter.WriteAsync(httpContext, StatusCodes.Status500InternalServerError, "internal", "Internal error",
+            $"Stratus failed to handle this request. Quote request id {httpContext.TraceIdentifier} when you report it.");
+        return true;
+    }
+
+    [LoggerMessage(EventId = 1301, Level = LogLevel.Error, Message = "Unhandled error in {Method} {Path}")]
+    private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string path);
+}

@@ -1,0 +1,213 @@
+using System.Diagnostics;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Stratus.Platform.Messaging;
+
+/// <summary>
+/// Claims messages of the queues this process consumes, hands each to its handler, and completes, retries
+/// with backoff, or dead-letters it. Several instances may run on one database: a claim is a lease that
+/// only one of them holds at a time.
+/// </summary>
+internal sealed partial class QueueWorker(
+    IServiceScopeFactory scopes,
+    IEnumerable<HandlerRegistration> registrations,
+    QueueSignal signal,
+    MessagingHealth health,
+    IOptions<MessagingOptions> options,
+    TimeProvider clock,
+    ILogger<QueueWorker> logger) : BackgroundService
+{
+    private static readonly ActivitySource Activity = new("Stratus.Messaging");
+    private readonly string instance = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
+    private readonly Dictionary<(string Queue, string Type), HandlerRegistration> handlers =
+        registrations.ToDictionary(r => (r.Queue, r.MessageType));
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var queues = handlers.Keys.Select(k => k.Queue).Distinct().ToList();
+        if (queues.Count == 0)
+        {
+            return;
+        }
+
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var handled = 0;
+            foreach (var queue in queues)
+            {
+                try
+                {
+                    handled += await ProcessBatchAsync(queue, stoppingToken);
+                    health.ReportSuccess($"queue:{queue}");
+                }
+                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+                {
+                    health.ReportFailure($"queue:{queue}", e.Message);
+                    LogQueueFailed(logger, e, queue);
+                }
+            }
+
+            if (handled == 0)
+            {
+                await signal.WaitAsync(options.Value.PollInterval, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    internal async Task<int> ProcessBatchAsync(string queue, CancellationToken cancellationToken)
+    {
+        List<QueueMessage> claimed;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var store = new QueueStore(scope.ServiceProvider.GetRequiredService<PlatformDbContext>(), clock);
+            claimed = await store.ClaimAsync(queue, instance, options.Value.BatchSize, options.Value.LeaseDuration, cancellationToken);
+        }
+
+        foreach (var message in claimed)
+        {
+            await HandleAsync(message, cancellationToken);
+        }
+
+        return claimed.Count;
+    }
+
+    private async Task HandleAsync(QueueMessage message, CancellationToken cancellationToken)
+    {
+        var context = new MessageContext(message.SourceMessageId, message.Queue, message.Attempts);
+        using var scope = logger.BeginScope(new Dictionary<string, object> { ["MessageId"] = message.SourceMessageId, ["Queue"] = message.Queue });
+        using var activity = Activity.StartActivity($"handle {message.MessageType}", ActivityKind.Consumer);
+        activity?.SetTag("messaging.destination.name", message.Queue);
+        activity?.SetTag("messaging.message.id", message.SourceMessageId.ToString());
+
+        string? error = null;
+        var permanent = false;
+        if (!handlers.TryGetValue((message.Queue, message.MessageType), out var registration))
+        {
+            error = $"No handler for {message.MessageType} on queue {message.Queue} in this version of Stratus.";
+            permanent = true;
+        }
+        else
+        {
+            try
+            {
+                await using var handlerScope = scopes.CreateAsyncScope();
+                await registration.Invoke(handlerScope.ServiceProvider, message.Body, context, cancellationToken);
+            }
+            catch (System.Text.Json.JsonException e)
+            {
+                error = $"The message body cannot be read: {e.Message}";
+                permanent = true;
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                error = $"{e.GetType().Name}: {e.Message}";
+                LogHandlerFailed(logger, e, message.MessageType, message.Attempts);
+            }
+        }
+
+        await using var completionScope = scopes.CreateAsyncScope();
+        var store = new QueueStore(completionScope.ServiceProvider.GetRequiredService<PlatformDbContext>(), clock);
+        if (error is null)
+        {
+            await store.CompleteAsync(message, cancellationToken);
+        }
+        else if (permanent || message.Attempts >= options.Value.MaxAttempts)
+        {
+            await store.DeadLetterAsync(message, error, cancellationToken);
+            LogDeadLettered(logger, message.MessageType, message.Queue, message.Attempts, error);
+        }
+        else
+        {
+            await store.RetryAsync(message, error, options.Value.RetryDelay(message.Attempts), cancellationToken);
+        }
+    }
+
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Reading queue {Queue} failed; retrying")]
+    private static partial void LogQueueFailed(ILogger logger, Exception exception, string queue);
+
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Handling {MessageType} failed on attempt {Attempt}; it will be retried")]
+    private static partial void LogHandlerFailed(ILogger logger, Exception exception, string messageType, int attempt);
+
+    [LoggerMessage(EventId = 1103, Level = LogLevel.Error, Message = "{MessageType} on queue {Queue} moved to the dead letters after {Attempts} attempts: {Error}")]
+    private static partial void LogDeadLettered(ILogger logger, string messageType, string queue, int attempts, string error);
+}
+
+/// <summary>The queue table's state changes, each one statement, each guarded by the caller's lease.</summary>
+internal sealed class QueueStore(PlatformDbContext db, TimeProvider clock)
+{
+    public async Task<List<QueueMessage>> ClaimAsync(string queue, string instance, int batchSize, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var claim = $"{instance}:{Guid.NewGuid():N}";
+        var until = now + lease;
+        if (db.Database.IsNpgsql())
+        {
+            // SKIP LOCKED: instances that claim at the same moment take different rows instead of waiting
+            // and then claiming the same ones again.
+            await db.Database.ExecuteSqlAsync($"""
+                UPDATE platform.queue_messages SET lease_owner = {claim}, lease_until = {until}, attempts = attempts + 1
+                WHERE id IN (
+                    SELECT id FROM platform.queue_messages
+                    WHERE queue = {queue} AND status = 'Pending' AND visible_at <= {now}
+                      AND (lease_until IS NULL OR lease_until < {now})
+                    ORDER BY visible_at
+                    LIMIT {batchSize}
+                    FOR UPDATE SKIP LOCKED)
+                """, cancellationToken);
+        }
+        else
+        {
+            // SQLite runs one writer at a time, so this single statement is the whole claim.
+            await db.QueueMessages
+                .Where(m => m.Queue == queue && m.Status == QueueMessageStatus.Pending && m.VisibleAt <= now
+                            && (m.LeaseUntil == null || m.LeaseUntil < now))
+                .OrderBy(m => m.VisibleAt)
+                .Take(batchSize)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(m => m.LeaseOwner, claim)
+                    .SetProperty(m => m.LeaseUntil, until)
+                    .SetProperty(m => m.Attempts, m => m.Attempts + 1), cancellationToken);
+        }
+
+        var claimed = await db.QueueMessages.AsNoTracking()
+            .Where(m => m.LeaseOwner == claim)
+            .ToListAsync(cancellationToken);
+        return claimed.OrderBy(m => m.VisibleAt).ToList();
+    }
+
+    public Task CompleteAsync(QueueMessage message, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        return Owned(message).ExecuteUpdateAsync(s => s
+            .SetProperty(m => m.Status, QueueMessageStatus.Done)
+            .SetProperty(m => m.HandledAt, now)
+            .SetProperty(m => m.LeaseOwner, (string?)null)
+            .SetProperty(m => m.LeaseUntil, (DateTimeOffset?)null)
+            .SetProperty(m => m.LastError, (string?)null), cancellationToken);
+    }
+
+    public Task RetryAsync(QueueMessage message, string error, TimeSpan delay, CancellationToken cancellationToken)
+    {
+        var visibleAt = clock.GetUtcNow() + delay;
+        return Owned(message).ExecuteUpdateAsync(s => s
+            .SetProperty(m => m.VisibleAt, visibleAt)
+            .SetProperty(m => m.LeaseOwner, (string?)null)
+            .SetProperty(m => m.LeaseUntil, (DateTimeOffset?)null)
+            .SetProperty(m => m.LastError, error), cancellationToken);
+    }
+
+    public Task DeadLetterAsync(QueueMessage message, string error, CancellationToken cancellationToken) =>
+        Owned(message).ExecuteUpdateAsync(s => s
+            .SetProperty(m => m.Status, QueueMessageStatus.Dead)
+            .SetProperty(m => m.LeaseOwner, (string?)null)
+            .SetProperty(m => m.LeaseUntil, (DateTimeOffset?)null)
+            .SetProperty(m => m.LastError, error), cancellationToken);
+
+    // A handler that outlived its lease no longer owns the message; another instance does.
+    private IQueryable<QueueMessage> Owned(QueueMessage message) =>
+        db.QueueMessages.Where(m => m.Id == message.Id && m.LeaseOwner == message.LeaseOwner);
+}

@@ -1,0 +1,90 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Stratus.Platform.Messaging;
+
+namespace Stratus.Platform.Persistence;
+
+public static class ServiceDatabaseExtensions
+{
+    /// <summary>
+    /// Registers a store: its DbContext on the configured provider (each provider has its own migrations
+    /// in a context subclass), its migration at start, and its readiness check.
+    /// </summary>
+    public static IHostApplicationBuilder AddStore<TContext, TSqlite, TPostgres>(this IHostApplicationBuilder builder, string schema)
+        where TContext : StratusDbContext
+        where TSqlite : TContext
+        where TPostgres : TContext
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var settings = builder.GetDatabaseSettings();
+        var connectionString = settings.ConnectionStringFor(schema);
+        switch (settings.Provider)
+        {
+            case DatabaseProvider.Sqlite:
+                builder.Services.AddDbContext<TContext, TSqlite>((provider, options) => options
+                    .UseSqlite(connectionString)
+                    .AddInterceptors(provider.GetRequiredService<OutboxSignalInterceptor>()));
+                break;
+            case DatabaseProvider.Postgres:
+                builder.Services.AddDbContext<TContext, TPostgres>((provider, options) => options
+                    .UseNpgsql(connectionString, npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history", schema))
+                    .AddInterceptors(provider.GetRequiredService<OutboxSignalInterceptor>()));
+                break;
+        }
+
+        builder.Services.AddSingleton<IStartupTask, MigrateDatabase<TContext>>();
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
+            $"store:{schema}",
+            provider => new StoreHealthCheck<TContext>(provider.GetRequiredService<IServiceScopeFactory>()),
+            HealthStatus.Unhealthy,
+            [HealthTags.Ready]));
+        return builder;
+    }
+
+    /// <summary>A service's store, plus the relay that publishes its outbox.</summary>
+    public static IHostApplicationBuilder AddServiceStore<TContext, TSqlite, TPostgres>(this IHostApplicationBuilder builder, string schema)
+        where TContext : ServiceDbContext
+        where TSqlite : TContext
+        where TPostgres : TContext
+    {
+        builder.AddStore<TContext, TSqlite, TPostgres>(schema);
+        builder.Services.AddHostedService<OutboxRelay<TContext>>();
+        return builder;
+    }
+
+    public static DatabaseSettings GetDatabaseSettings(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.Properties.TryGetValue(typeof(DatabaseSettings), out var value) && value is DatabaseSettings settings
+            ? settings
+            : throw new InvalidOperationException("Call AddStratusPlatform before adding a store.");
+    }
+}
+
+public static class HealthTags
+{
+    /// <summary>Checks that /readyz runs; /healthz runs none (alive means the process answers).</summary>
+    public const string Ready = "ready";
+}
+
+internal sealed class StoreHealthCheck<TContext>(IServiceScopeFactory scopes) : IHealthCheck
+    where TContext : StratusDbContext
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TContext>();
+        try
+        {
+            return await db.Database.CanConnectAsync(cancellationToken)
+                ? HealthCheckResult.Healthy()
+                : HealthCheckResult.Unhealthy($"{db.Schema}: the database does not answer");
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return HealthCheckResult.Unhealthy($"{db.Schema}: {e.Message}");
+        }
+    }
+}

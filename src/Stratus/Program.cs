@@ -1,0 +1,11 @@
+using System.CommandLine;
+using Stratus;
+
+var root = new RootCommand("Stratus: self-hosted Cloud PCs. One binary runs every service, or any subset of them.")
+{
+    ServerCommands.Up(),
+    ServerCommands.Run(),
+    ServerCommands.Version(),
+};
+
+return await Cli.InvokeAsync(root, args);

@@ -1,0 +1,145 @@
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Connections;
+using Stratus.Identity.Accounts;
+using Stratus.Platform;
+using Stratus.Platform.Hosting;
+using Stratus.Platform.Persistence;
+
+namespace Stratus;
+
+/// <summary>Starts the chosen services in this process and serves them until asked to stop.</summary>
+internal static class Server
+{
+    public static async Task<int> RunAsync(ServerOptions options, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var services = Services.Select(options.Targets);
+            var settings = Prepare(options, services);
+            return await ServeAsync(options, settings, services, cancellationToken);
+        }
+        catch (ConfigurationException e)
+        {
+            await Console.Error.WriteLineAsync($"error: {e.Message}");
+            return 1;
+        }
+    }
+
+    private static StratusHostSettings Prepare(ServerOptions options, IReadOnlyList<StratusService> services)
+    {
+        var dataFolder = Path.GetFullPath(options.DataFolder);
+        EnsureWritableFolder(dataFolder, "--data");
+        var database = DatabaseSettings.Parse(options.Database ?? DatabaseSettings.SqlitePrefix + Path.Combine(dataFolder, "db"));
+        if (database.Provider == DatabaseProvider.Sqlite)
+        {
+            EnsureWritableFolder(database.Target, "--database");
+        }
+
+        ValidateUrls(options.Urls);
+        return new StratusHostSettings(database, dataFolder, string.Join(",", services.Select(s => s.Name)));
+    }
+
+    private static async Task<int> ServeAsync(ServerOptions options, StratusHostSettings settings, IReadOnlyList<StratusService> services, CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+            EnvironmentName = Environment.GetEnvironmentVariable("STRATUS_ENVIRONMENT") ?? Environments.Production,
+        });
+        builder.WebHost.UseUrls(options.Urls);
+        builder.Configuration.AddEnvironmentVariables();
+        builder.AddStratusPlatform(settings);
+
+        // The host reports a failed start as a stack trace; Stratus reports it as one line instead.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Connection", LogLevel.None);
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Migrations", LogLevel.Warning);
+        foreach (var service in services)
+        {
+            service.Add(builder);
+        }
+
+        await using var app = builder.Build();
+        app.UseStratusPlatform();
+        foreach (var service in services)
+        {
+            service.Map(app);
+        }
+
+        await app.RunStartupTasksAsync(cancellationToken);
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch (IOException e) when (e.InnerException is AddressInUseException || e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ConfigurationException($"cannot listen on {options.Urls}: the address is already in use. Stop the other program or choose another address with --urls.", e);
+        }
+        catch (Exception e) when (e is SocketException or IOException)
+        {
+            throw new ConfigurationException($"cannot listen on {options.Urls}: {e.Message}. Choose another address with --urls.", e);
+        }
+
+        PrintBanner(app, settings, services);
+        await app.WaitForShutdownAsync(cancellationToken);
+        return 0;
+    }
+
+    private static void PrintBanner(WebApplication app, StratusHostSettings settings, IReadOnlyList<StratusService> services)
+    {
+        var url = options(app).FirstOrDefault() ?? "";
+        Console.WriteLine($"Stratus {ServerCommands.VersionText()} is running: {string.Join(", ", services.Select(s => s.Name))}");
+        Console.WriteLine($"  API reference   {url}/docs");
+        Console.WriteLine($"  Health          {url}/healthz  {url}/readyz");
+        Console.WriteLine($"  Data            {settings.DataFolder} ({settings.Database.Describe()})");
+        var bootstrap = app.Services.GetService<BootstrapResult>();
+        if (bootstrap is { Created: true, GeneratedPassword: { } password })
+        {
+            Console.WriteLine($"  Sign in as '{BootstrapResult.OperatorUserName}' with password {password}");
+            Console.WriteLine($"  (shown once; also kept in {bootstrap.PasswordFile}, readable only by you)");
+        }
+        else if (bootstrap is not null)
+        {
+            var file = Path.Combine(settings.DataFolder, "operator-password");
+            Console.WriteLine(File.Exists(file)
+                ? $"  Sign in as '{BootstrapResult.OperatorUserName}' with the password in {file}"
+                : $"  Sign in as '{BootstrapResult.OperatorUserName}' with the password you set in STRATUS_BOOTSTRAP_PASSWORD");
+        }
+
+        Console.WriteLine("Press Ctrl+C to stop.");
+
+        static IEnumerable<string> options(WebApplication app) => app.Urls.Select(u => u.TrimEnd('/'));
+    }
+
+    private static void EnsureWritableFolder(string folder, string flag)
+    {
+        try
+        {
+            if (File.Exists(folder))
+            {
+                throw new ConfigurationException($"{flag} {folder} is a file, not a folder. Choose a folder.");
+            }
+
+            Directory.CreateDirectory(folder);
+            var probe = Path.Combine(folder, $".write-test-{Environment.ProcessId}");
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigurationException($"the folder {folder} ({flag}) is not writable: {e.Message} Choose another with {flag} or fix its permissions.", e);
+        }
+    }
+
+    private static void ValidateUrls(string urls)
+    {
+        foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!Uri.TryCreate(url.Replace("*", "localhost", StringComparison.Ordinal).Replace("+", "localhost", StringComparison.Ordinal), UriKind.Absolute, out var uri)
+                || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+            {
+                throw new ConfigurationException($"--urls: '{url}' is not an address to listen on; use for example http://127.0.0.1:8080.");
+            }
+        }
+    }
+}

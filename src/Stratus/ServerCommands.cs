@@ -1,0 +1,81 @@
+using System.CommandLine;
+using System.Reflection;
+using Stratus.Platform;
+
+namespace Stratus;
+
+internal static class ServerCommands
+{
+    private const string DefaultUrls = "http://127.0.0.1:8080";
+    private const string DefaultData = "./.stratus";
+
+    public static Command Up()
+    {
+        var data = DataOption();
+        var urls = UrlsOption();
+        var command = new Command("up", "Run all of Stratus in one process with embedded defaults: SQLite and local queues in the data folder.")
+        {
+            data,
+            urls,
+        };
+        command.SetAction((result, cancellationToken) => Server.RunAsync(new ServerOptions(
+            Targets: "all",
+            Database: null,
+            DataFolder: result.GetValue(data)!,
+            Urls: result.GetValue(urls)!), cancellationToken));
+        return command;
+    }
+
+    public static Command Run()
+    {
+        var targets = new Option<string>("--targets")
+        {
+            Description = $"The services to run, comma-separated, or all: {string.Join(", ", Services.All.Select(s => s.Name))}.",
+            Required = true,
+        };
+        var database = new Option<string?>("--database")
+        {
+            Description = "sqlite:FOLDER (one file per service in FOLDER) or a PostgreSQL connection string. Default: sqlite:DATA/db.",
+        };
+        var data = DataOption();
+        var urls = UrlsOption();
+        var command = new Command("run", "Run a subset of the services, so that the same binary runs as separate services.")
+        {
+            targets,
+            database,
+            data,
+            urls,
+        };
+        command.SetAction((result, cancellationToken) => Server.RunAsync(new ServerOptions(
+            Targets: result.GetValue(targets)!,
+            Database: result.GetValue(database),
+            DataFolder: result.GetValue(data)!,
+            Urls: result.GetValue(urls)!), cancellationToken));
+        return command;
+    }
+
+    public static Command Version()
+    {
+        var command = new Command("version", "Print the version of Stratus and of the .NET runtime.");
+        command.SetAction(_ => Console.WriteLine($"stratus {VersionText()} (.NET {Environment.Version})"));
+        return command;
+    }
+
+    public static string VersionText() =>
+        typeof(ServerCommands).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
+        ?? "0.0.0";
+
+    private static Option<string> DataOption() => new("--data")
+    {
+        Description = "The data folder: databases (SQLite), keys, blobs and the operator's first password.",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("STRATUS_DATA") ?? DefaultData,
+    };
+
+    private static Option<string> UrlsOption() => new("--urls")
+    {
+        Description = "Where to listen, for example http://127.0.0.1:8080; separate several with ';'.",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("STRATUS_URLS") ?? DefaultUrls,
+    };
+}
+
+internal sealed record ServerOptions(string Targets, string? Database, string DataFolder, string Urls);

@@ -1,0 +1,41 @@
+using Stratus.Diagnostics;
+using Stratus.Identity;
+
+namespace Stratus;
+
+/// <summary>A service this binary can host: the pair of doors every module has.</summary>
+internal sealed record StratusService(string Name, string Summary, Action<WebApplicationBuilder> Add, Action<WebApplication> Map);
+
+internal static class Services
+{
+    public static readonly IReadOnlyList<StratusService> All =
+    [
+        new("identity", "accounts, sign-in and tokens", b => b.AddIdentity(), a => a.MapIdentityApi()),
+        new("diagnostics", "the audit log", b => b.AddDiagnostics(), a => a.MapDiagnosticsApi()),
+    ];
+
+    /// <summary>Parses --targets: a comma-separated list of service names, or all.</summary>
+    public static IReadOnlyList<StratusService> Select(string targets)
+    {
+        var names = targets.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (names.Length == 0)
+        {
+            throw new Platform.ConfigurationException($"--targets is empty: name one or more of {Known()}, or all.");
+        }
+
+        if (names.Any(n => n.Equals("all", StringComparison.OrdinalIgnoreCase)))
+        {
+            return All;
+        }
+
+        var unknown = names.Where(n => !All.Any(s => s.Name.Equals(n, StringComparison.OrdinalIgnoreCase))).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new Platform.ConfigurationException($"--targets: unknown service '{string.Join("', '", unknown)}'; choose from {Known()}, or all.");
+        }
+
+        return All.Where(s => names.Contains(s.Name, StringComparer.OrdinalIgnoreCase)).ToList();
+    }
+
+    private static string Known() => string.Join(", ", All.Select(s => s.Name));
+}
