@@ -1,0 +1,26 @@
+# The two commands of the README. Both install what they need first (Debian packages), so that they work
+# on a fresh Debian 12 machine that has only the .NET SDK.
+CONFIGURATION ?= Release
+STRATUS_URLS ?= http://127.0.0.1:8080
+STRATUS_DATA ?= ./.stratus
+
+.PHONY: up test build deps-up deps-test clean
+
+up: deps-up build
+	@echo "Starting Stratus all-in-one on $(STRATUS_URLS) (data in $(STRATUS_DATA)); Ctrl+C stops it."
+	./src/Stratus/bin/$(CONFIGURATION)/net10.0/stratus up --urls "$(STRATUS_URLS)" --data "$(STRATUS_DATA)"
+
+test: deps-test
+	./scripts/test.sh $(CONFIGURATION)
+
+build:
+	dotnet build src/Stratus/Stratus.csproj -c $(CONFIGURATION) -nologo -v quiet
+
+deps-up:
+	./scripts/install-deps.sh up
+
+deps-test:
+	./scripts/install-deps.sh test
+
+clean:
+	dotnet clean Stratus.slnx -nologo -v quiet

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that `make up` or `make test` needs and that are missing.
+set -euo pipefail
+case "${1:-}" in
+  up)   packages=() ;;                  # SQLite is embedded; QEMU joins with the compute service.
+  test) packages=(postgresql) ;;        # the real PostgreSQL of the storage and messaging tests
+  *)    echo "usage: $0 up|test" >&2; exit 2 ;;
+esac
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "error: the .NET SDK 10 is not installed (dotnet is not on PATH); install it first: https://dot.net" >&2
+  exit 1
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null 2>&1 || { echo "error: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+  sudo=sudo
+fi
+echo "Installing ${missing[*]} (apt-get)..."
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "Installed ${missing[*]}."

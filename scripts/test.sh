@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Builds and runs every test project, then prints one summary line: "N passed, N failed, N skipped".
+set -uo pipefail
+configuration=${1:-Release}
+cd "$(dirname "$0")/.."
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+dotnet build Stratus.slnx -c "$configuration" -nologo -v quiet || { echo "0 passed, 1 failed"; echo "error: the build failed" >&2; exit 1; }
+dotnet test Stratus.slnx -c "$configuration" --no-build -nologo \
+  --blame-hang-timeout 10m \
+  --logger "console;verbosity=normal" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+
+# dotnet test prints one "Passed!/Failed! - Failed: F, Passed: P, Skipped: S, Total: T" line per project.
+summary=$(grep -E '(Passed|Failed)! +- +Failed: +[0-9]+' "$log" | awk -F'[:,]' '
+  { failed += $2; passed += $4; skipped += $6 }
+  END { printf "%d passed, %d failed, %d skipped\n", passed, failed, skipped }')
+echo
+echo "${summary:-0 passed, 0 failed, 0 skipped}"
+if [ "$status" -ne 0 ]; then
+  echo "error: some tests failed (dotnet test exited with $status)" >&2
+fi
+exit "$status"
