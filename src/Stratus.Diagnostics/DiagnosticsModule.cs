@@ -16,6 +16,7 @@ public static class DiagnosticsModule
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddServiceStore<DiagnosticsDbContext, SqliteDiagnosticsDbContext, PostgresDiagnosticsDbContext>(DiagnosticsDbContext.SchemaName);
         builder.Services.AddMessageHandler<SignInRecorded, SignInRecordedHandler>(Queue);
+        builder.Services.AddMessageHandler<Platform.Audit.AuditRecorded, AuditRecordedHandler>(Queue);
         return builder;
     }
 

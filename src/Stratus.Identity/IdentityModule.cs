@@ -3,7 +3,13 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Stratus.Identity.Accounts;
 using Stratus.Identity.Auth;
+using Stratus.Identity.Groups;
+using Stratus.Identity.Licensing;
 using Stratus.Identity.Persistence;
+using Stratus.Identity.Roles;
+using Stratus.Identity.Sync;
+using Stratus.Identity.Tenants;
+using Stratus.Identity.Users;
 using Stratus.Platform.Persistence;
 
 namespace Stratus.Identity;
@@ -17,12 +23,20 @@ public static class IdentityModule
         builder.Services.AddScoped<SignInService>();
         builder.Services.AddSingleton<BootstrapResult>();
         builder.Services.AddSingleton<IStartupTask, BootstrapOperator>();
+        builder.Services.AddSingleton<IStartupTask, SeedServicePlans>();
+        builder.Services.AddScoped<DirectoryWriter>();
         return builder;
     }
 
     public static IEndpointRouteBuilder MapIdentityApi(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapAuthApi();
+        endpoints.MapTenantsApi();
+        endpoints.MapUsersApi();
+        endpoints.MapGroupsApi();
+        endpoints.MapLicensingApi();
+        endpoints.MapRolesApi();
+        endpoints.MapDirectoryStateApi();
         return endpoints;
     }
 }

@@ -20,7 +20,8 @@ public sealed record AuditEventView(
     string ActivityType,
     string ActivityResult,
     DateTimeOffset ActivityDateTime,
-    AuditActor Actor);
+    AuditActor Actor,
+    System.Text.Json.JsonElement Resources);
 
 public static class AuditApi
 {
@@ -70,9 +71,11 @@ public static class AuditApi
             .OrderByDescending(a => a.ActivityDateTime)
             .Skip(skip ?? 0)
             .Take(top ?? Paging.DefaultTop)
-            .Select(a => new AuditEventView(a.Id, a.DisplayName, a.Category, a.Activity, a.ActivityType, a.ActivityResult,
-                a.ActivityDateTime, new AuditActor(a.ActorId, a.ActorUserPrincipalName, a.ActorIpAddress)))
+            .Select(a => new { a.Id, a.ResourcesJson, a.DisplayName, a.Category, a.Activity, a.ActivityType, a.ActivityResult, a.ActivityDateTime, a.ActorId, a.ActorUserPrincipalName, a.ActorIpAddress })
             .ToListAsync(cancellationToken);
-        return TypedResults.Ok(new PagedResult<AuditEventView>(page, total));
+        var views = page.Select(a => new AuditEventView(a.Id, a.DisplayName, a.Category, a.Activity, a.ActivityType, a.ActivityResult,
+                a.ActivityDateTime, new AuditActor(a.ActorId, a.ActorUserPrincipalName, a.ActorIpAddress),
+            System.Text.Json.JsonDocument.Parse(a.ResourcesJson).RootElement)).ToList();
+        return TypedResults.Ok(new PagedResult<AuditEventView>(views, total));
     }
 }

@@ -28,6 +28,9 @@ public sealed class AuditEvent
 
     public string? ActorIpAddress { get; init; }
 
+    /// <summary>The resources it touched (Graph's cloudPcAuditResource), as JSON.</summary>
+    public string ResourcesJson { get; init; } = "[]";
+
     /// <summary>The event it was recorded from: one audit row per event, however often it is delivered.</summary>
     public Guid SourceMessageId { get; init; }
 }

@@ -48,6 +48,7 @@ internal sealed class SignInRecordedHandler(DiagnosticsDbContext db) : IMessageH
         "WrongCredentials" => "wrong user name or password",
         "AccountDisabled" => "account disabled",
         "RateLimited" => "too many failures",
+        "TenantSuspended" => "tenant suspended",
         _ => outcome,
     };
 }

@@ -6,6 +6,7 @@ public enum SignInOutcome
     WrongCredentials,
     AccountDisabled,
     RateLimited,
+    TenantSuspended,
 }
 
 /// <summary>A recorded sign-in, kept to rate-limit guessing and to audit who signed in from where.</summary>

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Stratus.Identity.Accounts;
 using Stratus.Identity.Persistence;
+using Stratus.Identity.Tenants;
 using Stratus.Platform.Auth;
 
 namespace Stratus.Identity.Auth;
@@ -44,7 +45,7 @@ public sealed partial class SignInService(IdentityDbContext db, TimeProvider clo
 
         // Hash even when the account does not exist, so that timing does not tell which user names exist.
         var passwordMatches = Passwords.Verify(account?.PasswordHash ?? DummyHash.Value, password);
-        if (account is null || !passwordMatches)
+        if (account?.PasswordHash is null || !passwordMatches)
         {
             await RecordAsync(normalized, userName, account, remoteAddress, SignInOutcome.WrongCredentials, now, cancellationToken);
             LogRefused(logger, userName, remoteAddress);
@@ -55,6 +56,13 @@ public sealed partial class SignInService(IdentityDbContext db, TimeProvider clo
         {
             await RecordAsync(normalized, userName, account, remoteAddress, SignInOutcome.AccountDisabled, now, cancellationToken);
             return new SignInResult.Refused(SignInOutcome.AccountDisabled, "This account is disabled. Ask your administrator to enable it.");
+        }
+
+        if (account.TenantId is { } tenantId
+            && await db.Tenants.AnyAsync(t => t.Id == tenantId && t.State == TenantState.Suspended, cancellationToken))
+        {
+            await RecordAsync(normalized, userName, account, remoteAddress, SignInOutcome.TenantSuspended, now, cancellationToken);
+            return new SignInResult.Refused(SignInOutcome.TenantSuspended, "Your organization's access to Stratus is suspended. Contact your service provider.");
         }
 
         await RecordAsync(normalized, account.UserName, account, remoteAddress, SignInOutcome.Succeeded, now, cancellationToken);

@@ -1,6 +1,9 @@
 using Microsoft.EntityFrameworkCore;
 using Stratus.Identity.Accounts;
 using Stratus.Identity.Auth;
+using Stratus.Identity.Groups;
+using Stratus.Identity.Licensing;
+using Stratus.Identity.Tenants;
 using Stratus.Platform.Persistence;
 
 namespace Stratus.Identity.Persistence;
@@ -15,6 +18,18 @@ public abstract class IdentityDbContext(DbContextOptions options, TimeProvider c
 
     public DbSet<SignInAttempt> SignInAttempts => Set<SignInAttempt>();
 
+    public DbSet<Tenant> Tenants => Set<Tenant>();
+
+    public DbSet<Group> Groups => Set<Group>();
+
+    public DbSet<GroupMember> GroupMembers => Set<GroupMember>();
+
+    public DbSet<ServicePlan> ServicePlans => Set<ServicePlan>();
+
+    public DbSet<SubscribedSku> SubscribedSkus => Set<SubscribedSku>();
+
+    public DbSet<LicenseAssignment> LicenseAssignments => Set<LicenseAssignment>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         base.OnModelCreating(modelBuilder);
@@ -26,7 +41,60 @@ public abstract class IdentityDbContext(DbContextOptions options, TimeProvider c
             account.Property(a => a.NormalizedUserName).HasMaxLength(256);
             account.HasIndex(a => a.NormalizedUserName).IsUnique();
             account.Property(a => a.DisplayName).HasMaxLength(256);
+            account.Property(a => a.GivenName).HasMaxLength(64);
+            account.Property(a => a.Surname).HasMaxLength(64);
+            account.Property(a => a.Mail).HasMaxLength(256);
+            account.Property(a => a.ExternalId).HasMaxLength(512);
+            account.Property(a => a.Source).HasConversion<string>().HasMaxLength(16);
             account.HasIndex(a => a.TenantId);
+            account.HasIndex(a => new { a.TenantId, a.ExternalId });
+        });
+        modelBuilder.Entity<Tenant>(tenant =>
+        {
+            tenant.ToTable("tenants");
+            tenant.HasKey(t => t.Id);
+            tenant.Property(t => t.DisplayName).HasMaxLength(256);
+            tenant.Property(t => t.Domain).HasMaxLength(253);
+            tenant.HasIndex(t => t.Domain).IsUnique();
+            tenant.Property(t => t.State).HasConversion<string>().HasMaxLength(16);
+            tenant.Property(t => t.LastSequence).IsConcurrencyToken();
+            tenant.Property(t => t.ScimTokenHash).HasMaxLength(64);
+            tenant.HasIndex(t => t.ScimTokenHash).IsUnique();
+        });
+        modelBuilder.Entity<Group>(group =>
+        {
+            group.ToTable("groups");
+            group.HasKey(g => g.Id);
+            group.Property(g => g.DisplayName).HasMaxLength(256);
+            group.Property(g => g.Description).HasMaxLength(1024);
+            group.Property(g => g.ExternalId).HasMaxLength(512);
+            group.Property(g => g.Source).HasConversion<string>().HasMaxLength(16);
+            group.HasIndex(g => new { g.TenantId, g.DisplayName });
+            group.HasIndex(g => new { g.TenantId, g.ExternalId });
+        });
+        modelBuilder.Entity<GroupMember>(member =>
+        {
+            member.ToTable("group_members");
+            member.HasKey(m => new { m.GroupId, m.UserId });
+            member.HasIndex(m => new { m.TenantId, m.UserId });
+        });
+        modelBuilder.Entity<ServicePlan>(plan =>
+        {
+            plan.ToTable("service_plans");
+            plan.HasKey(p => p.Id);
+            plan.Property(p => p.DisplayName).HasMaxLength(256);
+            plan.HasIndex(p => p.DisplayName).IsUnique();
+        });
+        modelBuilder.Entity<SubscribedSku>(sku =>
+        {
+            sku.ToTable("subscribed_skus");
+            sku.HasKey(s => new { s.TenantId, s.ServicePlanId });
+        });
+        modelBuilder.Entity<LicenseAssignment>(license =>
+        {
+            license.ToTable("license_assignments");
+            license.HasKey(l => new { l.UserId, l.ServicePlanId });
+            license.HasIndex(l => new { l.TenantId, l.ServicePlanId });
         });
         modelBuilder.Entity<SignInAttempt>(attempt =>
         {

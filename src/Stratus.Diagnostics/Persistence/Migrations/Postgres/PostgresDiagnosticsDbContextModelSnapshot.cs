@@ -69,6 +69,10 @@ namespace Stratus.Diagnostics.Persistence.Migrations.Postgres
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)");
 
+                    b.Property<string>("ResourcesJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
                     b.Property<Guid>("SourceMessageId")
                         .HasColumnType("uuid");
 

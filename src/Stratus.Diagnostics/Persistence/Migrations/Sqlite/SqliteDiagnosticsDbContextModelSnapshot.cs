@@ -63,6 +63,10 @@ namespace Stratus.Diagnostics.Persistence.Migrations.Sqlite
                         .HasMaxLength(256)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("ResourcesJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
                     b.Property<Guid>("SourceMessageId")
                         .HasColumnType("TEXT");
 

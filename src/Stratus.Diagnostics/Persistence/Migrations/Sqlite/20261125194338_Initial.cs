@@ -26,6 +26,7 @@ namespace Stratus.Diagnostics.Persistence.Migrations.Sqlite
                     ActorId = table.Column<Guid>(type: "TEXT", nullable: true),
                     ActorUserPrincipalName = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
                     ActorIpAddress = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    ResourcesJson = table.Column<string>(type: "TEXT", nullable: false),
                     SourceMessageId = table.Column<Guid>(type: "TEXT", nullable: false)
                 },
                 constraints: table =>

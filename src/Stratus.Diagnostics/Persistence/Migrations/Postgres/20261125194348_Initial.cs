@@ -30,6 +30,7 @@ namespace Stratus.Diagnostics.Persistence.Migrations.Postgres
                     ActorId = table.Column<Guid>(type: "uuid", nullable: true),
                     ActorUserPrincipalName = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
                     ActorIpAddress = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    ResourcesJson = table.Column<string>(type: "text", nullable: false),
                     SourceMessageId = table.Column<Guid>(type: "uuid", nullable: false)
                 },
                 constraints: table =>
