@@ -31,27 +31,40 @@ public sealed class DirectoryWriter(IdentityDbContext db, TimeProvider clock)
         for (var attempt = 1; ; attempt++)
         {
             db.ChangeTracker.Clear();
-            var tenant = await db.Tenants.FirstOrDefaultAsync(t => t.Id == tenantId, cancellationToken)
+
+            // Changes of one tenant run one at a time: on PostgreSQL the tenant's row is locked for the
+            // transaction; SQLite's transactions take the write lock when they begin. The sequence token
+            // stays as the guard should either ever be bypassed.
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            var tenant = await LockTenantAsync(tenantId, cancellationToken)
                 ?? throw new InvalidOperationException($"Tenant {tenantId} does not exist.");
             var context = new TenantChange(db, tenant, clock);
             var result = await change(context);
             if (!context.Commit)
             {
                 db.ChangeTracker.Clear();
+                await transaction.RollbackAsync(cancellationToken);
                 return result;
             }
 
             try
             {
                 await db.SaveChangesAsync(cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
                 return result;
             }
             catch (DbUpdateConcurrencyException) when (attempt < MaxAttempts)
             {
                 // Another change of this tenant took the next sequence number first; run again.
+                await transaction.RollbackAsync(cancellationToken);
             }
         }
     }
+
+    private Task<Tenant?> LockTenantAsync(Guid tenantId, CancellationToken cancellationToken) =>
+        db.Database.IsNpgsql()
+            ? db.Tenants.FromSql($"SELECT * FROM identity.tenants WHERE \"Id\" = {tenantId} FOR UPDATE").FirstOrDefaultAsync(cancellationToken)
+            : db.Tenants.FirstOrDefaultAsync(t => t.Id == tenantId, cancellationToken);
 }
 
 /// <summary>One change in progress: publish events and audit records into it, or refuse it.</summary>
