@@ -6,7 +6,7 @@ name=${1:?usage: scripts/add-migration.sh MigrationName}
 cd "$(dirname "$0")/.."
 dotnet tool restore >/dev/null
 # project:context-prefix
-stores="Stratus.Platform:Platform Stratus.Identity:Identity Stratus.Diagnostics:Diagnostics"
+stores="Stratus.Platform:Platform Stratus.Identity:Identity Stratus.Diagnostics:Diagnostics Stratus.Compute:Compute"
 for store in $stores; do
   project=${store%%:*}
   prefix=${store##*:}

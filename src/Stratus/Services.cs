@@ -1,3 +1,4 @@
+using Stratus.Compute;
 using Stratus.Diagnostics;
 using Stratus.Identity;
 
@@ -12,6 +13,7 @@ internal static class Services
     [
         new("identity", "accounts, sign-in and tokens", b => b.AddIdentity(), a => a.MapIdentityApi()),
         new("diagnostics", "the audit log", b => b.AddDiagnostics(), a => a.MapDiagnosticsApi()),
+        new("compute", "regions, hosts, placement and VM desired state", b => b.AddCompute(), a => a.MapComputeApi()),
     ];
 
     /// <summary>Parses --targets: a comma-separated list of service names, or all.</summary>

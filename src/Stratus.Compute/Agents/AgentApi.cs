@@ -1,0 +1,220 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Stratus.Compute.Hosts;
+using Stratus.Compute.Persistence;
+using Stratus.Compute.Vms;
+using Stratus.Platform.Audit;
+using Stratus.Platform.Http;
+
+namespace Stratus.Compute.Agents;
+
+/// <summary>
+/// What host agents call. They authenticate with the agent token they got at enrollment, in the
+/// X-Stratus-Agent-Token header (not a user's bearer token: an agent is not a person and has no tenant).
+/// </summary>
+public static class AgentApi
+{
+    public const string TokenHeader = "X-Stratus-Agent-Token";
+
+    public static IEndpointRouteBuilder MapAgentApi(this IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapGroup("/api/v1/agent").WithTags("Host agents");
+        group.MapPost("/enroll", EnrollAsync).WithName("EnrollHost").WithSummary("Exchange an enrollment token for a host identity and agent token");
+        group.MapGet("/desiredState", DesiredStateAsync).WithName("GetDesiredState")
+            .WithSummary("The host's desired VMs; waits up to 20 s for a version after ?after=N");
+        group.MapPost("/report", ReportAsync).WithName("ReportHostState").WithSummary("Heartbeat with the VMs the host runs");
+        return endpoints;
+    }
+
+    private static async Task<Results<Created<EnrollResponse>, ValidationProblem, ProblemHttpResult>> EnrollAsync(
+        EnrollRequest? request, ComputeDbContext db, IOptions<ComputeOptions> options, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var validator = new Validator()
+            .Require("enrollmentToken", request?.EnrollmentToken)
+            .Require("name", request?.Name, maxLength: 128)
+            .Require("zone", request?.Zone, maxLength: 64)
+            .Check(request?.Driver is "qemu" or "simulated", "driver", "'driver' must be qemu or simulated.")
+            .Check(request?.VCpus is >= 1, "vCpus", "'vCpus' must be 1 or more.")
+            .Check(request?.MemoryMiB is >= 256, "memoryMiB", "'memoryMiB' must be 256 or more.")
+            .Check(request?.DiskGiB is >= 1, "diskGiB", "'diskGiB' must be 1 or more.");
+        if (!validator.IsValid)
+        {
+            return validator.ToProblem();
+        }
+
+        var now = clock.GetUtcNow();
+        var hash = Secrets.Hash(request!.EnrollmentToken!);
+        var token = await db.EnrollmentTokens.FirstOrDefaultAsync(t => t.TokenHash == hash, cancellationToken);
+        if (token is null || token.UsedAt is not null || token.ExpiresAt < now)
+        {
+            return Problems.Unauthorized("The enrollment token is unknown, used or expired. Ask the operator for a new one (POST /api/v1/hosts/enrollmentTokens).");
+        }
+
+        var region = options.Value.EffectiveRegions.First(r => r.Name == token.Region);
+        if (!region.Zones.Contains(request.Zone!))
+        {
+            return Problems.Validation("zone", $"Region {region.Name} has zones {string.Join(", ", region.Zones)}.");
+        }
+
+        if (await db.Hosts.AnyAsync(h => h.Region == region.Name && h.Name == request.Name, cancellationToken))
+        {
+            return Problems.Conflict("host-exists", $"Region {region.Name} already has a host named {request.Name}; remove it first or choose another name.");
+        }
+
+        var agentToken = Secrets.New();
+        var host = NewHost(request, region.Name, Secrets.Hash(agentToken), now);
+        token.UsedAt = now;
+        db.Hosts.Add(host);
+        db.Audit(clock, null, AuditActor.System("host-agent"), "host", "EnrollHost", $"Enrolled host {host.Name} in {host.Region}/{host.Zone} ({host.Driver}, {host.Accelerator})", true,
+            new AuditResource(host.Id.ToString(), "host", host.Name));
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Created($"/api/v1/hosts/{host.Id}", new EnrollResponse(host.Id, agentToken, host.Region, host.Zone));
+    }
+
+    internal static Host NewHost(EnrollRequest request, string region, string tokenHash, DateTimeOffset now) => new()
+    {
+        Id = Guid.CreateVersion7(now),
+        Name = request.Name!,
+        Region = region,
+        Zone = request.Zone!,
+        State = HostState.Ready,
+        Driver = request.Driver!,
+        Accelerator = request.Driver == "simulated" ? "simulated" : request.Accelerator ?? "unknown",
+        VCpuCapacity = request.VCpus!.Value,
+        MemoryMiBCapacity = request.MemoryMiB!.Value,
+        DiskGiBCapacity = request.DiskGiB!.Value,
+        AgentTokenHash = tokenHash,
+        AgentVersion = request.AgentVersion,
+        EnrolledAt = now,
+        LastHeartbeatAt = now,
+    };
+
+    private static async Task<Results<Ok<DesiredState>, ProblemHttpResult>> DesiredStateAsync(
+        HttpContext http, ComputeDbContext db, IOptions<ComputeOptions> options, TimeProvider clock, long? after, CancellationToken cancellationToken)
+    {
+        if (await AuthenticateAsync(http, db, cancellationToken) is not { } hostId)
+        {
+            return Problems.Unauthorized($"Send the agent token from enrollment in the {TokenHeader} header.");
+        }
+
+        // Long poll: answer at once if there is something newer than the agent has, else wait for it.
+        var deadline = clock.GetUtcNow() + options.Value.LongPollTimeout;
+        while (after is { } known && clock.GetUtcNow() < deadline && !cancellationToken.IsCancellationRequested)
+        {
+            var version = await db.Hosts.Where(h => h.Id == hostId).Select(h => h.DesiredVersion).FirstAsync(cancellationToken);
+            if (version != known)
+            {
+                break;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(250), clock, cancellationToken);
+        }
+
+        return TypedResults.Ok(await ReadDesiredStateAsync(db, hostId, cancellationToken));
+    }
+
+    internal static async Task<DesiredState> ReadDesiredStateAsync(ComputeDbContext db, Guid hostId, CancellationToken cancellationToken)
+    {
+        var version = await db.Hosts.Where(h => h.Id == hostId).Select(h => h.DesiredVersion).FirstAsync(cancellationToken);
+        var vms = await db.Vms.AsNoTracking().Where(v => v.HostId == hostId).OrderBy(v => v.Id).ToListAsync(cancellationToken);
+        var ids = vms.Select(v => v.Id).ToList();
+        var operations = await db.VmOperations.AsNoTracking().Where(o => ids.Contains(o.VmId) && o.Status == VmOperationStatus.Pending)
+            .OrderBy(o => o.CreatedAt).ToListAsync(cancellationToken);
+        return new DesiredState(hostId, version,
+            vms.Select(v => new DesiredVm(v.Id, v.ImageId, v.VCpuCount, v.MemoryMiB, v.DiskGiB, v.DesiredPower.ToString().ToLowerInvariant(), v.DeleteRequested, v.Generation)).ToList(),
+            operations.Select(o => new DesiredOperation(o.Id, o.VmId, o.Kind.ToString(), o.Argument)).ToList());
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> ReportAsync(
+        AgentReport? report, HttpContext http, ComputeDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        if (await AuthenticateAsync(http, db, cancellationToken) is not { } hostId)
+        {
+            return Problems.Unauthorized($"Send the agent token from enrollment in the {TokenHeader} header.");
+        }
+
+        var now = clock.GetUtcNow();
+        var host = await db.Hosts.FirstAsync(h => h.Id == hostId, cancellationToken);
+        host.LastHeartbeatAt = now;
+        host.AgentVersion = report?.AgentVersion ?? host.AgentVersion;
+        host.Accelerator = report?.Accelerator ?? host.Accelerator;
+        if (host.State == HostState.Down)
+        {
+            host.State = HostState.Ready;
+        }
+
+        var vms = await db.Vms.Where(v => v.HostId == hostId).ToListAsync(cancellationToken);
+        foreach (var reported in report?.Vms ?? [])
+        {
+            var vm = vms.FirstOrDefault(v => v.Id == reported.Id);
+            if (vm is null)
+            {
+                continue;
+            }
+
+            if (vm.ReportedState != reported.State || vm.Ready != reported.Ready || vm.ReportedGeneration != reported.Generation || vm.ReportedDetail != reported.Detail)
+            {
+                db.Publish(new VmReported(vm.Id, hostId, reported.State, reported.Ready, reported.Generation, reported.Detail, now));
+            }
+
+            vm.ReportedState = reported.State;
+            vm.Ready = reported.Ready;
+            vm.ReportedGeneration = reported.Generation;
+            vm.ReportedDetail = reported.Detail is { Length: > 4096 } long_ ? long_[^4096..] : reported.Detail;
+            vm.ReportedAt = now;
+        }
+
+        // A VM whose deletion was wanted and that the host no longer reports is gone: free its capacity.
+        var reportedIds = (report?.Vms ?? []).Select(v => v.Id).ToHashSet();
+        foreach (var gone in vms.Where(v => v.DeleteRequested && !reportedIds.Contains(v.Id)))
+        {
+            db.Vms.Remove(gone);
+            host.VCpuAllocated -= gone.VCpuCount;
+            host.MemoryMiBAllocated -= gone.MemoryMiB;
+            host.DiskGiBAllocated -= gone.DiskGiB;
+            host.DesiredVersion++;
+            db.Publish(new VmReported(gone.Id, hostId, "deleted", false, gone.Generation, null, now));
+        }
+
+        var finished = (report?.Operations ?? []).ToDictionary(o => o.Id);
+        if (finished.Count > 0)
+        {
+            var ids = finished.Keys.ToList();
+            foreach (var operation in await db.VmOperations.Where(o => ids.Contains(o.Id) && o.Status == VmOperationStatus.Pending).ToListAsync(cancellationToken))
+            {
+                operation.Status = finished[operation.Id].Succeeded ? VmOperationStatus.Succeeded : VmOperationStatus.Failed;
+                operation.Result = finished[operation.Id].Result;
+                operation.CompletedAt = now;
+                host.DesiredVersion++;
+            }
+        }
+
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // A placement changed the host meanwhile; the agent reports again within seconds.
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Conflict", detail: "The host changed while reporting; report again.", type: Problems.TypePrefix + "retry");
+        }
+
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Guid?> AuthenticateAsync(HttpContext http, ComputeDbContext db, CancellationToken cancellationToken)
+    {
+        var token = http.Request.Headers[TokenHeader].ToString();
+        if (token.Length == 0)
+        {
+            return null;
+        }
+
+        var hash = Secrets.Hash(token);
+        return await db.Hosts.Where(h => h.AgentTokenHash == hash).Select(h => (Guid?)h.Id).FirstOrDefaultAsync(cancellationToken);
+    }
+}

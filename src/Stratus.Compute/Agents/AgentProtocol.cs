@@ -1,0 +1,22 @@
+namespace Stratus.Compute.Agents;
+
+// The wire protocol between the compute service and host agents. The agent keeps its own copy of these
+// records (Stratus.HostAgent), as every consumer of a service's contract does.
+
+public sealed record EnrollRequest(string? EnrollmentToken, string? Name, string? Zone, string? Driver, string? Accelerator, int? VCpus, int? MemoryMiB, int? DiskGiB, string? AgentVersion);
+
+public sealed record EnrollResponse(Guid HostId, string AgentToken, string Region, string Zone);
+
+public sealed record DesiredVm(Guid Id, string ImageId, int VCpuCount, int MemoryMiB, int DiskGiB, string Power, bool Delete, long Generation);
+
+public sealed record DesiredOperation(Guid Id, Guid VmId, string Kind, string? Argument);
+
+/// <summary>Everything the host should be running, at a version; the agent converges on it as a whole.</summary>
+public sealed record DesiredState(Guid HostId, long Version, IReadOnlyList<DesiredVm> Vms, IReadOnlyList<DesiredOperation> Operations);
+
+public sealed record ReportedVm(Guid Id, string State, bool Ready, long Generation, string? Detail);
+
+public sealed record ReportedOperation(Guid Id, bool Succeeded, string? Result);
+
+/// <summary>A heartbeat with the host's actual state: every VM it runs, and finished operations.</summary>
+public sealed record AgentReport(string? Accelerator, string? AgentVersion, IReadOnlyList<ReportedVm>? Vms, IReadOnlyList<ReportedOperation>? Operations);

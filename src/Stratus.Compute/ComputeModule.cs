@@ -1,0 +1,33 @@
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Stratus.Compute.Agents;
+using Stratus.Compute.Hosts;
+using Stratus.Compute.Persistence;
+using Stratus.Compute.Regions;
+using Stratus.Compute.Vms;
+using Stratus.Platform.Persistence;
+
+namespace Stratus.Compute;
+
+public static class ComputeModule
+{
+    public static IHostApplicationBuilder AddCompute(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.AddServiceStore<ComputeDbContext, SqliteComputeDbContext, PostgresComputeDbContext>(ComputeDbContext.SchemaName);
+        builder.Services.AddOptions<ComputeOptions>().BindConfiguration("Stratus:Compute");
+        builder.Services.AddScoped<Placement>();
+        builder.Services.AddHostedService<HeartbeatMonitor>();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapComputeApi(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapRegionsApi();
+        endpoints.MapHostsApi();
+        endpoints.MapAgentApi();
+        endpoints.MapVmsApi();
+        return endpoints;
+    }
+}

@@ -1,0 +1,59 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Stratus.Compute.Persistence;
+
+namespace Stratus.Compute.Hosts;
+
+/// <summary>Marks hosts that stopped reporting as down and says so with an event, once per outage.</summary>
+internal sealed partial class HeartbeatMonitor(IServiceScopeFactory scopes, IOptions<ComputeOptions> options, TimeProvider clock, ILogger<HeartbeatMonitor> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await CheckAsync(stoppingToken);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                LogCheckFailed(logger, e);
+            }
+
+            await Task.Delay(options.Value.HeartbeatTimeout / 3, clock, stoppingToken);
+        }
+    }
+
+    internal async Task CheckAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ComputeDbContext>();
+        var now = clock.GetUtcNow();
+        var cutoff = now - options.Value.HeartbeatTimeout;
+        var silent = await db.Hosts.Where(h => h.State != HostState.Down && h.LastHeartbeatAt < cutoff).ToListAsync(cancellationToken);
+        foreach (var host in silent)
+        {
+            host.State = HostState.Down;
+            db.Publish(new HostDown(host.Id, host.Name, host.Region, host.Zone, host.LastHeartbeatAt ?? host.EnrolledAt, now));
+            LogHostDown(logger, host.Name, host.Region, host.Zone, host.LastHeartbeatAt);
+        }
+
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // A report or a placement touched the host meanwhile; the next pass looks again.
+        }
+    }
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Host {Name} in {Region}/{Zone} is down: no heartbeat since {LastHeartbeat}")]
+    private static partial void LogHostDown(ILogger logger, string name, string region, string zone, DateTimeOffset? lastHeartbeat);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Checking host heartbeats failed; retrying")]
+    private static partial void LogCheckFailed(ILogger logger, Exception exception);
+}

@@ -1,0 +1,87 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Design;
+using Stratus.Compute.Hosts;
+using Stratus.Compute.Vms;
+using Stratus.Platform.Persistence;
+
+namespace Stratus.Compute.Persistence;
+
+public abstract class ComputeDbContext(DbContextOptions options, TimeProvider clock) : ServiceDbContext(options, clock)
+{
+    public const string SchemaName = "compute";
+
+    public override string Schema => SchemaName;
+
+    public DbSet<Host> Hosts => Set<Host>();
+
+    public DbSet<EnrollmentToken> EnrollmentTokens => Set<EnrollmentToken>();
+
+    public DbSet<Vm> Vms => Set<Vm>();
+
+    public DbSet<VmOperation> VmOperations => Set<VmOperation>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        base.OnModelCreating(modelBuilder);
+        modelBuilder.Entity<Host>(host =>
+        {
+            host.ToTable("hosts");
+            host.HasKey(h => h.Id);
+            host.Property(h => h.Name).HasMaxLength(128);
+            host.Property(h => h.Region).HasMaxLength(64);
+            host.Property(h => h.Zone).HasMaxLength(64);
+            host.Property(h => h.State).HasConversion<string>().HasMaxLength(16);
+            host.Property(h => h.Driver).HasMaxLength(32);
+            host.Property(h => h.Accelerator).HasMaxLength(32);
+            host.Property(h => h.AgentTokenHash).HasMaxLength(64);
+            host.Property(h => h.AgentVersion).HasMaxLength(64);
+            host.Property(h => h.DesiredVersion).IsConcurrencyToken();
+            host.HasIndex(h => h.AgentTokenHash).IsUnique();
+            host.HasIndex(h => new { h.Region, h.Name }).IsUnique();
+        });
+        modelBuilder.Entity<EnrollmentToken>(token =>
+        {
+            token.ToTable("enrollment_tokens");
+            token.HasKey(t => t.Id);
+            token.Property(t => t.TokenHash).HasMaxLength(64);
+            token.Property(t => t.Region).HasMaxLength(64);
+            token.HasIndex(t => t.TokenHash).IsUnique();
+        });
+        modelBuilder.Entity<Vm>(vm =>
+        {
+            vm.ToTable("vms");
+            vm.HasKey(v => v.Id);
+            vm.Property(v => v.Region).HasMaxLength(64);
+            vm.Property(v => v.ImageId).HasMaxLength(128);
+            vm.Property(v => v.DesiredPower).HasConversion<string>().HasMaxLength(16);
+            vm.Property(v => v.ReportedState).HasMaxLength(32);
+            vm.Property(v => v.ReportedDetail).HasMaxLength(4096);
+            vm.HasIndex(v => v.HostId);
+            vm.HasIndex(v => v.TenantId);
+        });
+        modelBuilder.Entity<VmOperation>(operation =>
+        {
+            operation.ToTable("vm_operations");
+            operation.HasKey(o => o.Id);
+            operation.Property(o => o.Kind).HasConversion<string>().HasMaxLength(32);
+            operation.Property(o => o.Status).HasConversion<string>().HasMaxLength(16);
+            operation.Property(o => o.Argument).HasMaxLength(1024);
+            operation.Property(o => o.Result).HasMaxLength(4096);
+            operation.HasIndex(o => new { o.VmId, o.Status });
+        });
+    }
+}
+
+public sealed class SqliteComputeDbContext(DbContextOptions<SqliteComputeDbContext> options, TimeProvider clock) : ComputeDbContext(options, clock);
+
+public sealed class PostgresComputeDbContext(DbContextOptions<PostgresComputeDbContext> options, TimeProvider clock) : ComputeDbContext(options, clock);
+
+internal sealed class SqliteComputeDesignTimeFactory : IDesignTimeDbContextFactory<SqliteComputeDbContext>
+{
+    public SqliteComputeDbContext CreateDbContext(string[] args) => new(DesignTime.Sqlite<SqliteComputeDbContext>(), TimeProvider.System);
+}
+
+internal sealed class PostgresComputeDesignTimeFactory : IDesignTimeDbContextFactory<PostgresComputeDbContext>
+{
+    public PostgresComputeDbContext CreateDbContext(string[] args) => new(DesignTime.Postgres<PostgresComputeDbContext>(ComputeDbContext.SchemaName), TimeProvider.System);
+}

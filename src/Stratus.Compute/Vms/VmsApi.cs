@@ -1,0 +1,185 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Stratus.Compute.Persistence;
+using Stratus.Platform.Auth;
+using Stratus.Platform.Http;
+
+namespace Stratus.Compute.Vms;
+
+public sealed record CreateVmRequest(Guid? Id, Guid? TenantId, string? Region, string? ImageId, int? VCpuCount, int? MemoryMiB, int? DiskGiB);
+
+public sealed record VmView(
+    Guid Id, Guid HostId, Guid? TenantId, string Region, string ImageId, int VCpuCount, int MemoryMiB, int DiskGiB,
+    string DesiredPower, bool DeleteRequested, long Generation, string? State, bool Ready, long ReportedGeneration, string? Detail, DateTimeOffset? ReportedDateTime)
+{
+    public static VmView From(Vm v) => new(v.Id, v.HostId, v.TenantId, v.Region, v.ImageId, v.VCpuCount, v.MemoryMiB, v.DiskGiB,
+        v.DesiredPower.ToString().ToLowerInvariant(), v.DeleteRequested, v.Generation, v.ReportedState, v.Ready, v.ReportedGeneration, v.ReportedDetail, v.ReportedAt);
+}
+
+public sealed record PowerRequest(string? Power);
+
+public sealed record OperationRequest(string? Kind, string? Argument, Guid? Id);
+
+public sealed record OperationView(Guid Id, Guid VmId, string Kind, string? Argument, string Status, string? Result, DateTimeOffset CreatedDateTime, DateTimeOffset? CompletedDateTime)
+{
+    public static OperationView From(VmOperation o) => new(o.Id, o.VmId, o.Kind.ToString(), o.Argument, o.Status.ToString().ToLowerInvariant(), o.Result, o.CreatedAt, o.CompletedAt);
+}
+
+/// <summary>
+/// The compute service's VM API: for the provisioning service and the operator. Every write changes the
+/// desired state and bumps the host's version; the agent does the rest.
+/// </summary>
+public static class VmsApi
+{
+    public static IEndpointRouteBuilder MapVmsApi(this IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapGroup("/api/v1/vms").WithTags("VMs").RequireAuthorization(StratusPolicies.PlatformOperator);
+        group.MapPost("/", CreateAsync).WithName("CreateVm").WithSummary("Place a VM in a region (idempotent by id)");
+        group.MapGet("/", ListAsync).WithName("ListVms");
+        group.MapGet("/{id:guid}", GetAsync).WithName("GetVm");
+        group.MapPost("/{id:guid}/power", SetPowerAsync).WithName("SetVmPower").WithSummary("{\"power\": \"running\" | \"stopped\"}");
+        group.MapDelete("/{id:guid}", DeleteAsync).WithName("DeleteVm").WithSummary("Delete the VM and its disks on its host");
+        group.MapPost("/{id:guid}/operations", CreateOperationAsync).WithName("CreateVmOperation")
+            .WithSummary("Restart, CreateSnapshot, RevertSnapshot, DeleteSnapshot or ExportSnapshot (idempotent by id)");
+        group.MapGet("/{id:guid}/operations/{operationId:guid}", GetOperationAsync).WithName("GetVmOperation");
+        return endpoints;
+    }
+
+    private static async Task<Results<Created<VmView>, Ok<VmView>, ValidationProblem, ProblemHttpResult>> CreateAsync(
+        CreateVmRequest? request, Placement placement, IOptions<ComputeOptions> options, CancellationToken cancellationToken)
+    {
+        var regions = options.Value.EffectiveRegions.Select(r => r.Name).ToList();
+        var validator = new Validator()
+            .Check(request?.Region is not null && regions.Contains(request.Region), "region", $"'region' must be one of {string.Join(", ", regions)}.")
+            .Require("imageId", request?.ImageId, maxLength: 128)
+            .Check(request?.VCpuCount is >= 1 and <= 64, "vCpuCount", "'vCpuCount' must be 1 to 64.")
+            .Check(request?.MemoryMiB is >= 128 and <= 524288, "memoryMiB", "'memoryMiB' must be 128 to 524288.")
+            .Check(request?.DiskGiB is >= 1 and <= 4096, "diskGiB", "'diskGiB' must be 1 to 4096.");
+        if (!validator.IsValid)
+        {
+            return validator.ToProblem();
+        }
+
+        var vmRequest = new VmRequest(request!.Id ?? Guid.CreateVersion7(), request.TenantId, request.Region!, request.ImageId!,
+            request.VCpuCount!.Value, request.MemoryMiB!.Value, request.DiskGiB!.Value);
+        return await placement.PlaceAsync(vmRequest, cancellationToken) switch
+        {
+            PlacementResult.Placed { AlreadyExisted: true } placed => TypedResults.Ok(VmView.From(placed.Vm)),
+            PlacementResult.Placed placed => TypedResults.Created($"/api/v1/vms/{placed.Vm.Id}", VmView.From(placed.Vm)),
+            PlacementResult.NoCapacity none => Problems.Conflict("no-capacity", none.Reason),
+            _ => throw new InvalidOperationException("unknown placement result"),
+        };
+    }
+
+    private static async Task<Ok<List<VmView>>> ListAsync(ComputeDbContext db, Guid? hostId, CancellationToken cancellationToken)
+    {
+        var query = db.Vms.AsNoTracking();
+        if (hostId is { } host)
+        {
+            query = query.Where(v => v.HostId == host);
+        }
+
+        return TypedResults.Ok((await query.OrderBy(v => v.CreatedAt).ToListAsync(cancellationToken)).Select(VmView.From).ToList());
+    }
+
+    private static async Task<Results<Ok<VmView>, ProblemHttpResult>> GetAsync(Guid id, ComputeDbContext db, CancellationToken cancellationToken)
+    {
+        var vm = await db.Vms.AsNoTracking().FirstOrDefaultAsync(v => v.Id == id, cancellationToken);
+        return vm is null ? Problems.NotFound("VM", id) : TypedResults.Ok(VmView.From(vm));
+    }
+
+    private static async Task<Results<Ok<VmView>, ValidationProblem, ProblemHttpResult>> SetPowerAsync(
+        Guid id, PowerRequest? request, ComputeDbContext db, CancellationToken cancellationToken)
+    {
+        if (!Enum.TryParse<PowerState>(request?.Power, ignoreCase: true, out var power) || !Enum.IsDefined(power))
+        {
+            return Problems.Validation("power", "'power' must be running or stopped.");
+        }
+
+        return await ChangeAsync(id, db, vm =>
+        {
+            if (vm.DesiredPower == power)
+            {
+                return false;
+            }
+
+            vm.DesiredPower = power;
+            return true;
+        }, cancellationToken);
+    }
+
+    private static async Task<Results<Ok<VmView>, ValidationProblem, ProblemHttpResult>> DeleteAsync(Guid id, ComputeDbContext db, CancellationToken cancellationToken) =>
+        await ChangeAsync(id, db, vm =>
+        {
+            if (vm.DeleteRequested)
+            {
+                return false;
+            }
+
+            vm.DeleteRequested = true;
+            return true;
+        }, cancellationToken);
+
+    private static async Task<Results<Ok<VmView>, ValidationProblem, ProblemHttpResult>> ChangeAsync(
+        Guid id, ComputeDbContext db, Func<Vm, bool> change, CancellationToken cancellationToken)
+    {
+        var vm = await db.Vms.FirstOrDefaultAsync(v => v.Id == id, cancellationToken);
+        if (vm is null)
+        {
+            return Problems.NotFound("VM", id);
+        }
+
+        if (change(vm))
+        {
+            vm.Generation++;
+            var host = await db.Hosts.FirstAsync(h => h.Id == vm.HostId, cancellationToken);
+            host.DesiredVersion++;
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        return TypedResults.Ok(VmView.From(vm));
+    }
+
+    private static async Task<Results<Accepted<OperationView>, Ok<OperationView>, ValidationProblem, ProblemHttpResult>> CreateOperationAsync(
+        Guid id, OperationRequest? request, ComputeDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        if (!Enum.TryParse<VmOperationKind>(request?.Kind, ignoreCase: true, out var kind) || !Enum.IsDefined(kind))
+        {
+            return Problems.Validation("kind", $"'kind' must be one of {string.Join(", ", Enum.GetNames<VmOperationKind>())}.");
+        }
+
+        if (kind != VmOperationKind.Restart && string.IsNullOrWhiteSpace(request!.Argument))
+        {
+            return Problems.Validation("argument", $"{kind} needs 'argument': the snapshot name{(kind == VmOperationKind.ExportSnapshot ? " and target path as name:path" : "")}.");
+        }
+
+        if (request!.Id is { } existingId && await db.VmOperations.AsNoTracking().FirstOrDefaultAsync(o => o.Id == existingId, cancellationToken) is { } existing)
+        {
+            return existing.VmId == id ? TypedResults.Ok(OperationView.From(existing)) : Problems.Conflict("operation-exists", $"Operation {existingId} belongs to another VM.");
+        }
+
+        var vm = await db.Vms.FirstOrDefaultAsync(v => v.Id == id && !v.DeleteRequested, cancellationToken);
+        if (vm is null)
+        {
+            return Problems.NotFound("VM", id);
+        }
+
+        var now = clock.GetUtcNow();
+        var operation = new VmOperation { Id = request.Id ?? Guid.CreateVersion7(now), VmId = id, Kind = kind, Argument = request.Argument, Status = VmOperationStatus.Pending, CreatedAt = now };
+        db.VmOperations.Add(operation);
+        var host = await db.Hosts.FirstAsync(h => h.Id == vm.HostId, cancellationToken);
+        host.DesiredVersion++;
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Accepted($"/api/v1/vms/{id}/operations/{operation.Id}", OperationView.From(operation));
+    }
+
+    private static async Task<Results<Ok<OperationView>, ProblemHttpResult>> GetOperationAsync(Guid id, Guid operationId, ComputeDbContext db, CancellationToken cancellationToken)
+    {
+        var operation = await db.VmOperations.AsNoTracking().FirstOrDefaultAsync(o => o.Id == operationId && o.VmId == id, cancellationToken);
+        return operation is null ? Problems.NotFound("operation", operationId) : TypedResults.Ok(OperationView.From(operation));
+    }
+}
