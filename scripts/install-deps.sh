@@ -2,8 +2,9 @@
 # Installs the Debian packages that `make up` or `make test` needs and that are missing.
 set -euo pipefail
 case "${1:-}" in
-  up)   packages=() ;;                  # SQLite is embedded; QEMU joins with the compute service.
-  test) packages=(postgresql) ;;        # the real PostgreSQL of the storage and messaging tests
+  up)   packages=(libldap-2.5-0) ;;     # SQLite is embedded; libldap for LDAP sync
+  # The real PostgreSQL of the storage and messaging tests; slapd (OpenLDAP) and libldap, which LDAP sync loads, for the LDAP tests.
+  test) packages=(postgresql slapd libldap-2.5-0) ;;
   *)    echo "usage: $0 up|test" >&2; exit 2 ;;
 esac
 

@@ -4,9 +4,11 @@ using Microsoft.Extensions.Hosting;
 using Stratus.Identity.Accounts;
 using Stratus.Identity.Auth;
 using Stratus.Identity.Groups;
+using Stratus.Identity.Ldap;
 using Stratus.Identity.Licensing;
 using Stratus.Identity.Persistence;
 using Stratus.Identity.Roles;
+using Stratus.Identity.Scim;
 using Stratus.Identity.Sync;
 using Stratus.Identity.Tenants;
 using Stratus.Identity.Users;
@@ -16,6 +18,9 @@ namespace Stratus.Identity;
 
 public static class IdentityModule
 {
+    /// <summary>The identity service's own durable queue (its LDAP syncs).</summary>
+    public const string Queue = "identity";
+
     public static IHostApplicationBuilder AddIdentity(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -25,6 +30,8 @@ public static class IdentityModule
         builder.Services.AddSingleton<IStartupTask, BootstrapOperator>();
         builder.Services.AddSingleton<IStartupTask, SeedServicePlans>();
         builder.Services.AddScoped<DirectoryWriter>();
+        builder.AddScim();
+        builder.Services.AddLdapSync(Queue);
         return builder;
     }
 
@@ -37,6 +44,8 @@ public static class IdentityModule
         endpoints.MapLicensingApi();
         endpoints.MapRolesApi();
         endpoints.MapDirectoryStateApi();
+        endpoints.MapScimApi();
+        endpoints.MapLdapConfigurationApi();
         return endpoints;
     }
 }

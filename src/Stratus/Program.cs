@@ -6,6 +6,7 @@ var root = new RootCommand("Stratus: self-hosted Cloud PCs. One binary runs ever
     ServerCommands.Up(),
     ServerCommands.Run(),
     ServerCommands.Version(),
+    HostCommand.Create(),
 };
 
 return await Cli.InvokeAsync(root, args);

@@ -71,19 +71,24 @@ internal static class Server
         {
             await app.StartAsync(cancellationToken);
         }
-        catch (IOException e) when (e.InnerException is AddressInUseException || e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new ConfigurationException($"cannot listen on {options.Urls}: the address is already in use. Stop the other program or choose another address with --urls.", e);
-        }
         catch (Exception e) when (e is SocketException or IOException)
         {
-            throw new ConfigurationException($"cannot listen on {options.Urls}: {e.Message}. Choose another address with --urls.", e);
+            // The queue workers and outbox relays started before the listener failed; stop them before the
+            // host is disposed under them, or they log its disposal as a failure, stack trace and all.
+            using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await app.StopAsync(stopping.Token);
+            throw new ConfigurationException(IsAddressInUse(e)
+                ? $"cannot listen on {options.Urls}: the address is already in use. Stop the other program or choose another address with --urls."
+                : $"cannot listen on {options.Urls}: {e.Message.TrimEnd('.')}. Choose another address with --urls.", e);
         }
 
         PrintBanner(app, settings, services);
         await app.WaitForShutdownAsync(cancellationToken);
         return 0;
     }
+
+    private static bool IsAddressInUse(Exception e) =>
+        e.InnerException is AddressInUseException || e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase);
 
     private static void PrintBanner(WebApplication app, StratusHostSettings settings, IReadOnlyList<StratusService> services)
     {

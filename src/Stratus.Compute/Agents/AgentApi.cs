@@ -55,6 +55,11 @@ public static class AgentApi
         }
 
         var region = options.Value.EffectiveRegions.First(r => r.Name == token.Region);
+        if (request.Region is { Length: > 0 } asked && asked != region.Name)
+        {
+            return Problems.Validation("region", $"The enrollment token is for region {region.Name}, not {asked}.");
+        }
+
         if (!region.Zones.Contains(request.Zone!))
         {
             return Problems.Validation("zone", $"Region {region.Name} has zones {string.Join(", ", region.Zones)}.");

@@ -3,7 +3,7 @@ namespace Stratus.Compute.Agents;
 // The wire protocol between the compute service and host agents. The agent keeps its own copy of these
 // records (Stratus.HostAgent), as every consumer of a service's contract does.
 
-public sealed record EnrollRequest(string? EnrollmentToken, string? Name, string? Zone, string? Driver, string? Accelerator, int? VCpus, int? MemoryMiB, int? DiskGiB, string? AgentVersion);
+public sealed record EnrollRequest(string? EnrollmentToken, string? Name, string? Region, string? Zone, string? Driver, string? Accelerator, int? VCpus, int? MemoryMiB, int? DiskGiB, string? AgentVersion);
 
 public sealed record EnrollResponse(Guid HostId, string AgentToken, string Region, string Zone);
 

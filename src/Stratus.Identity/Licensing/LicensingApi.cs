@@ -235,7 +235,7 @@ public static class LicensingApi
                 var consumed = await db.LicenseAssignments.CountAsync(l => l.TenantId == tenantId && l.ServicePlanId == skuId, cancellationToken);
                 if (consumed >= sku.PrepaidUnits)
                 {
-                    change.Refuse();
+                    change.Fail(actor, "AssignLicense", $"Refused a license of {skuId} for {user.UserName}: no seats left", TenantChange.Resource(user));
                     return Problems.Conflict("no-seats-left", $"All {sku.PrepaidUnits} seats of '{skuId}' are assigned. Remove a license from someone or ask your provider for more seats; nothing was changed.");
                 }
 

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Stratus.Identity.Accounts;
 using Stratus.Identity.Auth;
 using Stratus.Identity.Groups;
+using Stratus.Identity.Ldap;
 using Stratus.Identity.Licensing;
 using Stratus.Identity.Tenants;
 using Stratus.Platform.Persistence;
@@ -29,6 +30,10 @@ public abstract class IdentityDbContext(DbContextOptions options, TimeProvider c
     public DbSet<SubscribedSku> SubscribedSkus => Set<SubscribedSku>();
 
     public DbSet<LicenseAssignment> LicenseAssignments => Set<LicenseAssignment>();
+
+    public DbSet<LdapConfiguration> LdapConfigurations => Set<LdapConfiguration>();
+
+    public DbSet<LdapSyncStatus> LdapSyncStatuses => Set<LdapSyncStatus>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -105,6 +110,34 @@ public abstract class IdentityDbContext(DbContextOptions options, TimeProvider c
             attempt.Property(a => a.Outcome).HasConversion<string>().HasMaxLength(32);
             attempt.HasIndex(a => new { a.NormalizedUserName, a.At });
             attempt.HasIndex(a => new { a.RemoteAddress, a.At });
+        });
+        modelBuilder.Entity<LdapConfiguration>(ldap =>
+        {
+            ldap.ToTable("ldap_configurations");
+            ldap.HasKey(c => c.TenantId);
+            ldap.HasOne<Tenant>().WithOne().HasForeignKey<LdapConfiguration>(c => c.TenantId).OnDelete(DeleteBehavior.Cascade);
+            ldap.Property(c => c.Url).HasMaxLength(512);
+            ldap.Property(c => c.BindDn).HasMaxLength(1024);
+            ldap.Property(c => c.UserFilter).HasMaxLength(4096);
+            ldap.Property(c => c.GroupFilter).HasMaxLength(4096);
+            ldap.Property(c => c.UserNameAttribute).HasMaxLength(128);
+            ldap.Property(c => c.DisplayNameAttribute).HasMaxLength(128);
+            ldap.Property(c => c.GivenNameAttribute).HasMaxLength(128);
+            ldap.Property(c => c.SurnameAttribute).HasMaxLength(128);
+            ldap.Property(c => c.MailAttribute).HasMaxLength(128);
+            ldap.Property(c => c.GroupNameAttribute).HasMaxLength(128);
+            ldap.Property(c => c.MemberAttribute).HasMaxLength(128);
+            ldap.Property(c => c.ExternalIdAttribute).HasMaxLength(128);
+            ldap.HasIndex(c => c.NextSyncAt);
+        });
+        modelBuilder.Entity<LdapSyncStatus>(status =>
+        {
+            status.ToTable("ldap_sync_status");
+            status.HasKey(s => s.TenantId);
+            status.HasOne<Tenant>().WithOne().HasForeignKey<LdapSyncStatus>(s => s.TenantId).OnDelete(DeleteBehavior.Cascade);
+            status.Property(s => s.Trigger).HasConversion<string>().HasMaxLength(16);
+            status.Property(s => s.Error).HasMaxLength(64);
+            status.Property(s => s.Reason).HasMaxLength(2048);
         });
     }
 }

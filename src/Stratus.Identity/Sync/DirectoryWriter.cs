@@ -44,6 +44,13 @@ public sealed class DirectoryWriter(IdentityDbContext db, TimeProvider clock)
             {
                 db.ChangeTracker.Clear();
                 await transaction.RollbackAsync(cancellationToken);
+                if (context.FailureAudit is { } failure)
+                {
+                    // The refusal itself is on record: who tried what, and why it failed.
+                    db.Audit(clock, tenantId, failure.Actor, "user", failure.ActivityType, failure.DisplayName, false, failure.Resources);
+                    await db.SaveChangesAsync(cancellationToken);
+                }
+
                 return result;
             }
 
@@ -80,6 +87,17 @@ public sealed class TenantChange(IdentityDbContext db, Tenant tenant, TimeProvid
     public bool Commit { get; private set; } = true;
 
     public void Refuse() => Commit = false;
+
+    /// <summary>Refuses the change and records the failed attempt in the audit log.</summary>
+    public void Fail(AuditActor actor, string activityType, string displayName, params AuditResource[] resources)
+    {
+        Commit = false;
+        FailureAudit = new RefusedChange(actor, activityType, displayName, resources);
+    }
+
+    internal RefusedChange? FailureAudit { get; private set; }
+
+    internal sealed record RefusedChange(AuditActor Actor, string ActivityType, string DisplayName, AuditResource[] Resources);
 
     /// <summary>The next number in the tenant's sequence, for the next event.</summary>
     public long NextSequence() => tenant.NextSequence();

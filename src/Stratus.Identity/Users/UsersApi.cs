@@ -139,7 +139,7 @@ public static class UsersApi
 
             if (await change.Db.Accounts.AnyAsync(a => a.NormalizedUserName == Account.Normalize(upn), cancellationToken))
             {
-                change.Refuse();
+                change.Fail(actor, "CreateUser", $"Refused to create {upn}: the name is taken");
                 return Problems.Conflict("user-exists", $"A user named '{upn}' already exists. Choose another userPrincipalName.");
             }
 

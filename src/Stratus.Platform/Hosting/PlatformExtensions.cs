@@ -131,9 +131,11 @@ public static class PlatformExtensions
         }).WithTags("Health");
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapOpenApi("/openapi/{documentName}.json");
+        // Served from this process only: Stratus runs offline, and the default fonts come from Scalar's CDN.
         app.MapScalarApiReference("/docs", options => options
             .WithTitle("Stratus API")
-            .WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+            .WithOpenApiRoutePattern("/openapi/{documentName}.json")
+            .DisableDefaultFonts());
         app.MapDeadLettersApi();
         return app;
     }

@@ -69,10 +69,22 @@ internal sealed partial class QueueWorker(
 
         foreach (var message in claimed)
         {
-            await HandleAsync(message, cancellationToken);
+            // One lease covers the whole batch, so a message waiting behind slow ones could outlive it and
+            // be claimed by another instance too: renew it first, and leave it to that instance if it did.
+            if (await RenewLeaseAsync(message, cancellationToken))
+            {
+                await HandleAsync(message, cancellationToken);
+            }
         }
 
         return claimed.Count;
+    }
+
+    private async Task<bool> RenewLeaseAsync(QueueMessage message, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var store = new QueueStore(scope.ServiceProvider.GetRequiredService<PlatformDbContext>(), clock);
+        return await store.RenewAsync(message, options.Value.LeaseDuration, cancellationToken);
     }
 
     private async Task HandleAsync(QueueMessage message, CancellationToken cancellationToken)
@@ -177,6 +189,13 @@ internal sealed class QueueStore(PlatformDbContext db, TimeProvider clock)
             .Where(m => m.LeaseOwner == claim)
             .ToListAsync(cancellationToken);
         return claimed.OrderBy(m => m.VisibleAt).ToList();
+    }
+
+    /// <summary>Extends the caller's lease from now; false when the message is no longer the caller's.</summary>
+    public async Task<bool> RenewAsync(QueueMessage message, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        var until = clock.GetUtcNow() + lease;
+        return await Owned(message).ExecuteUpdateAsync(s => s.SetProperty(m => m.LeaseUntil, until), cancellationToken) == 1;
     }
 
     public Task CompleteAsync(QueueMessage message, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Npgsql;
 
 namespace Stratus.Platform.Persistence;
@@ -39,7 +40,14 @@ public sealed record DatabaseSettings(DatabaseProvider Provider, string Target)
 
         if (trimmed.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || trimmed.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
         {
-            trimmed = FromUri(new Uri(trimmed));
+            try
+            {
+                trimmed = FromUri(new Uri(trimmed));
+            }
+            catch (UriFormatException e)
+            {
+                throw new ConfigurationException($"--database is not a valid postgres:// URI ({e.Message}); for example postgres://stratus@127.0.0.1:5432/stratus.");
+            }
         }
 
         NpgsqlConnectionStringBuilder builder;
@@ -58,7 +66,8 @@ public sealed record DatabaseSettings(DatabaseProvider Provider, string Target)
         }
 
         // Fail fast and clearly when the server is down instead of hanging for the default 15 s per try.
-        if (!trimmed.Contains("timeout", StringComparison.OrdinalIgnoreCase))
+        // Only an explicit Timeout keyword counts: "Command Timeout" or a password with "timeout" in it do not.
+        if (!new DbConnectionStringBuilder { ConnectionString = trimmed }.ContainsKey("Timeout"))
         {
             builder.Timeout = 5;
         }
@@ -90,9 +99,10 @@ public sealed record DatabaseSettings(DatabaseProvider Provider, string Target)
     {
         var builder = new NpgsqlConnectionStringBuilder
         {
-            Host = uri.Host,
+            // IdnHost drops the brackets of an IPv6 address, which Npgsql does not accept.
+            Host = uri.IdnHost,
             Port = uri.IsDefaultPort || uri.Port <= 0 ? 5432 : uri.Port,
-            Database = uri.AbsolutePath.Trim('/'),
+            Database = Uri.UnescapeDataString(uri.AbsolutePath.Trim('/')),
         };
         var userInfo = uri.UserInfo.Split(':', 2);
         if (userInfo[0].Length > 0)
@@ -103,6 +113,21 @@ public sealed record DatabaseSettings(DatabaseProvider Provider, string Target)
         if (userInfo.Length > 1)
         {
             builder.Password = Uri.UnescapeDataString(userInfo[1]);
+        }
+
+        // Parameters such as ?sslmode=require must not be dropped silently: a dropped one weakens the connection.
+        foreach (var parameter in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var pair = parameter.Split('=', 2);
+            var keyword = Uri.UnescapeDataString(pair[0]);
+            try
+            {
+                builder[keyword] = pair.Length > 1 ? Uri.UnescapeDataString(pair[1]) : "";
+            }
+            catch (ArgumentException)
+            {
+                throw new ConfigurationException($"--database: '{keyword}' in the postgres:// URI is not a setting that Npgsql knows; give the connection string as keywords, such as \"Host=127.0.0.1;Database=stratus;SSL Mode=Require\".");
+            }
         }
 
         return builder.ConnectionString;

@@ -196,6 +196,172 @@ namespace Stratus.Identity.Persistence.Migrations.Postgres
                     b.ToTable("group_members", "identity");
                 });
 
+            modelBuilder.Entity("Stratus.Identity.Ldap.LdapConfiguration", b =>
+                {
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid");
+
+                    b.PrimitiveCollection<List<string>>("BaseDns")
+                        .IsRequired()
+                        .HasColumnType("text[]");
+
+                    b.Property<string>("BindDn")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("DisplayNameAttribute")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<string>("ExternalIdAttribute")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<string>("GivenNameAttribute")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<string>("GroupFilter")
+                        .IsRequired()
+                        .HasMaxLength(4096)
+                        .HasColumnType("character varying(4096)");
+
+                    b.Property<string>("GroupNameAttribute")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<string>("MailAttribute")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<string>("MemberAttribute")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<DateTimeOffset>("NextSyncAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("ProtectedBindPassword")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<Guid>("ScheduleToken")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("SurnameAttribute")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<TimeSpan>("SyncInterval")
+                        .HasColumnType("interval");
+
+                    b.Property<Guid?>("SyncLeaseOwner")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset?>("SyncLeaseUntil")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)");
+
+                    b.Property<string>("UserFilter")
+                        .IsRequired()
+                        .HasMaxLength(4096)
+                        .HasColumnType("character varying(4096)");
+
+                    b.Property<string>("UserNameAttribute")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.HasKey("TenantId");
+
+                    b.HasIndex("NextSyncAt");
+
+                    b.ToTable("ldap_configurations", "identity");
+                });
+
+            modelBuilder.Entity("Stratus.Identity.Ldap.LdapSyncStatus", b =>
+                {
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTimeOffset>("FinishedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("GroupsCreated")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("GroupsDeleted")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("GroupsUpdated")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset?>("LastSuccessAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("MembershipsAdded")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("MembershipsRemoved")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)");
+
+                    b.Property<int>("Skipped")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<bool>("Succeeded")
+                        .HasColumnType("boolean");
+
+                    b.Property<Guid>("SyncId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Trigger")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<int>("UsersCreated")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("UsersDisabled")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("UsersUpdated")
+                        .HasColumnType("integer");
+
+                    b.PrimitiveCollection<List<string>>("Warnings")
+                        .IsRequired()
+                        .HasColumnType("text[]");
+
+                    b.HasKey("TenantId");
+
+                    b.ToTable("ldap_sync_status", "identity");
+                });
+
             modelBuilder.Entity("Stratus.Identity.Licensing.LicenseAssignment", b =>
                 {
                     b.Property<Guid>("UserId")
@@ -359,6 +525,24 @@ namespace Stratus.Identity.Persistence.Migrations.Postgres
                     b.HasKey("Consumer", "MessageId");
 
                     b.ToTable("processed_messages", "identity");
+                });
+
+            modelBuilder.Entity("Stratus.Identity.Ldap.LdapConfiguration", b =>
+                {
+                    b.HasOne("Stratus.Identity.Tenants.Tenant", null)
+                        .WithOne()
+                        .HasForeignKey("Stratus.Identity.Ldap.LdapConfiguration", "TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Stratus.Identity.Ldap.LdapSyncStatus", b =>
+                {
+                    b.HasOne("Stratus.Identity.Tenants.Tenant", null)
+                        .WithOne()
+                        .HasForeignKey("Stratus.Identity.Ldap.LdapSyncStatus", "TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 #pragma warning restore 612, 618
         }

@@ -189,6 +189,172 @@ namespace Stratus.Identity.Persistence.Migrations.Sqlite
                     b.ToTable("group_members", (string)null);
                 });
 
+            modelBuilder.Entity("Stratus.Identity.Ldap.LdapConfiguration", b =>
+                {
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("TEXT");
+
+                    b.PrimitiveCollection<string>("BaseDns")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("BindDn")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("DisplayNameAttribute")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ExternalIdAttribute")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("GivenNameAttribute")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("GroupFilter")
+                        .IsRequired()
+                        .HasMaxLength(4096)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("GroupNameAttribute")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("MailAttribute")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("MemberAttribute")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("NextSyncAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ProtectedBindPassword")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("ScheduleToken")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SurnameAttribute")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<TimeSpan>("SyncInterval")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("SyncLeaseOwner")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("SyncLeaseUntil")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UserFilter")
+                        .IsRequired()
+                        .HasMaxLength(4096)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UserNameAttribute")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("TenantId");
+
+                    b.HasIndex("NextSyncAt");
+
+                    b.ToTable("ldap_configurations", (string)null);
+                });
+
+            modelBuilder.Entity("Stratus.Identity.Ldap.LdapSyncStatus", b =>
+                {
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("FinishedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("GroupsCreated")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("GroupsDeleted")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("GroupsUpdated")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("LastSuccessAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("MembershipsAdded")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("MembershipsRemoved")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Skipped")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("StartedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("Succeeded")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("SyncId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Trigger")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("UsersCreated")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("UsersDisabled")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("UsersUpdated")
+                        .HasColumnType("INTEGER");
+
+                    b.PrimitiveCollection<string>("Warnings")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("TenantId");
+
+                    b.ToTable("ldap_sync_status", (string)null);
+                });
+
             modelBuilder.Entity("Stratus.Identity.Licensing.LicenseAssignment", b =>
                 {
                     b.Property<Guid>("UserId")
@@ -352,6 +518,24 @@ namespace Stratus.Identity.Persistence.Migrations.Sqlite
                     b.HasKey("Consumer", "MessageId");
 
                     b.ToTable("processed_messages", (string)null);
+                });
+
+            modelBuilder.Entity("Stratus.Identity.Ldap.LdapConfiguration", b =>
+                {
+                    b.HasOne("Stratus.Identity.Tenants.Tenant", null)
+                        .WithOne()
+                        .HasForeignKey("Stratus.Identity.Ldap.LdapConfiguration", "TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Stratus.Identity.Ldap.LdapSyncStatus", b =>
+                {
+                    b.HasOne("Stratus.Identity.Tenants.Tenant", null)
+                        .WithOne()
+                        .HasForeignKey("Stratus.Identity.Ldap.LdapSyncStatus", "TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 #pragma warning restore 612, 618
         }

@@ -1,0 +1,33 @@
+namespace Stratus.HostAgent.Agent;
+
+/// <summary>How one host agent runs: where its control plane is, who it is, and what it offers.</summary>
+public sealed record AgentOptions
+{
+    public required Uri ControlPlane { get; init; }
+
+    /// <summary>Needed on the first start only; afterwards the agent's identity is in its data folder.</summary>
+    public string? EnrollmentToken { get; init; }
+
+    public string? Region { get; init; }
+
+    public required string Zone { get; init; }
+
+    public required string Name { get; init; }
+
+    public required string DataFolder { get; init; }
+
+    /// <summary>Where image folders live, one per image id (DIR/ID/manifest.json).</summary>
+    public required string ImagesFolder { get; init; }
+
+    public int VCpus { get; init; } = Environment.ProcessorCount;
+
+    public int MemoryMiB { get; init; } = 4096;
+
+    public int DiskGiB { get; init; } = 100;
+
+    /// <summary>Reports at least this often, also while a slow boot converges.</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>VMs converged at the same time.</summary>
+    public int Parallelism { get; init; } = 4;
+}

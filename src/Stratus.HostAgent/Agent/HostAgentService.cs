@@ -1,0 +1,377 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Stratus.HostAgent.Drivers;
+
+namespace Stratus.HostAgent.Agent;
+
+/// <summary>
+/// The host agent: enrolls once, then loops forever over "fetch the desired state (long poll), converge on
+/// it, report". Level-triggered: every pass compares the whole desired state with what the driver has, so
+/// an agent that restarts, or a control plane that fails over, converges again with no duplicates (create
+/// is idempotent by VM id) and no orphans (a VM the control plane does not want is deleted).
+/// </summary>
+public sealed partial class HostAgentService(
+    IVmDriver driver,
+    AgentOptions options,
+    string accelerator,
+    HttpClient http,
+    TimeProvider clock,
+    ILogger<HostAgentService> logger) : BackgroundService
+{
+    public const string TokenHeader = "X-Stratus-Agent-Token";
+    private const string IdentityFile = "agent.json";
+    private const string JournalFile = "operations.json";
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly ConcurrentDictionary<Guid, VmOutcome> outcomes = new();
+    private readonly SemaphoreSlim reporting = new(1, 1);
+    private OperationJournal journal = new([]);
+    private AgentIdentity? identity;
+
+    public Guid? HostId => identity?.HostId;
+
+    /// <summary>The desired version this agent last converged on, for tests and logs.</summary>
+    public long ConvergedVersion { get; private set; } = -1;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        Directory.CreateDirectory(options.DataFolder);
+        identity = await EnsureEnrolledAsync(stoppingToken);
+        http.DefaultRequestHeaders.Remove(TokenHeader);
+        http.DefaultRequestHeaders.Add(TokenHeader, identity.AgentToken);
+        journal = await OperationJournal.LoadAsync(Path.Combine(options.DataFolder, JournalFile), stoppingToken);
+        var adopted = await driver.AdoptAsync(stoppingToken);
+        LogStarted(logger, options.Name, identity.Region, identity.Zone, driver.Name, accelerator, adopted.Count);
+
+        using var heartbeat = new CancellationTokenSource();
+        var heartbeats = HeartbeatLoopAsync(CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, heartbeat.Token).Token);
+        long? version = null;
+        var failures = 0;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var url = "/api/v1/agent/desiredState" + (version is { } v ? $"?after={v}" : "");
+                var desired = await http.GetFromJsonAsync<DesiredState>(url, Json, stoppingToken)
+                    ?? throw new InvalidOperationException("The control plane sent no desired state.");
+                await ConvergeAsync(desired, stoppingToken);
+                await ReportAsync(stoppingToken);
+                version = desired.Version;
+                ConvergedVersion = desired.Version;
+                failures = 0;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException && !stoppingToken.IsCancellationRequested)
+            {
+                // The control plane is away (restarting, failing over): keep the VMs as they are and retry.
+                failures++;
+                LogControlPlaneUnreachable(logger, e.Message, failures);
+                version = null;
+                await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, Math.Min(failures, 5)) / 2)), clock, stoppingToken);
+            }
+        }
+
+        await heartbeat.CancelAsync();
+        await heartbeats.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    private async Task<AgentIdentity> EnsureEnrolledAsync(CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(options.DataFolder, IdentityFile);
+        if (File.Exists(path))
+        {
+            await using var stream = File.OpenRead(path);
+            return await JsonSerializer.DeserializeAsync<AgentIdentity>(stream, Json, cancellationToken)
+                ?? throw new InvalidOperationException($"{path} is empty; remove it and enroll again.");
+        }
+
+        if (string.IsNullOrEmpty(options.EnrollmentToken))
+        {
+            throw new InvalidOperationException($"This host is not enrolled yet ({path} does not exist): give --enrollment-token.");
+        }
+
+        var request = new EnrollRequest(options.EnrollmentToken, options.Name, options.Region, options.Zone, driver.Name, accelerator,
+            options.VCpus, options.MemoryMiB, options.DiskGiB, AgentVersion);
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.PostAsJsonAsync("/api/v1/agent/enroll", request, Json, cancellationToken);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new InvalidOperationException($"Cannot reach the control plane at {options.ControlPlane} to enroll: {e.Message}. Check --control-plane.", e);
+        }
+
+        using var _ = response;
+        if (!response.IsSuccessStatusCode)
+        {
+            var problem = await response.Content.ReadAsStringAsync(cancellationToken);
+            throw new InvalidOperationException($"Enrollment refused ({(int)response.StatusCode}): {problem}");
+        }
+
+        var enrolled = await response.Content.ReadFromJsonAsync<EnrollResponse>(Json, cancellationToken)
+            ?? throw new InvalidOperationException("Enrollment answered nothing.");
+        var saved = new AgentIdentity(enrolled.HostId, enrolled.AgentToken, enrolled.Region, enrolled.Zone);
+        var options_ = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options_.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        await using (var stream = new FileStream(path, options_))
+        {
+            await JsonSerializer.SerializeAsync(stream, saved, Json, cancellationToken);
+        }
+
+        return saved;
+    }
+
+    private async Task ConvergeAsync(DesiredState desired, CancellationToken cancellationToken)
+    {
+        var actual = (await driver.ListAsync(cancellationToken)).ToDictionary(v => v.Id);
+        using var gate = new SemaphoreSlim(options.Parallelism);
+        var work = desired.Vms.Select(async vm =>
+        {
+            await gate.WaitAsync(cancellationToken);
+            try
+            {
+                await ConvergeVmAsync(vm, actual.GetValueOrDefault(DriverId(vm.Id)), cancellationToken);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        });
+        await Task.WhenAll(work);
+
+        // Anything this host runs that the control plane does not want is an orphan: remove it.
+        var wanted = desired.Vms.Select(v => DriverId(v.Id)).ToHashSet();
+        foreach (var orphan in actual.Keys.Where(id => !wanted.Contains(id)))
+        {
+            LogRemovingOrphan(logger, orphan);
+            await driver.DeleteAsync(orphan, cancellationToken);
+        }
+
+        foreach (var operation in desired.Operations)
+        {
+            await RunOperationAsync(operation, cancellationToken);
+        }
+
+        // Forget finished operations the control plane no longer lists: it has their results.
+        await journal.RetainAsync(desired.Operations.Select(o => o.Id).ToHashSet(), cancellationToken);
+    }
+
+    private async Task ConvergeVmAsync(DesiredVm desired, VmInfo? actual, CancellationToken cancellationToken)
+    {
+        var id = DriverId(desired.Id);
+        try
+        {
+            if (desired.Delete)
+            {
+                await driver.DeleteAsync(id, cancellationToken);
+                outcomes.TryRemove(desired.Id, out _);
+                return;
+            }
+
+            var size = new VmSize(desired.VCpuCount, desired.MemoryMiB, desired.DiskGiB);
+            actual ??= await driver.CreateAsync(new VmSpec { Id = id, ImagePath = Path.Combine(options.ImagesFolder, desired.ImageId), Size = size }, cancellationToken);
+            if (actual.Spec.Size != size)
+            {
+                actual = await driver.ResizeAsync(id, size, cancellationToken);
+            }
+
+            var wantRunning = desired.Power == "running";
+            if (wantRunning && (actual.PowerState != VmPowerState.Running || !actual.Ready))
+            {
+                actual = await driver.StartAsync(id, cancellationToken);
+            }
+            else if (!wantRunning && actual.PowerState != VmPowerState.Stopped)
+            {
+                actual = await driver.StopAsync(id, null, cancellationToken);
+            }
+
+            outcomes[desired.Id] = new VmOutcome(desired.Generation, null);
+        }
+        catch (VmDriverException e)
+        {
+            LogConvergeFailed(logger, e, id);
+            outcomes[desired.Id] = new VmOutcome(desired.Generation, e.Message);
+        }
+    }
+
+    private async Task RunOperationAsync(DesiredOperation operation, CancellationToken cancellationToken)
+    {
+        if (journal.Contains(operation.Id))
+        {
+            return;
+        }
+
+        var id = DriverId(operation.VmId);
+        ReportedOperation result;
+        try
+        {
+            var detail = operation.Kind switch
+            {
+                "Restart" => (await driver.RestartAsync(id, cancellationToken)).PowerState.ToString(),
+                "CreateSnapshot" => (await driver.CreateSnapshotAsync(id, operation.Argument!, cancellationToken)).Name,
+                "RevertSnapshot" => (await driver.RevertSnapshotAsync(id, operation.Argument!, cancellationToken)).PowerState.ToString(),
+                "DeleteSnapshot" => await DeleteSnapshotAsync(id, operation.Argument!, cancellationToken),
+                "ExportSnapshot" => await ExportAsync(id, operation.Argument!, cancellationToken),
+                _ => throw new VmDriverException($"This agent does not know the operation '{operation.Kind}'."),
+            };
+            result = new ReportedOperation(operation.Id, true, detail);
+        }
+        catch (VmDriverException e)
+        {
+            result = new ReportedOperation(operation.Id, false, e.Message);
+        }
+
+        // Journaled before it is reported: a restart between the two reports it again, and never runs it twice.
+        await journal.AddAsync(result, cancellationToken);
+    }
+
+    private async Task<string> DeleteSnapshotAsync(string vmId, string name, CancellationToken cancellationToken)
+    {
+        await driver.DeleteSnapshotAsync(vmId, name, cancellationToken);
+        return name;
+    }
+
+    private async Task<string> ExportAsync(string vmId, string argument, CancellationToken cancellationToken)
+    {
+        var separator = argument.IndexOf(':', StringComparison.Ordinal);
+        if (separator <= 0)
+        {
+            throw new VmDriverException("ExportSnapshot needs 'snapshot:destination-path'.");
+        }
+
+        var destination = argument[(separator + 1)..];
+        await driver.ExportSnapshotAsync(vmId, argument[..separator], destination, cancellationToken);
+        return destination;
+    }
+
+    private async Task HeartbeatLoopAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            await Task.Delay(options.HeartbeatInterval, clock, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            try
+            {
+                await ReportAsync(cancellationToken);
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                LogControlPlaneUnreachable(logger, e.Message, 0);
+            }
+        }
+    }
+
+    private async Task ReportAsync(CancellationToken cancellationToken)
+    {
+        await reporting.WaitAsync(cancellationToken);
+        try
+        {
+            var vms = await driver.ListAsync(cancellationToken);
+            var reported = vms.Select(vm =>
+            {
+                var vmId = Guid.ParseExact(vm.Id, "N");
+                var outcome = outcomes.GetValueOrDefault(vmId);
+                return new ReportedVm(vmId, vm.PowerState.ToString().ToLowerInvariant(), vm.Ready, outcome?.Generation ?? 0, outcome?.Error);
+            }).ToList();
+            var report = new AgentReport(accelerator, AgentVersion, reported, journal.Results);
+            using var response = await http.PostAsJsonAsync("/api/v1/agent/report", report, Json, cancellationToken);
+
+            // 409 means the host changed while reporting; the next report carries the same facts.
+            if (!response.IsSuccessStatusCode && (int)response.StatusCode != 409)
+            {
+                LogReportRefused(logger, (int)response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken));
+            }
+        }
+        finally
+        {
+            reporting.Release();
+        }
+    }
+
+    /// <summary>The driver's name for a VM: the id without dashes (it names folders and unix sockets).</summary>
+    public static string DriverId(Guid vmId) => vmId.ToString("N");
+
+    public static string AgentVersion => typeof(HostAgentService).Assembly.GetName().Version?.ToString() ?? "0.0.0";
+
+    private sealed record VmOutcome(long Generation, string? Error);
+
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Host agent {Name} running in {Region}/{Zone} with the {Driver} driver ({Accelerator}); adopted {Count} VMs")]
+    private static partial void LogStarted(ILogger logger, string name, string region, string zone, string driver, string accelerator, int count);
+
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Control plane unreachable ({Reason}); failure {Failures}, VMs keep running")]
+    private static partial void LogControlPlaneUnreachable(ILogger logger, string reason, int failures);
+
+    [LoggerMessage(EventId = 4003, Level = LogLevel.Warning, Message = "Removing VM {VmId}: the control plane does not want it")]
+    private static partial void LogRemovingOrphan(ILogger logger, string vmId);
+
+    [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "Converging VM {VmId} failed")]
+    private static partial void LogConvergeFailed(ILogger logger, Exception exception, string vmId);
+
+    [LoggerMessage(EventId = 4005, Level = LogLevel.Warning, Message = "The control plane refused a report ({Status}): {Problem}")]
+    private static partial void LogReportRefused(ILogger logger, int status, string problem);
+}
+
+/// <summary>Finished operations, on disk, so that none runs twice across agent restarts.</summary>
+internal sealed class OperationJournal(List<ReportedOperation> results)
+{
+    private readonly SemaphoreSlim gate = new(1, 1);
+    private string path = "";
+
+    public IReadOnlyList<ReportedOperation> Results
+    {
+        get
+        {
+            lock (results)
+            {
+                return results.ToList();
+            }
+        }
+    }
+
+    public bool Contains(Guid id)
+    {
+        lock (results)
+        {
+            return results.Any(r => r.Id == id);
+        }
+    }
+
+    public static async Task<OperationJournal> LoadAsync(string path, CancellationToken cancellationToken)
+    {
+        var loaded = File.Exists(path)
+            ? JsonSerializer.Deserialize<List<ReportedOperation>>(await File.ReadAllTextAsync(path, cancellationToken)) ?? []
+            : [];
+        return new OperationJournal(loaded) { path = path };
+    }
+
+    public Task AddAsync(ReportedOperation result, CancellationToken cancellationToken) => UpdateAsync(list => list.Add(result), cancellationToken);
+
+    public Task RetainAsync(HashSet<Guid> pending, CancellationToken cancellationToken) => UpdateAsync(list => list.RemoveAll(r => !pending.Contains(r.Id)), cancellationToken);
+
+    private async Task UpdateAsync(Action<List<ReportedOperation>> change, CancellationToken cancellationToken)
+    {
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            string json;
+            lock (results)
+            {
+                change(results);
+                json = JsonSerializer.Serialize(results);
+            }
+
+            // Write then rename: a crash mid-write leaves the old journal, never half of one.
+            await File.WriteAllTextAsync(path + ".tmp", json, cancellationToken);
+            File.Move(path + ".tmp", path, overwrite: true);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+}

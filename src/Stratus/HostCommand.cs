@@ -1,0 +1,101 @@
+using System.CommandLine;
+using Stratus.HostAgent.Agent;
+using Stratus.HostAgent.Drivers;
+using Stratus.HostAgent.Drivers.Simulated;
+using Stratus.Platform;
+
+namespace Stratus;
+
+/// <summary>`stratus host`: runs the host agent of one machine against a control plane.</summary>
+internal static class HostCommand
+{
+    public static Command Create()
+    {
+        var controlPlane = new Option<string>("--control-plane") { Description = "The control plane's URL, for example http://10.0.0.1:8080.", Required = true };
+        var token = new Option<string?>("--enrollment-token") { Description = "From POST /api/v1/hosts/enrollmentTokens; needed on the first start only." };
+        var region = new Option<string?>("--region") { Description = "The region the token is for (checked)." };
+        var zone = new Option<string>("--zone") { Description = "The zone of this machine in its region.", Required = true };
+        var name = new Option<string>("--name") { Description = "The host's name in its region.", DefaultValueFactory = _ => Environment.MachineName };
+        var data = new Option<string>("--data") { Description = "The agent's folder: its identity, VMs and disks.", DefaultValueFactory = _ => "./.stratus-host" };
+        var images = new Option<string?>("--images") { Description = "Where image folders are (one per image id). Default: DATA/images." };
+        var driver = new Option<string>("--driver") { Description = "qemu (real VMs) or simulated (fake VMs for scale tests).", DefaultValueFactory = _ => "qemu" };
+        driver.AcceptOnlyFromAmong("qemu", "simulated");
+        var vcpus = new Option<int>("--vcpus") { Description = "vCPUs to offer.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var memory = new Option<int>("--memory-mib") { Description = "Memory to offer, MiB.", DefaultValueFactory = _ => 4096 };
+        var disk = new Option<int>("--disk-gib") { Description = "Disk to offer, GiB.", DefaultValueFactory = _ => 100 };
+        var command = new Command("host", "Run the host agent: enroll this machine, then run the VMs the control plane places on it.")
+        {
+            controlPlane, token, region, zone, name, data, images, driver, vcpus, memory, disk,
+        };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            try
+            {
+                if (!Uri.TryCreate(result.GetValue(controlPlane), UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
+                {
+                    throw new ConfigurationException("--control-plane must be an http(s) URL, for example http://127.0.0.1:8080.");
+                }
+
+                var dataFolder = Path.GetFullPath(result.GetValue(data)!);
+                Directory.CreateDirectory(dataFolder);
+                var options = new AgentOptions
+                {
+                    ControlPlane = url,
+                    EnrollmentToken = result.GetValue(token),
+                    Region = result.GetValue(region),
+                    Zone = result.GetValue(zone)!,
+                    Name = result.GetValue(name)!,
+                    DataFolder = dataFolder,
+                    ImagesFolder = Path.GetFullPath(result.GetValue(images) ?? Path.Combine(dataFolder, "images")),
+                    VCpus = result.GetValue(vcpus),
+                    MemoryMiB = result.GetValue(memory),
+                    DiskGiB = result.GetValue(disk),
+                };
+                return await RunAsync(options, result.GetValue(driver)!, cancellationToken);
+            }
+            catch (ConfigurationException e)
+            {
+                await Console.Error.WriteLineAsync($"error: {e.Message}");
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    private static async Task<int> RunAsync(AgentOptions options, string driverName, CancellationToken cancellationToken)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+            o.UseUtcTimestamp = true;
+        });
+        builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
+        builder.Services.AddSingleton(TimeProvider.System);
+        IVmDriver driver = driverName switch
+        {
+            "simulated" => new SimulatedDriver(new SimulatedDriverOptions(), TimeProvider.System),
+            _ => throw new ConfigurationException("--driver qemu is not wired into `stratus host` yet (issue #4); use --driver simulated."),
+        };
+        var accelerator = driverName == "simulated" ? "simulated" : "unknown";
+        builder.Services.AddSingleton(provider => new HostAgentService(driver, options, accelerator,
+            new HttpClient { BaseAddress = options.ControlPlane, Timeout = TimeSpan.FromSeconds(60) }, TimeProvider.System,
+            provider.GetRequiredService<ILogger<HostAgentService>>()));
+        builder.Services.AddHostedService(provider => provider.GetRequiredService<HostAgentService>());
+
+        // A failed agent is reported below as one line, not by the host as a stack trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
+        using var host = builder.Build();
+        var agent = host.Services.GetRequiredService<HostAgentService>();
+        await host.RunAsync(cancellationToken);
+        if (agent.ExecuteTask is { IsFaulted: true } failed)
+        {
+            await Console.Error.WriteLineAsync($"error: {failed.Exception?.InnerException?.Message ?? "the host agent failed"}");
+            return 1;
+        }
+
+        return 0;
+    }
+}
