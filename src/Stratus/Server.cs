@@ -23,6 +23,12 @@ internal static class Server
             await Console.Error.WriteLineAsync($"error: {e.Message}");
             return 1;
         }
+        catch (Exception e) when (e is not OperationCanceledException && Environment.GetEnvironmentVariable("STRATUS_DEBUG") is null)
+        {
+            // A defect, not a mistake of the caller: still one line, with the way to see the whole story.
+            await Console.Error.WriteLineAsync($"error: Stratus failed to start: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")} (set STRATUS_DEBUG=1 for the stack trace, and report it)");
+            return 1;
+        }
     }
 
     private static StratusHostSettings Prepare(ServerOptions options, IReadOnlyList<StratusService> services)

@@ -47,6 +47,13 @@ public static class PlatformExtensions
             options.UseUtcTimestamp = true;
         });
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
+
+        // A failed command reaches its caller as an exception, which is logged or answered there; EF's own
+        // "Failed executing DbCommand" lines (normal on a fresh database's first migration) only alarm.
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.None);
+
+        // Keys at rest in the data folder are protected by its permissions (see docs/adr/0003-tokens.md).
+        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Information);
 
