@@ -35,6 +35,12 @@ internal sealed partial class OutboxRelay<TContext>(
                 relayed = await RelayBatchAsync(stoppingToken);
                 health.ReportSuccess(name);
             }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested && IsLostRace(e))
+            {
+                // Another instance relayed the same rows at the same moment (a unique-key conflict or a
+                // deadlock between the two inserts): that is not a failure; the next pass sees them queued.
+                LogLostRace(logger, typeof(TContext).Name);
+            }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
                 health.ReportFailure(name, e.Message);
@@ -57,7 +63,7 @@ internal sealed partial class OutboxRelay<TContext>(
 
         var batch = await service.OutboxMessages.AsNoTracking()
             .Where(m => m.DispatchedAt == null)
-            .OrderBy(m => m.CreatedAt)
+            .OrderBy(m => m.CreatedAt).ThenBy(m => m.Id)
             .Take(BatchSize)
             .ToListAsync(cancellationToken);
         if (batch.Count == 0)
@@ -68,6 +74,7 @@ internal sealed partial class OutboxRelay<TContext>(
         var types = batch.Select(m => m.MessageType).Distinct().ToList();
         var subscriptions = await platform.Subscriptions.AsNoTracking()
             .Where(s => types.Contains(s.MessageType))
+            .OrderBy(s => s.Queue)
             .ToListAsync(cancellationToken);
         var ids = batch.Select(m => m.Id).ToList();
         var alreadyQueued = (await platform.QueueMessages.AsNoTracking()
@@ -111,6 +118,13 @@ internal sealed partial class OutboxRelay<TContext>(
         LogRelayed(logger, batch.Count, typeof(TContext).Name);
         return batch.Count;
     }
+
+    private static bool IsLostRace(Exception e) =>
+        e is DbUpdateException || e.InnerException is Npgsql.PostgresException { SqlState: "40P01" or "23505" }
+        || e.InnerException?.InnerException is Npgsql.PostgresException { SqlState: "40P01" or "23505" };
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Debug, Message = "Another instance relayed the outbox of {Context} at the same moment")]
+    private static partial void LogLostRace(ILogger logger, string context);
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Relaying the outbox of {Context} failed; retrying")]
     private static partial void LogRelayFailed(ILogger logger, Exception exception, string context);
