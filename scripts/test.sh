@@ -7,9 +7,8 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
 dotnet build Stratus.slnx -c "$configuration" -nologo -v quiet || { echo "0 passed, 1 failed"; echo "error: the build failed" >&2; exit 1; }
-dotnet test Stratus.slnx -c "$configuration" --no-build -nologo \
-  --blame-hang-timeout 10m \
-  --logger "console;verbosity=normal" 2>&1 | tee "$log"
+# The default console logger prints each failure in full and one summary line per test project.
+dotnet test Stratus.slnx -c "$configuration" --no-build -nologo --blame-hang-timeout 10m 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
 # dotnet test prints one "Passed!/Failed! - Failed: F, Passed: P, Skipped: S, Total: T" line per project.
