@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Stratus.HostAgent.Agent;
 using Stratus.HostAgent.Drivers;
+using Stratus.HostAgent.Drivers.Qemu;
 using Stratus.HostAgent.Drivers.Simulated;
 using Stratus.Platform;
 
@@ -74,12 +75,34 @@ internal static class HostCommand
         });
         builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
         builder.Services.AddSingleton(TimeProvider.System);
-        IVmDriver driver = driverName switch
+        using var loggers = LoggerFactory.Create(logging => logging.AddSimpleConsole(o =>
         {
-            "simulated" => new SimulatedDriver(new SimulatedDriverOptions(), TimeProvider.System),
-            _ => throw new ConfigurationException("--driver qemu is not wired into `stratus host` yet (issue #4); use --driver simulated."),
-        };
-        var accelerator = driverName == "simulated" ? "simulated" : "unknown";
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+            o.UseUtcTimestamp = true;
+        }));
+        IVmDriver driver;
+        string accelerator;
+        if (driverName == "simulated")
+        {
+            driver = new SimulatedDriver(new SimulatedDriverOptions(), TimeProvider.System);
+            accelerator = "simulated";
+        }
+        else
+        {
+            var qemu = new QemuDriverOptions { DataDirectory = Path.Combine(options.DataFolder, "vms") };
+            var probe = new Accelerator(qemu, loggers.CreateLogger<Accelerator>(), TimeProvider.System);
+            driver = new QemuDriver(qemu, probe, loggers.CreateLogger<QemuDriver>(), TimeProvider.System);
+
+            // The host's status says which accelerator its VMs get; the probe needs an image to boot.
+            var image = Directory.Exists(options.ImagesFolder)
+                ? Directory.GetDirectories(options.ImagesFolder).FirstOrDefault(d => File.Exists(Path.Combine(d, GalleryImage.ManifestFileName)))
+                : null;
+            accelerator = image is null
+                ? "unknown"
+                : (await probe.ResolveAsync(await GalleryImage.LoadAsync(image, verify: false, cancellationToken), cancellationToken)).Name;
+        }
+
         builder.Services.AddSingleton(provider => new HostAgentService(driver, options, accelerator,
             new HttpClient { BaseAddress = options.ControlPlane, Timeout = TimeSpan.FromSeconds(60) }, TimeProvider.System,
             provider.GetRequiredService<ILogger<HostAgentService>>()));
