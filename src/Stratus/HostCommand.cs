@@ -90,7 +90,8 @@ internal static class HostCommand
         }
         else
         {
-            var qemu = new QemuDriverOptions { DataDirectory = Path.Combine(options.DataFolder, "vms") };
+            // The driver keeps its VMs under DATA/vms itself; QEMU socket paths limit DATA to about 48 characters.
+            var qemu = new QemuDriverOptions { DataDirectory = options.DataFolder };
             var probe = new Accelerator(qemu, loggers.CreateLogger<Accelerator>(), TimeProvider.System);
             driver = new QemuDriver(qemu, probe, loggers.CreateLogger<QemuDriver>(), TimeProvider.System);
 

@@ -69,7 +69,7 @@ public interface IVmDriver
     /// <summary>Removes the snapshot. Gone already: no-op.</summary>
     Task DeleteSnapshotAsync(string vmId, string snapshotName, CancellationToken cancellationToken = default);
 
-    /// <summary>Writes the disk as it was at the snapshot to a standalone qcow2 file (no backing file).</summary>
+    /// <summary>Writes the disk as it was at the snapshot to a standalone qcow2 file (no backing file), at the disk's current size.</summary>
     Task ExportSnapshotAsync(string vmId, string snapshotName, string destinationPath, CancellationToken cancellationToken = default);
 
     /// <summary>The last lines the guest wrote on its serial console (for a troubleshoot report).</summary>

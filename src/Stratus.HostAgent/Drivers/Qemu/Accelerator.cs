@@ -40,7 +40,7 @@ public sealed partial class Accelerator(QemuDriverOptions options, ILogger<Accel
 {
     internal const string ProbeMarker = "STRATUS-KVM-PROBE";
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private AcceleratorChoice? _choice;
+    private volatile AcceleratorChoice? _choice;
 
     /// <summary>The accelerator for this host: from the options, or probed on first use and then cached.</summary>
     public async Task<AcceleratorChoice> ResolveAsync(GalleryImage image, CancellationToken cancellationToken = default)

@@ -77,7 +77,7 @@ public sealed partial class QemuDriver : IVmDriver, IDisposable
                     await QmpAsync(folder, "query-status", null, cancellationToken);
                     LogAdopted(_logger, folder.Id, info.ProcessId ?? 0);
                 }
-                catch (Exception exception) when (exception is VmDriverException or TimeoutException or IOException or System.Net.Sockets.SocketException)
+                catch (Exception exception) when (exception is VmDriverException or TimeoutException)
                 {
                     info = info with { PowerState = VmPowerState.Unresponsive };
                     LogUnresponsive(_logger, folder.Id, exception.Message);
@@ -435,7 +435,7 @@ public sealed partial class QemuDriver : IVmDriver, IDisposable
                     how = "graceful (ACPI power-off)";
                 }
             }
-            catch (Exception exception) when (exception is VmDriverException or TimeoutException or IOException or System.Net.Sockets.SocketException)
+            catch (Exception exception) when (exception is VmDriverException or TimeoutException)
             {
                 LogPowerdownFailed(_logger, folder.Id, exception.Message);
             }
@@ -449,7 +449,7 @@ public sealed partial class QemuDriver : IVmDriver, IDisposable
             {
                 await QmpAsync(folder, "quit", null, cancellationToken, TimeSpan.FromSeconds(5));
             }
-            catch (Exception exception) when (exception is VmDriverException or TimeoutException or IOException or System.Net.Sockets.SocketException)
+            catch (Exception exception) when (exception is VmDriverException or TimeoutException)
             {
                 // QEMU may close the connection before its answer to quit: only a process that stays counts.
                 quitError = exception.Message;
@@ -504,7 +504,8 @@ public sealed partial class QemuDriver : IVmDriver, IDisposable
         try
         {
             using var stream = File.OpenRead(Path.Combine(spec.ImagePath, GalleryImage.ManifestFileName));
-            return JsonDocument.Parse(stream).RootElement.TryGetProperty("readyMarker", out var marker)
+            using var manifest = JsonDocument.Parse(stream);
+            return manifest.RootElement.TryGetProperty("readyMarker", out var marker)
                 ? marker.GetString() ?? "STRATUS-READY"
                 : "STRATUS-READY";
         }
@@ -532,10 +533,13 @@ public sealed partial class QemuDriver : IVmDriver, IDisposable
         else
         {
             var info = await QemuImgAsync(["info", "--output=json", folder.DiskFile], cancellationToken);
-            if (!JsonDocument.Parse(info.StandardOutput).RootElement.TryGetProperty("snapshots", out list))
+            using var document = JsonDocument.Parse(info.StandardOutput);
+            if (!document.RootElement.TryGetProperty("snapshots", out list))
             {
                 return [];
             }
+
+            list = list.Clone();
         }
 
         return list.EnumerateArray()
@@ -568,12 +572,17 @@ public sealed partial class QemuDriver : IVmDriver, IDisposable
         {
             throw new TimeoutException($"QMP {command} on VM '{folder.Id}' took longer than {budget.TotalSeconds:0.#} s.");
         }
+        catch (Exception exception) when (exception is IOException or System.Net.Sockets.SocketException)
+        {
+            throw new VmDriverException($"QMP {command} on VM '{folder.Id}' failed: {exception.Message}", exception);
+        }
     }
 
     private async Task<long> VirtualSizeAsync(string disk, CancellationToken cancellationToken)
     {
         var info = await QemuImgAsync(["info", "--output=json", disk], cancellationToken);
-        return JsonDocument.Parse(info.StandardOutput).RootElement.GetProperty("virtual-size").GetInt64();
+        using var document = JsonDocument.Parse(info.StandardOutput);
+        return document.RootElement.GetProperty("virtual-size").GetInt64();
     }
 
     private Task<CommandResult> QemuImgAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
