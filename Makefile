@@ -4,9 +4,9 @@ CONFIGURATION ?= Release
 STRATUS_URLS ?= http://127.0.0.1:8080
 STRATUS_DATA ?= ./.stratus
 
-.PHONY: up test build deps-up deps-test clean
+.PHONY: up test build image deps-up deps-test clean
 
-up: deps-up build
+up: deps-up build image
 	@echo "Starting Stratus all-in-one on $(STRATUS_URLS) (data in $(STRATUS_DATA)); Ctrl+C stops it."
 	./src/Stratus/bin/$(CONFIGURATION)/net10.0/stratus up --urls "$(STRATUS_URLS)" --data "$(STRATUS_DATA)"
 
@@ -15,6 +15,10 @@ test: deps-test
 
 build:
 	dotnet build src/Stratus/Stratus.csproj -c $(CONFIGURATION) -nologo -v quiet
+
+# The gallery image "Stratus Tiny Linux", built from Debian packages where the images service finds it.
+image:
+	./scripts/build-tiny-image.sh "$(STRATUS_DATA)/images/gallery/stratus-tiny-linux"
 
 deps-up:
 	./scripts/install-deps.sh up

@@ -2,7 +2,8 @@
 # Installs the Debian packages that `make up` or `make test` needs and that are missing.
 set -euo pipefail
 case "${1:-}" in
-  up)   packages=(libldap-2.5-0 qemu-system-x86 qemu-utils) ;;     # SQLite is embedded; libldap for LDAP sync; QEMU runs the Cloud PCs
+  # SQLite is embedded; libldap for LDAP sync; QEMU runs the Cloud PCs; cpio, kmod and xz-utils build the tiny image.
+  up)   packages=(libldap-2.5-0 qemu-system-x86 qemu-utils cpio kmod xz-utils) ;;
   # The real PostgreSQL of the storage and messaging tests; slapd (OpenLDAP) and libldap, which LDAP sync loads, for the LDAP tests.
   # QEMU, qemu-img and the tools of scripts/build-tiny-image.sh (cpio, kmod for depmod, xz-utils) for the host agent's VM tests.
   test) packages=(postgresql slapd libldap-2.5-0 qemu-system-x86 qemu-utils cpio kmod xz-utils) ;;

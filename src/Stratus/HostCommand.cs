@@ -1,8 +1,5 @@
 using System.CommandLine;
 using Stratus.HostAgent.Agent;
-using Stratus.HostAgent.Drivers;
-using Stratus.HostAgent.Drivers.Qemu;
-using Stratus.HostAgent.Drivers.Simulated;
 using Stratus.Platform;
 
 namespace Stratus;
@@ -81,28 +78,9 @@ internal static class HostCommand
             o.TimestampFormat = "HH:mm:ss.fff ";
             o.UseUtcTimestamp = true;
         }));
-        IVmDriver driver;
-        string accelerator;
-        if (driverName == "simulated")
-        {
-            driver = new SimulatedDriver(new SimulatedDriverOptions(), TimeProvider.System);
-            accelerator = "simulated";
-        }
-        else
-        {
-            // The driver keeps its VMs under DATA/vms itself; QEMU socket paths limit DATA to about 48 characters.
-            var qemu = new QemuDriverOptions { DataDirectory = options.DataFolder };
-            var probe = new Accelerator(qemu, loggers.CreateLogger<Accelerator>(), TimeProvider.System);
-            driver = new QemuDriver(qemu, probe, loggers.CreateLogger<QemuDriver>(), TimeProvider.System);
-
-            // The host's status says which accelerator its VMs get; the probe needs an image to boot.
-            var image = Directory.Exists(options.ImagesFolder)
-                ? Directory.GetDirectories(options.ImagesFolder).FirstOrDefault(d => File.Exists(Path.Combine(d, GalleryImage.ManifestFileName)))
-                : null;
-            accelerator = image is null
-                ? "unknown"
-                : (await probe.ResolveAsync(await GalleryImage.LoadAsync(image, verify: false, cancellationToken), cancellationToken)).Name;
-        }
+        var probe = HostDrivers.CreateAccelerator(loggers);
+        var driver = HostDrivers.Create(driverName, options.DataFolder, probe, loggers);
+        var accelerator = await HostDrivers.DescribeAcceleratorAsync(driverName, probe, [options.ImagesFolder], cancellationToken);
 
         builder.Services.AddSingleton(provider => new HostAgentService(driver, options, accelerator,
             new HttpClient { BaseAddress = options.ControlPlane, Timeout = TimeSpan.FromSeconds(60) }, TimeProvider.System,

@@ -65,6 +65,11 @@ internal static class Server
             service.Add(builder);
         }
 
+        if (options.EmbeddedHosts != "none")
+        {
+            builder.Services.AddHostedService(provider => ActivatorUtilities.CreateInstance<EmbeddedHosts>(provider, options.EmbeddedHosts));
+        }
+
         await using var app = builder.Build();
         app.UseStratusPlatform();
         foreach (var service in services)

@@ -13,16 +13,24 @@ internal static class ServerCommands
     {
         var data = DataOption();
         var urls = UrlsOption();
-        var command = new Command("up", "Run all of Stratus in one process with embedded defaults: SQLite and local queues in the data folder.")
+        var hosts = new Option<string>("--hosts")
+        {
+            Description = "The embedded host of each region: qemu (real VMs), simulated (fake VMs, for scale tests) or none.",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("STRATUS_HOSTS") ?? "qemu",
+        };
+        hosts.AcceptOnlyFromAmong("qemu", "simulated", "none");
+        var command = new Command("up", "Run all of Stratus in one process with embedded defaults: SQLite and local queues in the data folder, and a host per region.")
         {
             data,
             urls,
+            hosts,
         };
         command.SetAction((result, cancellationToken) => Server.RunAsync(new ServerOptions(
             Targets: "all",
             Database: null,
             DataFolder: result.GetValue(data)!,
-            Urls: result.GetValue(urls)!), cancellationToken));
+            Urls: result.GetValue(urls)!,
+            EmbeddedHosts: result.GetValue(hosts)!), cancellationToken));
         return command;
     }
 
@@ -50,7 +58,8 @@ internal static class ServerCommands
             Targets: result.GetValue(targets)!,
             Database: result.GetValue(database),
             DataFolder: result.GetValue(data)!,
-            Urls: result.GetValue(urls)!), cancellationToken));
+            Urls: result.GetValue(urls)!,
+            EmbeddedHosts: "none"), cancellationToken));
         return command;
     }
 
@@ -78,4 +87,5 @@ internal static class ServerCommands
     };
 }
 
-internal sealed record ServerOptions(string Targets, string? Database, string DataFolder, string Urls);
+/// <param name="EmbeddedHosts">qemu, simulated or none: the driver of the one host per region that `up` runs in-process.</param>
+internal sealed record ServerOptions(string Targets, string? Database, string DataFolder, string Urls, string EmbeddedHosts);

@@ -70,4 +70,18 @@ public sealed class EnrollmentToken
     public DateTimeOffset ExpiresAt { get; init; }
 
     public DateTimeOffset? UsedAt { get; set; }
+
+    /// <summary>A new single-use token; the secret is returned once and only its hash is kept.</summary>
+    public static EnrollmentToken Issue(string region, TimeSpan validFor, DateTimeOffset now, out string secret)
+    {
+        secret = Secrets.New();
+        return new EnrollmentToken
+        {
+            Id = Guid.CreateVersion7(now),
+            TokenHash = Secrets.Hash(secret),
+            Region = region,
+            CreatedAt = now,
+            ExpiresAt = now.Add(validFor),
+        };
+    }
 }

@@ -113,16 +113,7 @@ public static class HostsApi
             return validator.ToProblem();
         }
 
-        var now = clock.GetUtcNow();
-        var secret = Secrets.New();
-        var token = new EnrollmentToken
-        {
-            Id = Guid.CreateVersion7(now),
-            TokenHash = Secrets.Hash(secret),
-            Region = request!.Region!,
-            CreatedAt = now,
-            ExpiresAt = now.AddMinutes(request.ValidForMinutes ?? 60),
-        };
+        var token = EnrollmentToken.Issue(request!.Region!, TimeSpan.FromMinutes(request.ValidForMinutes ?? 60), clock.GetUtcNow(), out var secret);
         db.EnrollmentTokens.Add(token);
         db.Audit(clock, null, AuditActor.From(http), "host", "CreateEnrollmentToken", $"Created an enrollment token for {token.Region}");
         await db.SaveChangesAsync(cancellationToken);

@@ -1,0 +1,124 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
+using Stratus.Compute;
+using Stratus.Compute.Hosts;
+using Stratus.Compute.Persistence;
+using Stratus.HostAgent.Agent;
+using Stratus.Platform.Hosting;
+
+namespace Stratus;
+
+/// <summary>
+/// `stratus up` runs one host agent per region in its own process, so that all-in-one runs real Cloud PCs
+/// in two regions on one machine. Each is an ordinary agent: it enrolls over HTTP with a token made here,
+/// keeps its identity in DATA/hosts/REGION, and reads images from its region's store DATA/images/regions/REGION.
+/// VMs are separate QEMU processes: they keep running when Stratus stops and are re-adopted at its next start.
+/// </summary>
+internal sealed partial class EmbeddedHosts(
+    string driverName,
+    IServer server,
+    IHostApplicationLifetime lifetime,
+    IServiceScopeFactory scopes,
+    IOptions<ComputeOptions> compute,
+    StratusHostSettings settings,
+    ILoggerFactory loggers) : BackgroundService
+{
+    private readonly ILogger logger = loggers.CreateLogger<EmbeddedHosts>();
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // The agents talk to this process over HTTP, so they start once it listens.
+        var started = new TaskCompletionSource();
+        using (lifetime.ApplicationStarted.Register(started.SetResult))
+        using (stoppingToken.Register(started.SetCanceled))
+        {
+            await started.Task.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        if (stoppingToken.IsCancellationRequested)
+        {
+            return;
+        }
+
+        var controlPlane = LoopbackAddress();
+        var regions = compute.Value.EffectiveRegions;
+        var imagesRoot = Path.Combine(settings.DataFolder, "images");
+        var accelerator = HostDrivers.CreateAccelerator(loggers);
+        var acceleratorName = await HostDrivers.DescribeAcceleratorAsync(driverName, accelerator,
+            [Path.Combine(imagesRoot, "gallery"), .. regions.Select(r => Path.Combine(imagesRoot, "regions", r.Name))], stoppingToken);
+
+        // A region's share of this machine: VMs are thin-provisioned and mostly idle, so vCPUs are overcommitted 4:1.
+        var memoryMiB = (int)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1024 / 1024 / 2 / regions.Count);
+        var diskGiB = (int)Math.Max(1, new DriveInfo(settings.DataFolder).AvailableFreeSpace / 1024 / 1024 / 1024 / 2 / regions.Count);
+        var agents = new List<HostAgentService>();
+        foreach (var region in regions)
+        {
+            var folder = Path.Combine(settings.DataFolder, "hosts", region.Name);
+            Directory.CreateDirectory(folder);
+            var options = new AgentOptions
+            {
+                ControlPlane = controlPlane,
+                EnrollmentToken = File.Exists(Path.Combine(folder, "agent.json")) ? null : await IssueEnrollmentTokenAsync(region.Name, stoppingToken),
+                Region = region.Name,
+                Zone = region.Zones.FirstOrDefault() ?? region.Name,
+                Name = $"{Environment.MachineName}-{region.Name}",
+                DataFolder = folder,
+                ImagesFolder = Path.Combine(imagesRoot, "regions", region.Name),
+                VCpus = Environment.ProcessorCount * 4,
+                MemoryMiB = memoryMiB,
+                DiskGiB = diskGiB,
+            };
+            var driver = HostDrivers.Create(driverName, folder, accelerator, loggers);
+            agents.Add(new HostAgentService(driver, options, acceleratorName,
+                new HttpClient { BaseAddress = controlPlane, Timeout = TimeSpan.FromSeconds(60) }, TimeProvider.System,
+                loggers.CreateLogger<HostAgentService>()));
+        }
+
+        foreach (var agent in agents)
+        {
+            await agent.StartAsync(stoppingToken);
+        }
+
+        LogStarted(logger, agents.Count, driverName, acceleratorName);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+            using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await Task.WhenAll(agents.Select(a => a.StopAsync(stopping.Token)));
+            foreach (var agent in agents)
+            {
+                agent.Dispose();
+            }
+        }
+    }
+
+    private Uri LoopbackAddress()
+    {
+        var address = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
+            ?? throw new InvalidOperationException("The server has no address for the embedded hosts to reach.");
+        var uri = new UriBuilder(address.Replace("://*", "://localhost", StringComparison.Ordinal).Replace("://+", "://localhost", StringComparison.Ordinal));
+        if (uri.Host is "0.0.0.0" or "[::]" or "localhost")
+        {
+            uri.Host = "127.0.0.1";
+        }
+
+        return uri.Uri;
+    }
+
+    private async Task<string> IssueEnrollmentTokenAsync(string region, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ComputeDbContext>();
+        var token = EnrollmentToken.Issue(region, TimeSpan.FromMinutes(10), TimeProvider.System.GetUtcNow(), out var secret);
+        db.EnrollmentTokens.Add(token);
+        await db.SaveChangesAsync(cancellationToken);
+        return secret;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Started {Count} embedded hosts (driver {Driver}, accelerator {Accelerator}); their VMs keep running when Stratus stops")]
+    private static partial void LogStarted(ILogger logger, int count, string driver, string accelerator);
+}

@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Stratus.IntegrationTests.Support;
+using Stratus.Testing;
+
+namespace Stratus.IntegrationTests.Hosts;
+
+/// <summary>`stratus up` runs a real QEMU host per local region: VMs boot, outlive the process and are re-adopted.</summary>
+public sealed class EmbeddedHostsTests
+{
+    [Fact]
+    public async Task Up_runs_a_qemu_host_per_region_whose_vms_outlive_a_restart_and_are_readopted()
+    {
+        using var data = new TempFolder();
+        await TinyImageFolder.InstallIntoAsync(data.Path);
+        try
+        {
+            int pid;
+            Guid vmId;
+            await using (var first = await StratusProcess.StartAsync(["up"], data.Path))
+            {
+                using var http = await first.OperatorClientAsync();
+                var hosts = await Eventually.MatchesAsync(() => HostsAsync(http),
+                    h => h.Count == 2 && h.All(x => x.State == "ready" && x.Accelerator is "tcg" or "kvm"), "two ready QEMU hosts", TimeSpan.FromSeconds(90));
+                Assert.Equal(["local-1", "local-2"], hosts.Select(h => h.Region).Order());
+                Assert.All(hosts, h => Assert.Equal("qemu", h.Driver));
+
+                var created = await http.PostAsJsonAsync("/api/v1/vms", new { region = "local-2", imageId = TinyImageFolder.ImageId, vCpuCount = 1, memoryMiB = 256, diskGiB = 8 });
+                Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+                vmId = (await created.Content.ReadFromJsonAsync<VmBody>())!.Id;
+                await Eventually.MatchesAsync(() => VmAsync(http, vmId), v => v is { State: "running", Ready: true }, "the VM to boot", TimeSpan.FromSeconds(120));
+                pid = QemuProcessIds(data.Path).Single();
+            }
+
+            // Stratus is gone; the Cloud PC is not.
+            Assert.True(IsRunning(pid), "the VM's QEMU process should outlive stratus up");
+
+            await using (var second = await StratusProcess.StartAsync(["up"], data.Path))
+            {
+                using var http = await second.OperatorClientAsync();
+                await Eventually.MatchesAsync(() => Task.FromResult(second.Output), o => o.Contains("adopted 1 VMs", StringComparison.Ordinal), "the VM to be re-adopted", TimeSpan.FromSeconds(90));
+                var vm = await Eventually.MatchesAsync(() => VmAsync(http, vmId), v => v is { State: "running", Ready: true }, "the re-adopted VM's report");
+                Assert.Equal([pid], QemuProcessIds(data.Path));
+
+                Assert.Equal(HttpStatusCode.OK, (await http.DeleteAsync($"/api/v1/vms/{vm!.Id}")).StatusCode);
+                await Eventually.MatchesAsync(async () => (await http.GetAsync($"/api/v1/vms/{vmId}")).StatusCode, s => s == HttpStatusCode.NotFound, "the VM to be deleted");
+                Assert.False(IsRunning(pid), "deleting the VM stops its QEMU process");
+                Assert.Empty(Directory.GetDirectories(Path.Combine(data.Path, "hosts", "local-2", "vms")));
+            }
+        }
+        finally
+        {
+            // Whatever happened above, no VM of this test outlives it.
+            foreach (var leftover in QemuProcessIds(data.Path))
+            {
+                KillQuietly(leftover);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Up_with_hosts_none_runs_no_host()
+    {
+        using var data = new TempFolder();
+        await using var stratus = await StratusProcess.StartAsync(["up", "--hosts", "none"], data.Path);
+        using var http = await stratus.OperatorClientAsync();
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.Empty(await HostsAsync(http));
+        Assert.DoesNotContain("embedded hosts", stratus.Output, StringComparison.Ordinal);
+    }
+
+    private static async Task<List<HostBody>> HostsAsync(HttpClient http) => (await http.GetFromJsonAsync<List<HostBody>>("/api/v1/hosts"))!;
+
+    private static async Task<VmBody?> VmAsync(HttpClient http, Guid id)
+    {
+        using var response = await http.GetAsync($"/api/v1/vms/{id}");
+        return response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<VmBody>() : null;
+    }
+
+    private static List<int> QemuProcessIds(string dataFolder)
+    {
+        var hosts = Path.Combine(dataFolder, "hosts");
+        return !Directory.Exists(hosts) ? [] : Directory.EnumerateFiles(hosts, "qemu.pid", SearchOption.AllDirectories)
+            .Select(f => int.TryParse(File.ReadAllText(f).Trim(), out var p) ? p : 0)
+            .Where(p => p > 0 && IsRunning(p))
+            .ToList();
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited && File.Exists($"/proc/{pid}/cmdline")
+                && File.ReadAllText($"/proc/{pid}/cmdline").Contains("qemu-system", StringComparison.Ordinal);
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private static void KillQuietly(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            process.Kill();
+            process.WaitForExit(5000);
+        }
+        catch (ArgumentException)
+        {
+            // Already gone.
+        }
+    }
+
+    private sealed record HostBody(Guid Id, string Region, string State, string Driver, string Accelerator);
+
+    private sealed record VmBody(Guid Id, string? State, bool Ready);
+}
