@@ -14,6 +14,7 @@ internal static class Services
         new("identity", "accounts, sign-in and tokens", b => b.AddIdentity(), a => a.MapIdentityApi()),
         new("diagnostics", "the audit log", b => b.AddDiagnostics(), a => a.MapDiagnosticsApi()),
         new("compute", "regions, hosts, placement and VM desired state", b => b.AddCompute(), a => a.MapComputeApi()),
+        new("images", "gallery and custom images, replicated into every region", b => Images.ImagesModule.AddImages(b), a => Images.ImagesModule.MapImagesApi(a)),
     ];
 
     /// <summary>Parses --targets: a comma-separated list of service names, or all.</summary>

@@ -1,0 +1,311 @@
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Stratus.Images.Persistence;
+using Stratus.Images.Store;
+using Stratus.Platform.Audit;
+using Stratus.Platform.Auth;
+using Stratus.Platform.Http;
+
+namespace Stratus.Images.DeviceImages;
+
+public sealed record CreateDeviceImageRequest(string? DisplayName, string? Version);
+
+/// <summary>Graph's cloudPcDeviceImage.</summary>
+public sealed record DeviceImageView(
+    string Id,
+    string DisplayName,
+    string Version,
+    string? OsBuildNumber,
+    string? OperatingSystem,
+    string OsStatus,
+    string Status,
+    string? ErrorCode,
+    string? StatusDetails,
+    DateTimeOffset LastModifiedDateTime,
+    string? SourceImageResourceId,
+    DateOnly? ExpirationDate)
+{
+    // The operating system inside an uploaded disk is not inspected, so Stratus does not claim to know it.
+    public static DeviceImageView From(DeviceImage i) => new(i.ImageId, i.DisplayName, i.Version, null, null, "unknown",
+        i.Status.ToString().ToLowerInvariant(), i.ErrorCode, i.StatusDetails, i.LastModifiedAt, i.SourceImageResourceId, null);
+}
+
+/// <summary>
+/// A tenant's custom images: create one, upload its disk (streamed to the store, never held in memory), and
+/// a durable message has it validated and replicated. The tenant is always the caller's token's.
+/// </summary>
+public static partial class DeviceImagesApi
+{
+    private const long MaxJsonBytes = 64 * 1024;
+
+    public static IEndpointRouteBuilder MapDeviceImagesApi(this IEndpointRouteBuilder endpoints)
+    {
+        var read = endpoints.MapGroup("/api/v1/deviceImages").WithTags("Images").RequireAuthorization(StratusPolicies.CloudPcReader);
+        var write = endpoints.MapGroup("/api/v1/deviceImages").WithTags("Images").RequireAuthorization(StratusPolicies.CloudPcAdministrator);
+        read.MapGet("/", ListAsync).WithName("ListDeviceImages");
+        read.MapGet("/{id:guid}", GetAsync).WithName("GetDeviceImage");
+        write.MapPost("/", CreateAsync).WithName("CreateDeviceImage")
+            .WithSummary("Create a custom image, pending until its content is uploaded and validated")
+            .WithMetadata(new RequestSizeLimitAttribute(MaxJsonBytes));
+        write.MapPut("/{id:guid}/content", UploadAsync).WithName("UploadDeviceImageContent")
+            .WithSummary("The disk (qcow2 or raw) as application/octet-stream; answers 202 and validation follows")
+            .Accepts<Stream>("application/octet-stream");
+        write.MapDelete("/{id:guid}", DeleteAsync).WithName("DeleteDeviceImage").WithSummary("Delete the image and its files in every region");
+        return endpoints;
+    }
+
+    [GeneratedRegex(@"^\d{1,9}\.\d{1,9}\.\d{1,9}$")]
+    private static partial Regex VersionPattern();
+
+    private static async Task<Results<Ok<PagedResult<DeviceImageView>>, ValidationProblem>> ListAsync(
+        HttpContext http, ImagesDbContext db, [FromQuery(Name = "$filter")] string? filter,
+        [FromQuery(Name = "$top")] int? top, [FromQuery(Name = "$skip")] int? skip, CancellationToken cancellationToken)
+    {
+        if (Paging.Validate(top, skip) is { } invalid)
+        {
+            return invalid;
+        }
+
+        var tenant = http.User.RequiredTenantId();
+        var query = db.DeviceImages.AsNoTracking().Where(i => i.TenantId == tenant);
+        if (!string.IsNullOrWhiteSpace(filter))
+        {
+            var parsed = ODataFilter.Parse(filter, "displayName", "status");
+            if (parsed.Error is { } error)
+            {
+                return Problems.Validation("$filter", error);
+            }
+
+            foreach (var (property, value) in parsed.Conditions)
+            {
+                if (property == "status")
+                {
+                    if (!Enum.TryParse<DeviceImageStatus>(value, ignoreCase: true, out var status) || !Enum.IsDefined(status))
+                    {
+                        return Problems.Validation("$filter", "'status' must be pending, ready or failed.");
+                    }
+
+                    query = query.Where(i => i.Status == status);
+                }
+                else
+                {
+                    query = query.Where(i => i.DisplayName == value);
+                }
+            }
+        }
+
+        var total = await query.CountAsync(cancellationToken);
+        var page = await query.OrderBy(i => i.CreatedAt).ThenBy(i => i.Id).Skip(skip ?? 0).Take(top ?? Paging.DefaultTop).ToListAsync(cancellationToken);
+        return TypedResults.Ok(new PagedResult<DeviceImageView>(page.Select(DeviceImageView.From).ToList(), total));
+    }
+
+    private static async Task<Results<Ok<DeviceImageView>, ProblemHttpResult>> GetAsync(Guid id, HttpContext http, ImagesDbContext db, CancellationToken cancellationToken)
+    {
+        var tenant = http.User.RequiredTenantId();
+        var image = await db.DeviceImages.AsNoTracking().FirstOrDefaultAsync(i => i.Id == id && i.TenantId == tenant, cancellationToken);
+        return image is null ? Problems.NotFound("device image", id) : TypedResults.Ok(DeviceImageView.From(image));
+    }
+
+    private static async Task<Results<Created<DeviceImageView>, ValidationProblem>> CreateAsync(
+        CreateDeviceImageRequest? request, HttpContext http, ImagesDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var validator = new Validator()
+            .Require("displayName", request?.DisplayName, maxLength: 256)
+            .Check(request?.Version is not null && VersionPattern().IsMatch(request.Version), "version",
+                "'version' is required, as major.minor.patch (such as 1.0.0).");
+        if (!validator.IsValid)
+        {
+            return validator.ToProblem();
+        }
+
+        var now = clock.GetUtcNow();
+        var image = new DeviceImage
+        {
+            Id = Guid.CreateVersion7(now),
+            TenantId = http.User.RequiredTenantId(),
+            DisplayName = request!.DisplayName!.Trim(),
+            Version = request.Version!,
+            Status = DeviceImageStatus.Pending,
+            StatusDetails = "Waiting for the disk: upload it with PUT /api/v1/deviceImages/{id}/content (application/octet-stream, qcow2 or raw).",
+            CreatedAt = now,
+            LastModifiedAt = now,
+            ConcurrencyStamp = Guid.NewGuid(),
+        };
+        db.DeviceImages.Add(image);
+        db.Audit(clock, image.TenantId, AuditActor.From(http), "image", "CreateDeviceImage", $"Created device image {image.DisplayName} {image.Version}", true, Resource(image));
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Created($"/api/v1/deviceImages/{image.Id}", DeviceImageView.From(image));
+    }
+
+    private static async Task<Results<Accepted<DeviceImageView>, ValidationProblem, ProblemHttpResult>> UploadAsync(
+        Guid id, HttpContext http, ImagesDbContext db, ImageStore store, IOptions<ImagesOptions> options, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var tenant = http.User.RequiredTenantId();
+        var image = await db.DeviceImages.FirstOrDefaultAsync(i => i.Id == id && i.TenantId == tenant, cancellationToken);
+        if (image is null)
+        {
+            return Problems.NotFound("device image", id);
+        }
+
+        if (image.Status != DeviceImageStatus.Pending || image.UploadFile is not null)
+        {
+            return NotWaitingForContent(image);
+        }
+
+        if (!string.Equals(http.Request.ContentType, "application/octet-stream", StringComparison.OrdinalIgnoreCase))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type",
+                detail: "Send the disk as the raw body with 'Content-Type: application/octet-stream'.", type: Problems.TypePrefix + "unsupported-media-type");
+        }
+
+        var limit = options.Value.MaxUploadBytes;
+        if (http.Request.ContentLength > limit)
+        {
+            return TooLarge(limit);
+        }
+
+        // This endpoint counts the bytes itself (a chunked body has no length to check up front), so the
+        // server's default limit of about 28 MiB must not apply.
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
+        {
+            bodyLimit.MaxRequestBodySize = null;
+        }
+
+        Directory.CreateDirectory(store.UploadsFolder);
+        var uploadFile = $"{image.Id:N}-{Guid.NewGuid():N}.upload";
+        var path = store.UploadPath(uploadFile);
+        var committed = false;
+        try
+        {
+            var (received, sha256) = await ReceiveAsync(http.Request.Body, path, limit, cancellationToken);
+            if (received > limit)
+            {
+                return TooLarge(limit);
+            }
+
+            if (received == 0)
+            {
+                return Problems.Validation("content", "The body is empty: send the disk image (qcow2 or raw) as the body.");
+            }
+
+            var now = clock.GetUtcNow();
+            image.UploadFile = uploadFile;
+            image.SourceImageResourceId = "sha256:" + sha256;
+            image.StatusDetails = "Validating the uploaded disk.";
+            image.LastModifiedAt = now;
+            image.ConcurrencyStamp = Guid.NewGuid();
+            db.Publish(new DeviceImageContentUploaded(image.Id, image.TenantId, uploadFile));
+            db.Audit(clock, image.TenantId, AuditActor.From(http), "image", "UploadDeviceImageContent",
+                $"Uploaded {received} bytes for device image {image.DisplayName} {image.Version}", true, Resource(image));
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            catch (DbUpdateConcurrencyException)
+            {
+                // Another upload (or a delete) of this image won while this body streamed.
+                db.ChangeTracker.Clear();
+                var current = await db.DeviceImages.AsNoTracking().FirstOrDefaultAsync(i => i.Id == id && i.TenantId == tenant, cancellationToken);
+                return current is null ? Problems.NotFound("device image", id) : NotWaitingForContent(current);
+            }
+
+            committed = true;
+            return TypedResults.Accepted($"/api/v1/deviceImages/{image.Id}", DeviceImageView.From(image));
+        }
+        finally
+        {
+            if (!committed)
+            {
+                File.Delete(path);
+            }
+        }
+    }
+
+    /// <summary>Streams the body to the file; stops reading once it passes the limit.</summary>
+    /// <returns>The bytes received (more than the limit when the body is too large) and their sha256.</returns>
+    private static async Task<(long Received, string Sha256)> ReceiveAsync(Stream body, string path, long limit, CancellationToken cancellationToken)
+    {
+        await using var output = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[1 << 20];
+        long received = 0;
+        int read;
+        while ((read = await body.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            received += read;
+            if (received > limit)
+            {
+                return (received, "");
+            }
+
+            hash.AppendData(buffer, 0, read);
+            await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+        }
+
+        await output.FlushAsync(cancellationToken);
+        return (received, Convert.ToHexStringLower(hash.GetHashAndReset()));
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
+        Guid id, HttpContext http, ImagesDbContext db, ImageStore store, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var tenant = http.User.RequiredTenantId();
+        var image = await db.DeviceImages.AsNoTracking().FirstOrDefaultAsync(i => i.Id == id && i.TenantId == tenant, cancellationToken);
+        if (image is null)
+        {
+            return Problems.NotFound("device image", id);
+        }
+
+        // Whatever state it reached since it was read (an upload committed, validation finished), it goes:
+        // one statement without a concurrency check, with its event and audit record in the same transaction.
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            if (await db.DeviceImages.Where(i => i.Id == id && i.TenantId == tenant).ExecuteDeleteAsync(cancellationToken) == 0)
+            {
+                return Problems.NotFound("device image", id);
+            }
+
+            db.Publish(new DeviceImageDeleted(image.Id, image.TenantId, image.DisplayName, image.Version, clock.GetUtcNow()));
+            db.Audit(clock, image.TenantId, AuditActor.From(http), "image", "DeleteDeviceImage", $"Deleted device image {image.DisplayName} {image.Version}", true, Resource(image));
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        // The files go now, unless an import or a replication holds the image: then that work removes them
+        // when it finds the image gone (or the replicator's next pass does).
+        if (store.TryLock(image.ImageId, out var held))
+        {
+            using (held)
+            {
+                store.RemoveEverywhere(image.ImageId);
+                if (image.UploadFile is { } upload)
+                {
+                    File.Delete(store.UploadPath(upload));
+                }
+            }
+        }
+
+        return TypedResults.NoContent();
+    }
+
+    private static ProblemHttpResult NotWaitingForContent(DeviceImage image) => Problems.Conflict("image-not-pending",
+        image.Status == DeviceImageStatus.Pending
+            ? $"Device image {image.Id} already has its content, which is being validated. Create a new image to upload another disk."
+            : $"Device image {image.Id} is {image.Status.ToString().ToLowerInvariant()}; content is uploaded once. Create a new image to upload another disk.");
+
+    private static ProblemHttpResult TooLarge(long limit) => TypedResults.Problem(
+        statusCode: StatusCodes.Status413PayloadTooLarge,
+        title: "Upload too large",
+        detail: $"Uploads may have at most {limit} bytes ({limit / (double)ImagesOptions.GiB:0.##} GiB). Shrink the disk or convert it to a compact qcow2 (`qemu-img convert -O qcow2 -c`).",
+        type: Problems.TypePrefix + "upload-too-large");
+
+    private static AuditResource Resource(DeviceImage image) => new(image.ImageId, "deviceImage", image.DisplayName);
+}

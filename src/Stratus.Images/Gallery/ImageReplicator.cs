@@ -1,0 +1,144 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Stratus.Images.DeviceImages;
+using Stratus.Images.Persistence;
+using Stratus.Images.Store;
+using Stratus.Platform.Messaging;
+
+namespace Stratus.Images.Gallery;
+
+/// <summary>
+/// Keeps every region's store complete: at start, every <see cref="ImagesOptions.ReplicationInterval"/> and on
+/// demand, it copies each gallery image (and each ready custom image, for a region added since) into every
+/// region that lacks it, removes the files of custom images that no longer exist, and what crashed work left.
+/// </summary>
+internal sealed partial class ImageReplicator(
+    ImageStore store,
+    IServiceScopeFactory scopes,
+    IOptions<ImagesOptions> options,
+    TimeProvider clock,
+    ILogger<ImageReplicator> logger) : BackgroundService
+{
+    /// <summary>Work that writes nothing for this long is taken for dead.</summary>
+    private static readonly TimeSpan LeftoverAge = TimeSpan.FromHours(1);
+
+    private readonly SemaphoreSlim pass = new(1, 1);
+    private readonly WakeSignal wake = new();
+
+    public void RequestPass() => wake.Notify();
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await RunOnceAsync(stoppingToken);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                LogPassFailed(logger, e);
+            }
+
+            await wake.WaitAsync(options.Value.ReplicationInterval, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    /// <summary>One pass; a pass already running is waited for, then this one runs.</summary>
+    public async Task RunOnceAsync(CancellationToken cancellationToken)
+    {
+        await pass.WaitAsync(cancellationToken);
+        try
+        {
+            store.EnsureFolders();
+            var gallery = store.ListGallery();
+            foreach (var image in gallery)
+            {
+                await ReplicateAsync(image, cancellationToken);
+            }
+
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<ImagesDbContext>();
+            var images = await db.DeviceImages.AsNoTracking().Select(i => new { i.Id, i.Status, i.UploadFile }).ToListAsync(cancellationToken);
+            foreach (var ready in images.Where(i => i.Status == DeviceImageStatus.Ready))
+            {
+                if (store.ReadImage(store.CustomImageFolder(ready.Id.ToString())) is { } image)
+                {
+                    await ReplicateAsync(image, cancellationToken);
+                }
+            }
+
+            await RemoveOrphansAsync(db, images.Select(i => i.Id.ToString()).Concat(gallery.Select(g => g.Id)).ToHashSet(StringComparer.Ordinal), cancellationToken);
+            store.RemoveLeftovers(LeftoverAge, images.Where(i => i.UploadFile is not null).Select(i => i.UploadFile!).ToHashSet(StringComparer.Ordinal), clock.GetUtcNow());
+        }
+        finally
+        {
+            pass.Release();
+        }
+    }
+
+    private async Task ReplicateAsync(StoredImage image, CancellationToken cancellationToken)
+    {
+        using var _ = await store.LockAsync(image.Id, cancellationToken);
+        foreach (var region in store.Regions)
+        {
+            try
+            {
+                await store.ReplicateAsync(image, region, cancellationToken);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+            {
+                // One region's failure (a full disk, a source that changed under the copy) does not stop the others.
+                LogReplicationFailed(logger, e, image.Id, region);
+            }
+        }
+    }
+
+    /// <summary>Custom images' folders whose image was deleted (a delete that could not remove them at once).</summary>
+    private async Task RemoveOrphansAsync(ImagesDbContext db, HashSet<string> known, CancellationToken cancellationToken)
+    {
+        var folders = store.Regions.Select(store.RegionFolder).Prepend(store.CustomFolder).Where(Directory.Exists)
+            .SelectMany(Directory.EnumerateDirectories)
+            .Select(Path.GetFileName)
+            .OfType<string>()
+            .Where(name => Guid.TryParseExact(name, "D", out _) && !known.Contains(name))
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+        foreach (var orphan in folders)
+        {
+            if (!store.TryLock(orphan, out var held))
+            {
+                continue;
+            }
+
+            using (held)
+            {
+                // Asked again under the lock: an image created since the list was read is not an orphan.
+                var id = Guid.ParseExact(orphan, "D");
+                if (!await db.DeviceImages.AnyAsync(i => i.Id == id, cancellationToken))
+                {
+                    store.RemoveEverywhere(orphan);
+                    LogRemovedOrphan(logger, orphan);
+                }
+            }
+        }
+    }
+
+    public override void Dispose()
+    {
+        pass.Dispose();
+        base.Dispose();
+    }
+
+    [LoggerMessage(EventId = 7201, Level = LogLevel.Warning, Message = "Replicating images failed; the next pass tries again")]
+    private static partial void LogPassFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 7202, Level = LogLevel.Warning, Message = "Replicating image {ImageId} into region {Region} failed; the next pass tries again")]
+    private static partial void LogReplicationFailed(ILogger logger, Exception exception, string imageId, string region);
+
+    [LoggerMessage(EventId = 7203, Level = LogLevel.Information, Message = "Removed the files of deleted image {ImageId}")]
+    private static partial void LogRemovedOrphan(ILogger logger, string imageId);
+}

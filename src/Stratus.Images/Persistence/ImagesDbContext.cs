@@ -1,0 +1,50 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Design;
+using Stratus.Images.DeviceImages;
+using Stratus.Platform.Persistence;
+
+namespace Stratus.Images.Persistence;
+
+public abstract class ImagesDbContext(DbContextOptions options, TimeProvider clock) : ServiceDbContext(options, clock)
+{
+    public const string SchemaName = "images";
+
+    public override string Schema => SchemaName;
+
+    public DbSet<DeviceImage> DeviceImages => Set<DeviceImage>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        base.OnModelCreating(modelBuilder);
+        modelBuilder.Entity<DeviceImage>(image =>
+        {
+            image.ToTable("device_images");
+            image.HasKey(i => i.Id);
+            image.Ignore(i => i.ImageId);
+            image.Property(i => i.DisplayName).HasMaxLength(256);
+            image.Property(i => i.Version).HasMaxLength(64);
+            image.Property(i => i.Status).HasConversion<string>().HasMaxLength(16);
+            image.Property(i => i.ErrorCode).HasMaxLength(64);
+            image.Property(i => i.StatusDetails).HasMaxLength(2048);
+            image.Property(i => i.SourceImageResourceId).HasMaxLength(128);
+            image.Property(i => i.UploadFile).HasMaxLength(128);
+            image.Property(i => i.SourceFormat).HasMaxLength(16);
+            image.Property(i => i.ConcurrencyStamp).IsConcurrencyToken();
+            image.HasIndex(i => new { i.TenantId, i.CreatedAt });
+        });
+    }
+}
+
+public sealed class SqliteImagesDbContext(DbContextOptions<SqliteImagesDbContext> options, TimeProvider clock) : ImagesDbContext(options, clock);
+
+public sealed class PostgresImagesDbContext(DbContextOptions<PostgresImagesDbContext> options, TimeProvider clock) : ImagesDbContext(options, clock);
+
+internal sealed class SqliteImagesDesignTimeFactory : IDesignTimeDbContextFactory<SqliteImagesDbContext>
+{
+    public SqliteImagesDbContext CreateDbContext(string[] args) => new(DesignTime.Sqlite<SqliteImagesDbContext>(), TimeProvider.System);
+}
+
+internal sealed class PostgresImagesDesignTimeFactory : IDesignTimeDbContextFactory<PostgresImagesDbContext>
+{
+    public PostgresImagesDbContext CreateDbContext(string[] args) => new(DesignTime.Postgres<PostgresImagesDbContext>(ImagesDbContext.SchemaName), TimeProvider.System);
+}

@@ -1,0 +1,26 @@
+using Microsoft.EntityFrameworkCore;
+using Stratus.Images.Persistence;
+using Stratus.Platform.Persistence;
+
+namespace Stratus.Images.Tests;
+
+/// <summary>The images store's migrations match its model on both providers and pair up by name.</summary>
+public sealed class MigrationsTests
+{
+    [Fact]
+    public void Model_BothProviders_HaveNoChangesWithoutAMigration()
+    {
+        using var sqlite = new SqliteImagesDbContext(DesignTime.Sqlite<SqliteImagesDbContext>(), TimeProvider.System);
+        using var postgres = new PostgresImagesDbContext(DesignTime.Postgres<PostgresImagesDbContext>(ImagesDbContext.SchemaName), TimeProvider.System);
+
+        foreach (DbContext db in new DbContext[] { sqlite, postgres })
+        {
+            Assert.NotEmpty(db.Database.GetMigrations());
+            Assert.False(db.Database.HasPendingModelChanges(), $"{db.GetType().Name}'s model differs from its last migration: run scripts/add-migration.sh NAME Stratus.Images.");
+        }
+
+        // Ids start with the moment each was added; the names after it must pair up.
+        static IEnumerable<string> Names(DbContext db) => db.Database.GetMigrations().Select(id => id[(id.IndexOf('_', StringComparison.Ordinal) + 1)..]);
+        Assert.Equal(Names(sqlite), Names(postgres));
+    }
+}
