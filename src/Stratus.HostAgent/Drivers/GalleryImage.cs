@@ -6,23 +6,29 @@ namespace Stratus.HostAgent.Drivers;
 
 /// <summary>
 /// An image folder as scripts/build-tiny-image.sh writes it: a kernel, an initrd, a base disk and a
-/// manifest.json that names them with their sha256. VM disks are copy-on-write clones of the base disk, so
-/// the folder must stay while any VM uses it.
+/// manifest.json that names them with their sha256. A custom image (from the images service) has no kernel
+/// or initrd: it boots from its disk's own boot loader. VM disks are copy-on-write clones of the base disk,
+/// so the folder must stay while any VM uses it.
 /// </summary>
+/// <param name="KernelPath">Null for an image that boots from its disk; then <paramref name="InitrdPath"/> is null too.</param>
+/// <param name="ReadyMarker">The line the guest prints on its serial console once ready; null when the image
+/// announces nothing (a custom image), and the VM counts as ready once QEMU runs it.</param>
 public sealed record GalleryImage(
     string FolderPath,
     string Name,
     string Version,
-    string KernelPath,
-    string InitrdPath,
+    string? KernelPath,
+    string? InitrdPath,
     string BaseDiskPath,
     string KernelCommandLine,
-    string ReadyMarker)
+    string? ReadyMarker)
 {
     /// <summary>The newest manifest format this build understands; a newer one is refused, not guessed at.</summary>
     public const int SupportedFormatVersion = 1;
 
     public const string ManifestFileName = "manifest.json";
+
+    public const string DefaultReadyMarker = "STRATUS-READY";
 
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
 
@@ -49,22 +55,23 @@ public sealed record GalleryImage(
                 $"{manifestPath} has format version {manifest.FormatVersion}; this host agent reads up to {SupportedFormatVersion}. Upgrade the agent.");
         }
 
-        if (manifest.Kernel is null || manifest.Initrd is null || manifest.Disk is null || manifest.Name is null)
+        if (manifest.Disk is null || manifest.Name is null || (manifest.Kernel is null) != (manifest.Initrd is null))
         {
-            throw new VmDriverException($"{manifestPath} lacks its name, kernel, initrd or disk.");
+            throw new VmDriverException($"{manifestPath} lacks its name or disk, or names a kernel without an initrd (or the reverse).");
         }
 
+        var bootsFromDisk = manifest.Kernel is null;
         var image = new GalleryImage(
             folder,
             manifest.Name,
             manifest.Version ?? "unknown",
-            Path.Combine(folder, manifest.Kernel),
-            Path.Combine(folder, manifest.Initrd),
+            bootsFromDisk ? null : Path.Combine(folder, manifest.Kernel!),
+            bootsFromDisk ? null : Path.Combine(folder, manifest.Initrd!),
             Path.Combine(folder, manifest.Disk),
             manifest.Cmdline ?? "console=ttyS0",
-            manifest.ReadyMarker ?? "STRATUS-READY");
+            manifest.ReadyMarker ?? (bootsFromDisk ? null : DefaultReadyMarker));
 
-        foreach (var path in new[] { image.KernelPath, image.InitrdPath, image.BaseDiskPath })
+        foreach (var path in new[] { image.KernelPath, image.InitrdPath, image.BaseDiskPath }.OfType<string>())
         {
             if (!File.Exists(path))
             {

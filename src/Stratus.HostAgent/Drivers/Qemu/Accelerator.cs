@@ -50,6 +50,13 @@ public sealed partial class Accelerator(QemuDriverOptions options, ILogger<Accel
             return cached;
         }
 
+        if (image.KernelPath is null && options.Accelerator == AcceleratorMode.Auto)
+        {
+            // The probe boots a kernel, and an image that boots from its disk has none. Not cached: the next
+            // VM of an image with a kernel (the gallery's) probes and settles it.
+            return new AcceleratorChoice(AcceleratorKind.Tcg, "no kernel to probe KVM with (the image boots from its disk)", TimeSpan.Zero);
+        }
+
         await _gate.WaitAsync(cancellationToken);
         try
         {
@@ -72,6 +79,12 @@ public sealed partial class Accelerator(QemuDriverOptions options, ILogger<Accel
     public static async Task<AcceleratorChoice> ProbeAsync(string qemuSystem, GalleryImage image, TimeSpan timeout, TimeProvider time,
         CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(image);
+        if (image.KernelPath is null || image.InitrdPath is null)
+        {
+            throw new ArgumentException($"Image '{image.Name}' has no kernel to probe KVM with.", nameof(image));
+        }
+
         var started = time.GetTimestamp();
         AcceleratorChoice Tcg(string reason) => new(AcceleratorKind.Tcg, reason, time.GetElapsedTime(started));
 

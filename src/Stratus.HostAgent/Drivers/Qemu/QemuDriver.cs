@@ -378,13 +378,16 @@ public sealed partial class QemuDriver : IVmDriver, IDisposable
         await WaitUntilReadyAsync(folder, pid.Value, image.ReadyMarker, started, cancellationToken);
     }
 
-    private async Task WaitUntilReadyAsync(VmFolder folder, int pid, string marker, long started, CancellationToken cancellationToken)
+    private async Task WaitUntilReadyAsync(VmFolder folder, int pid, string? marker, long started, CancellationToken cancellationToken)
     {
         string? failure = null;
         while (failure is null)
         {
             var log = folder.ReadSerialLog();
-            if (log.Contains(marker, StringComparison.Ordinal))
+
+            // An image without a marker (a custom image, booting from its disk) says nothing we could wait for:
+            // it is ready once QEMU runs it.
+            if (marker is null ? HostProcess.IsRunning(pid, folder.ProcessMark) : log.Contains(marker, StringComparison.Ordinal))
             {
                 LogReady(_logger, folder.Id, _time.GetElapsedTime(started).TotalSeconds);
                 return;
@@ -483,7 +486,7 @@ public sealed partial class QemuDriver : IVmDriver, IDisposable
                 Id = folder.Id,
                 PowerState = VmPowerState.Running,
                 Spec = spec,
-                Ready = folder.ReadSerialLog().Contains(marker, StringComparison.Ordinal),
+                Ready = marker is null || folder.ReadSerialLog().Contains(marker, StringComparison.Ordinal),
                 BootedSize = runtime?.BootedSize,
                 ProcessId = pid,
                 Accelerator = runtime?.Accelerator,
@@ -499,19 +502,23 @@ public sealed partial class QemuDriver : IVmDriver, IDisposable
         return new VmInfo { Id = folder.Id, PowerState = state, Spec = spec, Console = folder.Console };
     }
 
-    private static string ReadyMarkerOf(VmSpec spec)
+    /// <summary>As <see cref="GalleryImage.ReadyMarker"/>: null for an image that boots from its disk and names no marker.</summary>
+    private static string? ReadyMarkerOf(VmSpec spec)
     {
         try
         {
             using var stream = File.OpenRead(Path.Combine(spec.ImagePath, GalleryImage.ManifestFileName));
             using var manifest = JsonDocument.Parse(stream);
-            return manifest.RootElement.TryGetProperty("readyMarker", out var marker)
-                ? marker.GetString() ?? "STRATUS-READY"
-                : "STRATUS-READY";
+            if (manifest.RootElement.TryGetProperty("readyMarker", out var marker) && marker.GetString() is { } named)
+            {
+                return named;
+            }
+
+            return manifest.RootElement.TryGetProperty("kernel", out _) ? GalleryImage.DefaultReadyMarker : null;
         }
         catch (Exception exception) when (exception is IOException or JsonException or UnauthorizedAccessException)
         {
-            return "STRATUS-READY";
+            return GalleryImage.DefaultReadyMarker;
         }
     }
 
@@ -590,7 +597,12 @@ public sealed partial class QemuDriver : IVmDriver, IDisposable
 
     private static List<string> QemuArguments(VmFolder folder, VmSpec spec, GalleryImage image, AcceleratorChoice accelerator)
     {
+        // A gallery image boots its kernel directly; a custom image boots from its disk (the firmware's first boot device).
         var commandLine = $"{image.KernelCommandLine} stratus.hostname={spec.HostName ?? spec.Id} {spec.KernelArguments}".Trim();
+        string[] boot = image.KernelPath is { } kernel
+            ? ["-kernel", kernel, "-initrd", image.InitrdPath!, "-append", commandLine]
+            : [];
+        var disk = image.KernelPath is null ? $"virtio-blk-pci,drive={DiskNode},id=vd0,bootindex=0" : $"virtio-blk-pci,drive={DiskNode},id=vd0";
         return
         [
             "-name", $"guest={spec.Id},process=stratus-{spec.Id}",
@@ -598,9 +610,9 @@ public sealed partial class QemuDriver : IVmDriver, IDisposable
             "-machine", "q35", "-accel", accelerator.Name,
             "-smp", spec.Size.VCpus.ToString(CultureInfo.InvariantCulture),
             "-m", spec.Size.MemoryMiB.ToString(CultureInfo.InvariantCulture),
-            "-kernel", image.KernelPath, "-initrd", image.InitrdPath, "-append", commandLine,
+            .. boot,
             "-blockdev", $"driver=qcow2,node-name={DiskNode},file.driver=file,file.filename={folder.DiskFile}",
-            "-device", $"virtio-blk-pci,drive={DiskNode},id=vd0",
+            "-device", disk,
             // Hosted network: QEMU's user-mode NAT. romfile= because Debian's QEMU ships no iPXE ROM without ipxe-qemu.
             "-netdev", "user,id=net0", "-device", "virtio-net-pci,netdev=net0,romfile=",
             "-device", "VGA",
