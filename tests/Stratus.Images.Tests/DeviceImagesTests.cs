@@ -75,6 +75,7 @@ public sealed class DeviceImagesTests(ImagesHosts hosts) : IDisposable
             data.Add(provider, "text file");
             data.Add(provider, "truncated qcow2");
             data.Add(provider, "qcow2 with a backing file");
+            data.Add(provider, "qcow2 larger than the limit");
         }
 
         return data;
@@ -86,11 +87,12 @@ public sealed class DeviceImagesTests(ImagesHosts hosts) : IDisposable
     {
         var host = hosts.Host(provider);
         using var tenant = await host.CreateTenantAsync();
-        var (path, reason) = kind switch
+        var (path, errorCode, reason) = kind switch
         {
-            "text file" => (await DiskFiles.TextAsync(files.Path), "not a disk"),
-            "truncated qcow2" => (await DiskFiles.TruncatedQcow2Async(files.Path), "truncated"),
-            "qcow2 with a backing file" => (await DiskFiles.Qcow2WithBackingFileAsync(files.Path), "backing file"),
+            "text file" => (await DiskFiles.TextAsync(files.Path), "sourceImageInvalid", "not a disk"),
+            "truncated qcow2" => (await DiskFiles.TruncatedQcow2Async(files.Path), "sourceImageInvalid", "truncated"),
+            "qcow2 with a backing file" => (await DiskFiles.Qcow2WithBackingFileAsync(files.Path), "sourceImageInvalid", "backing file"),
+            "qcow2 larger than the limit" => (await DiskFiles.Qcow2Async(files.Path, size: "2G"), "sourceImageSizeExceedsLimitation", "at most 1 GiB"),
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
         var id = await DeviceImagesClient.CreateAsync(tenant.Admin);
@@ -99,7 +101,7 @@ public sealed class DeviceImagesTests(ImagesHosts hosts) : IDisposable
 
         var image = await DeviceImagesClient.WaitForDecisionAsync(tenant.Admin, id);
         Assert.Equal("failed", image.GetProperty("status").GetString());
-        Assert.Equal("sourceImageInvalid", image.GetProperty("errorCode").GetString());
+        Assert.Equal(errorCode, image.GetProperty("errorCode").GetString());
         Assert.Contains(reason, image.GetProperty("statusDetails").GetString(), StringComparison.Ordinal);
         await host.AssertNothingLeftAsync(id);
         Assert.Contains("images.deviceImageFailed.v1", await host.EventsAsync(id));

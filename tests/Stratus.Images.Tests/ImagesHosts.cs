@@ -12,12 +12,14 @@ namespace Stratus.Images.Tests;
 /// Two real stratus processes, shared by the images tests, which run each case against both: `stratus up` on
 /// SQLite (the default regions local-1 and local-2), and identity, diagnostics and images on PostgreSQL with
 /// regions of their own from configuration. Both start with a fake gallery image in DATA/images/gallery and
-/// accept uploads of at most <see cref="MaxUploadBytes"/>. Tests isolate themselves by creating tenants.
+/// accept uploads of at most <see cref="MaxUploadBytes"/> holding disks of at most <see cref="MaxVirtualSizeGiB"/>.
+/// Tests isolate themselves by creating tenants.
 /// </summary>
 public sealed class ImagesHosts : IAsyncLifetime
 {
     public const string GalleryImageId = "stratus-test-gallery";
     public const long MaxUploadBytes = 4 * 1024 * 1024;
+    public const int MaxVirtualSizeGiB = 1;
 
     private readonly PostgresServer postgres = new();
     private readonly TempFolder sqliteData = new();
@@ -38,6 +40,7 @@ public sealed class ImagesHosts : IAsyncLifetime
         var limits = new Dictionary<string, string?>
         {
             ["Stratus__Images__MaxUploadBytes"] = MaxUploadBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Stratus__Images__MaxVirtualSizeGiB"] = MaxVirtualSizeGiB.ToString(System.Globalization.CultureInfo.InvariantCulture),
             // No embedded host agents: these tests are about the store, not VMs.
             ["STRATUS_HOSTS"] = "none",
         };

@@ -185,7 +185,19 @@ public static partial class DeviceImagesApi
         var committed = false;
         try
         {
-            var (received, sha256) = await ReceiveAsync(http.Request.Body, path, limit, cancellationToken);
+            long received;
+            string sha256;
+            try
+            {
+                (received, sha256) = await ReceiveAsync(http.Request.Body, path, limit, cancellationToken);
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException && http.RequestAborted.IsCancellationRequested)
+            {
+                // The client went away mid-upload: not a server error, and the image still waits for its content.
+                return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Upload cut short",
+                    detail: "The connection closed before the whole disk arrived. Upload it again.", type: Problems.TypePrefix + "upload-incomplete");
+            }
+
             if (received > limit)
             {
                 return TooLarge(limit);

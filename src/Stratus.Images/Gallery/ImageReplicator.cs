@@ -6,7 +6,6 @@ using Microsoft.Extensions.Options;
 using Stratus.Images.DeviceImages;
 using Stratus.Images.Persistence;
 using Stratus.Images.Store;
-using Stratus.Platform.Messaging;
 
 namespace Stratus.Images.Gallery;
 
@@ -26,12 +25,12 @@ internal sealed partial class ImageReplicator(
     private static readonly TimeSpan LeftoverAge = TimeSpan.FromHours(1);
 
     private readonly SemaphoreSlim pass = new(1, 1);
-    private readonly WakeSignal wake = new();
-
-    public void RequestPass() => wake.Notify();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // File copies complete synchronously on Linux: without this the first pass (gigabytes, perhaps) would
+        // run inside the host's start, before it listens.
+        await Task.Yield();
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -43,7 +42,7 @@ internal sealed partial class ImageReplicator(
                 LogPassFailed(logger, e);
             }
 
-            await wake.WaitAsync(options.Value.ReplicationInterval, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await Task.Delay(options.Value.ReplicationInterval, clock, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
 
