@@ -7,3 +7,25 @@ public sealed record HostDown(Guid HostId, string Name, string Region, string Zo
 
 [MessageName("compute.vmReported.v1")]
 public sealed record VmReported(Guid VmId, Guid HostId, string State, bool Ready, long Generation, string? Detail, DateTimeOffset ReportedAt);
+
+[MessageName("compute.vmOperationCompleted.v1")]
+public sealed record VmOperationCompleted(Guid OperationId, Guid VmId, string Kind, bool Succeeded, string? Result, DateTimeOffset CompletedAt);
+
+[MessageName("compute.vmPlaced.v1")]
+public sealed record VmPlaced(Guid VmId, Guid HostId, string HostName, string Region, string Zone);
+
+/// <summary>No host could take the VM; the sender decides when to try again.</summary>
+[MessageName("compute.vmPlacementFailed.v1")]
+public sealed record VmPlacementFailed(Guid VmId, string Region, string Reason);
+
+// Commands other services send to compute through their outbox: durable, and idempotent by VM or operation id.
+
+[MessageName("compute.placeVm.v1")]
+public sealed record PlaceVm(Guid VmId, Guid? TenantId, string Region, string ImageId, int VCpuCount, int MemoryMiB, int DiskGiB);
+
+/// <summary>Changes a VM's desired state; null fields stay as they are. Sizes apply at the VM's next boot (disks grow at once).</summary>
+[MessageName("compute.changeVm.v1")]
+public sealed record ChangeVm(Guid VmId, string? Power, bool Delete, int? VCpuCount = null, int? MemoryMiB = null, int? DiskGiB = null);
+
+[MessageName("compute.runVmOperation.v1")]
+public sealed record RunVmOperation(Guid OperationId, Guid VmId, string Kind, string? Argument);

@@ -6,12 +6,15 @@ using Stratus.Compute.Hosts;
 using Stratus.Compute.Persistence;
 using Stratus.Compute.Regions;
 using Stratus.Compute.Vms;
+using Stratus.Platform.Messaging;
 using Stratus.Platform.Persistence;
 
 namespace Stratus.Compute;
 
 public static class ComputeModule
 {
+    public const string Queue = "compute";
+
     public static IHostApplicationBuilder AddCompute(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -19,6 +22,9 @@ public static class ComputeModule
         builder.Services.AddOptions<ComputeOptions>().BindConfiguration("Stratus:Compute");
         builder.Services.AddScoped<Placement>();
         builder.Services.AddHostedService<HeartbeatMonitor>();
+        builder.Services.AddMessageHandler<PlaceVm, PlaceVmHandler>(Queue);
+        builder.Services.AddMessageHandler<ChangeVm, ChangeVmHandler>(Queue);
+        builder.Services.AddMessageHandler<RunVmOperation, RunVmOperationHandler>(Queue);
         return builder;
     }
 

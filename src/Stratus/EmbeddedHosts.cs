@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Stratus.Compute;
 using Stratus.Compute.Hosts;
@@ -59,7 +60,7 @@ internal sealed partial class EmbeddedHosts(
             var options = new AgentOptions
             {
                 ControlPlane = controlPlane,
-                EnrollmentToken = File.Exists(Path.Combine(folder, "agent.json")) ? null : await IssueEnrollmentTokenAsync(region.Name, stoppingToken),
+                EnrollmentToken = await IsEnrolledAsync(folder, stoppingToken) ? null : await IssueEnrollmentTokenAsync(region.Name, stoppingToken),
                 Region = region.Name,
                 Zone = region.Zones.FirstOrDefault() ?? region.Name,
                 Name = $"{Environment.MachineName}-{region.Name}",
@@ -107,6 +108,35 @@ internal sealed partial class EmbeddedHosts(
         }
 
         return uri.Uri;
+    }
+
+    /// <summary>
+    /// True when the host's identity file names a host that compute knows. A data folder whose databases were
+    /// reset (or a host an operator removed) enrolls again instead of being refused forever.
+    /// </summary>
+    private async Task<bool> IsEnrolledAsync(string folder, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(folder, "agent.json");
+        if (!File.Exists(path))
+        {
+            return false;
+        }
+
+        using var identity = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(path, cancellationToken));
+        var known = identity.RootElement.TryGetProperty("hostId", out var id) && id.TryGetGuid(out var hostId)
+            && await KnownHostAsync(hostId, cancellationToken);
+        if (!known)
+        {
+            File.Delete(path);
+        }
+
+        return known;
+    }
+
+    private async Task<bool> KnownHostAsync(Guid hostId, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<ComputeDbContext>().Hosts.AnyAsync(h => h.Id == hostId, cancellationToken);
     }
 
     private async Task<string> IssueEnrollmentTokenAsync(string region, CancellationToken cancellationToken)

@@ -1,6 +1,7 @@
 using Stratus.Compute;
 using Stratus.Diagnostics;
 using Stratus.Identity;
+using Stratus.Provisioning;
 
 namespace Stratus;
 
@@ -14,6 +15,7 @@ internal static class Services
         new("identity", "accounts, sign-in and tokens", b => b.AddIdentity(), a => a.MapIdentityApi()),
         new("diagnostics", "the audit log", b => b.AddDiagnostics(), a => a.MapDiagnosticsApi()),
         new("compute", "regions, hosts, placement and VM desired state", b => b.AddCompute(), a => a.MapComputeApi()),
+        new("provisioning", "policies, assignment evaluation and the Cloud PC lifecycle", b => b.AddProvisioning(), a => a.MapProvisioningApi()),
         new("images", "gallery and custom images, replicated into every region", b => Images.ImagesModule.AddImages(b), a => Images.ImagesModule.MapImagesApi(a)),
     ];
 

@@ -195,6 +195,7 @@ public static class AgentApi
                 operation.Result = finished[operation.Id].Result;
                 operation.CompletedAt = now;
                 host.DesiredVersion++;
+                db.Publish(new VmOperationCompleted(operation.Id, operation.VmId, operation.Kind.ToString(), operation.Status == VmOperationStatus.Succeeded, operation.Result, now));
             }
         }
 

@@ -22,6 +22,8 @@ public static class AuthExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddSingleton<SigningKeys>();
         builder.Services.AddSingleton<TokenIssuer>();
+        builder.Services.AddHttpClient("stratus-services");
+        builder.Services.AddSingleton<Http.ServiceCalls>();
         builder.Services.AddSingleton<IStartupTask, LoadSigningKeys>();
 
         // Cookies are encrypted with data protection keys; keep them in the data folder so that a restart

@@ -1,0 +1,113 @@
+using Microsoft.EntityFrameworkCore;
+using Stratus.Compute.Persistence;
+using Stratus.Platform.Messaging;
+
+namespace Stratus.Compute.Vms;
+
+/// <summary>Places a VM for another service and answers with VmPlaced or VmPlacementFailed. Idempotent by VM id.</summary>
+internal sealed class PlaceVmHandler(Placement placement, ComputeDbContext db) : IMessageHandler<PlaceVm>
+{
+    public async Task HandleAsync(PlaceVm message, MessageContext context, CancellationToken cancellationToken)
+    {
+        var result = await placement.PlaceAsync(
+            new VmRequest(message.VmId, message.TenantId, message.Region, message.ImageId, message.VCpuCount, message.MemoryMiB, message.DiskGiB), cancellationToken);
+        db.ChangeTracker.Clear();
+        if (result is PlacementResult.Placed placed)
+        {
+            db.Publish(new VmPlaced(placed.Vm.Id, placed.Host.Id, placed.Host.Name, placed.Host.Region, placed.Host.Zone));
+        }
+        else if (result is PlacementResult.NoCapacity none)
+        {
+            db.Publish(new VmPlacementFailed(message.VmId, message.Region, none.Reason));
+        }
+        await db.SaveChangesAsync(cancellationToken);
+    }
+}
+
+internal sealed class ChangeVmHandler(ComputeDbContext db, TimeProvider clock) : IMessageHandler<ChangeVm>
+{
+    public async Task HandleAsync(ChangeVm message, MessageContext context, CancellationToken cancellationToken)
+    {
+        var vm = await db.Vms.FirstOrDefaultAsync(v => v.Id == message.VmId, cancellationToken);
+        if (vm is null)
+        {
+            if (message.Delete)
+            {
+                // Never placed, or already gone: the sender waits for this answer either way.
+                db.Publish(new VmReported(message.VmId, Guid.Empty, "deleted", false, 0, null, clock.GetUtcNow()));
+                await db.SaveChangesAsync(cancellationToken);
+            }
+
+            return;
+        }
+
+        var host = await db.Hosts.FirstAsync(h => h.Id == vm.HostId, cancellationToken);
+        var changed = false;
+        if (message.Delete && !vm.DeleteRequested)
+        {
+            vm.DeleteRequested = true;
+            changed = true;
+        }
+
+        if (message.Power is { } power && Enum.TryParse<PowerState>(power, ignoreCase: true, out var wanted) && vm.DesiredPower != wanted)
+        {
+            vm.DesiredPower = wanted;
+            changed = true;
+        }
+
+        if (message.VCpuCount is { } vcpus && vcpus != vm.VCpuCount)
+        {
+            host.VCpuAllocated += vcpus - vm.VCpuCount;
+            vm.VCpuCount = vcpus;
+            changed = true;
+        }
+
+        if (message.MemoryMiB is { } memory && memory != vm.MemoryMiB)
+        {
+            host.MemoryMiBAllocated += memory - vm.MemoryMiB;
+            vm.MemoryMiB = memory;
+            changed = true;
+        }
+
+        if (message.DiskGiB is { } disk && disk > vm.DiskGiB)
+        {
+            // Disks only grow: shrinking would cut off the guest's file system.
+            host.DiskGiBAllocated += disk - vm.DiskGiB;
+            vm.DiskGiB = disk;
+            changed = true;
+        }
+
+        if (changed)
+        {
+            vm.Generation++;
+            host.DesiredVersion++;
+            await db.SaveChangesAsync(cancellationToken);
+        }
+    }
+}
+
+internal sealed class RunVmOperationHandler(ComputeDbContext db, TimeProvider clock) : IMessageHandler<RunVmOperation>
+{
+    public async Task HandleAsync(RunVmOperation message, MessageContext context, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        if (await db.VmOperations.AnyAsync(o => o.Id == message.OperationId, cancellationToken))
+        {
+            return;
+        }
+
+        var vm = await db.Vms.FirstOrDefaultAsync(v => v.Id == message.VmId && !v.DeleteRequested, cancellationToken);
+        if (vm is null || !Enum.TryParse<VmOperationKind>(message.Kind, ignoreCase: true, out var kind))
+        {
+            db.Publish(new VmOperationCompleted(message.OperationId, message.VmId, message.Kind, false,
+                vm is null ? "The VM does not exist (any more)." : $"Unknown operation '{message.Kind}'.", now));
+            await db.SaveChangesAsync(cancellationToken);
+            return;
+        }
+
+        db.VmOperations.Add(new VmOperation { Id = message.OperationId, VmId = vm.Id, Kind = kind, Argument = message.Argument, Status = VmOperationStatus.Pending, CreatedAt = now });
+        var host = await db.Hosts.FirstAsync(h => h.Id == vm.HostId, cancellationToken);
+        host.DesiredVersion++;
+        await db.SaveChangesAsync(cancellationToken);
+    }
+}

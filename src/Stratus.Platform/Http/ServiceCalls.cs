@@ -1,0 +1,47 @@
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Stratus.Platform.Auth;
+
+namespace Stratus.Platform.Http;
+
+/// <summary>
+/// HTTP calls from one service to another's public API, as a workload of a tenant: the caller mints a short
+/// token with the shared signing key (ADR 0003) naming the tenant and the least role the call needs. The
+/// other service's address is Stratus:Services:NAME:Url, else Stratus:Services:Url, else this process's own
+/// address (all-in-one, where every service listens on it).
+/// </summary>
+public sealed class ServiceCalls(IHttpClientFactory clients, TokenIssuer tokens, IServer server, IConfiguration configuration)
+{
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
+
+    public HttpClient For(string service, Guid? tenantId, string role)
+    {
+        var client = clients.CreateClient("stratus-services");
+        client.BaseAddress = BaseAddress(service);
+        client.Timeout = Timeout;
+        var token = tokens.Issue(new AccountIdentity(Guid.Empty, $"service:{service}", tenantId, [role]));
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    private Uri BaseAddress(string service)
+    {
+        var configured = configuration[$"Stratus:Services:{service}:Url"] ?? configuration["Stratus:Services:Url"];
+        if (configured is not null)
+        {
+            return new Uri(configured);
+        }
+
+        var own = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
+            ?? throw new InvalidOperationException($"No address for the {service} service: set Stratus:Services:{service}:Url.");
+        var uri = new UriBuilder(own.Replace("://*", "://127.0.0.1", StringComparison.Ordinal).Replace("://+", "://127.0.0.1", StringComparison.Ordinal));
+        if (uri.Host is "0.0.0.0" or "[::]" or "localhost")
+        {
+            uri.Host = "127.0.0.1";
+        }
+
+        return uri.Uri;
+    }
+}

@@ -1,0 +1,141 @@
+namespace Stratus.Provisioning.CloudPcs;
+
+/// <summary>Graph's cloudPcStatus values that Stratus uses.</summary>
+public enum CloudPcStatus
+{
+    NotProvisioned,
+    Provisioning,
+    Provisioned,
+    InGracePeriod,
+    Deprovisioning,
+    Failed,
+    Resizing,
+    Restoring,
+}
+
+public enum CloudPcPowerState
+{
+    Unknown,
+    Running,
+    PoweredOff,
+}
+
+/// <summary>Where a Cloud PC's orchestration stands: the step it waits on, if any.</summary>
+public enum CloudPcStep
+{
+    None,
+    Placing,
+    Booting,
+    Deleting,
+}
+
+/// <summary>
+/// A user's dedicated Cloud PC of one plan. Its VM is compute's; this record holds what the user and the admin
+/// see and the orchestration's progress, so that a restart resumes from here.
+/// </summary>
+public sealed class CloudPc
+{
+    public Guid Id { get; init; }
+
+    public Guid TenantId { get; init; }
+
+    public Guid UserId { get; init; }
+
+    public required string UserPrincipalName { get; set; }
+
+    public required string DisplayName { get; set; }
+
+    public required string ManagedDeviceName { get; set; }
+
+    public Guid ProvisioningPolicyId { get; set; }
+
+    public required string ProvisioningPolicyName { get; set; }
+
+    public Guid ServicePlanId { get; set; }
+
+    public required string ServicePlanName { get; set; }
+
+    public int VCpuCount { get; set; }
+
+    public int MemoryMiB { get; set; }
+
+    public int DiskGiB { get; set; }
+
+    public required string ImageId { get; set; }
+
+    public required string ImageDisplayName { get; set; }
+
+    public required string RegionName { get; set; }
+
+    public CloudPcStatus Status { get; set; }
+
+    public string? StatusDetailCode { get; set; }
+
+    public string? StatusDetailMessage { get; set; }
+
+    public bool? StatusDetailRetryable { get; set; }
+
+    public CloudPcPowerState PowerState { get; set; }
+
+    public DateTimeOffset? GracePeriodEnd { get; set; }
+
+    public DateTimeOffset CreatedAt { get; init; }
+
+    public DateTimeOffset LastModifiedAt { get; set; }
+
+    /// <summary>The VM of the current provisioning; a new one for every reprovision or retry.</summary>
+    public Guid VmId { get; set; }
+
+    public string? HostName { get; set; }
+
+    /// <summary>What the VM's host last said about it (for a failed boot, the tail of its serial log).</summary>
+    public string? VmDetail { get; set; }
+
+    public CloudPcStep Step { get; set; }
+
+    /// <summary>Matches the pending StepDeadline message; a deadline with another token is stale.</summary>
+    public Guid StepToken { get; set; }
+
+    /// <summary>Failed attempts of the current step: two retries, then failed.</summary>
+    public int Attempt { get; set; }
+
+    /// <summary>The action (operation) that drives the Cloud PC now, if any: one at a time.</summary>
+    public Guid? ActiveOperationId { get; set; }
+
+    /// <summary>The plan a resize goes to.</summary>
+    public Guid? TargetServicePlanId { get; set; }
+
+    /// <summary>Optimistic concurrency: handlers of one Cloud PC's messages may run at once.</summary>
+    public Guid Version { get; set; }
+}
+
+public enum OperationStatus
+{
+    Running,
+    Succeeded,
+    Failed,
+}
+
+/// <summary>An admin's or user's action on a Cloud PC, answered 202 and polled.</summary>
+public sealed class CloudPcOperation
+{
+    public Guid Id { get; init; }
+
+    public Guid TenantId { get; init; }
+
+    public Guid CloudPcId { get; init; }
+
+    public required string Action { get; init; }
+
+    public OperationStatus Status { get; set; }
+
+    public string? Detail { get; set; }
+
+    public string? IdempotencyKey { get; init; }
+
+    public required string RequestedBy { get; init; }
+
+    public DateTimeOffset CreatedAt { get; init; }
+
+    public DateTimeOffset? CompletedAt { get; set; }
+}

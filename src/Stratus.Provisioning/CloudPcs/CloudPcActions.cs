@@ -1,0 +1,265 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Stratus.Platform.Audit;
+using Stratus.Platform.Auth;
+using Stratus.Platform.Http;
+using Stratus.Provisioning.Directory;
+using Stratus.Provisioning.Persistence;
+using Stratus.Provisioning.Policies;
+
+namespace Stratus.Provisioning.CloudPcs;
+
+public sealed record OperationView(Guid Id, Guid CloudPcId, string Action, string Status, string? Detail, DateTimeOffset CreatedDateTime, DateTimeOffset? CompletedDateTime)
+{
+    public static OperationView From(CloudPcOperation o) =>
+        new(o.Id, o.CloudPcId, o.Action, Lifecycle.JsonNaming(o.Status.ToString()), o.Detail, o.CreatedAt, o.CompletedAt);
+}
+
+public sealed record ActionRequest(string? DisplayName, Guid? TargetServicePlanId);
+
+public sealed record BulkActionRequest(string? Action, List<Guid>? CloudPcIds, string? DisplayName, Guid? TargetServicePlanId);
+
+public sealed record BulkItemResult(Guid CloudPcId, int Status, Guid? OperationId, string? Error);
+
+public sealed record BulkActionResult(string Action, int Succeeded, int Failed, IReadOnlyList<BulkItemResult> Value);
+
+/// <summary>
+/// The Cloud PC actions: each answers 202 with an operation to poll, is audited, and is refused with 409 and
+/// the reason when the Cloud PC's status does not allow it. An Idempotency-Key header makes a repeat return the
+/// first request's operation and change nothing.
+/// </summary>
+public static class CloudPcActions
+{
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+
+    private static readonly string[] Actions = ["reboot", "rename", "reprovision", "resize", "powerOn", "powerOff", "endGracePeriod", "retry"];
+
+    public static IEndpointRouteBuilder MapCloudPcActions(this IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapGroup("/api/v1/cloudPCs").WithTags("Cloud PC actions").RequireAuthorization(StratusPolicies.CloudPcAdministrator);
+        foreach (var action in Actions)
+        {
+            group.MapPost($"/{{id:guid}}/{action}", (Guid id, ActionRequest? request, HttpContext http, ProvisioningDbContext db, Lifecycle lifecycle, ServiceClients services, TimeProvider clock, CancellationToken cancellationToken) =>
+                RunAsync(action, id, request, http, db, lifecycle, services, clock, cancellationToken)).WithName($"CloudPc{char.ToUpperInvariant(action[0])}{action[1..]}");
+        }
+
+        group.MapPost("/bulkAction", BulkAsync).WithName("CloudPcBulkAction").WithSummary("One action on up to 5,000 Cloud PCs, with a result per item");
+        return endpoints;
+    }
+
+    private static async Task<Results<Accepted<OperationView>, Ok<OperationView>, ValidationProblem, ProblemHttpResult>> RunAsync(
+        string action, Guid id, ActionRequest? request, HttpContext http, ProvisioningDbContext db, Lifecycle lifecycle, ServiceClients services, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var tenant = http.User.RequiredTenantId();
+        var key = http.Request.Headers[IdempotencyKeyHeader].ToString();
+        if (key.Length > 128)
+        {
+            return Problems.Validation(IdempotencyKeyHeader, "The Idempotency-Key header must be at most 128 characters.");
+        }
+
+        if (key.Length > 0 && await db.Operations.AsNoTracking().FirstOrDefaultAsync(o => o.TenantId == tenant && o.IdempotencyKey == key, cancellationToken) is { } earlier)
+        {
+            return earlier.CloudPcId == id && earlier.Action == action
+                ? TypedResults.Ok(OperationView.From(earlier))
+                : Problems.Conflict("idempotency-key-reused", $"The Idempotency-Key '{key}' was used for another request ({earlier.Action} on {earlier.CloudPcId}); use a new key.");
+        }
+
+        var outcome = await StartAsync(action, id, tenant, request ?? new ActionRequest(null, null), key.Length > 0 ? key : null, AuditActor.From(http), db, lifecycle, services, clock, cancellationToken);
+        return outcome switch
+        {
+            Started started => TypedResults.Accepted($"/api/v1/cloudPCs/{id}/operations/{started.Operation.Id}", OperationView.From(started.Operation)),
+            Refused { Status: 404 } => Problems.NotFound("Cloud PC", id),
+            Refused { Field: { } field } refused => Problems.Validation(field, refused.Reason),
+            Refused refused => Problems.Conflict(refused.Code, refused.Reason),
+            _ => throw new InvalidOperationException("unknown outcome"),
+        };
+    }
+
+    private static async Task<Results<Ok<BulkActionResult>, ValidationProblem>> BulkAsync(
+        BulkActionRequest? request, HttpContext http, ProvisioningDbContext db, Lifecycle lifecycle, ServiceClients services, IOptions<ProvisioningOptions> options, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var max = options.Value.MaxBulkItems;
+        var validator = new Validator()
+            .Check(request?.Action is { } a && Actions.Contains(a), "action", $"'action' must be one of {string.Join(", ", Actions)}.")
+            .Check(request?.CloudPcIds is { Count: > 0 } ids && ids.Count <= max, "cloudPcIds", $"'cloudPcIds' must list 1 to {max} Cloud PCs.");
+        if (!validator.IsValid)
+        {
+            return validator.ToProblem();
+        }
+
+        var tenant = http.User.RequiredTenantId();
+        var actor = AuditActor.From(http);
+        var results = new List<BulkItemResult>();
+        foreach (var id in request!.CloudPcIds!.Distinct())
+        {
+            var outcome = await StartAsync(request.Action!, id, tenant, new ActionRequest(request.DisplayName, request.TargetServicePlanId), null, actor, db, lifecycle, services, clock, cancellationToken);
+            db.ChangeTracker.Clear();
+            results.Add(outcome switch
+            {
+                Started started => new BulkItemResult(id, StatusCodes.Status202Accepted, started.Operation.Id, null),
+                Refused refused => new BulkItemResult(id, refused.Status, null, refused.Reason),
+                _ => throw new InvalidOperationException("unknown outcome"),
+            });
+        }
+
+        return TypedResults.Ok(new BulkActionResult(request.Action!, results.Count(r => r.Error is null), results.Count(r => r.Error is not null), results));
+    }
+
+    private abstract record Outcome;
+
+    private sealed record Started(CloudPcOperation Operation) : Outcome;
+
+    private sealed record Refused(int Status, string Code, string Reason, string? Field = null) : Outcome;
+
+    private static Refused NotAllowed(string action, CloudPc pc, string allowed) =>
+        new(StatusCodes.Status409Conflict, "action-not-allowed", $"Cannot {action} {pc.ManagedDeviceName} while it is {Lifecycle.ToGraph(pc.Status)}; {action} needs a Cloud PC that is {allowed}.");
+
+    private static async Task<Outcome> StartAsync(
+        string action, Guid id, Guid tenant, ActionRequest request, string? idempotencyKey, AuditActor actor,
+        ProvisioningDbContext db, Lifecycle lifecycle, ServiceClients services, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var pc = await db.CloudPcs.FirstOrDefaultAsync(p => p.Id == id && p.TenantId == tenant, cancellationToken);
+        if (pc is null)
+        {
+            return new Refused(StatusCodes.Status404NotFound, "not-found", $"There is no Cloud PC {id} in your tenant.");
+        }
+
+        if (pc.ActiveOperationId is { } running && action != "rename")
+        {
+            return new Refused(StatusCodes.Status409Conflict, "action-in-progress", $"{pc.ManagedDeviceName} is busy with operation {running}; wait until it completes.");
+        }
+
+        var now = clock.GetUtcNow();
+        var operation = new CloudPcOperation
+        {
+            Id = Guid.CreateVersion7(now), TenantId = tenant, CloudPcId = pc.Id, Action = action, Status = OperationStatus.Running,
+            IdempotencyKey = idempotencyKey, RequestedBy = actor.UserPrincipalName, CreatedAt = now,
+        };
+        var refused = await ApplyAsync(action, pc, operation, request, db, lifecycle, services, cancellationToken);
+        if (refused is not null)
+        {
+            return refused;
+        }
+
+        if (operation.Status == OperationStatus.Running && action != "rename")
+        {
+            pc.ActiveOperationId = operation.Id;
+        }
+
+        db.Operations.Add(operation);
+        lifecycle.Touch(pc);
+        db.Audit(clock, tenant, actor, "cloudPc", Lifecycle.JsonNaming(action), $"{action} {pc.ManagedDeviceName} of {pc.UserPrincipalName}", true,
+            new AuditResource(pc.Id.ToString(), "cloudPc", pc.ManagedDeviceName));
+        await db.SaveChangesAsync(cancellationToken);
+        return new Started(operation);
+    }
+
+    private static async Task<Refused?> ApplyAsync(
+        string action, CloudPc pc, CloudPcOperation operation, ActionRequest request, ProvisioningDbContext db, Lifecycle lifecycle, ServiceClients services, CancellationToken cancellationToken)
+    {
+        switch (action)
+        {
+            case "reboot":
+                if (pc.Status != CloudPcStatus.Provisioned)
+                {
+                    return NotAllowed(action, pc, "provisioned");
+                }
+
+                db.Publish(new RunVmOperation(operation.Id, pc.VmId, "Restart", null));
+                return null;
+
+            case "rename":
+                if (string.IsNullOrWhiteSpace(request.DisplayName) || request.DisplayName.Length > 64)
+                {
+                    return new Refused(StatusCodes.Status400BadRequest, "validation", "'displayName' is required, at most 64 characters.", "displayName");
+                }
+
+                pc.DisplayName = request.DisplayName.Trim();
+                operation.Status = OperationStatus.Succeeded;
+                operation.CompletedAt = operation.CreatedAt;
+                return null;
+
+            case "powerOn" or "powerOff":
+                if (pc.Status is not (CloudPcStatus.Provisioned or CloudPcStatus.InGracePeriod))
+                {
+                    return NotAllowed(action, pc, "provisioned or in its grace period");
+                }
+
+                db.Publish(new ChangeVm(pc.VmId, action == "powerOn" ? "running" : "stopped", Delete: false));
+                if ((action == "powerOn" && pc.PowerState == CloudPcPowerState.Running) || (action == "powerOff" && pc.PowerState == CloudPcPowerState.PoweredOff))
+                {
+                    operation.Status = OperationStatus.Succeeded;
+                    operation.CompletedAt = operation.CreatedAt;
+                }
+
+                return null;
+
+            case "endGracePeriod":
+                if (pc.Status != CloudPcStatus.InGracePeriod)
+                {
+                    return NotAllowed(action, pc, "in its grace period");
+                }
+
+                lifecycle.Deprovision(pc);
+                return null;
+
+            case "reprovision" or "retry":
+                if (action == "reprovision" ? pc.Status is not (CloudPcStatus.Provisioned or CloudPcStatus.Failed) : pc.Status != CloudPcStatus.Failed)
+                {
+                    return NotAllowed(action, pc, action == "reprovision" ? "provisioned or failed" : "failed");
+                }
+
+                // A reprovision takes the policy as it is now; the old VM and its disk are deleted.
+                if (await db.Policies.FindAsync([pc.ProvisioningPolicyId], cancellationToken) is { } policy
+                    && await services.PlanAsync(pc.ServicePlanId, cancellationToken) is { } plan)
+                {
+                    AssignmentEvaluator.ApplyPolicy(pc, policy, plan);
+                }
+
+                pc.Attempt = 0;
+                lifecycle.StartProvisioning(pc, pc.VmId);
+                return null;
+
+            case "resize":
+                if (pc.Status != CloudPcStatus.Provisioned)
+                {
+                    return NotAllowed(action, pc, "provisioned");
+                }
+
+                if (request.TargetServicePlanId is not { } target || await services.PlanAsync(target, cancellationToken) is not { } targetPlan)
+                {
+                    return new Refused(StatusCodes.Status400BadRequest, "validation", "'targetServicePlanId' must name a plan of /api/v1/servicePlans.", "targetServicePlanId");
+                }
+
+                if (target == pc.ServicePlanId)
+                {
+                    return new Refused(StatusCodes.Status400BadRequest, "validation", $"{pc.ManagedDeviceName} already has plan {targetPlan.DisplayName}.", "targetServicePlanId");
+                }
+
+                var licensed = await db.Licenses.AnyAsync(l => l.UserId == pc.UserId && l.ServicePlanId == target && l.Present, cancellationToken);
+                var taken = await db.CloudPcs.AnyAsync(p => p.UserId == pc.UserId && (p.ServicePlanId == target || p.TargetServicePlanId == target), cancellationToken);
+                if (!licensed || taken)
+                {
+                    return new Refused(StatusCodes.Status409Conflict, "no-free-license",
+                        $"{pc.UserPrincipalName} needs a free license of {targetPlan.DisplayName} to resize: assign one first{(taken ? " (the one they have is used by another Cloud PC)" : "")}.");
+                }
+
+                pc.TargetServicePlanId = target;
+                lifecycle.SetStatus(pc, CloudPcStatus.Resizing);
+
+                // New CPU and memory apply at the next boot, so the resize restarts the VM; the disk grows at once. The
+                // restart goes a few seconds later: compute's queue may handle two messages in either order, and the
+                // agent resizes before it runs operations of the same desired state.
+                db.Publish(new ChangeVm(pc.VmId, null, Delete: false, targetPlan.VCpuCount, targetPlan.RamInGB * 1024, targetPlan.StorageInGB));
+                db.Publish(new RunVmOperation(operation.Id, pc.VmId, "Restart", null), operation.CreatedAt.AddSeconds(3));
+                return null;
+
+            default:
+                return new Refused(StatusCodes.Status404NotFound, "not-found", $"Unknown action {action}.");
+        }
+    }
+}

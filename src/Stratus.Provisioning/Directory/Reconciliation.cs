@@ -1,0 +1,103 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Stratus.Provisioning.Persistence;
+
+namespace Stratus.Provisioning.Directory;
+
+/// <summary>
+/// Heals whatever events were missed: every interval, each tenant with policies has its directory copy set to
+/// identity's full state (rows newer than the state's sequence are left alone), then every user is evaluated.
+/// </summary>
+internal sealed partial class Reconciliation(IServiceScopeFactory scopes, IOptions<ProvisioningOptions> options, TimeProvider clock, ILogger<Reconciliation> logger) : BackgroundService
+{
+    private const int PageSize = 500;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.ReconcileInterval, clock);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await ReconcileAllAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is HttpRequestException or DbUpdateException or TaskCanceledException && !stoppingToken.IsCancellationRequested)
+            {
+                LogFailed(logger, e.Message);
+            }
+        }
+    }
+
+    public async Task ReconcileAllAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var services = scope.ServiceProvider.GetRequiredService<ServiceClients>();
+        foreach (var tenant in await services.KnownTenantsAsync(cancellationToken))
+        {
+            await ReconcileTenantAsync(scope.ServiceProvider, tenant, cancellationToken);
+        }
+    }
+
+    private static async Task ReconcileTenantAsync(IServiceProvider provider, Guid tenant, CancellationToken cancellationToken)
+    {
+        var db = provider.GetRequiredService<ProvisioningDbContext>();
+        var services = provider.GetRequiredService<ServiceClients>();
+        for (var skip = 0; ; skip += PageSize)
+        {
+            var page = await services.DirectoryStateAsync(tenant, skip, PageSize, cancellationToken);
+            var ids = page.Value.Select(u => u.UserId).ToList();
+            var users = await db.Users.Where(u => ids.Contains(u.UserId)).ToDictionaryAsync(u => u.UserId, cancellationToken);
+            var memberships = await db.Memberships.Where(m => ids.Contains(m.UserId)).ToListAsync(cancellationToken);
+            var licenses = await db.Licenses.Where(l => ids.Contains(l.UserId)).ToListAsync(cancellationToken);
+            foreach (var state in page.Value)
+            {
+                if (!users.TryGetValue(state.UserId, out var user))
+                {
+                    db.Users.Add(new DirectoryUser { UserId = state.UserId, TenantId = tenant, UserPrincipalName = state.UserPrincipalName, Sequence = page.Sequence });
+                }
+                else if (user.Sequence <= page.Sequence)
+                {
+                    user.UserPrincipalName = state.UserPrincipalName;
+                    user.Deleted = false;
+                    user.Sequence = page.Sequence;
+                }
+
+                Sync(memberships.Where(m => m.UserId == state.UserId).ToList(), state.GroupIds, page.Sequence,
+                    group => db.Memberships.Add(new DirectoryMembership { TenantId = tenant, UserId = state.UserId, GroupId = group, Present = true, Sequence = page.Sequence }),
+                    m => m.GroupId, (m, present) => { m.Present = present; m.Sequence = page.Sequence; }, m => m.Sequence);
+                Sync(licenses.Where(l => l.UserId == state.UserId).ToList(), state.SkuIds, page.Sequence,
+                    plan => db.Licenses.Add(new DirectoryLicense { TenantId = tenant, UserId = state.UserId, ServicePlanId = plan, Present = true, Sequence = page.Sequence }),
+                    l => l.ServicePlanId, (l, present) => { l.Present = present; l.Sequence = page.Sequence; }, l => l.Sequence);
+            }
+
+            await db.SaveChangesAsync(cancellationToken);
+            db.ChangeTracker.Clear();
+            if (skip + PageSize >= page.TotalCount)
+            {
+                break;
+            }
+        }
+
+        db.Publish(new EvaluateTenant(tenant));
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    private static void Sync<TRow>(List<TRow> rows, IReadOnlyList<Guid> present, long sequence, Action<Guid> add, Func<TRow, Guid> key, Action<TRow, bool> set, Func<TRow, long> rowSequence)
+    {
+        foreach (var id in present.Where(id => !rows.Any(r => key(r) == id)))
+        {
+            add(id);
+        }
+
+        foreach (var row in rows.Where(r => rowSequence(r) <= sequence))
+        {
+            set(row, present.Contains(key(row)));
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciliation with identity failed, next try at the next interval: {Reason}")]
+    private static partial void LogFailed(ILogger logger, string reason);
+}

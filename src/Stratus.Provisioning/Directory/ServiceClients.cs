@@ -1,0 +1,76 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using Stratus.Platform.Auth;
+using Stratus.Platform.Http;
+using Stratus.Provisioning.Persistence;
+
+namespace Stratus.Provisioning.Directory;
+
+public sealed record ServicePlanBody(Guid Id, string DisplayName, int VCpuCount, int RamInGB, int StorageInGB);
+
+public sealed record UserStateBody(Guid UserId, string UserPrincipalName, bool AccountEnabled, IReadOnlyList<Guid> GroupIds, IReadOnlyList<Guid> SkuIds);
+
+public sealed record DirectoryStatePageBody(long Sequence, IReadOnlyList<UserStateBody> Value, int TotalCount);
+
+public sealed record ImageBody(string Id, string DisplayName, string? Status);
+
+/// <summary>What provisioning asks identity and images over their public APIs, as a workload of the tenant.</summary>
+public sealed class ServiceClients(ServiceCalls calls, ProvisioningDbContext db)
+{
+    /// <summary>A plan from the local copy, read again from identity when it is not there.</summary>
+    public async Task<PlanCopy?> PlanAsync(Guid planId, CancellationToken cancellationToken)
+    {
+        if (await db.Plans.FindAsync([planId], cancellationToken) is { } known)
+        {
+            return known;
+        }
+
+        using var http = calls.For("identity", null, StratusRoles.User);
+        var plans = await http.GetFromJsonAsync<List<ServicePlanBody>>("/api/v1/servicePlans", cancellationToken) ?? [];
+        foreach (var plan in plans)
+        {
+            var copy = await db.Plans.FindAsync([plan.Id], cancellationToken);
+            if (copy is null)
+            {
+                db.Plans.Add(new PlanCopy { Id = plan.Id, DisplayName = plan.DisplayName, VCpuCount = plan.VCpuCount, RamInGB = plan.RamInGB, StorageInGB = plan.StorageInGB });
+            }
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        return await db.Plans.FindAsync([planId], cancellationToken);
+    }
+
+    /// <summary>True when the group exists in the tenant (identity answers 404 for another tenant's group).</summary>
+    public async Task<bool> GroupExistsAsync(Guid tenantId, Guid groupId, CancellationToken cancellationToken)
+    {
+        using var http = calls.For("identity", tenantId, StratusRoles.CloudPcReader);
+        using var response = await http.GetAsync($"/api/v1/groups/{groupId}", cancellationToken);
+        return response.StatusCode == HttpStatusCode.NotFound ? false : response.EnsureSuccessStatusCode().IsSuccessStatusCode;
+    }
+
+    /// <summary>The image of the tenant (custom) or of the gallery, if it exists and is ready.</summary>
+    public async Task<ImageBody?> ImageAsync(Guid tenantId, string imageId, bool custom, CancellationToken cancellationToken)
+    {
+        using var http = calls.For("images", tenantId, StratusRoles.CloudPcReader);
+        var path = custom ? $"/api/v1/deviceImages/{Uri.EscapeDataString(imageId)}" : $"/api/v1/galleryImages/{Uri.EscapeDataString(imageId)}";
+        using var response = await http.GetAsync(path, cancellationToken);
+        if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.BadRequest)
+        {
+            return null;
+        }
+
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadFromJsonAsync<ImageBody>(cancellationToken);
+    }
+
+    public async Task<DirectoryStatePageBody> DirectoryStateAsync(Guid tenantId, int skip, int top, CancellationToken cancellationToken)
+    {
+        using var http = calls.For("identity", tenantId, StratusRoles.CloudPcReader);
+        return await http.GetFromJsonAsync<DirectoryStatePageBody>($"/api/v1/directoryState?$skip={skip}&$top={top}", cancellationToken)
+            ?? throw new InvalidOperationException("identity answered an empty directory state page");
+    }
+
+    public Task<List<Guid>> KnownTenantsAsync(CancellationToken cancellationToken) =>
+        db.Policies.Select(p => p.TenantId).Distinct().ToListAsync(cancellationToken);
+}

@@ -1,0 +1,65 @@
+using Stratus.Platform.Messaging;
+
+namespace Stratus.Provisioning;
+
+// Provisioning's own copies of the messages it exchanges with identity and compute (services share names and
+// shapes, never assemblies), and its own scheduled messages.
+
+[MessageName("identity.userCreated.v1")]
+public sealed record UserCreated(Guid TenantId, long Sequence, DateTimeOffset OccurredAt, Guid UserId, string UserPrincipalName, bool AccountEnabled);
+
+[MessageName("identity.userUpdated.v1")]
+public sealed record UserUpdated(Guid TenantId, long Sequence, DateTimeOffset OccurredAt, Guid UserId, string UserPrincipalName, string DisplayName, bool AccountEnabled);
+
+[MessageName("identity.userDeleted.v1")]
+public sealed record UserDeleted(Guid TenantId, long Sequence, DateTimeOffset OccurredAt, Guid UserId);
+
+[MessageName("identity.groupMemberAdded.v1")]
+public sealed record GroupMemberAdded(Guid TenantId, long Sequence, DateTimeOffset OccurredAt, Guid GroupId, Guid UserId);
+
+[MessageName("identity.groupMemberRemoved.v1")]
+public sealed record GroupMemberRemoved(Guid TenantId, long Sequence, DateTimeOffset OccurredAt, Guid GroupId, Guid UserId);
+
+[MessageName("identity.groupDeleted.v1")]
+public sealed record GroupDeleted(Guid TenantId, long Sequence, DateTimeOffset OccurredAt, Guid GroupId, IReadOnlyList<Guid> FormerMemberIds);
+
+[MessageName("identity.licenseAssigned.v1")]
+public sealed record LicenseAssigned(Guid TenantId, long Sequence, DateTimeOffset OccurredAt, Guid UserId, Guid SkuId);
+
+[MessageName("identity.licenseRemoved.v1")]
+public sealed record LicenseRemoved(Guid TenantId, long Sequence, DateTimeOffset OccurredAt, Guid UserId, Guid SkuId);
+
+[MessageName("compute.placeVm.v1")]
+public sealed record PlaceVm(Guid VmId, Guid? TenantId, string Region, string ImageId, int VCpuCount, int MemoryMiB, int DiskGiB);
+
+[MessageName("compute.changeVm.v1")]
+public sealed record ChangeVm(Guid VmId, string? Power, bool Delete, int? VCpuCount = null, int? MemoryMiB = null, int? DiskGiB = null);
+
+[MessageName("compute.runVmOperation.v1")]
+public sealed record RunVmOperation(Guid OperationId, Guid VmId, string Kind, string? Argument);
+
+[MessageName("compute.vmPlaced.v1")]
+public sealed record VmPlaced(Guid VmId, Guid HostId, string HostName, string Region, string Zone);
+
+[MessageName("compute.vmPlacementFailed.v1")]
+public sealed record VmPlacementFailed(Guid VmId, string Region, string Reason);
+
+[MessageName("compute.vmReported.v1")]
+public sealed record VmReported(Guid VmId, Guid HostId, string State, bool Ready, long Generation, string? Detail, DateTimeOffset ReportedAt);
+
+[MessageName("compute.vmOperationCompleted.v1")]
+public sealed record VmOperationCompleted(Guid OperationId, Guid VmId, string Kind, bool Succeeded, string? Result, DateTimeOffset CompletedAt);
+
+/// <summary>Scheduled when a step starts; a step still waiting when it arrives has timed out.</summary>
+[MessageName("provisioning.stepDeadline.v1")]
+public sealed record StepDeadline(Guid CloudPcId, Guid StepToken);
+
+[MessageName("provisioning.gracePeriodEnded.v1")]
+public sealed record GracePeriodEnded(Guid CloudPcId, DateTimeOffset GracePeriodEnd);
+
+/// <summary>Evaluates every user of a tenant against its policies, after assignments change.</summary>
+[MessageName("provisioning.evaluateTenant.v1")]
+public sealed record EvaluateTenant(Guid TenantId);
+
+[MessageName("provisioning.cloudPcStatusChanged.v1")]
+public sealed record CloudPcStatusChanged(Guid TenantId, Guid CloudPcId, Guid UserId, string Status, string? StatusDetailCode, DateTimeOffset ChangedAt);

@@ -1,0 +1,52 @@
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Stratus.Platform.Messaging;
+using Stratus.Platform.Persistence;
+using Stratus.Provisioning.CloudPcs;
+using Stratus.Provisioning.Directory;
+using Stratus.Provisioning.Persistence;
+using Stratus.Provisioning.Policies;
+
+namespace Stratus.Provisioning;
+
+public static class ProvisioningModule
+{
+    public const string Queue = "provisioning";
+
+    public static IHostApplicationBuilder AddProvisioning(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.AddServiceStore<ProvisioningDbContext, SqliteProvisioningDbContext, PostgresProvisioningDbContext>(ProvisioningDbContext.SchemaName);
+        builder.Services.AddOptions<ProvisioningOptions>().BindConfiguration("Stratus:Provisioning");
+        builder.Services.AddScoped<Lifecycle>();
+        builder.Services.AddScoped<AssignmentEvaluator>();
+        builder.Services.AddScoped<ServiceClients>();
+        builder.Services.AddHostedService<Reconciliation>();
+
+        var services = builder.Services;
+        services.AddMessageHandler<UserCreated, DirectoryEventHandler>(Queue);
+        services.AddMessageHandler<UserUpdated, DirectoryEventHandler>(Queue);
+        services.AddMessageHandler<UserDeleted, DirectoryEventHandler>(Queue);
+        services.AddMessageHandler<GroupMemberAdded, DirectoryEventHandler>(Queue);
+        services.AddMessageHandler<GroupMemberRemoved, DirectoryEventHandler>(Queue);
+        services.AddMessageHandler<GroupDeleted, DirectoryEventHandler>(Queue);
+        services.AddMessageHandler<LicenseAssigned, DirectoryEventHandler>(Queue);
+        services.AddMessageHandler<LicenseRemoved, DirectoryEventHandler>(Queue);
+        services.AddMessageHandler<EvaluateTenant, EvaluateTenantHandler>(Queue);
+        services.AddMessageHandler<VmPlaced, OrchestrationHandlers>(Queue);
+        services.AddMessageHandler<VmPlacementFailed, OrchestrationHandlers>(Queue);
+        services.AddMessageHandler<VmReported, OrchestrationHandlers>(Queue);
+        services.AddMessageHandler<VmOperationCompleted, OrchestrationHandlers>(Queue);
+        services.AddMessageHandler<StepDeadline, OrchestrationHandlers>(Queue);
+        services.AddMessageHandler<GracePeriodEnded, OrchestrationHandlers>(Queue);
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapProvisioningApi(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapPoliciesApi();
+        endpoints.MapCloudPcsApi();
+        return endpoints;
+    }
+}

@@ -1,0 +1,29 @@
+namespace Stratus.Provisioning;
+
+/// <summary>Stratus:Provisioning. The defaults suit the tiny image under TCG on a small machine.</summary>
+public sealed class ProvisioningOptions
+{
+    /// <summary>How long a placement may take before the step counts as failed.</summary>
+    public TimeSpan PlaceTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How long a placed VM may take to boot and report ready.</summary>
+    public TimeSpan BootTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long deleting a VM may take before it is asked again.</summary>
+    public TimeSpan DeleteTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The first retry's delay; the second waits twice as long.</summary>
+    public TimeSpan RetryBackoff { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The length of one hour of a policy's gracePeriodInHours. Only tests and demos shorten it, to see a grace
+    /// period end in seconds; it is never a way to change the period of a real policy.
+    /// </summary>
+    public TimeSpan GracePeriodHour { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How often every tenant's directory copy is reconciled with identity's full state.</summary>
+    public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>At most this many Cloud PCs in one bulk action.</summary>
+    public int MaxBulkItems { get; set; } = 5000;
+}
