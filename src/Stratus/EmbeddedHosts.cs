@@ -22,6 +22,7 @@ internal sealed partial class EmbeddedHosts(
     IHostApplicationLifetime lifetime,
     IServiceScopeFactory scopes,
     IOptions<ComputeOptions> compute,
+    IConfiguration configuration,
     StratusHostSettings settings,
     ILoggerFactory loggers) : BackgroundService
 {
@@ -66,9 +67,10 @@ internal sealed partial class EmbeddedHosts(
                 Name = $"{Environment.MachineName}-{region.Name}",
                 DataFolder = folder,
                 ImagesFolder = Path.Combine(imagesRoot, "regions", region.Name),
-                VCpus = Environment.ProcessorCount * 4,
-                MemoryMiB = memoryMiB,
-                DiskGiB = diskGiB,
+                // Stratus:EmbeddedHosts:VCpus, MemoryMiB and DiskGiB override a region's share (scale tests of the simulated driver).
+                VCpus = configuration.GetValue("Stratus:EmbeddedHosts:VCpus", Environment.ProcessorCount * 4),
+                MemoryMiB = configuration.GetValue("Stratus:EmbeddedHosts:MemoryMiB", memoryMiB),
+                DiskGiB = configuration.GetValue("Stratus:EmbeddedHosts:DiskGiB", diskGiB),
             };
             var driver = HostDrivers.Create(driverName, folder, accelerator, loggers);
             agents.Add(new HostAgentService(driver, options, acceleratorName,
