@@ -3,8 +3,10 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Stratus.Compute.Hosts;
+using Host = Stratus.Compute.Hosts.Host;
 using Stratus.Compute.Persistence;
 using Stratus.Compute.Vms;
 using Stratus.Platform.Audit;
@@ -99,16 +101,19 @@ public static class AgentApi
     };
 
     private static async Task<Results<Ok<DesiredState>, ProblemHttpResult>> DesiredStateAsync(
-        HttpContext http, ComputeDbContext db, IOptions<ComputeOptions> options, TimeProvider clock, long? after, CancellationToken cancellationToken)
+        HttpContext http, ComputeDbContext db, IOptions<ComputeOptions> options, TimeProvider clock, IHostApplicationLifetime lifetime, long? after,
+        CancellationToken cancellationToken)
     {
         if (await AuthenticateAsync(http, db, cancellationToken) is not { } hostId)
         {
             return Problems.Unauthorized($"Send the agent token from enrollment in the {TokenHeader} header.");
         }
 
-        // Long poll: answer at once if there is something newer than the agent has, else wait for it.
+        // Long poll: answer at once if there is something newer than the agent has, else wait for it. A stopping
+        // server answers at once too: it waits for requests in flight, and a waiting poll would hold its stop up
+        // to the poll's whole timeout.
         var deadline = clock.GetUtcNow() + options.Value.LongPollTimeout;
-        while (after is { } known && clock.GetUtcNow() < deadline && !cancellationToken.IsCancellationRequested)
+        while (after is { } known && clock.GetUtcNow() < deadline && !cancellationToken.IsCancellationRequested && !lifetime.ApplicationStopping.IsCancellationRequested)
         {
             var version = await db.Hosts.Where(h => h.Id == hostId).Select(h => h.DesiredVersion).FirstAsync(cancellationToken);
             if (version != known)
@@ -153,10 +158,11 @@ public static class AgentApi
         }
 
         var vms = await db.Vms.Where(v => v.HostId == hostId).ToListAsync(cancellationToken);
+        // By id: a host reports all its VMs every few seconds, and a scan per VM made each report quadratic.
+        var byId = vms.ToDictionary(v => v.Id);
         foreach (var reported in report?.Vms ?? [])
         {
-            var vm = vms.FirstOrDefault(v => v.Id == reported.Id);
-            if (vm is null)
+            if (!byId.TryGetValue(reported.Id, out var vm))
             {
                 continue;
             }

@@ -17,7 +17,7 @@ public sealed class AssignmentEvaluator(ProvisioningDbContext db, Lifecycle life
     public async Task EvaluateAsync(Guid tenantId, Guid userId, CancellationToken cancellationToken)
     {
         var user = await db.Users.FirstOrDefaultAsync(u => u.UserId == userId && u.TenantId == tenantId, cancellationToken);
-        var wanted = user is null || user.Deleted ? [] : await WantedAsync(tenantId, userId, cancellationToken);
+        var (wanted, kept) = user is null || user.Deleted ? ([], []) : await WantedAsync(tenantId, userId, cancellationToken);
         var existing = await db.CloudPcs.Where(p => p.UserId == userId && p.TenantId == tenantId).ToListAsync(cancellationToken);
 
         foreach (var (planId, policy) in wanted)
@@ -33,7 +33,7 @@ public sealed class AssignmentEvaluator(ProvisioningDbContext db, Lifecycle life
             }
         }
 
-        foreach (var pc in existing.Where(p => !wanted.ContainsKey(p.ServicePlanId) && !(p.TargetServicePlanId is { } t && wanted.ContainsKey(t))))
+        foreach (var pc in existing.Where(p => !wanted.ContainsKey(p.ServicePlanId) && !kept.Contains(p.ServicePlanId) && !(p.TargetServicePlanId is { } t && wanted.ContainsKey(t))))
         {
             switch (pc.Status)
             {
@@ -52,14 +52,21 @@ public sealed class AssignmentEvaluator(ProvisioningDbContext db, Lifecycle life
         }
     }
 
-    private async Task<Dictionary<Guid, ProvisioningPolicy>> WantedAsync(Guid tenantId, Guid userId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Wanted: the plans to have a Cloud PC of, with the policy that makes it. Kept: plans whose existing Cloud PC
+    /// stays although no assignment names the plan, because the user holds its license and a policy still covers
+    /// one of their groups (a Cloud PC resized to another plan).
+    /// </summary>
+    private async Task<(Dictionary<Guid, ProvisioningPolicy> Wanted, HashSet<Guid> Kept)> WantedAsync(Guid tenantId, Guid userId, CancellationToken cancellationToken)
     {
         var groups = await db.Memberships.Where(m => m.UserId == userId && m.Present).Select(m => m.GroupId).ToListAsync(cancellationToken);
         var plans = await db.Licenses.Where(l => l.UserId == userId && l.Present).Select(l => l.ServicePlanId).ToListAsync(cancellationToken);
         if (groups.Count == 0 || plans.Count == 0)
         {
-            return [];
+            return ([], []);
         }
+
+        var covered = await db.Assignments.AnyAsync(a => a.TenantId == tenantId && groups.Contains(a.GroupId), cancellationToken);
 
         var assignments = (await db.Assignments
             .Where(a => a.TenantId == tenantId && groups.Contains(a.GroupId) && plans.Contains(a.ServicePlanId))
@@ -75,7 +82,7 @@ public sealed class AssignmentEvaluator(ProvisioningDbContext db, Lifecycle life
             }
         }
 
-        return wanted;
+        return (wanted, covered ? plans.ToHashSet() : []);
     }
 
     private async Task CreateAsync(DirectoryUser user, Guid planId, ProvisioningPolicy policy, CancellationToken cancellationToken)

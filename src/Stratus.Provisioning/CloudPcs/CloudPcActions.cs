@@ -240,12 +240,15 @@ public static class CloudPcActions
                     return new Refused(StatusCodes.Status400BadRequest, "validation", $"{pc.ManagedDeviceName} already has plan {targetPlan.DisplayName}.", "targetServicePlanId");
                 }
 
-                var licensed = await db.Licenses.AnyAsync(l => l.UserId == pc.UserId && l.ServicePlanId == target && l.Present, cancellationToken);
-                var taken = await db.CloudPcs.AnyAsync(p => p.UserId == pc.UserId && (p.ServicePlanId == target || p.TargetServicePlanId == target), cancellationToken);
-                if (!licensed || taken)
+                if (await db.CloudPcs.AnyAsync(p => p.UserId == pc.UserId && p.Id != pc.Id && (p.ServicePlanId == target || p.TargetServicePlanId == target), cancellationToken))
                 {
-                    return new Refused(StatusCodes.Status409Conflict, "no-free-license",
-                        $"{pc.UserPrincipalName} needs a free license of {targetPlan.DisplayName} to resize: assign one first{(taken ? " (the one they have is used by another Cloud PC)" : "")}.");
+                    return new Refused(StatusCodes.Status409Conflict, "plan-in-use", $"{pc.UserPrincipalName} already has a Cloud PC of {targetPlan.DisplayName}; a user has one Cloud PC per plan.");
+                }
+
+                // As in Windows 365, a resize moves the user from the current plan's license to a free one of the target plan.
+                if (await services.SwapLicenseAsync(pc.TenantId, pc.UserId, target, pc.ServicePlanId, cancellationToken) is { } reason)
+                {
+                    return new Refused(StatusCodes.Status409Conflict, "no-free-license", $"Cannot resize {pc.ManagedDeviceName} to {targetPlan.DisplayName}: {reason}");
                 }
 
                 pc.TargetServicePlanId = target;

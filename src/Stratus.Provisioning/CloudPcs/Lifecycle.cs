@@ -94,7 +94,9 @@ public sealed class Lifecycle(ProvisioningDbContext db, IOptions<ProvisioningOpt
 
     public void EnterGracePeriod(CloudPc pc, ProvisioningPolicy? policy)
     {
-        var end = clock.GetUtcNow() + Options.GracePeriodHour * (policy?.GracePeriodInHours ?? 168);
+        // Whole milliseconds: stores keep less precision than a clock gives, and the scheduled message is matched by this value.
+        var exact = clock.GetUtcNow() + Options.GracePeriodHour * (policy?.GracePeriodInHours ?? 168);
+        var end = exact.AddTicks(-(exact.Ticks % TimeSpan.TicksPerMillisecond));
         pc.GracePeriodEnd = end;
         SetStatus(pc, CloudPcStatus.InGracePeriod);
         db.Publish(new GracePeriodEnded(pc.Id, end), end);

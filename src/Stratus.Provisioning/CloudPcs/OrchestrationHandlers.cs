@@ -143,7 +143,8 @@ internal sealed class OrchestrationHandlers(ProvisioningDbContext db, Lifecycle 
     public async Task HandleAsync(GracePeriodEnded message, MessageContext context, CancellationToken cancellationToken)
     {
         var pc = await db.CloudPcs.FirstOrDefaultAsync(p => p.Id == message.CloudPcId, cancellationToken);
-        if (pc is { Status: CloudPcStatus.InGracePeriod } && pc.GracePeriodEnd == message.GracePeriodEnd)
+        if (pc is { Status: CloudPcStatus.InGracePeriod } && pc.GracePeriodEnd is { } end
+            && (end - message.GracePeriodEnd).Duration() < TimeSpan.FromMilliseconds(1))
         {
             lifecycle.Deprovision(pc);
             await db.SaveChangesAsync(cancellationToken);

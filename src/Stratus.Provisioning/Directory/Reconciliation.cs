@@ -41,20 +41,24 @@ internal sealed partial class Reconciliation(IServiceScopeFactory scopes, IOptio
         }
     }
 
-    private static async Task ReconcileTenantAsync(IServiceProvider provider, Guid tenant, CancellationToken cancellationToken)
+    private async Task ReconcileTenantAsync(IServiceProvider provider, Guid tenant, CancellationToken cancellationToken)
     {
         var db = provider.GetRequiredService<ProvisioningDbContext>();
         var services = provider.GetRequiredService<ServiceClients>();
+        var users = 0;
+        long sequence = 0;
         for (var skip = 0; ; skip += PageSize)
         {
             var page = await services.DirectoryStateAsync(tenant, skip, PageSize, cancellationToken);
+            users += page.Value.Count;
+            sequence = page.Sequence;
             var ids = page.Value.Select(u => u.UserId).ToList();
-            var users = await db.Users.Where(u => ids.Contains(u.UserId)).ToDictionaryAsync(u => u.UserId, cancellationToken);
+            var copies = await db.Users.Where(u => ids.Contains(u.UserId)).ToDictionaryAsync(u => u.UserId, cancellationToken);
             var memberships = await db.Memberships.Where(m => ids.Contains(m.UserId)).ToListAsync(cancellationToken);
             var licenses = await db.Licenses.Where(l => ids.Contains(l.UserId)).ToListAsync(cancellationToken);
             foreach (var state in page.Value)
             {
-                if (!users.TryGetValue(state.UserId, out var user))
+                if (!copies.TryGetValue(state.UserId, out var user))
                 {
                     db.Users.Add(new DirectoryUser { UserId = state.UserId, TenantId = tenant, UserPrincipalName = state.UserPrincipalName, Sequence = page.Sequence });
                 }
@@ -83,6 +87,7 @@ internal sealed partial class Reconciliation(IServiceScopeFactory scopes, IOptio
 
         db.Publish(new EvaluateTenant(tenant));
         await db.SaveChangesAsync(cancellationToken);
+        LogReconciled(logger, tenant, users, sequence);
     }
 
     private static void Sync<TRow>(List<TRow> rows, IReadOnlyList<Guid> present, long sequence, Action<Guid> add, Func<TRow, Guid> key, Action<TRow, bool> set, Func<TRow, long> rowSequence)
@@ -97,6 +102,9 @@ internal sealed partial class Reconciliation(IServiceScopeFactory scopes, IOptio
             set(row, present.Contains(key(row)));
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Reconciled tenant {Tenant} with identity's state at sequence {Sequence}: {Users} users; evaluating them")]
+    private static partial void LogReconciled(ILogger logger, Guid tenant, int users, long sequence);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciliation with identity failed, next try at the next interval: {Reason}")]
     private static partial void LogFailed(ILogger logger, string reason);

@@ -64,6 +64,32 @@ public sealed class ServiceClients(ServiceCalls calls, ProvisioningDbContext db)
         return await response.Content.ReadFromJsonAsync<ImageBody>(cancellationToken);
     }
 
+    /// <summary>
+    /// Moves a user from one license to another in one all-or-nothing change at identity (a resize). Null when
+    /// done, else identity's reason (no seats left, no subscription), to show the admin as it is.
+    /// </summary>
+    public async Task<string?> SwapLicenseAsync(Guid tenantId, Guid userId, Guid add, Guid remove, CancellationToken cancellationToken)
+    {
+        using var http = calls.For("identity", tenantId, StratusRoles.TenantAdministrator);
+        using var response = await http.PostAsJsonAsync($"/api/v1/users/{userId}/assignLicense",
+            new { addLicenses = new[] { new { skuId = add } }, removeLicenses = new[] { remove } }, cancellationToken);
+        if (response.IsSuccessStatusCode)
+        {
+            return null;
+        }
+
+        if ((int)response.StatusCode is >= 400 and < 500)
+        {
+            var problem = await response.Content.ReadFromJsonAsync<ProblemBody>(cancellationToken);
+            return problem?.Errors?.Values.SelectMany(v => v).FirstOrDefault() ?? problem?.Detail ?? $"identity refused the license change ({(int)response.StatusCode}).";
+        }
+
+        response.EnsureSuccessStatusCode();
+        return null;
+    }
+
+    private sealed record ProblemBody(string? Detail, Dictionary<string, string[]>? Errors);
+
     public async Task<DirectoryStatePageBody> DirectoryStateAsync(Guid tenantId, int skip, int top, CancellationToken cancellationToken)
     {
         using var http = calls.For("identity", tenantId, StratusRoles.CloudPcReader);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -31,32 +30,28 @@ public sealed class EmbeddedHostsTests
                 Assert.Equal(HttpStatusCode.Created, created.StatusCode);
                 vmId = (await created.Content.ReadFromJsonAsync<VmBody>())!.Id;
                 await Eventually.MatchesAsync(() => VmAsync(http, vmId), v => v is { State: "running", Ready: true }, "the VM to boot", TimeSpan.FromSeconds(120));
-                pid = QemuProcessIds(data.Path).Single();
+                pid = QemuProcesses.Running(data.Path).Single();
             }
 
             // Stratus is gone; the Cloud PC is not.
-            Assert.True(IsRunning(pid), "the VM's QEMU process should outlive stratus up");
+            Assert.True(QemuProcesses.IsRunning(pid), "the VM's QEMU process should outlive stratus up");
 
             await using (var second = await StratusProcess.StartAsync(["up"], data.Path))
             {
                 using var http = await second.OperatorClientAsync();
                 await Eventually.MatchesAsync(() => Task.FromResult(second.Output), o => o.Contains("adopted 1 VMs", StringComparison.Ordinal), "the VM to be re-adopted", TimeSpan.FromSeconds(90));
                 var vm = await Eventually.MatchesAsync(() => VmAsync(http, vmId), v => v is { State: "running", Ready: true }, "the re-adopted VM's report");
-                Assert.Equal([pid], QemuProcessIds(data.Path));
+                Assert.Equal([pid], QemuProcesses.Running(data.Path));
 
                 Assert.Equal(HttpStatusCode.OK, (await http.DeleteAsync($"/api/v1/vms/{vm!.Id}")).StatusCode);
                 await Eventually.MatchesAsync(async () => (await http.GetAsync($"/api/v1/vms/{vmId}")).StatusCode, s => s == HttpStatusCode.NotFound, "the VM to be deleted");
-                Assert.False(IsRunning(pid), "deleting the VM stops its QEMU process");
+                Assert.False(QemuProcesses.IsRunning(pid), "deleting the VM stops its QEMU process");
                 Assert.Empty(Directory.GetDirectories(Path.Combine(data.Path, "hosts", "local-2", "vms")));
             }
         }
         finally
         {
-            // Whatever happened above, no VM of this test outlives it.
-            foreach (var leftover in QemuProcessIds(data.Path))
-            {
-                KillQuietly(leftover);
-            }
+            QemuProcesses.KillAll(data.Path);
         }
     }
 
@@ -77,43 +72,6 @@ public sealed class EmbeddedHostsTests
     {
         using var response = await http.GetAsync($"/api/v1/vms/{id}");
         return response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<VmBody>() : null;
-    }
-
-    private static List<int> QemuProcessIds(string dataFolder)
-    {
-        var hosts = Path.Combine(dataFolder, "hosts");
-        return !Directory.Exists(hosts) ? [] : Directory.EnumerateFiles(hosts, "qemu.pid", SearchOption.AllDirectories)
-            .Select(f => int.TryParse(File.ReadAllText(f).Trim(), out var p) ? p : 0)
-            .Where(p => p > 0 && IsRunning(p))
-            .ToList();
-    }
-
-    private static bool IsRunning(int pid)
-    {
-        try
-        {
-            using var process = Process.GetProcessById(pid);
-            return !process.HasExited && File.Exists($"/proc/{pid}/cmdline")
-                && File.ReadAllText($"/proc/{pid}/cmdline").Contains("qemu-system", StringComparison.Ordinal);
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-    }
-
-    private static void KillQuietly(int pid)
-    {
-        try
-        {
-            using var process = Process.GetProcessById(pid);
-            process.Kill();
-            process.WaitForExit(5000);
-        }
-        catch (ArgumentException)
-        {
-            // Already gone.
-        }
     }
 
     private sealed record HostBody(Guid Id, string Region, string State, string Driver, string Accelerator);
