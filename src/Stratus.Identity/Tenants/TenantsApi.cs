@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Http.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -140,7 +142,7 @@ public static class TenantsApi
         return TypedResults.Ok(TenantView.From(tenant));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(Guid id, HttpContext http, IdentityDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(Guid id, HttpContext http, IdentityDbContext db, ServiceCalls calls, TimeProvider clock, CancellationToken cancellationToken)
     {
         var tenant = await db.Tenants.FirstOrDefaultAsync(t => t.Id == id, cancellationToken);
         if (tenant is null)
@@ -149,10 +151,18 @@ public static class TenantsApi
         }
 
         // A tenant is suspended before it is deleted, so that nobody works in it while it goes away.
-        // TODO(#5): also refuse while the provisioning service still holds Cloud PCs of the tenant.
         if (tenant.State != TenantState.Suspended)
         {
             return Problems.Conflict("tenant-active", $"Suspend tenant {tenant.Domain} first (POST /api/v1/tenants/{id}/suspend), then delete it.");
+        }
+
+        switch (await CountCloudPcsAsync(calls, id, cancellationToken))
+        {
+            case null:
+                return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service unavailable", type: Problems.TypePrefix + "dependency-unavailable",
+                    detail: "Cannot reach the provisioning service to confirm that the tenant has no Cloud PCs left; nothing was deleted. Try again shortly.");
+            case > 0 and var count:
+                return Problems.Conflict("tenant-has-cloud-pcs", $"Tenant {tenant.Domain} still has {count} Cloud PCs. Remove its licenses or end their grace periods, wait until they are deprovisioned, then delete it.");
         }
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -169,4 +179,34 @@ public static class TenantsApi
         await transaction.CommitAsync(cancellationToken);
         return TypedResults.NoContent();
     }
+
+    /// <summary>
+    /// The tenant's Cloud PCs as provisioning counts them: 0 where no provisioning service is deployed (its API
+    /// answers 404), null when it cannot be asked.
+    /// </summary>
+    private static async Task<int?> CountCloudPcsAsync(ServiceCalls calls, Guid tenantId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var client = calls.For("provisioning", tenantId, StratusRoles.CloudPcReader);
+            using var response = await client.GetAsync("/api/v1/cloudPCs?$top=1", cancellationToken);
+            if (response.StatusCode == HttpStatusCode.NotFound)
+            {
+                return 0;
+            }
+
+            if (!response.IsSuccessStatusCode)
+            {
+                return null;
+            }
+
+            return (await response.Content.ReadFromJsonAsync<CloudPcCount>(cancellationToken))?.TotalCount;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
+
+    private sealed record CloudPcCount(int TotalCount);
 }

@@ -20,6 +20,7 @@ public sealed class ReconciliationTests
         var domain = $"r{Guid.NewGuid():N}"[..12] + ".test";
         Guid user;
         Guid group;
+        Guid tenantId;
 
         // Identity alone: its events find no provisioning queue, so provisioning never gets them.
         await using (var identityOnly = await StratusProcess.StartAsync(["run", "--targets", "identity,diagnostics,compute,images"], data.Path))
@@ -27,7 +28,7 @@ public sealed class ReconciliationTests
             using var operatorClient = await identityOnly.OperatorClientAsync();
             var created = await operatorClient.PostAsJsonAsync("/api/v1/tenants", new { displayName = "Fabrikam", domain, admin = new { userName = $"admin@{domain}", password } });
             Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-            var tenantId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("tenant").GetProperty("id").GetGuid();
+            tenantId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("tenant").GetProperty("id").GetGuid();
             Assert.Equal(HttpStatusCode.OK, (await operatorClient.PutAsJsonAsync($"/api/v1/tenants/{tenantId}/subscribedSkus/{SmallPlan}", new { prepaidUnits = 1 })).StatusCode);
             using var admin = await identityOnly.SignedInClientAsync($"admin@{domain}", password);
             user = await IdAsync(await admin.PostAsJsonAsync("/api/v1/users", new
@@ -52,7 +53,15 @@ public sealed class ReconciliationTests
         var pcs = await Eventually.MatchesAsync(async () => (await tenantAdmin.GetFromJsonAsync<JsonElement>("/api/v1/cloudPCs")).GetProperty("value"),
             v => v.GetArrayLength() == 1 && v[0].GetProperty("status").GetString() == "provisioned", "reconciliation to give Lin a Cloud PC");
         Assert.Equal(user, pcs[0].GetProperty("userId").GetGuid());
-        Assert.Contains("reconcil", all.Output, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("Reconciled tenant", all.Output, StringComparison.Ordinal);
+
+        // A tenant that still has Cloud PCs cannot be deleted, even suspended.
+        using var operatorAgain = await all.OperatorClientAsync();
+        Assert.Equal(HttpStatusCode.OK, (await operatorAgain.PostAsync($"/api/v1/tenants/{tenantId}/suspend", null)).StatusCode);
+        var refused = await operatorAgain.DeleteAsync($"/api/v1/tenants/{tenantId}");
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        Assert.Contains("still has 1 Cloud PCs", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await operatorAgain.GetAsync($"/api/v1/tenants/{tenantId}")).StatusCode);
     }
 
     private static async Task<Guid> IdAsync(HttpResponseMessage response)
