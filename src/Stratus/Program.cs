@@ -8,5 +8,9 @@ var root = new RootCommand("Stratus: self-hosted Cloud PCs. One binary runs ever
     ServerCommands.Version(),
     HostCommand.Create(),
 };
+foreach (var command in Stratus.Client.ClientCommands.Create())
+{
+    root.Subcommands.Add(command);
+}
 
 return await Cli.InvokeAsync(root, args);

@@ -1,0 +1,125 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Stratus.Client;
+
+/// <summary>A failure the CLI reports as one line: what went wrong and what to do.</summary>
+internal sealed class ClientException(string message) : Exception(message);
+
+/// <summary>Where `stratus login` keeps the session: the API's URL and a bearer token, readable only by the user.</summary>
+internal sealed record Credentials(Uri Url, string UserName, string AccessToken, DateTimeOffset ExpiresAt)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    public static string FilePath
+    {
+        get
+        {
+            var config = Environment.GetEnvironmentVariable("XDG_CONFIG_HOME") is { Length: > 0 } xdg
+                ? xdg
+                : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".config");
+            return Path.Combine(config, "stratus", "credentials.json");
+        }
+    }
+
+    public static Credentials Load()
+    {
+        if (!File.Exists(FilePath))
+        {
+            throw new ClientException("not signed in: run 'stratus login --url URL --user NAME' first.");
+        }
+
+        var credentials = JsonSerializer.Deserialize<Credentials>(File.ReadAllText(FilePath), Json)
+            ?? throw new ClientException($"{FilePath} is empty: run 'stratus login' again.");
+        return credentials.ExpiresAt > TimeProvider.System.GetUtcNow()
+            ? credentials
+            : throw new ClientException($"your session as {credentials.UserName} expired: run 'stratus login' again.");
+    }
+
+    public void Save()
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(FilePath)!);
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using var stream = new FileStream(FilePath, options);
+        JsonSerializer.Serialize(stream, this, Json);
+    }
+}
+
+/// <summary>The public API as the CLI uses it: every answer is JSON, every error a problem detail turned into one line.</summary>
+internal sealed class ApiClient(HttpClient http) : IDisposable
+{
+    public static ApiClient SignedIn()
+    {
+        var credentials = Credentials.Load();
+        var http = new HttpClient { BaseAddress = credentials.Url, Timeout = TimeSpan.FromSeconds(60) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", credentials.AccessToken);
+        return new ApiClient(http);
+    }
+
+    public static ApiClient Anonymous(Uri url) => new(new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(60) });
+
+    public Task<JsonNode> GetAsync(string path, CancellationToken cancellationToken) => SendAsync(HttpMethod.Get, path, null, cancellationToken);
+
+    public Task<JsonNode> PostAsync(string path, object? body, CancellationToken cancellationToken) => SendAsync(HttpMethod.Post, path, body, cancellationToken);
+
+    public async Task<JsonNode> SendAsync(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body);
+        }
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(request, cancellationToken);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new ClientException($"cannot reach Stratus at {http.BaseAddress}: {e.Message}");
+        }
+
+        using (response)
+        {
+            var text = await response.Content.ReadAsStringAsync(cancellationToken);
+            if (response.IsSuccessStatusCode)
+            {
+                return text.Length == 0 ? new JsonObject() : JsonNode.Parse(text) ?? new JsonObject();
+            }
+
+            throw new ClientException(Describe(response.StatusCode, text));
+        }
+    }
+
+    /// <summary>A problem detail as one line: its detail, then each field's message.</summary>
+    private static string Describe(HttpStatusCode status, string text)
+    {
+        if (status == HttpStatusCode.Unauthorized)
+        {
+            return "Stratus does not accept your session: run 'stratus login' again.";
+        }
+
+        try
+        {
+            var problem = JsonNode.Parse(text);
+            var errors = problem?["errors"]?.AsObject().Select(e => $"{e.Key}: {string.Join(" ", e.Value!.AsArray().Select(m => m!.GetValue<string>()))}").ToList() ?? [];
+            var detail = problem?["detail"]?.GetValue<string>() ?? problem?["title"]?.GetValue<string>() ?? status.ToString();
+            return errors.Count > 0 ? string.Join("; ", errors) : detail;
+        }
+        catch (JsonException)
+        {
+            return $"{(int)status} {status}";
+        }
+    }
+
+    public void Dispose() => http.Dispose();
+}
