@@ -77,8 +77,11 @@ internal sealed partial class OutboxRelay<TContext>(
             .OrderBy(s => s.Queue)
             .ToListAsync(cancellationToken);
         var ids = batch.Select(m => m.Id).ToList();
+        // By queue and source id, the unique index's columns: by source id alone the database reads every
+        // message ever queued, in every pass.
+        var queues = subscriptions.Select(s => s.Queue).Distinct().ToList();
         var alreadyQueued = (await platform.QueueMessages.AsNoTracking()
-                .Where(q => ids.Contains(q.SourceMessageId))
+                .Where(q => queues.Contains(q.Queue) && ids.Contains(q.SourceMessageId))
                 .Select(q => new { q.Queue, q.SourceMessageId })
                 .ToListAsync(cancellationToken))
             .Select(q => (q.Queue, q.SourceMessageId))

@@ -185,8 +185,10 @@ internal sealed class QueueStore(PlatformDbContext db, TimeProvider clock)
                     .SetProperty(m => m.Attempts, m => m.Attempts + 1), cancellationToken);
         }
 
+        // The queue and status are redundant with the claim (only its owner changes a claimed row's status) but
+        // let the database find the rows by its index instead of reading every message ever queued.
         var claimed = await db.QueueMessages.AsNoTracking()
-            .Where(m => m.LeaseOwner == claim)
+            .Where(m => m.Queue == queue && m.Status == QueueMessageStatus.Pending && m.LeaseOwner == claim)
             .ToListAsync(cancellationToken);
         return claimed.OrderBy(m => m.VisibleAt).ToList();
     }

@@ -25,7 +25,7 @@ public static class ServiceDatabaseExtensions
             case DatabaseProvider.Sqlite:
                 builder.Services.AddDbContext<TContext, TSqlite>((provider, options) => options
                     .UseSqlite(connectionString)
-                    .AddInterceptors(provider.GetRequiredService<OutboxSignalInterceptor>()));
+                    .AddInterceptors(provider.GetRequiredService<OutboxSignalInterceptor>(), SqliteBusyTimeout.Instance));
                 break;
             case DatabaseProvider.Postgres:
                 builder.Services.AddDbContext<TContext, TPostgres>((provider, options) => options
