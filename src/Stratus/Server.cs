@@ -68,6 +68,7 @@ internal static class Server
         if (options.EmbeddedHosts != "none")
         {
             builder.Services.AddHostedService(provider => ActivatorUtilities.CreateInstance<EmbeddedHosts>(provider, options.EmbeddedHosts));
+            builder.Services.AddSingleton<Gateway.Connect.IVmConsoles>(new EmbeddedConsoles(settings.DataFolder));
         }
 
         await using var app = builder.Build();

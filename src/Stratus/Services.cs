@@ -1,5 +1,6 @@
 using Stratus.Compute;
 using Stratus.Diagnostics;
+using Stratus.Gateway;
 using Stratus.Identity;
 using Stratus.Provisioning;
 
@@ -16,6 +17,7 @@ internal static class Services
         new("diagnostics", "the audit log", b => b.AddDiagnostics(), a => a.MapDiagnosticsApi()),
         new("compute", "regions, hosts, placement and VM desired state", b => b.AddCompute(), a => a.MapComputeApi()),
         new("provisioning", "policies, assignment evaluation and the Cloud PC lifecycle", b => b.AddProvisioning(), a => a.MapProvisioningApi()),
+        new("gateway", "console connections to Cloud PCs", b => b.AddGateway(), a => a.MapGatewayApi()),
         new("images", "gallery and custom images, replicated into every region", b => Images.ImagesModule.AddImages(b), a => Images.ImagesModule.MapImagesApi(a)),
     ];
 

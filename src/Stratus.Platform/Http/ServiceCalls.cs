@@ -16,12 +16,13 @@ public sealed class ServiceCalls(IHttpClientFactory clients, TokenIssuer tokens,
 {
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
 
-    public HttpClient For(string service, Guid? tenantId, string role)
+    /// <param name="onBehalfOf">The account the call is for, where the other service answers per user (/me).</param>
+    public HttpClient For(string service, Guid? tenantId, string role, Guid? onBehalfOf = null)
     {
         var client = clients.CreateClient("stratus-services");
         client.BaseAddress = BaseAddress(service);
         client.Timeout = Timeout;
-        var token = tokens.Issue(new AccountIdentity(Guid.Empty, $"service:{service}", tenantId, [role]));
+        var token = tokens.Issue(new AccountIdentity(onBehalfOf ?? Guid.Empty, $"service:{service}", tenantId, [role]));
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return client;
     }
