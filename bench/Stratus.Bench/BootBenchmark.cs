@@ -161,7 +161,7 @@ internal static class BootBenchmark
         return folder;
     }
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
         {
@@ -171,7 +171,7 @@ internal static class BootBenchmark
             }
         }
 
-        throw new InvalidOperationException($"No Stratus.slnx above {AppContext.BaseDirectory}: pass --image DIR.");
+        throw new InvalidOperationException($"No Stratus.slnx above {AppContext.BaseDirectory}: run the benchmark from the repository (boot also takes --image DIR).");
     }
 
     internal static string Bytes(int gibibytes) => (gibibytes * 1024L * 1024 * 1024).ToString(CultureInfo.InvariantCulture);

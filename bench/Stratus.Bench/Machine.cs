@@ -8,11 +8,13 @@ internal sealed record Machine(int Cores, string Cpu, string Qemu, string LoadBe
 {
     public static async Task<Machine> DescribeAsync(string qemuSystem, CancellationToken cancellationToken)
     {
-        var cpu = File.ReadLines("/proc/cpuinfo")
-            .FirstOrDefault(line => line.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown CPU";
         var version = await RunAsync(qemuSystem, ["--version"], TimeSpan.FromSeconds(30), cancellationToken);
-        return new Machine(Environment.ProcessorCount, cpu, version.Split('\n')[0].Trim(), LoadAverage());
+        return new Machine(Environment.ProcessorCount, CpuModel(), version.Split('\n')[0].Trim(), LoadAverage());
     }
+
+    /// <summary>The "model name" of /proc/cpuinfo.</summary>
+    public static string CpuModel() => File.ReadLines("/proc/cpuinfo")
+        .FirstOrDefault(line => line.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown CPU";
 
     /// <summary>As uptime prints it: a high load means other work shared the cores with the boots.</summary>
     public static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ')[..3]);

@@ -1,28 +1,59 @@
 using System.Runtime.InteropServices;
 using Stratus.Bench;
 
-// Usage: boot [--image DIR] [--runs N]. Figures go to stdout, progress to stderr.
-if (args is not ["boot", .. var options])
+// Usage: boot [--image DIR] [--runs N] | provision [--count N] [--concurrency N] [--timeout MINUTES] [--stratus PATH] [--keep].
+// Figures go to stdout, progress to stderr.
+const string Usage = """
+    usage: Stratus.Bench boot [--image DIR] [--runs N]
+           Stratus.Bench provision [--count N] [--concurrency N] [--timeout MINUTES] [--stratus PATH] [--keep]
+    """;
+
+if (args is not [("boot" or "provision") and var command, .. var options])
 {
-    Console.Error.WriteLine("usage: Stratus.Bench boot [--image DIR] [--runs N]");
+    Console.Error.WriteLine(Usage);
     return 2;
 }
 
 string? image = null;
 var runs = 3;
+var count = 2000;
+var concurrency = 8;
+var timeout = TimeSpan.FromMinutes(30);
+var keep = false;
+string? binary = null;
 for (var i = 0; i < options.Length; i++)
 {
-    switch (options[i])
+    switch (command, options[i])
     {
-        case "--image" when i + 1 < options.Length:
+        case ("boot", "--image") when i + 1 < options.Length:
             image = options[++i];
             break;
-        case "--runs" when i + 1 < options.Length && int.TryParse(options[i + 1], out var n) && n > 0:
+        case ("boot", "--runs") when Positive(i, out var n):
             runs = n;
             i++;
             break;
+        case ("provision", "--count") when Positive(i, out var n):
+            count = n;
+            i++;
+            break;
+        case ("provision", "--concurrency") when Positive(i, out var n):
+            concurrency = n;
+            i++;
+            break;
+        case ("provision", "--timeout") when Positive(i, out var n):
+            timeout = TimeSpan.FromMinutes(n);
+            i++;
+            break;
+        case ("provision", "--stratus") when i + 1 < options.Length:
+            // Another build of the binary than src/Stratus/bin/Release, to compare two versions.
+            binary = Path.GetFullPath(options[++i]);
+            break;
+        case ("provision", "--keep"):
+            // For a look at the databases and stratus.log after the run.
+            keep = true;
+            break;
         default:
-            Console.Error.WriteLine($"unknown or incomplete option '{options[i]}'; usage: Stratus.Bench boot [--image DIR] [--runs N]");
+            Console.Error.WriteLine($"unknown or incomplete option '{options[i]}'\n{Usage}");
             return 2;
     }
 }
@@ -40,7 +71,9 @@ using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel
 
 try
 {
-    return await BootBenchmark.RunAsync(image, runs, stop.Token);
+    return command == "boot"
+        ? await BootBenchmark.RunAsync(image, runs, stop.Token)
+        : await ProvisionBenchmark.RunAsync(binary, count, concurrency, timeout, keep, stop.Token);
 }
 catch (Exception exception)
 {
@@ -48,4 +81,10 @@ catch (Exception exception)
     // (the image, its build, the accelerator probe), so there is only the reason to give.
     Console.Error.WriteLine(stop.IsCancellationRequested ? "The benchmark was cancelled." : $"The benchmark could not start: {exception.Message}");
     return 1;
+}
+
+bool Positive(int index, out int value)
+{
+    value = 0;
+    return index + 1 < options.Length && int.TryParse(options[index + 1], out value) && value > 0;
 }
