@@ -100,7 +100,8 @@ ln -s bin "$root/sbin"
 
 # The modules /init loads, with what modules.dep says each needs, dependencies first.
 # crc32c has no modules.dep edge (ext4 asks for it by name at run time), so it is named here.
-wanted="virtio_pci virtio_blk virtio_net ext4 crc32c_generic button evdev"
+# bochs: the DRM driver of QEMU's standard VGA; with its framebuffer, tty1 (the VNC display) shows the shell.
+wanted="virtio_pci virtio_blk virtio_net ext4 crc32c_generic button evdev bochs"
 moddir="$work/kernel/lib/modules/$kver"
 declare -A seen=()
 order=()

@@ -6,7 +6,8 @@ case "${1:-}" in
   up)   packages=(libldap-2.5-0 qemu-system-x86 qemu-utils cpio kmod xz-utils) ;;
   # The real PostgreSQL of the storage and messaging tests; slapd (OpenLDAP) and libldap, which LDAP sync loads, for the LDAP tests.
   # QEMU, qemu-img and the tools of scripts/build-tiny-image.sh (cpio, kmod for depmod, xz-utils) for the host agent's VM tests.
-  test) packages=(postgresql slapd libldap-2.5-0 qemu-system-x86 qemu-utils cpio kmod xz-utils) ;;
+  # Debian's chromium for the portal's Playwright tests (never a downloaded browser).
+  test) packages=(postgresql slapd libldap-2.5-0 qemu-system-x86 qemu-utils cpio kmod xz-utils chromium) ;;
   *)    echo "usage: $0 up|test" >&2; exit 2 ;;
 esac
 

@@ -47,12 +47,21 @@ public static class CloudPcActions
                 RunAsync(action, id, request, http, db, lifecycle, services, clock, cancellationToken)).WithName($"CloudPc{char.ToUpperInvariant(action[0])}{action[1..]}");
         }
 
+        // Users restart and rename their own Cloud PCs, as in Windows 365's end-user portal.
+        var mine = endpoints.MapGroup("/api/v1/me/cloudPCs").WithTags("My Cloud PCs").RequireAuthorization(StratusPolicies.TenantMember);
+        foreach (var action in new[] { "reboot", "rename" })
+        {
+            mine.MapPost($"/{{id:guid}}/{action}", (Guid id, ActionRequest? request, HttpContext http, ProvisioningDbContext db, Lifecycle lifecycle, ServiceClients services, TimeProvider clock, CancellationToken cancellationToken) =>
+                RunAsync(action, id, request, http, db, lifecycle, services, clock, cancellationToken, owner: http.User.AccountId())).WithName($"MyCloudPc{char.ToUpperInvariant(action[0])}{action[1..]}");
+        }
+
         group.MapPost("/bulkAction", BulkAsync).WithName("CloudPcBulkAction").WithSummary("One action on up to 5,000 Cloud PCs, with a result per item");
         return endpoints;
     }
 
     private static async Task<Results<Accepted<OperationView>, Ok<OperationView>, ValidationProblem, ProblemHttpResult>> RunAsync(
-        string action, Guid id, ActionRequest? request, HttpContext http, ProvisioningDbContext db, Lifecycle lifecycle, ServiceClients services, TimeProvider clock, CancellationToken cancellationToken)
+        string action, Guid id, ActionRequest? request, HttpContext http, ProvisioningDbContext db, Lifecycle lifecycle, ServiceClients services, TimeProvider clock,
+        CancellationToken cancellationToken, Guid? owner = null)
     {
         var tenant = http.User.RequiredTenantId();
         var key = http.Request.Headers[IdempotencyKeyHeader].ToString();
@@ -68,7 +77,7 @@ public static class CloudPcActions
                 : Problems.Conflict("idempotency-key-reused", $"The Idempotency-Key '{key}' was used for another request ({earlier.Action} on {earlier.CloudPcId}); use a new key.");
         }
 
-        var outcome = await StartAsync(action, id, tenant, request ?? new ActionRequest(null, null), key.Length > 0 ? key : null, AuditActor.From(http), db, lifecycle, services, clock, cancellationToken);
+        var outcome = await StartAsync(action, id, tenant, request ?? new ActionRequest(null, null), key.Length > 0 ? key : null, AuditActor.From(http), db, lifecycle, services, clock, cancellationToken, owner);
         return outcome switch
         {
             Started started => TypedResults.Accepted($"/api/v1/cloudPCs/{id}/operations/{started.Operation.Id}", OperationView.From(started.Operation)),
@@ -120,9 +129,9 @@ public static class CloudPcActions
 
     private static async Task<Outcome> StartAsync(
         string action, Guid id, Guid tenant, ActionRequest request, string? idempotencyKey, AuditActor actor,
-        ProvisioningDbContext db, Lifecycle lifecycle, ServiceClients services, TimeProvider clock, CancellationToken cancellationToken)
+        ProvisioningDbContext db, Lifecycle lifecycle, ServiceClients services, TimeProvider clock, CancellationToken cancellationToken, Guid? owner = null)
     {
-        var pc = await db.CloudPcs.FirstOrDefaultAsync(p => p.Id == id && p.TenantId == tenant, cancellationToken);
+        var pc = await db.CloudPcs.FirstOrDefaultAsync(p => p.Id == id && p.TenantId == tenant && (owner == null || p.UserId == owner), cancellationToken);
         if (pc is null)
         {
             return new Refused(StatusCodes.Status404NotFound, "not-found", $"There is no Cloud PC {id} in your tenant.");
@@ -189,13 +198,16 @@ public static class CloudPcActions
                     return NotAllowed(action, pc, "provisioned or in its grace period");
                 }
 
-                db.Publish(new ChangeVm(pc.VmId, action == "powerOn" ? "running" : "stopped", Delete: false));
                 if ((action == "powerOn" && pc.PowerState == CloudPcPowerState.Running) || (action == "powerOff" && pc.PowerState == CloudPcPowerState.PoweredOff))
                 {
+                    // Already there: no command, or this one could reach compute after the next, opposite one (the
+                    // queue keeps no order among messages relayed together) and undo it.
                     operation.Status = OperationStatus.Succeeded;
                     operation.CompletedAt = operation.CreatedAt;
+                    return null;
                 }
 
+                db.Publish(new ChangeVm(pc.VmId, action == "powerOn" ? "running" : "stopped", Delete: false));
                 return null;
 
             case "endGracePeriod":

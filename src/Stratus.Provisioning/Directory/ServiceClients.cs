@@ -37,7 +37,20 @@ public sealed class ServiceClients(ServiceCalls calls, ProvisioningDbContext db)
             }
         }
 
-        await db.SaveChangesAsync(cancellationToken);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException) when (db.ChangeTracker.Entries<PlanCopy>().Any(e => e.State == EntityState.Added))
+        {
+            // Another request copied the catalog at the same moment (the first ones after a start do): its copies
+            // serve as well as ours, so ours are dropped and theirs read.
+            foreach (var entry in db.ChangeTracker.Entries<PlanCopy>().Where(e => e.State == EntityState.Added).ToList())
+            {
+                entry.State = EntityState.Detached;
+            }
+        }
+
         return await db.Plans.FindAsync([planId], cancellationToken);
     }
 

@@ -1,0 +1,199 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Playwright;
+using Stratus.Testing;
+
+namespace Stratus.Portal.Tests;
+
+/// <summary>
+/// The end-user portal in Debian's chromium against a real all-in-one with a real QEMU Cloud PC: sign in, the
+/// Cloud PC's card, its console in the browser, a command typed there, and the refusals. Every page is saved as a
+/// screenshot under the test output's screenshots folder, to be looked at.
+/// </summary>
+public sealed class UserPortalTests
+{
+    private const string SmallPlan = "5c1a0000-0000-4000-8000-000000010108";
+    private static readonly string Screenshots = Path.Combine(AppContext.BaseDirectory, "screenshots");
+
+    [Fact]
+    public async Task A_user_signs_in_sees_their_cloud_pc_connects_and_types_a_command_that_runs_in_the_vm()
+    {
+        using var data = new TempFolder();
+        await TinyImageFolder.InstallIntoAsync(data.Path);
+        Directory.CreateDirectory(Screenshots);
+        try
+        {
+            await using var stratus = await StratusProcess.StartAsync(["up"], data.Path);
+            var domain = await CreateTenantWithCloudPcAsync(stratus);
+
+            using var playwright = await Playwright.CreateAsync();
+            await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+            {
+                ExecutablePath = "/usr/bin/chromium",
+                Headless = true,
+                Args = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            });
+            var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = stratus.BaseAddress.ToString(), ViewportSize = new() { Width = 1280, Height = 800 } });
+            var page = await context.NewPageAsync();
+
+            await page.GotoAsync("/");
+            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in" })).ToBeVisibleAsync();
+            await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "01-sign-in.png") });
+
+            await page.FillAsync("#username", $"ada@{domain}");
+            await page.FillAsync("#password", "wrong-password-1");
+            await page.ClickAsync("button[type=submit]");
+            await Assertions.Expect(page.Locator("#signin-error")).ToContainTextAsync("user name or password");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "02-sign-in-refused.png") });
+
+            await page.FillAsync("#password", "ada-password-123");
+            await page.ClickAsync("button[type=submit]");
+            var card = page.Locator(".card");
+            await Assertions.Expect(card.Locator(".status")).ToHaveTextAsync("Ready", new() { Timeout = 180_000 });
+            await Assertions.Expect(card.Locator(".power")).ToHaveTextAsync("Running");
+            await Assertions.Expect(card.Locator(".connect")).ToBeEnabledAsync();
+            await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "03-my-cloud-pcs.png") });
+
+            await page.SetViewportSizeAsync(390, 844);
+            await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "04-my-cloud-pcs-phone.png"), FullPage = true });
+            await page.SetViewportSizeAsync(1280, 800);
+
+            var console = await page.RunAndWaitForPopupAsync(() => card.Locator(".connect").ClickAsync());
+            await Assertions.Expect(console.Locator("#state")).ToHaveTextAsync("Connected", new() { Timeout = 60_000 });
+            var canvas = console.Locator("#screen canvas");
+            await Assertions.Expect(canvas).ToBeVisibleAsync();
+
+            // The VGA console has a shell: what is typed in the browser runs in the VM, whose serial log shows it.
+            await canvas.ClickAsync();
+            await console.WaitForTimeoutAsync(500);
+            await TypeAsync(console.Keyboard, "echo typed-in-$((6*7)) > /dev/ttyS0");
+            await console.Keyboard.PressAsync("Enter");
+            await console.WaitForTimeoutAsync(2000);
+            await console.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "05-console.png") });
+            var serialLog = Directory.GetFiles(Path.Combine(data.Path, "hosts"), "serial.log", SearchOption.AllDirectories).Single();
+            await WaitForAsync(() => ReadShared(serialLog).Contains("typed-in-42", StringComparison.Ordinal), "the typed command's output in the VM's serial log");
+
+            // Another user's or an unknown Cloud PC: a clear message in the page, no display.
+            var stranger = await context.NewPageAsync();
+            await stranger.GotoAsync($"/console.html?id={Guid.NewGuid()}");
+            await Assertions.Expect(stranger.Locator("#message")).ToContainTextAsync("does not exist or is not yours");
+            await Assertions.Expect(stranger.Locator("#screen canvas")).ToHaveCountAsync(0);
+            await stranger.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "06-console-refused.png") });
+
+            // A user without a Cloud PC sees an empty state that says what to expect.
+            var bobContext = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = stratus.BaseAddress.ToString() });
+            var bob = await bobContext.NewPageAsync();
+            await bob.GotoAsync("/");
+            await bob.FillAsync("#username", $"bob@{domain}");
+            await bob.FillAsync("#password", "bob-password-123");
+            await bob.ClickAsync("button[type=submit]");
+            await Assertions.Expect(bob.Locator("#empty")).ToContainTextAsync("You have no Cloud PC yet");
+            await bob.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "07-no-cloud-pc.png") });
+        }
+        finally
+        {
+            KillVms(data.Path);
+        }
+    }
+
+    private static async Task<string> CreateTenantWithCloudPcAsync(StratusProcess stratus)
+    {
+        using var operatorClient = await stratus.OperatorClientAsync();
+        var domain = $"p{Guid.NewGuid():N}"[..12] + ".test";
+        const string password = "tenant-admin-pass-1";
+        var created = await operatorClient.PostAsJsonAsync("/api/v1/tenants", new { displayName = "Contoso", domain, admin = new { userName = $"admin@{domain}", password } });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var tenantId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("tenant").GetProperty("id").GetGuid();
+        Assert.Equal(HttpStatusCode.OK, (await operatorClient.PutAsJsonAsync($"/api/v1/tenants/{tenantId}/subscribedSkus/{SmallPlan}", new { prepaidUnits = 2 })).StatusCode);
+        using var admin = await stratus.SignedInClientAsync($"admin@{domain}", password);
+        var ada = await IdAsync(await admin.PostAsJsonAsync("/api/v1/users", new { userPrincipalName = $"ada@{domain}", displayName = "Ada Lovelace", accountEnabled = true, passwordProfile = new { password = "ada-password-123" } }));
+        await IdAsync(await admin.PostAsJsonAsync("/api/v1/users", new { userPrincipalName = $"bob@{domain}", displayName = "Bob", accountEnabled = true, passwordProfile = new { password = "bob-password-123" } }));
+        var group = await IdAsync(await admin.PostAsJsonAsync("/api/v1/groups", new { displayName = "Designers" }));
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.PostAsJsonAsync($"/api/v1/groups/{group}/members", new { id = ada })).StatusCode);
+        var policy = await IdAsync(await admin.PostAsJsonAsync("/api/v1/provisioningPolicies", new { displayName = "Design", imageId = TinyImageFolder.ImageId, regionNames = new[] { "local-1" } }));
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsJsonAsync($"/api/v1/provisioningPolicies/{policy}/assign",
+            new { assignments = new[] { new { target = new { groupId = group, servicePlanId = Guid.Parse(SmallPlan) } } } })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsJsonAsync($"/api/v1/users/{ada}/assignLicense",
+            new { addLicenses = new[] { new { skuId = Guid.Parse(SmallPlan) } }, removeLicenses = Array.Empty<Guid>() })).StatusCode);
+        return domain;
+    }
+
+    private static async Task<Guid> IdAsync(HttpResponseMessage response)
+    {
+        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+    }
+
+    /// <summary>
+    /// Types as a person does, Shift included: the console sends the keys' positions to the VM (QEMU's extended key
+    /// events), so a "(" needs Shift held with the 9 key, which Playwright's TypeAsync does not do.
+    /// </summary>
+    private static async Task TypeAsync(IKeyboard keyboard, string text)
+    {
+        var shifted = new Dictionary<char, string> { ['$'] = "Digit4", ['('] = "Digit9", [')'] = "Digit0", ['*'] = "Digit8", ['>'] = "Period" };
+        foreach (var ch in text)
+        {
+            if (shifted.TryGetValue(ch, out var key))
+            {
+                await keyboard.PressAsync($"Shift+{key}");
+            }
+            else if (char.IsAsciiLetterUpper(ch))
+            {
+                await keyboard.PressAsync($"Shift+Key{ch}");
+            }
+            else
+            {
+                await keyboard.TypeAsync(ch.ToString());
+            }
+
+            await Task.Delay(30);
+        }
+    }
+
+    private static string ReadShared(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition, string what)
+    {
+        var deadline = TimeProvider.System.GetUtcNow().AddSeconds(60);
+        while (!condition())
+        {
+            if (TimeProvider.System.GetUtcNow() > deadline)
+            {
+                throw new TimeoutException($"Waited 60 s for {what}.");
+            }
+
+            await Task.Delay(250);
+        }
+    }
+
+    private static void KillVms(string dataFolder)
+    {
+        var hosts = Path.Combine(dataFolder, "hosts");
+        if (!Directory.Exists(hosts))
+        {
+            return;
+        }
+
+        foreach (var pidFile in Directory.GetFiles(hosts, "qemu.pid", SearchOption.AllDirectories))
+        {
+            if (int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid))
+            {
+                try
+                {
+                    using var process = System.Diagnostics.Process.GetProcessById(pid);
+                    process.Kill();
+                }
+                catch (ArgumentException)
+                {
+                    // Already gone.
+                }
+            }
+        }
+    }
+}
