@@ -72,6 +72,12 @@ public static class CloudPcActions
 
         if (key.Length > 0 && await db.Operations.AsNoTracking().FirstOrDefaultAsync(o => o.TenantId == tenant && o.IdempotencyKey == key, cancellationToken) is { } earlier)
         {
+            // A user's /me action repeats only for their own Cloud PC: a key does not open another user's.
+            if (owner is { } user && !await db.CloudPcs.AnyAsync(p => p.Id == id && p.TenantId == tenant && p.UserId == user, cancellationToken))
+            {
+                return Problems.NotFound("Cloud PC", id);
+            }
+
             return earlier.CloudPcId == id && earlier.Action == action
                 ? TypedResults.Ok(OperationView.From(earlier))
                 : Problems.Conflict("idempotency-key-reused", $"The Idempotency-Key '{key}' was used for another request ({earlier.Action} on {earlier.CloudPcId}); use a new key.");
