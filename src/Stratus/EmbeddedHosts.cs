@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Stratus.Compute;
@@ -7,6 +6,7 @@ using Stratus.Compute.Hosts;
 using Stratus.Compute.Persistence;
 using Stratus.HostAgent.Agent;
 using Stratus.Platform.Hosting;
+using Stratus.Platform.Http;
 
 namespace Stratus;
 
@@ -43,7 +43,7 @@ internal sealed partial class EmbeddedHosts(
             return;
         }
 
-        var controlPlane = LoopbackAddress();
+        var controlPlane = ServiceCalls.OwnAddress(server) ?? throw new InvalidOperationException("The server has no address for the embedded hosts to reach.");
         var regions = compute.Value.EffectiveRegions;
         var imagesRoot = Path.Combine(settings.DataFolder, "images");
         var accelerator = HostDrivers.CreateAccelerator(loggers);
@@ -97,19 +97,6 @@ internal sealed partial class EmbeddedHosts(
                 agent.Dispose();
             }
         }
-    }
-
-    private Uri LoopbackAddress()
-    {
-        var address = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
-            ?? throw new InvalidOperationException("The server has no address for the embedded hosts to reach.");
-        var uri = new UriBuilder(address.Replace("://*", "://localhost", StringComparison.Ordinal).Replace("://+", "://localhost", StringComparison.Ordinal));
-        if (uri.Host is "0.0.0.0" or "[::]" or "localhost")
-        {
-            uri.Host = "127.0.0.1";
-        }
-
-        return uri.Uri;
     }
 
     /// <summary>

@@ -35,8 +35,19 @@ public sealed class ServiceCalls(IHttpClientFactory clients, TokenIssuer tokens,
             return new Uri(configured);
         }
 
-        var own = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
-            ?? throw new InvalidOperationException($"No address for the {service} service: set Stratus:Services:{service}:Url.");
+        return OwnAddress(server) ?? throw new InvalidOperationException($"No address for the {service} service: set Stratus:Services:{service}:Url.");
+    }
+
+    /// <summary>Where this process listens, as a loopback URL another part of it can call; null before it listens.</summary>
+    public static Uri? OwnAddress(IServer server)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        var own = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
+        if (own is null)
+        {
+            return null;
+        }
+
         var uri = new UriBuilder(own.Replace("://*", "://127.0.0.1", StringComparison.Ordinal).Replace("://+", "://127.0.0.1", StringComparison.Ordinal));
         if (uri.Host is "0.0.0.0" or "[::]" or "localhost")
         {
