@@ -263,14 +263,29 @@ public static class CloudPcActions
                     return new Refused(StatusCodes.Status409Conflict, "plan-in-use", $"{pc.UserPrincipalName} already has a Cloud PC of {targetPlan.DisplayName}; a user has one Cloud PC per plan.");
                 }
 
-                // As in Windows 365, a resize moves the user from the current plan's license to a free one of the target plan.
-                if (await services.SwapLicenseAsync(pc.TenantId, pc.UserId, target, pc.ServicePlanId, cancellationToken) is { } reason)
-                {
-                    return new Refused(StatusCodes.Status409Conflict, "no-free-license", $"Cannot resize {pc.ManagedDeviceName} to {targetPlan.DisplayName}: {reason}");
-                }
-
+                // As in Windows 365, a resize moves the user from the current plan's license to a free one of the target
+                // plan. The resize is committed first: the license events the move causes must find it under way, or
+                // evaluation would put the Cloud PC in its grace period and provision another one of the target plan.
                 pc.TargetServicePlanId = target;
                 lifecycle.SetStatus(pc, CloudPcStatus.Resizing);
+                await db.SaveChangesAsync(cancellationToken);
+                string? reason;
+                try
+                {
+                    reason = await services.SwapLicenseAsync(pc.TenantId, pc.UserId, target, pc.ServicePlanId, cancellationToken);
+                }
+                catch (HttpRequestException)
+                {
+                    reason = "identity cannot be reached to move the license; try again in a moment";
+                }
+
+                if (reason is not null)
+                {
+                    pc.TargetServicePlanId = null;
+                    lifecycle.SetStatus(pc, CloudPcStatus.Provisioned);
+                    await db.SaveChangesAsync(cancellationToken);
+                    return new Refused(StatusCodes.Status409Conflict, "no-free-license", $"Cannot resize {pc.ManagedDeviceName} to {targetPlan.DisplayName}: {reason}; nothing was changed.");
+                }
 
                 // New CPU and memory apply at the next boot, so the resize restarts the VM; the disk grows at once. The
                 // restart goes a few seconds later: compute's queue may handle two messages in either order, and the
