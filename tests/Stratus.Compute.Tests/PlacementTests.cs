@@ -56,6 +56,28 @@ public sealed class PlacementTests(ComputeHost compute) : IClassFixture<ComputeH
     }
 
     [Fact]
+    public async Task Place_AnIdThatWasDeleted_IsRefusedAndPlacesNothing()
+    {
+        await compute.DrainAllAsync();
+        using var host = await compute.EnrollAsync("test-2", "test-2a");
+        var id = Guid.NewGuid();
+        Assert.Equal(HttpStatusCode.Created, (await compute.PlaceAsync("test-2", id: id)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await compute.Operator.DeleteAsync($"/api/v1/vms/{id}")).StatusCode);
+        (await host.ReportAsync(vms: Array.Empty<object>())).EnsureSuccessStatusCode();
+        var vms = await compute.Operator.GetFromJsonAsync<JsonElement>($"/api/v1/vms?hostId={host.HostId}");
+        Assert.Equal(0, vms.GetArrayLength());
+
+        var again = await compute.PlaceAsync("test-2", id: id);
+
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        var problem = await again.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.EndsWith("vm-deleted", problem.GetProperty("type").GetString(), StringComparison.Ordinal);
+        Assert.Contains("Leave 'id' out", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        vms = await compute.Operator.GetFromJsonAsync<JsonElement>($"/api/v1/vms?hostId={host.HostId}");
+        Assert.Equal(0, vms.GetArrayLength());
+    }
+
+    [Fact]
     public async Task Place_DrainedHostAndUnknownRegion_AreRefused()
     {
         await compute.DrainAllAsync();

@@ -184,6 +184,7 @@ public static class AgentApi
         foreach (var gone in vms.Where(v => v.DeleteRequested && !reportedIds.Contains(v.Id)))
         {
             db.Vms.Remove(gone);
+            db.DeletedVms.Add(new DeletedVm { Id = gone.Id, DeletedAt = now });
             host.VCpuAllocated -= gone.VCpuCount;
             host.MemoryMiBAllocated -= gone.MemoryMiB;
             host.DiskGiBAllocated -= gone.DiskGiB;

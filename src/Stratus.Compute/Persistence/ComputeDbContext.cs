@@ -20,6 +20,8 @@ public abstract class ComputeDbContext(DbContextOptions options, TimeProvider cl
 
     public DbSet<VmOperation> VmOperations => Set<VmOperation>();
 
+    public DbSet<DeletedVm> DeletedVms => Set<DeletedVm>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         base.OnModelCreating(modelBuilder);
@@ -58,6 +60,11 @@ public abstract class ComputeDbContext(DbContextOptions options, TimeProvider cl
             vm.Property(v => v.ReportedDetail).HasMaxLength(4096);
             vm.HasIndex(v => v.HostId);
             vm.HasIndex(v => v.TenantId);
+        });
+        modelBuilder.Entity<DeletedVm>(deleted =>
+        {
+            deleted.ToTable("deleted_vms");
+            deleted.HasKey(d => d.Id);
         });
         modelBuilder.Entity<VmOperation>(operation =>
         {

@@ -11,6 +11,9 @@ public abstract record PlacementResult
     public sealed record Placed(Vm Vm, Host Host, bool AlreadyExisted) : PlacementResult;
 
     public sealed record NoCapacity(string Reason) : PlacementResult;
+
+    /// <summary>The VM id was deleted (or its deletion asked) before this placement: nothing is placed.</summary>
+    public sealed record AlreadyDeleted : PlacementResult;
 }
 
 /// <summary>
@@ -31,6 +34,11 @@ public sealed class Placement(ComputeDbContext db, TimeProvider clock)
             {
                 var existingHost = await db.Hosts.AsNoTracking().FirstAsync(h => h.Id == existing.HostId, cancellationToken);
                 return new PlacementResult.Placed(existing, existingHost, AlreadyExisted: true);
+            }
+
+            if (await db.DeletedVms.AnyAsync(d => d.Id == request.Id, cancellationToken))
+            {
+                return new PlacementResult.AlreadyDeleted();
             }
 
             var hosts = await db.Hosts.Where(h => h.Region == request.Region && h.State == HostState.Ready).ToListAsync(cancellationToken);

@@ -49,6 +49,17 @@ public sealed class Vm
     public DateTimeOffset CreatedAt { get; init; }
 }
 
+/// <summary>
+/// A VM id that was deleted, or whose deletion was asked before it was placed. Commands can arrive out of
+/// order or be redelivered; a placement for one of these ids must not bring the VM back.
+/// </summary>
+public sealed class DeletedVm
+{
+    public Guid Id { get; init; }
+
+    public DateTimeOffset DeletedAt { get; init; }
+}
+
 public enum VmOperationKind
 {
     Restart,

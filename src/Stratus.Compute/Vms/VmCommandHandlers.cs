@@ -20,6 +20,10 @@ internal sealed class PlaceVmHandler(Placement placement, ComputeDbContext db) :
         {
             db.Publish(new VmPlacementFailed(message.VmId, message.Region, none.Reason));
         }
+        else if (result is PlacementResult.AlreadyDeleted)
+        {
+            db.Publish(new VmPlacementFailed(message.VmId, message.Region, "The VM was deleted before it was placed."));
+        }
         await db.SaveChangesAsync(cancellationToken);
     }
 }
@@ -33,7 +37,13 @@ internal sealed class ChangeVmHandler(ComputeDbContext db, TimeProvider clock) :
         {
             if (message.Delete)
             {
-                // Never placed, or already gone: the sender waits for this answer either way.
+                // Never placed, or already gone: the sender waits for this answer either way. The tombstone
+                // keeps a placement that arrives after this (out of order, or redelivered) from creating it.
+                if (!await db.DeletedVms.AnyAsync(d => d.Id == message.VmId, cancellationToken))
+                {
+                    db.DeletedVms.Add(new DeletedVm { Id = message.VmId, DeletedAt = clock.GetUtcNow() });
+                }
+
                 db.Publish(new VmReported(message.VmId, Guid.Empty, "deleted", false, 0, null, clock.GetUtcNow()));
                 await db.SaveChangesAsync(cancellationToken);
             }

@@ -71,6 +71,7 @@ public static class VmsApi
             PlacementResult.Placed { AlreadyExisted: true } placed => TypedResults.Ok(VmView.From(placed.Vm)),
             PlacementResult.Placed placed => TypedResults.Created($"/api/v1/vms/{placed.Vm.Id}", VmView.From(placed.Vm)),
             PlacementResult.NoCapacity none => Problems.Conflict("no-capacity", none.Reason),
+            PlacementResult.AlreadyDeleted => Problems.Conflict("vm-deleted", $"VM {vmRequest.Id} was deleted; a deleted VM id cannot be used again. Leave 'id' out to get a new one."),
             _ => throw new InvalidOperationException("unknown placement result"),
         };
     }

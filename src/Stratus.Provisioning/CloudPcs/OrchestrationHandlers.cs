@@ -19,8 +19,16 @@ internal sealed class OrchestrationHandlers(ProvisioningDbContext db, Lifecycle 
         if (await db.CloudPcs.FirstOrDefaultAsync(p => p.VmId == message.VmId, cancellationToken) is { } pc)
         {
             lifecycle.OnPlaced(pc, message.HostName);
-            await db.SaveChangesAsync(cancellationToken);
         }
+        else
+        {
+            // No Cloud PC owns this VM any more: its placement arrived after the Cloud PC moved to another VM
+            // or went. A Cloud PC takes its VM id in the transaction that asks for the placement, so an
+            // unowned placed VM is an orphan: delete it.
+            db.Publish(new ChangeVm(message.VmId, null, Delete: true));
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
     }
 
     public async Task HandleAsync(VmPlacementFailed message, MessageContext context, CancellationToken cancellationToken)

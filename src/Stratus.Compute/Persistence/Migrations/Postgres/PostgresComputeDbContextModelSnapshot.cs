@@ -140,6 +140,20 @@ namespace Stratus.Compute.Persistence.Migrations.Postgres
                     b.ToTable("hosts", "compute");
                 });
 
+            modelBuilder.Entity("Stratus.Compute.Vms.DeletedVm", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("DeletedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("deleted_vms", "compute");
+                });
+
             modelBuilder.Entity("Stratus.Compute.Vms.Vm", b =>
                 {
                     b.Property<Guid>("Id")

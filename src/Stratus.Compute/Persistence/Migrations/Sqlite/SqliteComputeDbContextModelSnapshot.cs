@@ -134,6 +134,20 @@ namespace Stratus.Compute.Persistence.Migrations.Sqlite
                     b.ToTable("hosts", (string)null);
                 });
 
+            modelBuilder.Entity("Stratus.Compute.Vms.DeletedVm", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("DeletedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("deleted_vms", (string)null);
+                });
+
             modelBuilder.Entity("Stratus.Compute.Vms.Vm", b =>
                 {
                     b.Property<Guid>("Id")
