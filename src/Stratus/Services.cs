@@ -18,7 +18,7 @@ internal static class Services
         new("compute", "regions, hosts, placement and VM desired state", b => b.AddCompute(), a => a.MapComputeApi()),
         new("provisioning", "policies, assignment evaluation and the Cloud PC lifecycle", b => b.AddProvisioning(), a => a.MapProvisioningApi()),
         new("gateway", "console connections to Cloud PCs", b => b.AddGateway(), a => a.MapGatewayApi()),
-        new("portal", "the end-user portal at /", _ => { }, a => Portal.PortalModule.MapPortal(a)),
+        new("portal", "the end-user portal at / and the admin portal at /admin", b => Portal.PortalModule.AddPortal(b), a => Portal.PortalModule.MapPortal(a)),
         new("images", "gallery and custom images, replicated into every region", b => Images.ImagesModule.AddImages(b), a => Images.ImagesModule.MapImagesApi(a)),
     ];
 

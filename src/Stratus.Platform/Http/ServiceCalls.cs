@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using System.Security.Claims;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
@@ -23,6 +24,23 @@ public sealed class ServiceCalls(IHttpClientFactory clients, TokenIssuer tokens,
         client.BaseAddress = BaseAddress(service);
         client.Timeout = Timeout;
         var token = tokens.Issue(new AccountIdentity(onBehalfOf ?? Guid.Empty, $"service:{service}", tenantId, [role]));
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    /// <summary>
+    /// A call as the signed-in account itself (a portal page acting for its user): the token carries exactly
+    /// the account's claims, so the other service authorizes, scopes to the tenant and audits as it would the
+    /// user's own request.
+    /// </summary>
+    public HttpClient AsAccount(string service, ClaimsPrincipal user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        var client = clients.CreateClient("stratus-services");
+        client.BaseAddress = BaseAddress(service);
+        client.Timeout = Timeout;
+        var roles = user.FindAll(StratusClaims.Role).Select(c => c.Value).ToList();
+        var token = tokens.Issue(new AccountIdentity(user.AccountId(), user.UserName(), user.TenantId(), roles));
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return client;
     }

@@ -1,0 +1,119 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Claims;
+using System.Text.Json;
+using Microsoft.AspNetCore.Components.Authorization;
+using Stratus.Platform.Auth;
+using Stratus.Platform.Http;
+
+namespace Stratus.Portal.Admin;
+
+/// <summary>
+/// The admin portal's only way to read or change anything: the public API, called as the signed-in admin
+/// (the same endpoints, checks and audit as the CLI). One per circuit.
+/// </summary>
+public sealed class AdminApi(ServiceCalls calls, AuthenticationStateProvider authentication)
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public async Task<ClaimsPrincipal> UserAsync() => (await authentication.GetAuthenticationStateAsync()).User;
+
+    /// <summary>Reads a resource; a refusal or failure becomes an <see cref="ApiException"/> with the API's own words.</summary>
+    public async Task<T> GetAsync<T>(string service, string path, CancellationToken cancellationToken = default)
+    {
+        var result = await SendAsync(service, HttpMethod.Get, path, null, cancellationToken: cancellationToken);
+        return result.Succeeded ? result.Read<T>() : throw new ApiException(result.Problem!);
+    }
+
+    public async Task<ApiResult> SendAsync(string service, HttpMethod method, string path, object? body,
+        string? idempotencyKey = null, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            request.Content = body as HttpContent ?? JsonContent.Create(body, options: Json);
+        }
+
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
+        using var client = calls.AsAccount(service, await UserAsync());
+        if (body is HttpContent)
+        {
+            // Uploads stream for as long as they take; the default call timeout is for API calls.
+            client.Timeout = Timeout.InfiniteTimeSpan;
+        }
+
+        try
+        {
+            using var response = await client.SendAsync(request, cancellationToken);
+            var text = await response.Content.ReadAsStringAsync(cancellationToken);
+            var json = text.Length > 0 && response.Content.Headers.ContentType?.MediaType?.Contains("json", StringComparison.Ordinal) == true
+                ? JsonDocument.Parse(text).RootElement.Clone()
+                : default;
+            return response.IsSuccessStatusCode
+                ? new ApiResult((int)response.StatusCode, json, null)
+                : new ApiResult((int)response.StatusCode, json, ApiProblem.From(response.StatusCode, json));
+        }
+        catch (HttpRequestException e)
+        {
+            return new ApiResult(503, default, new ApiProblem("The service could not be reached", $"The {service} service did not answer ({e.Message}). Try again in a moment.", new Dictionary<string, string[]>()));
+        }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new ApiResult(504, default, new ApiProblem("The service took too long", $"The {service} service did not answer in time. Try again in a moment.", new Dictionary<string, string[]>()));
+        }
+    }
+}
+
+public sealed record ApiResult(int Status, JsonElement Body, ApiProblem? Problem)
+{
+    public bool Succeeded => Problem is null;
+
+    public T Read<T>() => Body.Deserialize<T>(AdminApi.Json)!;
+}
+
+/// <summary>An RFC 9457 problem as the API sent it: what went wrong, what to do, and which fields.</summary>
+public sealed record ApiProblem(string Title, string Detail, IReadOnlyDictionary<string, string[]> Errors)
+{
+    public static ApiProblem From(HttpStatusCode status, JsonElement body)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.OrdinalIgnoreCase);
+        if (body.ValueKind == JsonValueKind.Object && body.TryGetProperty("errors", out var fields) && fields.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var field in fields.EnumerateObject())
+            {
+                errors[field.Name] = field.Value.ValueKind == JsonValueKind.Array ? field.Value.EnumerateArray().Select(e => e.GetString() ?? "").ToArray() : [];
+            }
+        }
+
+        string? Text(string name) => body.ValueKind == JsonValueKind.Object && body.TryGetProperty(name, out var value) ? value.GetString() : null;
+        return new ApiProblem(Text("title") ?? $"The request failed ({(int)status})", Text("detail") ?? "", errors);
+    }
+
+    /// <summary>The message for one field (the API names fields as in its JSON, e.g. 'displayName').</summary>
+    public string? For(string field) => Errors.TryGetValue(field, out var messages) ? string.Join(" ", messages) : null;
+
+    public override string ToString() => Detail.Length > 0 ? $"{Title}: {Detail}" : Title;
+}
+
+public sealed class ApiException(ApiProblem problem) : Exception(problem.ToString())
+{
+    public ApiProblem Problem { get; } = problem;
+}
+
+public static class AdminRoles
+{
+    public static bool IsOperator(this ClaimsPrincipal user) => user.IsInRole(StratusRoles.PlatformOperator);
+
+    public static bool IsTenantAdmin(this ClaimsPrincipal user) => user.IsInRole(StratusRoles.TenantAdministrator);
+
+    /// <summary>May change Cloud PCs (tenant and Cloud PC administrators).</summary>
+    public static bool CanManageCloudPcs(this ClaimsPrincipal user) => user.IsInRole(StratusRoles.TenantAdministrator) || user.IsInRole(StratusRoles.CloudPcAdministrator);
+
+    /// <summary>May open the admin portal at all.</summary>
+    public static bool IsAdmin(this ClaimsPrincipal user) =>
+        user.IsOperator() || user.IsTenantAdmin() || user.IsInRole(StratusRoles.CloudPcAdministrator) || user.IsInRole(StratusRoles.CloudPcReader);
+}

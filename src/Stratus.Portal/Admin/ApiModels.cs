@@ -1,0 +1,60 @@
+using System.Text.Json;
+
+namespace Stratus.Portal.Admin;
+
+// The shapes the admin portal reads from the public API (Microsoft Graph's names), only the fields it shows.
+
+public sealed record Page<T>(List<T> Value, int TotalCount);
+
+public sealed record UserItem(Guid Id, string UserPrincipalName, string DisplayName, bool AccountEnabled, DateTimeOffset CreatedDateTime, string? CreationType, bool OnPremisesSyncEnabled);
+
+public sealed record GroupItem(Guid Id, string DisplayName, string? Description, DateTimeOffset CreatedDateTime, bool OnPremisesSyncEnabled);
+
+public sealed record PlanItem(Guid Id, string DisplayName, int VCpuCount, int RamInGB, int StorageInGB);
+
+public sealed record PrepaidUnits(int Enabled);
+
+public sealed record SkuItem(string Id, Guid SkuId, string SkuPartNumber, PlanItem ServicePlan, PrepaidUnits PrepaidUnits, int ConsumedUnits);
+
+public sealed record LicenseDetail(Guid SkuId, string? SkuPartNumber);
+
+public sealed record TenantItem(Guid Id, string DisplayName, string Domain, string State, DateTimeOffset CreatedDateTime);
+
+public sealed record AssignmentTargetItem(Guid GroupId, Guid ServicePlanId);
+
+public sealed record AssignmentItem(Guid Id, AssignmentTargetItem Target, DateTimeOffset AssignedDateTime);
+
+public sealed record PolicyItem(
+    Guid Id, string DisplayName, string Description, string ImageId, string ImageType, string ImageDisplayName, List<string> RegionNames,
+    bool AutomaticRegion, string CloudPcNamingTemplate, bool LocalAdminEnabled, int GracePeriodInHours, DateTimeOffset LastModifiedDateTime,
+    List<AssignmentItem> Assignments);
+
+public sealed record StatusDetailItem(string Code, string Message, bool Retryable);
+
+public sealed record CloudPcItem(
+    Guid Id, string DisplayName, string ManagedDeviceName, string UserPrincipalName, Guid ProvisioningPolicyId, string ProvisioningPolicyName,
+    Guid ServicePlanId, string ServicePlanName, string ImageDisplayName, string Status, StatusDetailItem? StatusDetail, string PowerState,
+    DateTimeOffset? GracePeriodEndDateTime, DateTimeOffset LastModifiedDateTime, DateTimeOffset CreatedDateTime, string RegionName, string? HostName,
+    int VCpuCount, int RamInGB, int StorageInGB, Guid? ActiveOperationId);
+
+public sealed record OperationItem(Guid Id, Guid CloudPcId, string Action, string Status, string? Detail, DateTimeOffset CreatedDateTime, DateTimeOffset? CompletedDateTime);
+
+public sealed record BulkItemResult(Guid CloudPcId, int Status, Guid? OperationId, string? Error);
+
+public sealed record ReplicaItem(string Region, string Status);
+
+public sealed record GalleryImageItem(string Id, string DisplayName, string OfferDisplayName, string PublisherDisplayName, string SkuDisplayName, int SizeInGB, string Status, string OsVersionNumber, List<ReplicaItem> Replicas);
+
+public sealed record DeviceImageItem(string Id, string DisplayName, string Version, string Status, string? ErrorCode, string? StatusDetails, DateTimeOffset LastModifiedDateTime);
+
+public sealed record CapacityItem(int VCpus, int MemoryMiB, int DiskGiB);
+
+public sealed record HostItem(Guid Id, string Name, string Region, string Zone, string State, string Driver, string Accelerator, CapacityItem Capacity, CapacityItem Allocated, int VmCount, DateTimeOffset? LastHeartbeatDateTime, string? AgentVersion);
+
+public sealed record ZoneItem(string Name, int ReadyHosts);
+
+public sealed record RegionItem(string Name, string DisplayName, List<ZoneItem> Zones, string Health, int FreeVCpus, int FreeMemoryMiB);
+
+public sealed record AuditActorItem(Guid? Id, string UserPrincipalName, string? IpAddress);
+
+public sealed record AuditEventItem(Guid Id, string DisplayName, string Category, string Activity, string ActivityType, string ActivityResult, DateTimeOffset ActivityDateTime, AuditActorItem Actor, JsonElement Resources);
