@@ -14,10 +14,11 @@ namespace Stratus.Portal.Tests;
 public sealed class UserPortalTests
 {
     private const string SmallPlan = "5c1a0000-0000-4000-8000-000000010108";
+    private const string AdminPassword = "tenant-admin-pass-1";
     private static readonly string Screenshots = Path.Combine(AppContext.BaseDirectory, "screenshots");
 
     [Fact]
-    public async Task A_user_signs_in_sees_their_cloud_pc_connects_and_types_a_command_that_runs_in_the_vm()
+    public async Task An_admin_gives_a_user_a_cloud_pc_in_the_admin_portal_and_the_user_connects_and_types_a_command_that_runs_in_the_vm()
     {
         using var data = new TempFolder();
         await TinyImageFolder.InstallIntoAsync(data.Path);
@@ -25,7 +26,7 @@ public sealed class UserPortalTests
         try
         {
             await using var stratus = await StratusProcess.StartAsync(["up"], data.Path);
-            var domain = await CreateTenantWithCloudPcAsync(stratus);
+            var (domain, groupId) = await CreateTenantAsync(stratus);
 
             using var playwright = await Playwright.CreateAsync();
             await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
@@ -34,6 +35,33 @@ public sealed class UserPortalTests
                 Headless = true,
                 Args = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
             });
+
+            // The tenant's admin, in the admin portal: a policy for the group with the small plan, and Ada's license.
+            var adminContext = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = stratus.BaseAddress.ToString(), ViewportSize = new() { Width = 1366, Height = 850 } });
+            var admin = await adminContext.NewPageAsync();
+            await admin.GotoAsync("/admin/signin");
+            await admin.FillAsync("#userName input", $"admin@{domain}");
+            await admin.FillAsync("#password input", AdminPassword);
+            await admin.ClickAsync("button[type=submit]");
+            await admin.WaitForURLAsync(url => !url.Contains("/admin/signin", StringComparison.Ordinal));
+            await admin.GotoAsync("/admin/policies");
+            await admin.ClickAsync("#new-policy");
+            await admin.FillAsync("#policy-name input", "Design");
+            await admin.ClickAsync("#policy-region");
+            await admin.ClickAsync("#policy-region fluent-option[value='local-1']");
+            await admin.ClickAsync("#create-policy");
+            var policyCard = admin.Locator("[data-testid=policy][data-name='Design']");
+            await policyCard.Locator("[data-testid=assign-group]").ClickAsync();
+            await policyCard.Locator($"[data-testid=assign-group] fluent-option[value='{groupId}']").ClickAsync();
+            await policyCard.Locator("[data-testid=assign-plan]").ClickAsync();
+            await policyCard.Locator($"[data-testid=assign-plan] fluent-option[value='{SmallPlan}']").ClickAsync();
+            await policyCard.Locator("[data-testid=assign]").ClickAsync();
+            await Assertions.Expect(policyCard).ToContainTextAsync("Designers with Cloud PC 1 vCPU/1 GB/8 GB");
+            await GiveLicenseInAdminPortalAsync(admin, $"ada@{domain}");
+            await admin.GotoAsync("/admin/cloudpcs");
+            await Assertions.Expect(admin.Locator(".cloudpc-status [data-status=provisioned]")).ToHaveCountAsync(1, new() { Timeout = 240_000 });
+            await admin.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "09-admin-cloud-pc-provisioned.png"), FullPage = true });
+
             var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = stratus.BaseAddress.ToString(), ViewportSize = new() { Width = 1280, Height = 800 } });
             var page = await context.NewPageAsync();
 
@@ -97,26 +125,34 @@ public sealed class UserPortalTests
         }
     }
 
-    private static async Task<string> CreateTenantWithCloudPcAsync(StratusProcess stratus)
+    /// <summary>On the admin portal's Users page: the user's Licenses, then the small plan assigned.</summary>
+    private static async Task GiveLicenseInAdminPortalAsync(IPage admin, string userPrincipalName)
+    {
+        await admin.GotoAsync("/admin/users");
+        var row = admin.Locator("[data-testid=users-grid] tr", new() { Has = admin.Locator("[data-testid=user-upn]", new() { HasTextString = userPrincipalName }) });
+        await row.Locator("[data-testid=user-licenses]").ClickAsync();
+        await admin.ClickAsync("#assign-plan");
+        await admin.ClickAsync($"#assign-plan fluent-option[value='{SmallPlan}']");
+        await admin.ClickAsync("[data-testid=license-assign]");
+        await Assertions.Expect(admin.Locator("[data-testid=user-license]")).ToContainTextAsync("Cloud PC 1 vCPU/1 GB/8 GB");
+        await admin.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "08-admin-license-given.png"), FullPage = true });
+    }
+
+    /// <summary>A tenant with two seats of the small plan, Ada in the group Designers and Bob outside it, made through the API.</summary>
+    private static async Task<(string Domain, Guid GroupId)> CreateTenantAsync(StratusProcess stratus)
     {
         using var operatorClient = await stratus.OperatorClientAsync();
         var domain = $"p{Guid.NewGuid():N}"[..12] + ".test";
-        const string password = "tenant-admin-pass-1";
-        var created = await operatorClient.PostAsJsonAsync("/api/v1/tenants", new { displayName = "Contoso", domain, admin = new { userName = $"admin@{domain}", password } });
+        var created = await operatorClient.PostAsJsonAsync("/api/v1/tenants", new { displayName = "Contoso", domain, admin = new { userName = $"admin@{domain}", password = AdminPassword } });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var tenantId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("tenant").GetProperty("id").GetGuid();
         Assert.Equal(HttpStatusCode.OK, (await operatorClient.PutAsJsonAsync($"/api/v1/tenants/{tenantId}/subscribedSkus/{SmallPlan}", new { prepaidUnits = 2 })).StatusCode);
-        using var admin = await stratus.SignedInClientAsync($"admin@{domain}", password);
+        using var admin = await stratus.SignedInClientAsync($"admin@{domain}", AdminPassword);
         var ada = await IdAsync(await admin.PostAsJsonAsync("/api/v1/users", new { userPrincipalName = $"ada@{domain}", displayName = "Ada Lovelace", accountEnabled = true, passwordProfile = new { password = "ada-password-123" } }));
         await IdAsync(await admin.PostAsJsonAsync("/api/v1/users", new { userPrincipalName = $"bob@{domain}", displayName = "Bob", accountEnabled = true, passwordProfile = new { password = "bob-password-123" } }));
         var group = await IdAsync(await admin.PostAsJsonAsync("/api/v1/groups", new { displayName = "Designers" }));
         Assert.Equal(HttpStatusCode.NoContent, (await admin.PostAsJsonAsync($"/api/v1/groups/{group}/members", new { id = ada })).StatusCode);
-        var policy = await IdAsync(await admin.PostAsJsonAsync("/api/v1/provisioningPolicies", new { displayName = "Design", imageId = TinyImageFolder.ImageId, regionNames = new[] { "local-1" } }));
-        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsJsonAsync($"/api/v1/provisioningPolicies/{policy}/assign",
-            new { assignments = new[] { new { target = new { groupId = group, servicePlanId = Guid.Parse(SmallPlan) } } } })).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsJsonAsync($"/api/v1/users/{ada}/assignLicense",
-            new { addLicenses = new[] { new { skuId = Guid.Parse(SmallPlan) } }, removeLicenses = Array.Empty<Guid>() })).StatusCode);
-        return domain;
+        return (domain, group);
     }
 
     private static async Task<Guid> IdAsync(HttpResponseMessage response)
