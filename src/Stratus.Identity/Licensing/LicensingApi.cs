@@ -44,6 +44,9 @@ public static class LicensingApi
 
         endpoints.MapGet("/api/v1/subscribedSkus", ListSubscribedSkusAsync).WithTags("Plans and licenses").WithName("ListSubscribedSkus")
             .WithSummary("The caller's tenant's subscriptions: seats bought and used").RequireAuthorization(StratusPolicies.CloudPcReader);
+        endpoints.MapGet("/api/v1/tenants/{tenantId:guid}/subscribedSkus", ListTenantSubscribedSkusAsync).WithTags("Tenants")
+            .WithName("ListTenantSubscribedSkus").WithSummary("A tenant's subscriptions (seats bought and used), for the platform operator")
+            .RequireAuthorization(StratusPolicies.PlatformOperator);
         endpoints.MapPut("/api/v1/tenants/{tenantId:guid}/subscribedSkus/{skuId:guid}", SetSeatsAsync).WithTags("Tenants")
             .WithName("SetSeats").WithSummary("Set how many seats of a plan a tenant bought").RequireAuthorization(StratusPolicies.PlatformOperator);
 
@@ -108,6 +111,17 @@ public static class LicensingApi
     {
         var tenant = http.User.RequiredTenantId();
         return TypedResults.Ok(await SubscribedSkusOfAsync(db, tenant, cancellationToken));
+    }
+
+    private static async Task<Results<Ok<List<SubscribedSkuView>>, ProblemHttpResult>> ListTenantSubscribedSkusAsync(
+        Guid tenantId, IdentityDbContext db, CancellationToken cancellationToken)
+    {
+        if (!await db.Tenants.AnyAsync(t => t.Id == tenantId, cancellationToken))
+        {
+            return Problems.NotFound("tenant", tenantId);
+        }
+
+        return TypedResults.Ok(await SubscribedSkusOfAsync(db, tenantId, cancellationToken));
     }
 
     internal static async Task<List<SubscribedSkuView>> SubscribedSkusOfAsync(IdentityDbContext db, Guid tenant, CancellationToken cancellationToken)
