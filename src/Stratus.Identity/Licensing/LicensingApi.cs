@@ -249,8 +249,9 @@ public static class LicensingApi
                 var consumed = await db.LicenseAssignments.CountAsync(l => l.TenantId == tenantId && l.ServicePlanId == skuId, cancellationToken);
                 if (consumed >= sku.PrepaidUnits)
                 {
-                    change.Fail(actor, "AssignLicense", $"Refused a license of {skuId} for {user.UserName}: no seats left", TenantChange.Resource(user));
-                    return Problems.Conflict("no-seats-left", $"All {sku.PrepaidUnits} seats of '{skuId}' are assigned. Remove a license from someone or ask your provider for more seats; nothing was changed.");
+                    var plan = await db.ServicePlans.AsNoTracking().Where(p => p.Id == skuId).Select(p => p.DisplayName).FirstOrDefaultAsync(cancellationToken) ?? skuId.ToString();
+                    change.Fail(actor, "AssignLicense", $"Refused a license of {plan} for {user.UserName}: no seats left", TenantChange.Resource(user));
+                    return Problems.Conflict("no-seats-left", $"No seat of '{plan}' is free: all {sku.PrepaidUnits} are assigned. Remove a license from someone or ask your provider for more seats; nothing was changed.");
                 }
 
                 db.LicenseAssignments.Add(new LicenseAssignment { UserId = id, ServicePlanId = skuId, TenantId = tenantId, AssignedAt = change.Now });
