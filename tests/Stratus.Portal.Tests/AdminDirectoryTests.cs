@@ -284,6 +284,50 @@ public sealed class AdminDirectoryTests(DirectoryFixture stratus) : IClassFixtur
         await page.Context.CloseAsync();
     }
 
+    [Fact]
+    public async Task A_cloud_pc_reader_sees_users_groups_and_licenses_but_cannot_change_them()
+    {
+        var tenant = await stratus.CreateTenantAsync("Tailspin", new() { [SmallPlan] = 2 });
+        Guid readerId;
+        using (var admin = await stratus.Process.SignedInClientAsync(tenant.AdminUserName, tenant.AdminPassword))
+        {
+            readerId = await CreateUserAsync(admin, $"rita@{tenant.Domain}", "Rita Reader");
+            var role = await admin.PostAsJsonAsync("/api/v1/roleAssignments", new { principalId = readerId, roleDefinitionId = "cloudPcReader" });
+            Assert.True(role.IsSuccessStatusCode, await role.Content.ReadAsStringAsync());
+            var group = await admin.PostAsJsonAsync("/api/v1/groups", new { displayName = "Engineering", description = "Builds and test machines" });
+            var groupId = (await group.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+            Assert.Equal(HttpStatusCode.NoContent, (await admin.PostAsJsonAsync($"/api/v1/groups/{groupId}/members", new { id = readerId })).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await admin.PostAsJsonAsync($"/api/v1/users/{readerId}/assignLicense",
+                new { addLicenses = new[] { new { skuId = Guid.Parse(SmallPlan) } }, removeLicenses = Array.Empty<Guid>() })).StatusCode);
+        }
+
+        var page = await stratus.SignInAsync($"rita@{tenant.Domain}", "user-password-123");
+        await page.GotoAsync("/admin/users");
+        await Assertions.Expect(page.Locator("[data-testid=read-only]")).ToContainTextAsync("tenant administrator role");
+        await Assertions.Expect(Row(page, "users-grid", tenant.AdminUserName)).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("[data-testid=new-user]")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("[data-testid=user-disable], [data-testid=user-delete]")).ToHaveCountAsync(0);
+        await Row(page, "users-grid", $"rita@{tenant.Domain}").Locator("[data-testid=user-licenses]").ClickAsync();
+        var licenses = page.Locator("[data-testid=licenses-dialog]");
+        await Assertions.Expect(licenses.Locator("[data-testid=user-license]")).ToContainTextAsync(SmallPlanName);
+        await Assertions.Expect(licenses.Locator("[data-testid=license-remove], [data-testid=license-assign]")).ToHaveCountAsync(0);
+        await ShotAsync(page, "55-reader-licenses");
+        await licenses.GetByRole(AriaRole.Button, new() { Name = "Close", Exact = true }).ClickAsync();
+        await ShotAsync(page, "54-reader-users");
+
+        await page.GotoAsync("/admin/groups");
+        await page.Locator("[data-testid=group-row]").Filter(new() { HasText = "Engineering" }).ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=member]")).ToContainTextAsync($"rita@{tenant.Domain}");
+        await Assertions.Expect(page.Locator("[data-testid=new-group], [data-testid=group-delete], [data-testid=member-remove], #member-picker")).ToHaveCountAsync(0);
+        await ShotAsync(page, "56-reader-groups");
+
+        await page.GotoAsync("/admin/licenses");
+        var small = page.Locator($"[data-testid=skus-grid] tr:has([data-sku='{SmallPlan}'])");
+        await Assertions.Expect(small.Locator("[data-testid=sku-used]")).ToHaveTextAsync("1");
+        await ShotAsync(page, "57-reader-licenses-page");
+        await page.Context.CloseAsync();
+    }
+
     private static ILocator Row(IPage page, string grid, string text) =>
         page.Locator($"[data-testid={grid}] tbody tr").Filter(new() { HasText = text });
 
