@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Stratus.Gateway.Connect;
 using Stratus.Gateway.Persistence;
@@ -11,6 +12,7 @@ public static class GatewayModule
     public static IHostApplicationBuilder AddGateway(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddSingleton(GatewayOptions.Read(builder.Configuration));
         builder.AddServiceStore<GatewayDbContext, SqliteGatewayDbContext, PostgresGatewayDbContext>(GatewayDbContext.SchemaName);
         return builder;
     }
@@ -20,6 +22,7 @@ public static class GatewayModule
         ArgumentNullException.ThrowIfNull(app);
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
         app.MapConnectApi();
+        app.MapSessionsApi();
         return app;
     }
 }

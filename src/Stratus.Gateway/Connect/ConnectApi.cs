@@ -7,6 +7,7 @@ using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -18,74 +19,109 @@ using Stratus.Platform.Http;
 
 namespace Stratus.Gateway.Connect;
 
-public sealed record ConnectView(string Token, DateTimeOffset ExpiresDateTime, string WebSocketPath);
+public sealed record ConnectView(string Token, DateTimeOffset ExpiresDateTime, string WebSocketPath, Guid SessionId);
 
-internal sealed record MyCloudPc(Guid Id, string ManagedDeviceName, string Status, string PowerState, Guid VmId);
+internal sealed record CloudPcInfo(Guid Id, string ManagedDeviceName, string Status, string PowerState, Guid VmId, Guid UserId, string UserPrincipalName);
 
 /// <summary>
-/// The connectivity layer: a user asks to connect to their own Cloud PC and gets a ticket that opens, once and
-/// within a minute, a WebSocket carrying the VM's display (VNC, which noVNC speaks in the browser).
+/// The connectivity layer: a user asks to connect to their own Cloud PC (or a console operator to one of their
+/// tenant's) and gets a ticket that opens, once and within a short lifetime, a WebSocket carrying the VM's display
+/// (VNC, which noVNC speaks in the browser).
 /// </summary>
 public static partial class ConnectApi
 {
-    public static readonly TimeSpan TokenLifetime = TimeSpan.FromSeconds(60);
-
     public static IEndpointRouteBuilder MapConnectApi(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost("/api/v1/me/cloudPCs/{id:guid}/connect", ConnectAsync).WithTags("Gateway").WithName("ConnectToMyCloudPc")
-            .WithSummary("A single-use ticket (60 s) to open the Cloud PC's console").RequireAuthorization(StratusPolicies.TenantMember);
+        endpoints.MapPost("/api/v1/me/cloudPCs/{id:guid}/connect", ConnectMineAsync).WithTags("Gateway").WithName("ConnectToMyCloudPc")
+            .WithSummary("A single-use ticket (at most 60 s) to open your Cloud PC's console").RequireAuthorization(StratusPolicies.TenantMember);
+
+        // Any tenant member may ask; the handler checks the role, so that the refusal can name the role to grant.
+        endpoints.MapPost("/api/v1/cloudPCs/{id:guid}/connect", ConnectAsOperatorAsync).WithTags("Gateway").WithName("ConnectToCloudPc")
+            .WithSummary($"A single-use ticket to open the console of any Cloud PC of your tenant; needs the role {StratusRoles.CloudPcConsoleOperator}, audited")
+            .RequireAuthorization(StratusPolicies.TenantMember);
 
         // Anonymous on purpose: the browser cannot send a bearer header on a WebSocket, the single-use ticket is the credential.
         endpoints.MapGet("/api/v1/gateway/console", ConsoleAsync).WithTags("Gateway").WithName("OpenConsole")
             .WithSummary("WebSocket: ?token=TICKET; carries the VM's VNC").AllowAnonymous();
-        endpoints.MapGet("/api/v1/me/sessions", ListSessionsAsync).WithTags("Gateway").WithName("ListMySessions").RequireAuthorization(StratusPolicies.TenantMember);
         return endpoints;
     }
 
-    private static async Task<Results<Ok<ConnectView>, ProblemHttpResult>> ConnectAsync(
-        Guid id, HttpContext http, GatewayDbContext db, ServiceCalls calls, TimeProvider clock, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<ConnectView>, ProblemHttpResult>> ConnectMineAsync(
+        Guid id, HttpContext http, GatewayDbContext db, ServiceCalls calls, GatewayOptions options, TimeProvider clock, CancellationToken cancellationToken)
     {
         var tenant = http.User.RequiredTenantId();
         var user = http.User.AccountId();
 
         // Only the Cloud PC's own user: provisioning answers /me for the account the ticket is for.
         using var provisioning = calls.For("provisioning", tenant, StratusRoles.User, user);
-        using var response = await provisioning.GetAsync($"/api/v1/me/cloudPCs/{id}", cancellationToken);
+        var (pc, problem) = await LookUpAsync(provisioning, $"/api/v1/me/cloudPCs/{id}", id, cancellationToken);
+        return pc is null ? problem! : await IssueAsync(pc, asOperator: false, http, db, options, clock, cancellationToken);
+    }
+
+    private static async Task<Results<Ok<ConnectView>, ProblemHttpResult>> ConnectAsOperatorAsync(
+        Guid id, HttpContext http, GatewayDbContext db, ServiceCalls calls, GatewayOptions options, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        // Administering Cloud PCs is not seeing their users' screens: that takes a role of its own, granted on purpose.
+        if (!http.User.IsInRole(StratusRoles.CloudPcConsoleOperator))
+        {
+            return Problems.Forbidden(
+                $"Connecting to another user's Cloud PC needs the role {StratusRoles.CloudPcConsoleOperator}. A tenant administrator can grant it " +
+                $"(POST /api/v1/roleAssignments with roleDefinitionId {StratusRoles.CloudPcConsoleOperator}); it applies from your next sign-in.");
+        }
+
+        // The tenant is the token's: a Cloud PC of another tenant is not found, the same as one that does not exist.
+        using var provisioning = calls.For("provisioning", http.User.RequiredTenantId(), StratusRoles.CloudPcReader);
+        var (pc, problem) = await LookUpAsync(provisioning, $"/api/v1/cloudPCs/{id}", id, cancellationToken);
+        return pc is null ? problem! : await IssueAsync(pc, asOperator: true, http, db, options, clock, cancellationToken);
+    }
+
+    private static async Task<(CloudPcInfo? Pc, ProblemHttpResult? Problem)> LookUpAsync(HttpClient provisioning, string path, Guid id, CancellationToken cancellationToken)
+    {
+        using var response = await provisioning.GetAsync(path, cancellationToken);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
-            return Problems.NotFound("Cloud PC", id);
+            return (null, Problems.NotFound("Cloud PC", id));
         }
 
         if (!response.IsSuccessStatusCode)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service unavailable", type: Problems.TypePrefix + "dependency-unavailable",
-                detail: "Cannot look up the Cloud PC right now; try again in a moment.");
+            return (null, TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service unavailable", type: Problems.TypePrefix + "dependency-unavailable",
+                detail: "Cannot look up the Cloud PC right now; try again in a moment."));
         }
 
-        var pc = (await response.Content.ReadFromJsonAsync<MyCloudPc>(cancellationToken))!;
+        var pc = (await response.Content.ReadFromJsonAsync<CloudPcInfo>(cancellationToken))!;
         if (pc.Status is not ("provisioned" or "inGracePeriod") || pc.PowerState != "running")
         {
-            return Problems.Conflict("cloud-pc-not-running",
-                $"{pc.ManagedDeviceName} is {pc.Status} and {pc.PowerState}; you can connect once it is provisioned and running{(pc.PowerState == "poweredOff" ? " (start it first)" : "")}.");
+            return (null, Problems.Conflict("cloud-pc-not-running",
+                $"{pc.ManagedDeviceName} is {pc.Status} and {pc.PowerState}; you can connect once it is provisioned and running{(pc.PowerState == "poweredOff" ? " (start it first)" : "")}."));
         }
 
-        var now = clock.GetUtcNow();
-        var secret = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-        db.ConnectTokens.Add(new ConnectToken
-        {
-            Id = Guid.CreateVersion7(now), TokenHash = Hash(secret), TenantId = tenant, UserId = user, UserName = http.User.UserName(),
-            CloudPcId = pc.Id, VmId = pc.VmId, CreatedAt = now, ExpiresAt = now + TokenLifetime,
-        });
-        await db.SaveChangesAsync(cancellationToken);
-        return TypedResults.Ok(new ConnectView(secret, now + TokenLifetime, $"/api/v1/gateway/console?token={secret}"));
+        return (pc, null);
     }
 
-    private static async Task ConsoleAsync(HttpContext http, GatewayDbContext db, IServiceProvider services, TimeProvider clock, ILoggerFactory loggers, string? token)
+    private static async Task<Results<Ok<ConnectView>, ProblemHttpResult>> IssueAsync(
+        CloudPcInfo pc, bool asOperator, HttpContext http, GatewayDbContext db, GatewayOptions options, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var secret = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var token = new ConnectToken
+        {
+            Id = Guid.CreateVersion7(now), TokenHash = Hash(secret), TenantId = http.User.RequiredTenantId(), UserId = http.User.AccountId(), UserName = http.User.UserName(),
+            CloudPcId = pc.Id, CloudPcName = pc.ManagedDeviceName, CloudPcUserId = pc.UserId, CloudPcUserPrincipalName = pc.UserPrincipalName, AsOperator = asOperator, VmId = pc.VmId,
+            SessionId = Guid.CreateVersion7(now), CreatedAt = now, ExpiresAt = now + options.TicketLifetime,
+        };
+        db.ConnectTokens.Add(token);
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Ok(new ConnectView(secret, token.ExpiresAt, $"/api/v1/gateway/console?token={secret}", token.SessionId));
+    }
+
+    private static async Task ConsoleAsync(
+        HttpContext http, GatewayDbContext db, IServiceProvider services, GatewayOptions options, TimeProvider clock, ILoggerFactory loggers, string? token)
     {
         var logger = loggers.CreateLogger("Stratus.Gateway.Console");
         if (!http.WebSockets.IsWebSocketRequest)
         {
-            await Refuse(http, StatusCodes.Status400BadRequest, "This is a WebSocket endpoint: open it from the console page.");
+            await Refuse(http, StatusCodes.Status400BadRequest, "not-a-websocket", "This is a WebSocket endpoint: open it from the console page.");
             return;
         }
 
@@ -95,17 +131,26 @@ public static partial class ConnectApi
         // Consumed in one statement: of two requests with one ticket, exactly one gets it.
         var taken = await db.ConnectTokens.Where(t => t.TokenHash == hash && t.UsedAt == null && t.ExpiresAt > now)
             .ExecuteUpdateAsync(t => t.SetProperty(x => x.UsedAt, now), http.RequestAborted);
-        var ticket = taken == 1 ? await db.ConnectTokens.AsNoTracking().FirstAsync(t => t.TokenHash == hash, http.RequestAborted) : null;
-        if (ticket is null)
+        if (taken == 0)
         {
-            await Refuse(http, StatusCodes.Status403Forbidden, "This connection ticket is unknown, used or expired; click Connect again.");
+            // Say which, so that the person knows a new Connect is all it takes; the ticket's secret is the caller's already.
+            var known = await db.ConnectTokens.AsNoTracking().Where(t => t.TokenHash == hash).Select(t => new { t.UsedAt }).FirstOrDefaultAsync(http.RequestAborted);
+            var (code, detail) = known switch
+            {
+                null => ("console-ticket-unknown", "This connection ticket is not one this gateway issued; click Connect again."),
+                { UsedAt: not null } => ("console-ticket-used", "This connection ticket was already used (a ticket opens one connection); click Connect again."),
+                _ => ("console-ticket-expired",
+                    $"This connection ticket expired: it must open the console within {options.TicketLifetime.TotalSeconds:0} s of Connect. Click Connect again."),
+            };
+            await Refuse(http, StatusCodes.Status403Forbidden, code, detail);
             return;
         }
 
+        var ticket = await db.ConnectTokens.AsNoTracking().FirstAsync(t => t.TokenHash == hash, http.RequestAborted);
         var socketPath = services.GetService<IVmConsoles>()?.FindVncSocket(ticket.VmId);
         if (socketPath is null)
         {
-            await Refuse(http, StatusCodes.Status409Conflict, "The Cloud PC's display is not reachable from this gateway; it may be restarting. Try again.");
+            await Refuse(http, StatusCodes.Status409Conflict, "display-unreachable", "The Cloud PC's display is not reachable from this gateway; it may be restarting. Try again.");
             return;
         }
 
@@ -117,18 +162,31 @@ public static partial class ConnectApi
         catch (SocketException e)
         {
             LogDisplayUnreachable(logger, ticket.CloudPcId, e.Message);
-            await Refuse(http, StatusCodes.Status409Conflict, "The Cloud PC's display does not answer; it may be restarting. Try again in a moment.");
+            await Refuse(http, StatusCodes.Status409Conflict, "display-unreachable", "The Cloud PC's display does not answer; it may be restarting. Try again in a moment.");
             return;
         }
 
         using var browser = await http.WebSockets.AcceptWebSocketAsync(http.WebSockets.WebSocketRequestedProtocols.Contains("binary") ? "binary" : null);
         var session = new ConsoleSession
         {
-            Id = Guid.CreateVersion7(now), TenantId = ticket.TenantId, UserId = ticket.UserId, UserName = ticket.UserName, CloudPcId = ticket.CloudPcId, StartedAt = now,
+            Id = ticket.SessionId == Guid.Empty ? Guid.CreateVersion7(now) : ticket.SessionId, TenantId = ticket.TenantId, UserId = ticket.UserId, UserName = ticket.UserName,
+            CloudPcId = ticket.CloudPcId, CloudPcUserPrincipalName = ticket.CloudPcUserPrincipalName, StartedAt = now,
         };
         db.Sessions.Add(session);
-        db.Audit(clock, ticket.TenantId, new AuditActor(ticket.UserId, ticket.UserName, http.Connection.RemoteIpAddress?.ToString() ?? ""), "cloudPc", "Connect",
-            $"{ticket.UserName} connected to the console", true, new AuditResource(ticket.CloudPcId.ToString(), "cloudPc", ticket.CloudPcId.ToString()));
+        var actor = new AuditActor(ticket.UserId, ticket.UserName, http.Connection.RemoteIpAddress?.ToString() ?? "");
+        var cloudPc = new AuditResource(ticket.CloudPcId.ToString(), "cloudPc", ticket.CloudPcName ?? ticket.CloudPcId.ToString());
+        if (ticket.AsOperator)
+        {
+            // Someone else's screen: the record names who looked, at which Cloud PC, whose it is, and by which role.
+            db.Audit(clock, ticket.TenantId, actor, "cloudPc", "ConnectAsOperator",
+                $"{ticket.UserName} connected to the console of {ticket.CloudPcName}, the Cloud PC of {ticket.CloudPcUserPrincipalName}, as {StratusRoles.CloudPcConsoleOperator}",
+                true, cloudPc, new AuditResource(ticket.CloudPcUserId.ToString(), "user", ticket.CloudPcUserPrincipalName ?? ""));
+        }
+        else
+        {
+            db.Audit(clock, ticket.TenantId, actor, "cloudPc", "Connect", $"{ticket.UserName} connected to the console", true, cloudPc);
+        }
+
         await db.SaveChangesAsync(http.RequestAborted);
         LogSessionStarted(logger, session.Id, ticket.UserName, ticket.CloudPcId);
 
@@ -189,19 +247,14 @@ public static partial class ConnectApi
         return reason;
     }
 
-    private static async Task<Ok<List<ConsoleSession>>> ListSessionsAsync(HttpContext http, GatewayDbContext db, CancellationToken cancellationToken)
-    {
-        var tenant = http.User.RequiredTenantId();
-        var user = http.User.AccountId();
-        return TypedResults.Ok(await db.Sessions.AsNoTracking().Where(s => s.TenantId == tenant && s.UserId == user)
-            .OrderByDescending(s => s.StartedAt).Take(50).ToListAsync(cancellationToken));
-    }
-
-    private static async Task Refuse(HttpContext http, int status, string detail)
+    private static async Task Refuse(HttpContext http, int status, string code, string detail)
     {
         http.Response.StatusCode = status;
-        await http.Response.WriteAsJsonAsync(new { type = Problems.TypePrefix + "console-refused", title = "Cannot open the console", status, detail },
-            options: null, contentType: "application/problem+json");
+        await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = http,
+            ProblemDetails = new ProblemDetails { Status = status, Title = "Cannot open the console", Detail = detail, Type = Problems.TypePrefix + code },
+        });
     }
 
     private static string Hash(string secret) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));

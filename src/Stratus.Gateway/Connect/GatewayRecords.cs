@@ -9,13 +9,27 @@ public sealed class ConnectToken
 
     public Guid TenantId { get; init; }
 
+    /// <summary>Who connects: the Cloud PC's user, or a console operator of the tenant.</summary>
     public Guid UserId { get; init; }
 
     public required string UserName { get; init; }
 
     public Guid CloudPcId { get; init; }
 
+    public string? CloudPcName { get; init; }
+
+    /// <summary>Whose Cloud PC it is; differs from <see cref="UserId"/> when an operator connects.</summary>
+    public Guid CloudPcUserId { get; init; }
+
+    public string? CloudPcUserPrincipalName { get; init; }
+
+    /// <summary>The connection came through the admin route, by the cloudPcConsoleOperator role.</summary>
+    public bool AsOperator { get; init; }
+
     public Guid VmId { get; init; }
+
+    /// <summary>The id the session will have once the ticket opens one, given to the browser with the ticket.</summary>
+    public Guid SessionId { get; init; }
 
     public DateTimeOffset CreatedAt { get; init; }
 
@@ -24,7 +38,7 @@ public sealed class ConnectToken
     public DateTimeOffset? UsedAt { get; set; }
 }
 
-/// <summary>One console connection: who, which Cloud PC, when, and the bytes each way.</summary>
+/// <summary>One console connection: who, which Cloud PC (and whose), when, and the bytes each way.</summary>
 public sealed class ConsoleSession
 {
     public Guid Id { get; init; }
@@ -36,6 +50,8 @@ public sealed class ConsoleSession
     public required string UserName { get; init; }
 
     public Guid CloudPcId { get; init; }
+
+    public string? CloudPcUserPrincipalName { get; init; }
 
     public DateTimeOffset StartedAt { get; init; }
 
@@ -51,6 +67,24 @@ public sealed class ConsoleSession
     internal long BytesFromClientField;
 
     public string? EndReason { get; set; }
+}
+
+/// <summary>
+/// One round-trip time of a session, measured by the gateway: from the moment it handed the browser a probe to
+/// the moment the browser's echo of it arrived, both on the gateway's clock.
+/// </summary>
+public sealed class RoundTripSample
+{
+    public Guid Id { get; init; }
+
+    public Guid TenantId { get; init; }
+
+    public Guid SessionId { get; init; }
+
+    /// <summary>When the probe was handed out; one sample per probe (a replay is refused).</summary>
+    public DateTimeOffset SentAt { get; init; }
+
+    public double Milliseconds { get; init; }
 }
 
 /// <summary>Where a VM's display (QEMU's VNC on a unix socket) can be reached from this process, if anywhere.</summary>

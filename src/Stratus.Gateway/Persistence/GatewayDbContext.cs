@@ -15,6 +15,8 @@ public abstract class GatewayDbContext(DbContextOptions options, TimeProvider cl
 
     public DbSet<ConsoleSession> Sessions => Set<ConsoleSession>();
 
+    public DbSet<RoundTripSample> RoundTripSamples => Set<RoundTripSample>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         base.OnModelCreating(modelBuilder);
@@ -24,6 +26,8 @@ public abstract class GatewayDbContext(DbContextOptions options, TimeProvider cl
             token.HasKey(t => t.Id);
             token.Property(t => t.TokenHash).HasMaxLength(64);
             token.Property(t => t.UserName).HasMaxLength(256);
+            token.Property(t => t.CloudPcName).HasMaxLength(256);
+            token.Property(t => t.CloudPcUserPrincipalName).HasMaxLength(256);
             token.HasIndex(t => t.TokenHash).IsUnique();
         });
         modelBuilder.Entity<ConsoleSession>(session =>
@@ -32,7 +36,16 @@ public abstract class GatewayDbContext(DbContextOptions options, TimeProvider cl
             session.HasKey(s => s.Id);
             session.Property(s => s.UserName).HasMaxLength(256);
             session.Property(s => s.EndReason).HasMaxLength(256);
+            session.Property(s => s.CloudPcUserPrincipalName).HasMaxLength(256);
             session.HasIndex(s => new { s.TenantId, s.CloudPcId });
+        });
+        modelBuilder.Entity<RoundTripSample>(sample =>
+        {
+            sample.ToTable("round_trip_samples");
+            sample.HasKey(s => s.Id);
+
+            // One sample per probe: an echo sent twice is refused, not counted twice.
+            sample.HasIndex(s => new { s.SessionId, s.SentAt }).IsUnique();
         });
     }
 }

@@ -27,10 +27,12 @@ public static class RolesApi
         new(StratusRoles.TenantAdministrator, "Tenant administrator", "Manages the tenant's users, groups, licenses, roles and everything of its Cloud PCs.", true),
         new(StratusRoles.CloudPcAdministrator, "Cloud PC administrator", "Manages Cloud PCs, provisioning policies, images, network connections and settings.", true),
         new(StratusRoles.CloudPcReader, "Cloud PC reader", "Reads everything of the tenant's Cloud PCs and directory, changes nothing.", true),
+        new(StratusRoles.CloudPcConsoleOperator, "Cloud PC console operator",
+            "Connects to the console of any Cloud PC of the tenant, to give support; every connection is audited. No administrator role includes it.", true),
         new(StratusRoles.User, "User", "Uses their own Cloud PCs. Every account of a tenant has it.", true),
     ];
 
-    private static readonly string[] Assignable = [StratusRoles.TenantAdministrator, StratusRoles.CloudPcAdministrator, StratusRoles.CloudPcReader];
+    private static readonly string[] Assignable = [StratusRoles.TenantAdministrator, StratusRoles.CloudPcAdministrator, StratusRoles.CloudPcReader, StratusRoles.CloudPcConsoleOperator];
 
     public static IEndpointRouteBuilder MapRolesApi(this IEndpointRouteBuilder endpoints)
     {

@@ -9,9 +9,16 @@ public static class StratusRoles
     public const string TenantAdministrator = "tenantAdministrator";
     public const string CloudPcAdministrator = "cloudPcAdministrator";
     public const string CloudPcReader = "cloudPcReader";
+
+    /// <summary>
+    /// Opens the console of any Cloud PC of the tenant (each time audited). Not implied by any administrator
+    /// role: seeing a user's screen is granted on purpose, to the people who give support.
+    /// </summary>
+    public const string CloudPcConsoleOperator = "cloudPcConsoleOperator";
+
     public const string User = "user";
 
-    public static readonly IReadOnlyList<string> All = [PlatformOperator, TenantAdministrator, CloudPcAdministrator, CloudPcReader, User];
+    public static readonly IReadOnlyList<string> All = [PlatformOperator, TenantAdministrator, CloudPcAdministrator, CloudPcReader, CloudPcConsoleOperator, User];
 }
 
 public static class StratusClaims

@@ -23,6 +23,9 @@ public static class Problems
     public static ProblemHttpResult Unauthorized(string detail) => TypedResults.Problem(
         statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized", detail: detail, type: TypePrefix + "unauthorized");
 
+    public static ProblemHttpResult Forbidden(string detail) => TypedResults.Problem(
+        statusCode: StatusCodes.Status403Forbidden, title: "Forbidden", detail: detail, type: TypePrefix + "forbidden");
+
     public static ProblemHttpResult TooManyRequests(string detail) => TypedResults.Problem(
         statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests", detail: detail, type: TypePrefix + "too-many-requests");
 

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.Logging;
 using Microsoft.FluentUI.AspNetCore.Components;
 
 namespace Stratus.Portal.Admin;
@@ -17,6 +18,9 @@ public abstract class AdminPage : ComponentBase, IDisposable
 
     [Inject]
     protected IToastService Toasts { get; set; } = null!;
+
+    [Inject]
+    private ILogger<AdminPage> Logger { get; set; } = null!;
 
     protected ClaimsPrincipal User { get; private set; } = new();
 
@@ -55,6 +59,12 @@ public abstract class AdminPage : ComponentBase, IDisposable
         catch (ApiException e)
         {
             Error = e.Problem.ToString();
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or KeyNotFoundException)
+        {
+            // A defect of this page, not of the admin's request: say so and keep the portal running.
+            Logger.LogError(e, "The admin page {Page} could not read what the API answered", GetType().Name);
+            Error = "This page could not read what Stratus answered; the details are in the server's log. Try reloading the page.";
         }
 
         Loaded = true;

@@ -58,3 +58,4 @@ public sealed record RegionItem(string Name, string DisplayName, List<ZoneItem> 
 public sealed record AuditActorItem(Guid? Id, string UserPrincipalName, string? IpAddress);
 
 public sealed record AuditEventItem(Guid Id, string DisplayName, string Category, string Activity, string ActivityType, string ActivityResult, DateTimeOffset ActivityDateTime, AuditActorItem Actor, JsonElement Resources);
+public sealed record GalleryList(List<GalleryImageItem> Value);

@@ -5,6 +5,7 @@ const $ = id => document.getElementById(id);
 const id = new URLSearchParams(location.search).get('id');
 let rfb = null;
 let wanted = true;
+let sampler = null;
 
 function state(text, kind) {
   $('state').textContent = text;
@@ -16,6 +17,18 @@ function state(text, kind) {
 function message(text) {
   $('message').textContent = text;
   $('message').hidden = !text;
+}
+
+// Round-trip times for the session's quality report: the gateway times how fast its probe comes back.
+async function sampleRoundTrip(session) {
+  try {
+    const response = await fetch(`/api/v1/me/sessions/${session}/roundTripProbes`, { method: 'POST', credentials: 'same-origin' });
+    if (!response.ok) return;
+    const { probe } = await response.json();
+    await fetch(`/api/v1/me/sessions/${session}/roundTripSamples`, {
+      method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ probe }),
+    });
+  } catch { /* a missed sample is no reason to disturb the console */ }
 }
 
 async function connect() {
@@ -51,9 +64,15 @@ async function connect() {
   rfb.scaleViewport = true;
   rfb.resizeSession = false;
   rfb.focusOnClick = true;
-  rfb.addEventListener('connect', () => { state('Connected', 'provisioned'); rfb.focus(); });
+  rfb.addEventListener('connect', () => {
+    state('Connected', 'provisioned');
+    rfb.focus();
+    sampleRoundTrip(ticket.sessionId);
+    sampler = setInterval(() => sampleRoundTrip(ticket.sessionId), 10000);
+  });
   rfb.addEventListener('disconnect', event => {
     rfb = null;
+    clearInterval(sampler);
     if (!wanted) return;
     // A restart of the Cloud PC closes its display for a moment: say so and offer to reconnect, not an error page.
     state(event.detail.clean ? 'Disconnected' : 'Connection lost', 'inGracePeriod');

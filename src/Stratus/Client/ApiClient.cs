@@ -54,17 +54,17 @@ internal sealed record Credentials(Uri Url, string UserName, string AccessToken,
 }
 
 /// <summary>The public API as the CLI uses it: every answer is JSON, every error a problem detail turned into one line.</summary>
-internal sealed class ApiClient(HttpClient http) : IDisposable
+internal sealed class ApiClient(HttpClient http, bool signedIn) : IDisposable
 {
     public static ApiClient SignedIn()
     {
         var credentials = Credentials.Load();
         var http = new HttpClient { BaseAddress = credentials.Url, Timeout = TimeSpan.FromSeconds(60) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", credentials.AccessToken);
-        return new ApiClient(http);
+        return new ApiClient(http, signedIn: true);
     }
 
-    public static ApiClient Anonymous(Uri url) => new(new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(60) });
+    public static ApiClient Anonymous(Uri url) => new(new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(60) }, signedIn: false);
 
     public Task<JsonNode> GetAsync(string path, CancellationToken cancellationToken) => SendAsync(HttpMethod.Get, path, null, cancellationToken);
 
@@ -101,9 +101,10 @@ internal sealed class ApiClient(HttpClient http) : IDisposable
     }
 
     /// <summary>A problem detail as one line: its detail, then each field's message.</summary>
-    private static string Describe(HttpStatusCode status, string text)
+    private string Describe(HttpStatusCode status, string text)
     {
-        if (status == HttpStatusCode.Unauthorized)
+        // A refused session means signing in again; a refused sign-in (wrong password, suspended tenant) says why itself.
+        if (status == HttpStatusCode.Unauthorized && signedIn)
         {
             return "Stratus does not accept your session: run 'stratus login' again.";
         }

@@ -6,16 +6,17 @@ using Spectre.Console;
 namespace Stratus.Client;
 
 /// <summary>
-/// `stratus login`, `stratus cloudpc ...`, `stratus policy ...`, `stratus user ...`: the public API from a
-/// terminal. Tables by default, --output json for scripts, a progress display while an action runs with --wait.
+/// `stratus login`, `stratus cloudpc ...`, `stratus policy ...`, `stratus user ...`, `stratus tenant ...`,
+/// `stratus group ...`: the public API from a terminal. Tables by default, --output json for scripts, a progress
+/// display while an action runs with --wait.
 /// </summary>
-internal static class ClientCommands
+internal static partial class ClientCommands
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     private static readonly string[] CloudPcActions = ["reboot", "reprovision", "power-on", "power-off", "end-grace-period", "retry"];
 
-    public static IEnumerable<Command> Create() => [Login(), CloudPc(), Policy(), User()];
+    public static IEnumerable<Command> Create() => [Login(), CloudPc(), Policy(), User(), Group(), Tenant()];
 
     private static Command Login()
     {

@@ -6,7 +6,7 @@ using Stratus.Testing;
 
 namespace Stratus.IntegrationTests.Cli;
 
-/// <summary>The client commands against a real all-in-one: an admin sets up a user's Cloud PC from a terminal only.</summary>
+/// <summary>The client commands against a real all-in-one: the operator sets up a tenant, its admin a user's Cloud PC, from a terminal only.</summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class ClientCommandsTests
 {
@@ -25,19 +25,21 @@ public sealed class ClientCommandsTests
         Assert.Equal(1, notSignedIn.ExitCode);
         Assert.Equal("error: not signed in: run 'stratus login --url URL --user NAME' first.", notSignedIn.StandardError.Trim());
 
-        // The tenant and its group come from the API (the CLI has no tenant or group commands yet).
-        using var operatorClient = await stratus.OperatorClientAsync();
+        // The operator creates the tenant and gives it seats, from the CLI.
+        using var operatorConfig = new TempFolder();
+        await CheckedAsync(operatorConfig.Path, ["login", "--url", url, "--user", "operator"], new() { ["STRATUS_PASSWORD"] = TestAccounts.OperatorPassword });
         var domain = $"cli{Guid.NewGuid():N}"[..12] + ".test";
         const string password = "tenant-admin-pass-1";
-        var created = await operatorClient.PostAsJsonAsync("/api/v1/tenants", new { displayName = "Northwind", domain, admin = new { userName = $"admin@{domain}", password } });
-        var tenantId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("tenant").GetProperty("id").GetGuid();
-        Assert.Equal(HttpStatusCode.OK, (await operatorClient.PutAsJsonAsync($"/api/v1/tenants/{tenantId}/subscribedSkus/{SmallPlan}", new { prepaidUnits = 3 })).StatusCode);
-        using var admin = await stratus.SignedInClientAsync($"admin@{domain}", password);
-        var group = (await (await admin.PostAsJsonAsync("/api/v1/groups", new { displayName = "Staff" })).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        var created = JsonDocument.Parse((await CheckedAsync(operatorConfig.Path, ["tenant", "create", "--name", "Northwind", "--domain", domain, "-o", "json"],
+            new() { ["STRATUS_NEW_USER_PASSWORD"] = password })).StandardOutput).RootElement;
+        var tenantId = created.GetProperty("tenant").GetProperty("id").GetGuid();
+        Assert.Equal($"admin@{domain}", created.GetProperty("admin").GetProperty("userPrincipalName").GetString());
+        await CheckedAsync(operatorConfig.Path, ["tenant", "seats", tenantId.ToString(), "--plan", SmallPlan, "--units", "3"]);
 
         var wrongPassword = await CliAsync(config.Path, ["login", "--url", url, "--user", $"admin@{domain}"], new() { ["STRATUS_PASSWORD"] = "not-the-password" });
         Assert.Equal(1, wrongPassword.ExitCode);
         Assert.StartsWith("error: ", wrongPassword.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("run 'stratus login' again", wrongPassword.StandardError, StringComparison.Ordinal);
 
         var login = await CliAsync(config.Path, ["login", "--url", url, "--user", $"admin@{domain}"], new() { ["STRATUS_PASSWORD"] = password });
         Assert.True(login.ExitCode == 0, login.StandardError);
@@ -45,7 +47,10 @@ public sealed class ClientCommandsTests
 
         var user = JsonDocument.Parse((await CheckedAsync(config.Path, ["user", "create", "--upn", $"ada@{domain}", "--name", "Ada", "-o", "json"],
             new() { ["STRATUS_NEW_USER_PASSWORD"] = "ada-password-123" })).StandardOutput).RootElement.GetProperty("id").GetGuid();
-        Assert.Equal(HttpStatusCode.NoContent, (await admin.PostAsJsonAsync($"/api/v1/groups/{group}/members", new { id = user })).StatusCode);
+        var group = JsonDocument.Parse((await CheckedAsync(config.Path, ["group", "create", "--name", "Staff", "-o", "json"])).StandardOutput).RootElement.GetProperty("id").GetGuid();
+        await CheckedAsync(config.Path, ["group", "add-member", group.ToString(), "--user", $"ada@{domain}"]);
+        var members = JsonDocument.Parse((await CheckedAsync(config.Path, ["group", "members", group.ToString(), "-o", "json"])).StandardOutput).RootElement.GetProperty("value");
+        Assert.Equal(user, Assert.Single(members.EnumerateArray()).GetProperty("id").GetGuid());
 
         var badTemplate = await CliAsync(config.Path, ["policy", "create", "--name", "Broken", "--naming-template", "PC-%RAND:3%"]);
         Assert.Equal(1, badTemplate.ExitCode);
@@ -72,6 +77,97 @@ public sealed class ClientCommandsTests
         Assert.Equal(1, unknown.ExitCode);
         Assert.Contains("error: ", unknown.StandardError, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", unknown.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_operator_manages_tenants_and_an_admin_manages_groups_from_the_cli_with_one_line_errors()
+    {
+        using var data = new TempFolder();
+        using var operatorConfig = new TempFolder();
+        using var adminConfig = new TempFolder();
+        using var otherConfig = new TempFolder();
+        await using var stratus = await StratusProcess.StartAsync(["up", "--hosts", "simulated"], data.Path);
+        var url = stratus.BaseAddress.ToString().TrimEnd('/');
+        await CheckedAsync(operatorConfig.Path, ["login", "--url", url, "--user", "operator"], new() { ["STRATUS_PASSWORD"] = TestAccounts.OperatorPassword });
+
+        const string password = "tenant-admin-pass-1";
+        var domain = $"t{Guid.NewGuid():N}"[..12] + ".test";
+        var otherDomain = $"u{Guid.NewGuid():N}"[..12] + ".test";
+        var newPassword = new Dictionary<string, string?> { ["STRATUS_NEW_USER_PASSWORD"] = password };
+        var table = await CheckedAsync(operatorConfig.Path, ["tenant", "create", "--name", "Contoso", "--domain", domain, "--admin", $"boss@{domain}"], newPassword);
+        Assert.Contains($"boss@{domain}", table.StandardOutput, StringComparison.Ordinal);
+        var tenantId = TenantId(await CheckedAsync(operatorConfig.Path, ["tenant", "list", "-o", "json"]), domain);
+        await CheckedAsync(operatorConfig.Path, ["tenant", "create", "--name", "Other", "--domain", otherDomain], newPassword);
+        AssertOneLineError(await CliAsync(operatorConfig.Path, ["tenant", "create", "--name", "Again", "--domain", domain], newPassword), "already exists");
+        AssertOneLineError(await CliAsync(operatorConfig.Path, ["tenant", "create", "--name", "No password", "--domain", "x" + domain]), "STRATUS_NEW_USER_PASSWORD");
+
+        var list = await CheckedAsync(operatorConfig.Path, ["tenant", "list"]);
+        Assert.Contains(domain, list.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("active", list.StandardOutput, StringComparison.Ordinal);
+
+        // Deleting asks for --yes, then for the tenant to be suspended first.
+        AssertOneLineError(await CliAsync(operatorConfig.Path, ["tenant", "delete", tenantId.ToString()]), "--yes");
+        AssertOneLineError(await CliAsync(operatorConfig.Path, ["tenant", "delete", tenantId.ToString(), "--yes"]), "Suspend tenant");
+
+        // The tenant's administrator: no tenant commands, the groups of its own tenant only.
+        await CheckedAsync(adminConfig.Path, ["login", "--url", url, "--user", $"boss@{domain}"], new() { ["STRATUS_PASSWORD"] = password });
+        AssertOneLineError(await CliAsync(adminConfig.Path, ["tenant", "list"]), "role");
+        var temp = GroupId(await CheckedAsync(adminConfig.Path, ["group", "create", "--name", "Temp", "--description", "for a while", "-o", "json"]));
+        GroupId(await CheckedAsync(adminConfig.Path, ["group", "create", "--name", "Keep", "-o", "json"]));
+        var groups = await CheckedAsync(adminConfig.Path, ["group", "list"]);
+        Assert.Contains("Temp", groups.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("Keep", groups.StandardOutput, StringComparison.Ordinal);
+        var named = JsonDocument.Parse((await CheckedAsync(adminConfig.Path, ["group", "list", "--name", "Temp", "-o", "json"])).StandardOutput).RootElement.GetProperty("value");
+        Assert.Equal(temp, Assert.Single(named.EnumerateArray()).GetProperty("id").GetGuid());
+
+        var bob = JsonDocument.Parse((await CheckedAsync(adminConfig.Path, ["user", "create", "--upn", $"bob@{domain}", "-o", "json"],
+            new() { ["STRATUS_NEW_USER_PASSWORD"] = "bob-password-123" })).StandardOutput).RootElement.GetProperty("id").GetGuid();
+        await CheckedAsync(adminConfig.Path, ["group", "add-member", temp.ToString(), "--user", bob.ToString()]);
+        Assert.Contains($"bob@{domain}", (await CheckedAsync(adminConfig.Path, ["group", "members", temp.ToString()])).StandardOutput, StringComparison.Ordinal);
+        AssertOneLineError(await CliAsync(adminConfig.Path, ["group", "add-member", temp.ToString(), "--user", $"nobody@{domain}"]), $"no user 'nobody@{domain}'");
+
+        // Another tenant's administrator does not see this tenant's group.
+        await CheckedAsync(otherConfig.Path, ["login", "--url", url, "--user", $"admin@{otherDomain}"], new() { ["STRATUS_PASSWORD"] = password });
+        AssertOneLineError(await CliAsync(otherConfig.Path, ["group", "members", temp.ToString()]), temp.ToString());
+        AssertOneLineError(await CliAsync(otherConfig.Path, ["group", "delete", temp.ToString(), "--yes"]), temp.ToString());
+        Assert.DoesNotContain("Temp", (await CheckedAsync(otherConfig.Path, ["group", "list"])).StandardOutput, StringComparison.Ordinal);
+
+        await CheckedAsync(adminConfig.Path, ["group", "remove-member", temp.ToString(), "--user", $"bob@{domain}"]);
+        Assert.Contains("Nothing here yet.", (await CheckedAsync(adminConfig.Path, ["group", "members", temp.ToString()])).StandardOutput, StringComparison.Ordinal);
+        AssertOneLineError(await CliAsync(adminConfig.Path, ["group", "remove-member", temp.ToString(), "--user", $"bob@{domain}"]), bob.ToString());
+        AssertOneLineError(await CliAsync(adminConfig.Path, ["group", "delete", temp.ToString()]), "--yes");
+        await CheckedAsync(adminConfig.Path, ["group", "delete", temp.ToString(), "--yes"]);
+        var left = JsonDocument.Parse((await CheckedAsync(adminConfig.Path, ["group", "list", "-o", "json"])).StandardOutput).RootElement.GetProperty("value");
+        Assert.Equal(["Keep"], left.EnumerateArray().Select(g => g.GetProperty("displayName").GetString()));
+        AssertOneLineError(await CliAsync(adminConfig.Path, ["group", "delete", temp.ToString(), "--yes"]), temp.ToString());
+
+        // Suspended, its administrator cannot sign in; active again, they can; suspended and deleted, it is gone.
+        Assert.Contains("suspended", (await CheckedAsync(operatorConfig.Path, ["tenant", "suspend", tenantId.ToString()])).StandardOutput, StringComparison.Ordinal);
+        AssertOneLineError(await CliAsync(adminConfig.Path, ["login", "--url", url, "--user", $"boss@{domain}"], new() { ["STRATUS_PASSWORD"] = password }), "suspended");
+        var activated = JsonDocument.Parse((await CheckedAsync(operatorConfig.Path, ["tenant", "activate", tenantId.ToString(), "-o", "json"])).StandardOutput).RootElement;
+        Assert.Equal("active", activated.GetProperty("state").GetString());
+        await CheckedAsync(adminConfig.Path, ["login", "--url", url, "--user", $"boss@{domain}"], new() { ["STRATUS_PASSWORD"] = password });
+        await CheckedAsync(operatorConfig.Path, ["tenant", "suspend", tenantId.ToString()]);
+        Assert.Contains("Deleted tenant", (await CheckedAsync(operatorConfig.Path, ["tenant", "delete", tenantId.ToString(), "--yes"])).StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain(domain, (await CheckedAsync(operatorConfig.Path, ["tenant", "list"])).StandardOutput, StringComparison.Ordinal);
+        AssertOneLineError(await CliAsync(operatorConfig.Path, ["tenant", "suspend", tenantId.ToString()]), tenantId.ToString());
+    }
+
+    private static Guid TenantId(ProcessResult list, string domain) =>
+        JsonDocument.Parse(list.StandardOutput).RootElement.GetProperty("value").EnumerateArray()
+            .Single(t => t.GetProperty("domain").GetString() == domain).GetProperty("id").GetGuid();
+
+    private static Guid GroupId(ProcessResult created) => JsonDocument.Parse(created.StandardOutput).RootElement.GetProperty("id").GetGuid();
+
+    /// <summary>A refusal: exit 1 and one line on stderr that says what is wrong, no stack trace.</summary>
+    private static void AssertOneLineError(ProcessResult result, string mentions)
+    {
+        Assert.True(result.ExitCode == 1, $"exit {result.ExitCode}: {result.StandardOutput}{result.StandardError}");
+        var lines = result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.True(lines.Length == 1, $"Expected one line on stderr:\n{result.StandardError}");
+        Assert.StartsWith("error: ", lines[0], StringComparison.Ordinal);
+        Assert.Contains(mentions, lines[0], StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.StandardError, StringComparison.Ordinal);
     }
 
     private static Task<ProcessResult> CliAsync(string configFolder, string[] arguments, Dictionary<string, string?>? environment = null)

@@ -1,6 +1,8 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Stratus.IntegrationTests.Support;
@@ -8,103 +10,294 @@ using Stratus.Testing;
 
 namespace Stratus.IntegrationTests.Gateway;
 
-/// <summary>The gateway carries a real QEMU VM's display to its own user, once per ticket, and to nobody else.</summary>
-public sealed class ConsoleTests
+/// <summary>
+/// The gateway carries a real QEMU VM's display to its own user, once per ticket and within the ticket's life, and
+/// to a console operator of the same tenant (audited); to nobody else. Sessions keep round-trip times.
+/// </summary>
+public sealed class ConsoleTests(ConsoleFixture fixture) : IClassFixture<ConsoleFixture>
 {
-    private const string SmallPlan = "5c1a0000-0000-4000-8000-000000010108";
-
     [Fact]
     public async Task The_user_opens_the_vnc_display_of_their_cloud_pc_with_a_single_use_ticket_and_nobody_else_can()
     {
-        using var data = new TempFolder();
-        await TinyImageFolder.InstallIntoAsync(data.Path);
-        try
+        // Bob, and even the tenant's admin, cannot open Ada's display through the user's route.
+        Assert.Equal(HttpStatusCode.NotFound, (await fixture.Bob.PostAsync($"/api/v1/me/cloudPCs/{fixture.PcId}/connect", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await fixture.Admin.PostAsync($"/api/v1/me/cloudPCs/{fixture.PcId}/connect", null)).StatusCode);
+
+        var ticket = await TicketAsync(fixture.Ada, $"/api/v1/me/cloudPCs/{fixture.PcId}/connect");
+        Assert.True(ticket.GetProperty("expiresDateTime").GetDateTimeOffset() <= TimeProvider.System.GetUtcNow() + ConsoleFixture.TicketLifetime,
+            "the ticket lives no longer than the configured lifetime");
+        var sessionId = ticket.GetProperty("sessionId").GetGuid();
+        var url = SocketUrl(ticket);
+
+        using (var console = await OpenDisplayAsync(url))
         {
-            await using var stratus = await StratusProcess.StartAsync(["up"], data.Path);
-            using var operatorClient = await stratus.OperatorClientAsync();
-            var domain = $"g{Guid.NewGuid():N}"[..12] + ".test";
-            const string password = "tenant-admin-pass-1";
-            var created = await operatorClient.PostAsJsonAsync("/api/v1/tenants", new { displayName = "Tailspin", domain, admin = new { userName = $"admin@{domain}", password } });
-            var tenantId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("tenant").GetProperty("id").GetGuid();
-            Assert.Equal(HttpStatusCode.OK, (await operatorClient.PutAsJsonAsync($"/api/v1/tenants/{tenantId}/subscribedSkus/{SmallPlan}", new { prepaidUnits = 2 })).StatusCode);
-            using var admin = await stratus.SignedInClientAsync($"admin@{domain}", password);
-            var ada = await IdAsync(await admin.PostAsJsonAsync("/api/v1/users", new { userPrincipalName = $"ada@{domain}", displayName = "Ada", accountEnabled = true, passwordProfile = new { password = "ada-password-123" } }));
-            await IdAsync(await admin.PostAsJsonAsync("/api/v1/users", new { userPrincipalName = $"bob@{domain}", displayName = "Bob", accountEnabled = true, passwordProfile = new { password = "bob-password-123" } }));
-            var group = await IdAsync(await admin.PostAsJsonAsync("/api/v1/groups", new { displayName = "Desk" }));
-            Assert.Equal(HttpStatusCode.NoContent, (await admin.PostAsJsonAsync($"/api/v1/groups/{group}/members", new { id = ada })).StatusCode);
-            var policy = await IdAsync(await admin.PostAsJsonAsync("/api/v1/provisioningPolicies", new { displayName = "Desk", imageId = TinyImageFolder.ImageId, regionNames = new[] { "local-2" } }));
-            Assert.Equal(HttpStatusCode.OK, (await admin.PostAsJsonAsync($"/api/v1/provisioningPolicies/{policy}/assign",
-                new { assignments = new[] { new { target = new { groupId = group, servicePlanId = Guid.Parse(SmallPlan) } } } })).StatusCode);
-            Assert.Equal(HttpStatusCode.OK, (await admin.PostAsJsonAsync($"/api/v1/users/{ada}/assignLicense",
-                new { addLicenses = new[] { new { skuId = Guid.Parse(SmallPlan) } }, removeLicenses = Array.Empty<Guid>() })).StatusCode);
-
-            using var adaClient = await stratus.SignedInClientAsync($"ada@{domain}", "ada-password-123");
-            var pcs = await Eventually.MatchesAsync(async () => (await adaClient.GetFromJsonAsync<JsonElement>("/api/v1/me/cloudPCs")).GetProperty("value"),
-                v => v.GetArrayLength() == 1 && v[0].GetProperty("status").GetString() == "provisioned", "Ada's Cloud PC", TimeSpan.FromMinutes(3));
-            var pcId = pcs[0].GetProperty("id").GetGuid();
-
-            // Bob, and even the tenant's admin, cannot open Ada's display.
-            using var bob = await stratus.SignedInClientAsync($"bob@{domain}", "bob-password-123");
-            Assert.Equal(HttpStatusCode.NotFound, (await bob.PostAsync($"/api/v1/me/cloudPCs/{pcId}/connect", null)).StatusCode);
-            Assert.Equal(HttpStatusCode.NotFound, (await admin.PostAsync($"/api/v1/me/cloudPCs/{pcId}/connect", null)).StatusCode);
-
-            var connect = await adaClient.PostAsync($"/api/v1/me/cloudPCs/{pcId}/connect", null);
-            Assert.Equal(HttpStatusCode.OK, connect.StatusCode);
-            var ticket = await connect.Content.ReadFromJsonAsync<JsonElement>();
-            var path = ticket.GetProperty("webSocketPath").GetString()!;
-            Assert.True(ticket.GetProperty("expiresDateTime").GetDateTimeOffset() <= TimeProvider.System.GetUtcNow().AddSeconds(61));
-            var url = new Uri(stratus.BaseAddress.ToString().Replace("http://", "ws://", StringComparison.Ordinal).TrimEnd('/') + path);
-
-            using (var console = new ClientWebSocket())
-            {
-                await console.ConnectAsync(url, CancellationToken.None);
-                var buffer = new byte[64];
-                var received = await console.ReceiveAsync(buffer, CancellationToken.None);
-
-                // QEMU's VNC server speaks first: the RFB protocol version.
-                Assert.Equal("RFB 003.008\n", Encoding.ASCII.GetString(buffer, 0, received.Count));
-                await console.SendAsync(Encoding.ASCII.GetBytes("RFB 003.008\n"), WebSocketMessageType.Binary, true, CancellationToken.None);
-                received = await console.ReceiveAsync(buffer, CancellationToken.None);
-                Assert.True(received.Count >= 2, "the VNC server offers its security types");
-                await console.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
-            }
-
-            // The ticket opened one connection; a second try with it is refused.
-            using (var replay = new ClientWebSocket())
-            {
-                var refused = await Assert.ThrowsAsync<WebSocketException>(() => replay.ConnectAsync(url, CancellationToken.None));
-                Assert.Contains("403", refused.Message, StringComparison.Ordinal);
-            }
-
-            using (var forged = new ClientWebSocket())
-            {
-                var forgedUrl = new Uri(url.GetLeftPart(UriPartial.Path) + "?token=forged-ticket");
-                await Assert.ThrowsAsync<WebSocketException>(() => forged.ConnectAsync(forgedUrl, CancellationToken.None));
-            }
-
-            var sessions = await Eventually.MatchesAsync(() => adaClient.GetFromJsonAsync<JsonElement>("/api/v1/me/sessions"),
-                s => s.GetArrayLength() == 1 && s[0].TryGetProperty("endedAt", out var ended) && ended.ValueKind != JsonValueKind.Null, "the session record");
-            Assert.True(sessions[0].GetProperty("bytesToClient").GetInt64() >= 12);
-            Assert.Equal(12, sessions[0].GetProperty("bytesFromClient").GetInt64());
-
-            // A powered-off Cloud PC cannot be connected to, and says why.
-            var off = await admin.PostAsync($"/api/v1/cloudPCs/{pcId}/powerOff", JsonContent.Create(new { }));
-            Assert.Equal(HttpStatusCode.Accepted, off.StatusCode);
-            await Eventually.MatchesAsync(async () => (await adaClient.GetFromJsonAsync<JsonElement>($"/api/v1/me/cloudPCs/{pcId}")).GetProperty("powerState").GetString(),
-                p => p == "poweredOff", "the Cloud PC to power off", TimeSpan.FromMinutes(2));
-            var notRunning = await adaClient.PostAsync($"/api/v1/me/cloudPCs/{pcId}/connect", null);
-            Assert.Equal(HttpStatusCode.Conflict, notRunning.StatusCode);
-            Assert.Contains("start it first", await notRunning.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            await console.SendAsync(Encoding.ASCII.GetBytes("RFB 003.008\n"), WebSocketMessageType.Binary, true, CancellationToken.None);
+            var buffer = new byte[64];
+            var received = await console.ReceiveAsync(buffer, CancellationToken.None);
+            Assert.True(received.Count >= 2, "the VNC server offers its security types");
+            await console.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
         }
-        finally
+
+        // The ticket opened one connection; a second try with it is refused, and says why.
+        var (replayStatus, replay) = await RefusalAsync(url);
+        Assert.Equal(HttpStatusCode.Forbidden, replayStatus);
+        Assert.Equal("https://stratus.dev/problems/console-ticket-used", replay.GetProperty("type").GetString());
+
+        var forgedUrl = new Uri(url.GetLeftPart(UriPartial.Path) + "?token=forged-ticket");
+        using (var forged = new ClientWebSocket())
         {
-            QemuProcesses.KillAll(data.Path);
+            forged.Options.CollectHttpResponseDetails = true;
+            await Assert.ThrowsAsync<WebSocketException>(() => forged.ConnectAsync(forgedUrl, CancellationToken.None));
+            Assert.Equal(HttpStatusCode.Forbidden, forged.HttpStatusCode);
         }
+
+        var session = await Eventually.MatchesAsync(async () => (await SessionsAsync(fixture.Ada)).FirstOrDefault(s => s.GetProperty("id").GetGuid() == sessionId),
+            s => s.ValueKind == JsonValueKind.Object && s.GetProperty("endedAt").ValueKind != JsonValueKind.Null, "the session record");
+        Assert.Equal(fixture.AdaId, session.GetProperty("userId").GetGuid());
+        Assert.Equal($"ada@{fixture.Domain}", session.GetProperty("cloudPcUserPrincipalName").GetString());
+        Assert.True(session.GetProperty("bytesToClient").GetInt64() >= 12);
+        Assert.Equal(12, session.GetProperty("bytesFromClient").GetInt64());
+        Assert.DoesNotContain(await SessionsAsync(fixture.Bob), s => s.GetProperty("id").GetGuid() == sessionId);
     }
 
-    private static async Task<Guid> IdAsync(HttpResponseMessage response)
+    [Fact]
+    public async Task An_expired_ticket_is_refused_with_what_to_do_and_opens_no_session()
     {
+        var ticket = await TicketAsync(fixture.Ada, $"/api/v1/me/cloudPCs/{fixture.PcId}/connect");
+        var sessionId = ticket.GetProperty("sessionId").GetGuid();
+        var url = SocketUrl(ticket);
+        var before = (await SessionsAsync(fixture.Ada)).Count;
+
+        await Task.Delay(ConsoleFixture.TicketLifetime + TimeSpan.FromSeconds(1));
+
+        // What a browser sees: the WebSocket handshake answered 403.
+        using (var late = new ClientWebSocket())
+        {
+            late.Options.CollectHttpResponseDetails = true;
+            await Assert.ThrowsAsync<WebSocketException>(() => late.ConnectAsync(url, CancellationToken.None));
+            Assert.Equal(HttpStatusCode.Forbidden, late.HttpStatusCode);
+        }
+
+        // What the answer says, read as plain HTTP: the ticket expired, and Connect again is the way on.
+        var (status, problem) = await RefusalAsync(url);
+        Assert.Equal(HttpStatusCode.Forbidden, status);
+        Assert.Equal("https://stratus.dev/problems/console-ticket-expired", problem.GetProperty("type").GetString());
+        var detail = problem.GetProperty("detail").GetString()!;
+        Assert.Contains("expired", detail, StringComparison.Ordinal);
+        Assert.Contains("click Connect again", detail, StringComparison.OrdinalIgnoreCase);
+
+        // Nothing was opened: no session, so nothing to sample either.
+        var after = await SessionsAsync(fixture.Ada);
+        Assert.Equal(before, after.Count);
+        Assert.DoesNotContain(after, s => s.GetProperty("id").GetGuid() == sessionId);
+        Assert.Equal(HttpStatusCode.NotFound, (await fixture.Ada.PostAsync($"/api/v1/me/sessions/{sessionId}/roundTripProbes", null)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Round_trip_times_are_timed_by_the_gateway_for_the_session_own_user_only_and_bounded()
+    {
+        var ticket = await TicketAsync(fixture.Ada, $"/api/v1/me/cloudPCs/{fixture.PcId}/connect");
+        var sessionId = ticket.GetProperty("sessionId").GetGuid();
+        var probes = $"/api/v1/me/sessions/{sessionId}/roundTripProbes";
+        var samples = $"/api/v1/me/sessions/{sessionId}/roundTripSamples";
+        using var console = await OpenDisplayAsync(SocketUrl(ticket));
+
+        var first = await SampleAsync(fixture.Ada, sessionId);
+        Assert.InRange(first.GetProperty("milliseconds").GetDouble(), 0, 5000);
+
+        // Another user of the tenant, its administrator, and another tenant: not their session, so not found.
+        var probe = await ProbeAsync(fixture.Ada, sessionId);
+        foreach (var stranger in new[] { fixture.Bob, fixture.Admin, fixture.OtherOperator })
+        {
+            await ProblemAssert.IsProblemAsync(await stranger.PostAsync(probes, null), HttpStatusCode.NotFound);
+            await ProblemAssert.IsProblemAsync(await stranger.PostAsJsonAsync(samples, new { probe }), HttpStatusCode.NotFound);
+        }
+
+        // Bad echoes: none, forged, a valid one with its time changed (to look faster), and one sent twice.
+        var missing = await ProblemAssert.IsProblemAsync(await fixture.Ada.PostAsJsonAsync(samples, new { }), HttpStatusCode.BadRequest);
+        Assert.True(missing.GetProperty("errors").TryGetProperty("probe", out _), missing.ToString());
+        await ProblemAssert.IsProblemAsync(await fixture.Ada.PostAsJsonAsync(samples, new { probe = "638000000000000000.forged" }), HttpStatusCode.BadRequest);
+        var parts = probe.Split('.');
+        var tampered = $"{long.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture) + 10_000_000}.{parts[1]}";
+        await ProblemAssert.IsProblemAsync(await fixture.Ada.PostAsJsonAsync(samples, new { probe = tampered }), HttpStatusCode.BadRequest);
+        Assert.Equal(HttpStatusCode.Created, (await fixture.Ada.PostAsJsonAsync(samples, new { probe })).StatusCode);
+        await ProblemAssert.IsProblemAsync(await fixture.Ada.PostAsJsonAsync(samples, new { probe }), HttpStatusCode.Conflict);
+
+        // A session keeps its latest 120 samples: 2 so far, 125 more.
+        for (var i = 0; i < 125; i++)
+        {
+            await SampleAsync(fixture.Ada, sessionId);
+        }
+
+        var session = (await SessionsAsync(fixture.Ada)).Single(s => s.GetProperty("id").GetGuid() == sessionId);
+        var times = session.GetProperty("roundTripTimes");
+        Assert.Equal(120, times.GetProperty("count").GetInt32());
+        var values = times.GetProperty("samples").EnumerateArray().Select(s => s.GetProperty("milliseconds").GetDouble()).ToList();
+        Assert.Equal(120, values.Count);
+        Assert.Equal(values.Min(), times.GetProperty("minimumMilliseconds").GetDouble());
+        Assert.Equal(values.Max(), times.GetProperty("maximumMilliseconds").GetDouble());
+        Assert.InRange(times.GetProperty("averageMilliseconds").GetDouble(), values.Average() - 0.01, values.Average() + 0.01);
+        var at = times.GetProperty("samples").EnumerateArray().Select(s => s.GetProperty("at").GetDateTimeOffset()).ToList();
+        Assert.Equal(at.Order().ToList(), at);
+        Assert.DoesNotContain(at, a => a == first.GetProperty("at").GetDateTimeOffset());
+
+        // Once the console closes, the session takes no more samples.
+        await console.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+        await Eventually.MatchesAsync(async () => (await SessionsAsync(fixture.Ada)).Single(s => s.GetProperty("id").GetGuid() == sessionId).GetProperty("endedAt"),
+            e => e.ValueKind != JsonValueKind.Null, "the session to end");
+        await ProblemAssert.IsProblemAsync(await fixture.Ada.PostAsync(probes, null), HttpStatusCode.Conflict);
+    }
+
+    [Fact]
+    public async Task An_admin_connects_to_a_users_cloud_pc_only_with_the_console_operator_role_audited_and_within_the_tenant()
+    {
+        var route = $"/api/v1/cloudPCs/{fixture.PcId}/connect";
+
+        // Without the role, even the tenant's administrator is refused, and told which role to grant.
+        foreach (var caller in new[] { fixture.Admin, fixture.Bob })
+        {
+            var refused = await ProblemAssert.IsProblemAsync(await caller.PostAsync(route, null), HttpStatusCode.Forbidden);
+            Assert.Contains("cloudPcConsoleOperator", refused.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+
+        // Another tenant's console operator does not find tenant A's Cloud PC.
+        await ProblemAssert.IsProblemAsync(await fixture.OtherOperator.PostAsync(route, null), HttpStatusCode.NotFound);
+
+        var grant = await fixture.Admin.PostAsJsonAsync("/api/v1/roleAssignments", new { principalId = fixture.AdminId, roleDefinitionId = "cloudPcConsoleOperator" });
+        Assert.True(grant.StatusCode is HttpStatusCode.Created or HttpStatusCode.OK, await grant.Content.ReadAsStringAsync());
+        using var operatorAdmin = await fixture.Stratus.SignedInClientAsync($"admin@{fixture.Domain}", ConsoleFixture.AdminPassword);
+
+        var ticket = await TicketAsync(operatorAdmin, route);
+        var sessionId = ticket.GetProperty("sessionId").GetGuid();
+        using (var console = await OpenDisplayAsync(SocketUrl(ticket)))
+        {
+            await console.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+        }
+
+        // The session is the admin's, on Ada's Cloud PC; Ada's own list does not show it.
+        var session = await Eventually.MatchesAsync(async () => (await SessionsAsync(operatorAdmin)).FirstOrDefault(s => s.GetProperty("id").GetGuid() == sessionId),
+            s => s.ValueKind == JsonValueKind.Object, "the admin's session");
+        Assert.Equal(fixture.AdminId, session.GetProperty("userId").GetGuid());
+        Assert.Equal($"admin@{fixture.Domain}", session.GetProperty("userName").GetString());
+        Assert.Equal(fixture.PcId, session.GetProperty("cloudPcId").GetGuid());
+        Assert.Equal($"ada@{fixture.Domain}", session.GetProperty("cloudPcUserPrincipalName").GetString());
+        Assert.DoesNotContain(await SessionsAsync(fixture.Ada), s => s.GetProperty("id").GetGuid() == sessionId);
+
+        // The audit log says who connected, to which Cloud PC, and whose it is.
+        var audit = await Eventually.MatchesAsync(async () => (await operatorAdmin.GetFromJsonAsync<JsonElement>("/api/v1/auditEvents?$top=1000")).GetProperty("value")
+                .EnumerateArray().FirstOrDefault(e => e.GetProperty("activityType").GetString() == "ConnectAsOperator"),
+            e => e.ValueKind == JsonValueKind.Object, "the audit record of the admin's connection");
+        Assert.Equal(fixture.AdminId, audit.GetProperty("actor").GetProperty("id").GetGuid());
+        Assert.Equal($"admin@{fixture.Domain}", audit.GetProperty("actor").GetProperty("userPrincipalName").GetString());
+        var display = audit.GetProperty("displayName").GetString()!;
+        Assert.Contains(fixture.PcName, display, StringComparison.Ordinal);
+        Assert.Contains($"ada@{fixture.Domain}", display, StringComparison.Ordinal);
+        var resources = audit.GetProperty("resources").EnumerateArray().Select(r => r.GetProperty("resourceId").GetString()).ToList();
+        Assert.Contains(fixture.PcId.ToString(), resources);
+        Assert.Contains(fixture.AdaId.ToString(), resources);
+
+        // The role opens the admin route only: the user's route still answers for one's own Cloud PCs.
+        Assert.Equal(HttpStatusCode.NotFound, (await operatorAdmin.PostAsync($"/api/v1/me/cloudPCs/{fixture.PcId}/connect", null)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_powered_off_cloud_pc_cannot_be_connected_to_until_it_is_started_again()
+    {
+        Assert.Equal(HttpStatusCode.Accepted, (await fixture.Admin.PostAsync($"/api/v1/cloudPCs/{fixture.PcId}/powerOff", JsonContent.Create(new { }))).StatusCode);
+        await WaitForPowerStateAsync("poweredOff");
+        var notRunning = await ProblemAssert.IsProblemAsync(await fixture.Ada.PostAsync($"/api/v1/me/cloudPCs/{fixture.PcId}/connect", null), HttpStatusCode.Conflict);
+        Assert.Contains("start it first", notRunning.GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+        // Started again (the other tests need it running), the display opens as before.
+        Assert.Equal(HttpStatusCode.Accepted, (await fixture.Admin.PostAsync($"/api/v1/cloudPCs/{fixture.PcId}/powerOn", JsonContent.Create(new { }))).StatusCode);
+        await WaitForPowerStateAsync("running");
+        using var console = await Eventually.MatchesAsync<ClientWebSocket?>(async () =>
+            {
+                try
+                {
+                    return await OpenDisplayAsync(SocketUrl(await TicketAsync(fixture.Ada, $"/api/v1/me/cloudPCs/{fixture.PcId}/connect")));
+                }
+                catch (WebSocketException)
+                {
+                    return null;
+                }
+            },
+            c => c is not null, "the display after the start", TimeSpan.FromMinutes(1));
+        await console!.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+    }
+
+    [Theory]
+    [InlineData("00:05:00", "at most 00:01:00")]
+    [InlineData("00:00:00", "more than 0")]
+    [InlineData("soon", "not a time span")]
+    public async Task A_ticket_lifetime_out_of_bounds_stops_the_start_with_one_line(string value, string says)
+    {
+        using var data = new TempFolder();
+        var result = await ProcessRunner.RunAsync(StratusProcess.BinaryPath,
+            ["run", "--targets", "gateway", "--data", data.Path, "--urls", $"http://127.0.0.1:{FreePort.Next()}"], TimeSpan.FromMinutes(1),
+            new Dictionary<string, string?> { ["Stratus__Gateway__TicketLifetime"] = value });
+
+        Assert.Equal(1, result.ExitCode);
+        var lines = result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.True(lines.Length == 1, $"Expected one line on stderr:\n{result.StandardError}{result.StandardOutput}");
+        Assert.StartsWith("error: Stratus:Gateway:TicketLifetime ", lines[0], StringComparison.Ordinal);
+        Assert.Contains(says, lines[0], StringComparison.Ordinal);
+    }
+
+    private async Task WaitForPowerStateAsync(string state) =>
+        await Eventually.MatchesAsync(async () => (await fixture.Ada.GetFromJsonAsync<JsonElement>($"/api/v1/me/cloudPCs/{fixture.PcId}")).GetProperty("powerState").GetString(),
+            p => p == state, $"the Cloud PC to be {state}", TimeSpan.FromMinutes(2));
+
+    private static async Task<JsonElement> TicketAsync(HttpClient client, string route)
+    {
+        var response = await client.PostAsync(route, null);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    private Uri SocketUrl(JsonElement ticket) =>
+        new(fixture.Stratus.BaseAddress.ToString().Replace("http://", "ws://", StringComparison.Ordinal).TrimEnd('/') + ticket.GetProperty("webSocketPath").GetString());
+
+    /// <summary>Opens the console and reads QEMU's greeting (the RFB version): the bridge runs, so the session is recorded.</summary>
+    private static async Task<ClientWebSocket> OpenDisplayAsync(Uri url)
+    {
+        var console = new ClientWebSocket();
+        await console.ConnectAsync(url, CancellationToken.None);
+        var buffer = new byte[64];
+        var received = await console.ReceiveAsync(buffer, CancellationToken.None);
+        Assert.Equal("RFB 003.008\n", Encoding.ASCII.GetString(buffer, 0, received.Count));
+        return console;
+    }
+
+    /// <summary>A WebSocket handshake sent as plain HTTP, to read the refusal's problem details (a browser cannot).</summary>
+    private async Task<(HttpStatusCode Status, JsonElement Problem)> RefusalAsync(Uri url)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, url.PathAndQuery);
+        request.Headers.Connection.Add("Upgrade");
+        request.Headers.Upgrade.Add(new ProductHeaderValue("websocket"));
+        request.Headers.Add("Sec-WebSocket-Version", "13");
+        request.Headers.Add("Sec-WebSocket-Key", Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)));
+        using var response = await fixture.Stratus.Http.SendAsync(request);
+        var problem = await ProblemAssert.IsProblemAsync(response, response.StatusCode);
+        return (response.StatusCode, problem);
+    }
+
+    private static async Task<List<JsonElement>> SessionsAsync(HttpClient client) =>
+        (await client.GetFromJsonAsync<JsonElement>("/api/v1/me/sessions")).EnumerateArray().ToList();
+
+    private static async Task<string> ProbeAsync(HttpClient client, Guid sessionId)
+    {
+        var response = await client.PostAsync($"/api/v1/me/sessions/{sessionId}/roundTripProbes", null);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("probe").GetString()!;
+    }
+
+    /// <summary>What the browser does every 10 s: a probe, echoed at once.</summary>
+    private static async Task<JsonElement> SampleAsync(HttpClient client, Guid sessionId)
+    {
+        var probe = await ProbeAsync(client, sessionId);
+        var response = await client.PostAsJsonAsync($"/api/v1/me/sessions/{sessionId}/roundTripSamples", new { probe });
         Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
-        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
 }

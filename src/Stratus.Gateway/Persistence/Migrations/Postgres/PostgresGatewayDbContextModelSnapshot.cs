@@ -29,14 +29,31 @@ namespace Stratus.Gateway.Persistence.Migrations.Postgres
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
+                    b.Property<bool>("AsOperator")
+                        .HasColumnType("boolean");
+
                     b.Property<Guid>("CloudPcId")
                         .HasColumnType("uuid");
+
+                    b.Property<string>("CloudPcName")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<Guid>("CloudPcUserId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("CloudPcUserPrincipalName")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
 
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<DateTimeOffset>("ExpiresAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("SessionId")
+                        .HasColumnType("uuid");
 
                     b.Property<Guid>("TenantId")
                         .HasColumnType("uuid");
@@ -83,6 +100,10 @@ namespace Stratus.Gateway.Persistence.Migrations.Postgres
                     b.Property<Guid>("CloudPcId")
                         .HasColumnType("uuid");
 
+                    b.Property<string>("CloudPcUserPrincipalName")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
                     b.Property<string>("EndReason")
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)");
@@ -109,6 +130,32 @@ namespace Stratus.Gateway.Persistence.Migrations.Postgres
                     b.HasIndex("TenantId", "CloudPcId");
 
                     b.ToTable("sessions", "gateway");
+                });
+
+            modelBuilder.Entity("Stratus.Gateway.Connect.RoundTripSample", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<double>("Milliseconds")
+                        .HasColumnType("double precision");
+
+                    b.Property<DateTimeOffset>("SentAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("SessionId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SessionId", "SentAt")
+                        .IsUnique();
+
+                    b.ToTable("round_trip_samples", "gateway");
                 });
 
             modelBuilder.Entity("Stratus.Platform.Messaging.OutboxMessage", b =>

@@ -23,7 +23,21 @@ namespace Stratus.Gateway.Persistence.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("AsOperator")
+                        .HasColumnType("INTEGER");
+
                     b.Property<Guid>("CloudPcId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CloudPcName")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("CloudPcUserId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CloudPcUserPrincipalName")
+                        .HasMaxLength(256)
                         .HasColumnType("TEXT");
 
                     b.Property<long>("CreatedAt")
@@ -31,6 +45,9 @@ namespace Stratus.Gateway.Persistence.Migrations.Sqlite
 
                     b.Property<long>("ExpiresAt")
                         .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("SessionId")
+                        .HasColumnType("TEXT");
 
                     b.Property<Guid>("TenantId")
                         .HasColumnType("TEXT");
@@ -77,6 +94,10 @@ namespace Stratus.Gateway.Persistence.Migrations.Sqlite
                     b.Property<Guid>("CloudPcId")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("CloudPcUserPrincipalName")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("EndReason")
                         .HasMaxLength(256)
                         .HasColumnType("TEXT");
@@ -103,6 +124,32 @@ namespace Stratus.Gateway.Persistence.Migrations.Sqlite
                     b.HasIndex("TenantId", "CloudPcId");
 
                     b.ToTable("sessions", (string)null);
+                });
+
+            modelBuilder.Entity("Stratus.Gateway.Connect.RoundTripSample", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<double>("Milliseconds")
+                        .HasColumnType("REAL");
+
+                    b.Property<long>("SentAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("SessionId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SessionId", "SentAt")
+                        .IsUnique();
+
+                    b.ToTable("round_trip_samples", (string)null);
                 });
 
             modelBuilder.Entity("Stratus.Platform.Messaging.OutboxMessage", b =>
