@@ -44,6 +44,9 @@ public static class LicensingApi
 
         endpoints.MapGet("/api/v1/subscribedSkus", ListSubscribedSkusAsync).WithTags("Plans and licenses").WithName("ListSubscribedSkus")
             .WithSummary("The caller's tenant's subscriptions: seats bought and used").RequireAuthorization(StratusPolicies.CloudPcReader);
+        endpoints.MapGet("/api/v1/tenants/{tenantId:guid}/subscribedSkus", ListTenantSubscribedSkusAsync).WithTags("Tenants")
+            .WithName("ListTenantSubscribedSkus").WithSummary("A tenant's subscriptions (seats bought and used), for the platform operator")
+            .RequireAuthorization(StratusPolicies.PlatformOperator);
         endpoints.MapPut("/api/v1/tenants/{tenantId:guid}/subscribedSkus/{skuId:guid}", SetSeatsAsync).WithTags("Tenants")
             .WithName("SetSeats").WithSummary("Set how many seats of a plan a tenant bought").RequireAuthorization(StratusPolicies.PlatformOperator);
 
@@ -108,6 +111,17 @@ public static class LicensingApi
     {
         var tenant = http.User.RequiredTenantId();
         return TypedResults.Ok(await SubscribedSkusOfAsync(db, tenant, cancellationToken));
+    }
+
+    private static async Task<Results<Ok<List<SubscribedSkuView>>, ProblemHttpResult>> ListTenantSubscribedSkusAsync(
+        Guid tenantId, IdentityDbContext db, CancellationToken cancellationToken)
+    {
+        if (!await db.Tenants.AnyAsync(t => t.Id == tenantId, cancellationToken))
+        {
+            return Problems.NotFound("tenant", tenantId);
+        }
+
+        return TypedResults.Ok(await SubscribedSkusOfAsync(db, tenantId, cancellationToken));
     }
 
     internal static async Task<List<SubscribedSkuView>> SubscribedSkusOfAsync(IdentityDbContext db, Guid tenant, CancellationToken cancellationToken)
@@ -235,8 +249,9 @@ public static class LicensingApi
                 var consumed = await db.LicenseAssignments.CountAsync(l => l.TenantId == tenantId && l.ServicePlanId == skuId, cancellationToken);
                 if (consumed >= sku.PrepaidUnits)
                 {
-                    change.Fail(actor, "AssignLicense", $"Refused a license of {skuId} for {user.UserName}: no seats left", TenantChange.Resource(user));
-                    return Problems.Conflict("no-seats-left", $"All {sku.PrepaidUnits} seats of '{skuId}' are assigned. Remove a license from someone or ask your provider for more seats; nothing was changed.");
+                    var plan = await db.ServicePlans.AsNoTracking().Where(p => p.Id == skuId).Select(p => p.DisplayName).FirstOrDefaultAsync(cancellationToken) ?? skuId.ToString();
+                    change.Fail(actor, "AssignLicense", $"Refused a license of {plan} for {user.UserName}: no seats left", TenantChange.Resource(user));
+                    return Problems.Conflict("no-seats-left", $"No seat of '{plan}' is free: all {sku.PrepaidUnits} are assigned. Remove a license from someone or ask your provider for more seats; nothing was changed.");
                 }
 
                 db.LicenseAssignments.Add(new LicenseAssignment { UserId = id, ServicePlanId = skuId, TenantId = tenantId, AssignedAt = change.Now });

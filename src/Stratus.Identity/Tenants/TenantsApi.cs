@@ -133,8 +133,8 @@ public static class TenantsApi
         if (tenant.State != state)
         {
             tenant.State = state;
-            var verb = state == TenantState.Suspended ? "Suspended" : "Activated";
-            db.Audit(clock, null, AuditActor.From(http), "tenant", verb[..^1] + "Tenant", $"{verb} tenant {tenant.Domain}", true,
+            var (activity, verb) = state == TenantState.Suspended ? ("SuspendTenant", "Suspended") : ("ActivateTenant", "Activated");
+            db.Audit(clock, null, AuditActor.From(http), "tenant", activity, $"{verb} tenant {tenant.Domain}", true,
                 new AuditResource(tenant.Id.ToString(), "tenant", tenant.Domain));
             await db.SaveChangesAsync(cancellationToken);
         }
