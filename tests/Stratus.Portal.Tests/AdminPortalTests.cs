@@ -181,14 +181,14 @@ public sealed class AdminPortalTests
         await notAdmin.GotoAsync("/admin/signin");
         await SignedInAsync(notAdmin, $"ada@{tenant.Domain}", "user-password-123");
         await Assertions.Expect(notAdmin.GetByText("This portal is for administrators")).ToBeVisibleAsync();
-        await Shot(notAdmin, "20-not-an-admin");
+        await Shot(notAdmin, "60-not-an-admin");
 
         // The operator: hosts by state, and a host drained and resumed from the hosts page.
         var operatorPage = await NewPageAsync(browser, stratus);
         await operatorPage.GotoAsync("/admin/signin");
         await SignedInAsync(operatorPage, "operator", TestAccounts.OperatorPassword);
         await Assertions.Expect(operatorPage.Locator(".stratus-tile", new() { HasText = "Hosts ready" })).ToContainTextAsync("2 / 2");
-        await Shot(operatorPage, "21-operator-overview");
+        await Shot(operatorPage, "61-operator-overview");
         await operatorPage.GotoAsync("/admin/hosts");
         var hosts = operatorPage.Locator("[data-testid=hosts]");
         await Assertions.Expect(hosts.Locator("[data-status=ready]")).ToHaveCountAsync(2);
@@ -196,7 +196,7 @@ public sealed class AdminPortalTests
         await Assertions.Expect(hosts.Locator("[data-status=draining]")).ToHaveCountAsync(1);
         await operatorPage.ClickAsync("#add-host");
         await Assertions.Expect(operatorPage.Locator(".stratus-command")).ToContainTextAsync("stratus host --control-plane");
-        await Shot(operatorPage, "22-hosts");
+        await Shot(operatorPage, "62-hosts");
         using var operatorClient = await stratus.OperatorClientAsync();
         var drained = (await operatorClient.GetFromJsonAsync<JsonElement>("/api/v1/hosts")).EnumerateArray().Count(h => h.GetProperty("state").GetString() == "draining");
         Assert.Equal(1, drained);
