@@ -88,6 +88,12 @@ public sealed class CloudPc
 
     public string? HostName { get; set; }
 
+    /// <summary>
+    /// When compute took the VM report last applied here. Reports can be delivered out of order (a restart's
+    /// "stopped" after its "running"); an older one than this is stale and changes nothing.
+    /// </summary>
+    public DateTimeOffset? LastVmReportAt { get; set; }
+
     /// <summary>What the VM's host last said about it (for a failed boot, the tail of its serial log).</summary>
     public string? VmDetail { get; set; }
 

@@ -25,6 +25,7 @@ public sealed class Lifecycle(ProvisioningDbContext db, IOptions<ProvisioningOpt
 
         pc.VmId = Guid.CreateVersion7(clock.GetUtcNow());
         pc.HostName = null;
+        pc.LastVmReportAt = null;
         pc.PowerState = CloudPcPowerState.Unknown;
         pc.GracePeriodEnd = null;
         SetStatus(pc, status);
@@ -78,6 +79,7 @@ public sealed class Lifecycle(ProvisioningDbContext db, IOptions<ProvisioningOpt
             db.Publish(new ChangeVm(old, null, Delete: true));
             pc.VmId = Guid.CreateVersion7(clock.GetUtcNow());
             pc.HostName = null;
+            pc.LastVmReportAt = null;
             db.Publish(new PlaceVm(pc.VmId, pc.TenantId, pc.RegionName, pc.ImageId, pc.VCpuCount, pc.MemoryMiB, pc.DiskGiB), clock.GetUtcNow() + delay);
             StartStep(pc, CloudPcStep.Placing, delay + Options.PlaceTimeout);
             Touch(pc);

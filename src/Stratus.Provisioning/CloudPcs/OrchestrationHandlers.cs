@@ -63,6 +63,13 @@ internal sealed class OrchestrationHandlers(ProvisioningDbContext db, Lifecycle 
             return;
         }
 
+        if (pc.LastVmReportAt is { } applied && message.ReportedAt < applied)
+        {
+            // Stale: a newer report of this VM was already applied.
+            return;
+        }
+
+        pc.LastVmReportAt = message.ReportedAt;
         if (message.Detail is { } detail)
         {
             pc.VmDetail = detail.Length > 4000 ? detail[^4000..] : detail;

@@ -13,7 +13,7 @@ public static class FakeGalleryImage
     public static async Task WriteAsync(string galleryFolder, string id, string name)
     {
         var folder = Path.Combine(galleryFolder, id);
-        Directory.CreateDirectory(folder);
+        System.IO.Directory.CreateDirectory(folder);
         await File.WriteAllTextAsync(Path.Combine(folder, "vmlinux"), "not really a kernel");
         await File.WriteAllTextAsync(Path.Combine(folder, "initrd.img"), "not really an initrd");
         await ProcessRunner.RunCheckedAsync("qemu-img", ["create", "-q", "-f", "qcow2", Path.Combine(folder, "disk.qcow2"), "1G"], TimeSpan.FromSeconds(30));

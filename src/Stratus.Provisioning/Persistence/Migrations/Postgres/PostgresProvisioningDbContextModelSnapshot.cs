@@ -115,6 +115,9 @@ namespace Stratus.Provisioning.Persistence.Migrations.Postgres
                     b.Property<DateTimeOffset>("LastModifiedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<DateTimeOffset?>("LastVmReportAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("ManagedDeviceName")
                         .IsRequired()
                         .HasMaxLength(32)

@@ -108,6 +108,9 @@ namespace Stratus.Provisioning.Persistence.Migrations.Sqlite
                     b.Property<long>("LastModifiedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("LastVmReportAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("ManagedDeviceName")
                         .IsRequired()
                         .HasMaxLength(32)
