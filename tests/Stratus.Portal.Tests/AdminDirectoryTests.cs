@@ -16,7 +16,7 @@ public sealed class AdminDirectoryTests(DirectoryFixture stratus) : IClassFixtur
     internal const string SmallPlan = "5c1a0000-0000-4000-8000-000000010108";
     internal const string SmallPlanName = "Cloud PC 1 vCPU/1 GB/8 GB";
     internal const string MediumPlan = "5c1a0000-0000-4000-8000-000000020216";
-    internal static readonly string Screenshots = Path.Combine(AppContext.BaseDirectory, "screenshots");
+    internal static readonly string Screenshots = Chromium.Screenshots;
 
     [Fact]
     public async Task A_tenant_admin_creates_a_user_a_group_and_a_license_and_finds_them_in_the_audit_log()
@@ -388,12 +388,7 @@ public sealed class DirectoryFixture : IAsyncLifetime
         Process = await StratusProcess.StartAsync(["up", "--hosts", "simulated"], data.Path);
         TenantA = await CreateTenantAsync("Contoso", new() { [AdminDirectoryTests.SmallPlan] = 1, [AdminDirectoryTests.MediumPlan] = 3 });
         playwright = await Playwright.CreateAsync();
-        browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
+        browser = await Chromium.LaunchAsync(playwright);
     }
 
     public async Task<DirectoryTenant> CreateTenantAsync(string name, Dictionary<string, int> seats)
@@ -417,12 +412,9 @@ public sealed class DirectoryFixture : IAsyncLifetime
     /// <summary>A new browser context (its own cookies) signed in to the admin portal.</summary>
     public async Task<IPage> SignInAsync(string userName, string password)
     {
-        var context = await browser!.NewContextAsync(new BrowserNewContextOptions { BaseURL = Process.BaseAddress.ToString(), ViewportSize = new() { Width = 1280, Height = 800 } });
-        var page = await context.NewPageAsync();
+        var page = await Chromium.NewPageAsync(browser!, Process);
         await page.GotoAsync("/admin/signin");
-        await page.Locator("#userName input").FillAsync(userName);
-        await page.Locator("#password input").FillAsync(password);
-        await page.ClickAsync("button[type=submit]");
+        await Chromium.SubmitAdminSignInAsync(page, userName, password);
         await Assertions.Expect(page.Locator("[data-testid=signed-in-as]")).ToContainTextAsync(userName);
         return page;
     }

@@ -16,14 +16,12 @@ public sealed class AdminPortalTests
 {
     private const string SmallPlan = "5c1a0000-0000-4000-8000-000000010108";
     private const string AdminPassword = "tenant-admin-pass-1";
-    private static readonly string Screenshots = Path.Combine(AppContext.BaseDirectory, "screenshots");
 
     [Fact]
     public async Task A_tenant_admin_runs_policies_cloud_pcs_and_images_and_the_operator_runs_hosts_all_through_the_portal()
     {
         using var data = new TempFolder();
         await TinyImageFolder.InstallIntoAsync(data.Path);
-        Directory.CreateDirectory(Screenshots);
         // Simulated hosts offer this machine's free disk by default; give each region room for the three Cloud PCs.
         await using var stratus = await StratusProcess.StartAsync(["up", "--hosts", "simulated"], data.Path,
             new Dictionary<string, string?> { ["Stratus__EmbeddedHosts__DiskGiB"] = "100" });
@@ -31,23 +29,18 @@ public sealed class AdminPortalTests
         var other = await TenantAsync(stratus, "Fabrikam", seats: 1, users: []);
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
-        var page = await NewPageAsync(browser, stratus);
+        await using var browser = await Chromium.LaunchAsync(playwright);
+        var page = await Chromium.NewPageAsync(browser, stratus, 1366, 850);
 
         // Signing in: /admin sends a stranger to the sign-in page; a wrong password is refused in the page.
         await page.GotoAsync("/admin/cloudpcs");
         await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/admin/signin"));
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in" })).ToBeVisibleAsync();
         await Shot(page, "10-admin-sign-in");
-        await SignInAsync(page, tenant.AdminUserName, "not-the-password-1");
+        await Chromium.SubmitAdminSignInAsync(page, tenant.AdminUserName, "not-the-password-1");
         await Assertions.Expect(page.Locator("[data-testid=signin-error]")).ToContainTextAsync("user name or password");
         await Shot(page, "11-admin-sign-in-refused");
-        await SignInAsync(page, tenant.AdminUserName, AdminPassword);
+        await Chromium.SubmitAdminSignInAsync(page, tenant.AdminUserName, AdminPassword);
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Cloud PCs" })).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("[data-testid=signed-in-as]")).ToContainTextAsync(tenant.AdminUserName);
         await Assertions.Expect(page.GetByText("No Cloud PCs yet")).ToBeVisibleAsync();
@@ -168,25 +161,22 @@ public sealed class AdminPortalTests
         await Shot(page, "19-images");
 
         // Tenant isolation: Fabrikam's admin sees none of Contoso's Cloud PCs or images.
-        var fabrikam = await NewPageAsync(browser, stratus);
-        await fabrikam.GotoAsync("/admin/signin");
-        await SignedInAsync(fabrikam, other.AdminUserName, AdminPassword);
+        var fabrikam = await Chromium.NewPageAsync(browser, stratus, 1366, 850);
+        await Chromium.SignInToAdminAsync(fabrikam, other.AdminUserName, AdminPassword);
         await fabrikam.GotoAsync("/admin/cloudpcs");
         await Assertions.Expect(fabrikam.GetByText("No Cloud PCs yet")).ToBeVisibleAsync();
         await fabrikam.GotoAsync("/admin/images");
         await Assertions.Expect(fabrikam.GetByText("No custom images")).ToBeVisibleAsync();
 
         // A user who is no administrator is told where to go instead.
-        var notAdmin = await NewPageAsync(browser, stratus);
-        await notAdmin.GotoAsync("/admin/signin");
-        await SignedInAsync(notAdmin, $"ada@{tenant.Domain}", "user-password-123");
+        var notAdmin = await Chromium.NewPageAsync(browser, stratus, 1366, 850);
+        await Chromium.SignInToAdminAsync(notAdmin, $"ada@{tenant.Domain}", "user-password-123");
         await Assertions.Expect(notAdmin.GetByText("This portal is for administrators")).ToBeVisibleAsync();
         await Shot(notAdmin, "60-not-an-admin");
 
         // The operator: hosts by state, and a host drained and resumed from the hosts page.
-        var operatorPage = await NewPageAsync(browser, stratus);
-        await operatorPage.GotoAsync("/admin/signin");
-        await SignedInAsync(operatorPage, "operator", TestAccounts.OperatorPassword);
+        var operatorPage = await Chromium.NewPageAsync(browser, stratus, 1366, 850);
+        await Chromium.SignInToAdminAsync(operatorPage, "operator", TestAccounts.OperatorPassword);
         await Assertions.Expect(operatorPage.Locator(".stratus-tile", new() { HasText = "Hosts ready" })).ToContainTextAsync("2 / 2");
         await Shot(operatorPage, "61-operator-overview");
         await operatorPage.GotoAsync("/admin/hosts");
@@ -214,27 +204,8 @@ public sealed class AdminPortalTests
         }
     }
 
-    private static async Task<IPage> NewPageAsync(IBrowser browser, StratusProcess stratus)
-    {
-        var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = stratus.BaseAddress.ToString(), ViewportSize = new() { Width = 1366, Height = 850 } });
-        return await context.NewPageAsync();
-    }
-
-    private static async Task SignInAsync(IPage page, string userName, string password)
-    {
-        await page.FillAsync("#userName input", userName);
-        await page.FillAsync("#password input", password);
-        await page.ClickAsync("button[type=submit], fluent-button[type=submit]");
-    }
-
-    private static async Task SignedInAsync(IPage page, string userName, string password)
-    {
-        await SignInAsync(page, userName, password);
-        await page.WaitForURLAsync(url => !url.Contains("/admin/signin", StringComparison.Ordinal));
-    }
-
     private static Task Shot(IPage page, string name) =>
-        page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, name + ".png"), FullPage = true });
+        page.ScreenshotAsync(new() { Path = Path.Combine(Chromium.Screenshots, name + ".png"), FullPage = true });
 
     private static async Task<JsonElement> CloudPcOfAsync(AdminTenant tenant, string userPrincipalName)
     {

@@ -15,35 +15,24 @@ public sealed class UserPortalTests
 {
     private const string SmallPlan = "5c1a0000-0000-4000-8000-000000010108";
     private const string AdminPassword = "tenant-admin-pass-1";
-    private static readonly string Screenshots = Path.Combine(AppContext.BaseDirectory, "screenshots");
+    private static readonly string Screenshots = Chromium.Screenshots;
 
     [Fact]
     public async Task An_admin_gives_a_user_a_cloud_pc_in_the_admin_portal_and_the_user_connects_and_types_a_command_that_runs_in_the_vm()
     {
         using var data = new TempFolder();
         await TinyImageFolder.InstallIntoAsync(data.Path);
-        Directory.CreateDirectory(Screenshots);
         try
         {
             await using var stratus = await StratusProcess.StartAsync(["up"], data.Path);
             var (domain, groupId) = await CreateTenantAsync(stratus);
 
             using var playwright = await Playwright.CreateAsync();
-            await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-            {
-                ExecutablePath = "/usr/bin/chromium",
-                Headless = true,
-                Args = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-            });
+            await using var browser = await Chromium.LaunchAsync(playwright);
 
             // The tenant's admin, in the admin portal: a policy for the group with the small plan, and Ada's license.
-            var adminContext = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = stratus.BaseAddress.ToString(), ViewportSize = new() { Width = 1366, Height = 850 } });
-            var admin = await adminContext.NewPageAsync();
-            await admin.GotoAsync("/admin/signin");
-            await admin.FillAsync("#userName input", $"admin@{domain}");
-            await admin.FillAsync("#password input", AdminPassword);
-            await admin.ClickAsync("button[type=submit]");
-            await admin.WaitForURLAsync(url => !url.Contains("/admin/signin", StringComparison.Ordinal));
+            var admin = await Chromium.NewPageAsync(browser, stratus, 1366, 850);
+            await Chromium.SignInToAdminAsync(admin, $"admin@{domain}", AdminPassword);
             await admin.GotoAsync("/admin/policies");
             await admin.ClickAsync("#new-policy");
             await admin.FillAsync("#policy-name input", "Design");

@@ -31,18 +31,58 @@ internal sealed partial class MigrateDatabase<TContext>(DatabaseSettings setting
                 await db.Database.CloseConnectionAsync();
             }
 
-            var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
-            if (pending.Count > 0)
+            if (settings.Provider == DatabaseProvider.Postgres)
             {
-                await db.Database.MigrateAsync(cancellationToken);
-                LogMigrated(logger, db.Schema, pending.Count, pending[^1]);
+                // Instances that start together on one PostgreSQL would otherwise both apply the same
+                // migration (the second fails with "relation already exists"): one at a time per schema.
+                await db.Database.OpenConnectionAsync(cancellationToken);
+                try
+                {
+                    await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_lock({0})", [LockKey(db.Schema)], cancellationToken);
+                    await MigratePendingAsync(db, logger, cancellationToken);
+                }
+                finally
+                {
+                    await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_unlock({0})", [LockKey(db.Schema)], CancellationToken.None);
+                    await db.Database.CloseConnectionAsync();
+                }
+            }
+            else
+            {
+                await MigratePendingAsync(db, logger, cancellationToken);
             }
         }
-        catch (Exception e) when (e is NpgsqlException or SqliteException or System.Net.Sockets.SocketException or TimeoutException)
+        catch (Exception e) when (IsDatabaseFailure(e) || (e is InvalidOperationException && e.InnerException is { } inner && IsDatabaseFailure(inner)))
         {
-            throw new ConfigurationException($"cannot open the database ({settings.Describe()}) for {db.Schema}: {Explain(e)}. Check --database and that the server is running.", e);
+            // The retrying execution strategy reports a connection that kept failing as an InvalidOperationException around it.
+            var cause = IsDatabaseFailure(e) ? e : e.InnerException!;
+            throw new ConfigurationException($"cannot open the database ({settings.Describe()}) for {db.Schema}: {Explain(cause)}. Check --database and that the server is running.", e);
         }
     }
+
+    private static async Task MigratePendingAsync(TContext db, ILogger logger, CancellationToken cancellationToken)
+    {
+        var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
+        if (pending.Count > 0)
+        {
+            await db.Database.MigrateAsync(cancellationToken);
+            LogMigrated(logger, db.Schema, pending.Count, pending[^1]);
+        }
+    }
+
+    /// <summary>A fixed advisory lock key per schema (FNV-1a of its name), the same in every instance.</summary>
+    private static long LockKey(string schema)
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var c in "stratus-migrate:" + schema)
+        {
+            hash = (hash ^ c) * 1099511628211UL;
+        }
+
+        return unchecked((long)hash);
+    }
+
+    private static bool IsDatabaseFailure(Exception e) => e is NpgsqlException or SqliteException or System.Net.Sockets.SocketException or TimeoutException;
 
     private static string Explain(Exception e) => e switch
     {
