@@ -62,7 +62,17 @@ public static class UserSettingsApi
         write.MapDelete("/{id:guid}", DeleteAsync).WithName("DeleteUserSetting");
         write.MapPost("/{id:guid}/assign", AssignAsync).WithName("AssignUserSetting")
             .WithSummary("Replace the setting's assignments: {assignments:[{target:{groupId}, priority}]}; priority 1 is the highest");
+        endpoints.MapGet("/api/v1/me/userSetting", MineAsync).WithTags("User settings").RequireAuthorization(StratusPolicies.TenantMember)
+            .WithName("MyUserSetting").WithSummary("The setting that applies to the signed-in user (their groups' best priority), or the defaults");
         return endpoints;
+    }
+
+    private static async Task<Ok<UserSettingView>> MineAsync(HttpContext http, ProvisioningDbContext db, CancellationToken cancellationToken)
+    {
+        var setting = await EffectiveAsync(db, http.User.RequiredTenantId(), http.User.AccountId(), cancellationToken);
+        return TypedResults.Ok(setting is null
+            ? new UserSettingView(Guid.Empty, "Default", false, false, new RestorePointSettingView("twelveHours", false), default, default, [])
+            : UserSettingView.From(setting, []));
     }
 
     private static async Task<Results<Ok<PagedResult<UserSettingView>>, ValidationProblem>> ListAsync(
