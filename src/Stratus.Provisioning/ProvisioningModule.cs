@@ -7,6 +7,7 @@ using Stratus.Provisioning.CloudPcs;
 using Stratus.Provisioning.Directory;
 using Stratus.Provisioning.Persistence;
 using Stratus.Provisioning.Policies;
+using Stratus.Provisioning.Settings;
 
 namespace Stratus.Provisioning;
 
@@ -46,6 +47,7 @@ public static class ProvisioningModule
     public static IEndpointRouteBuilder MapProvisioningApi(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapPoliciesApi();
+        endpoints.MapUserSettingsApi();
         endpoints.MapCloudPcsApi();
         return endpoints;
     }

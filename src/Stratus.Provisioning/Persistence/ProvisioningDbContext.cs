@@ -29,6 +29,10 @@ public abstract class ProvisioningDbContext(DbContextOptions options, TimeProvid
 
     public DbSet<CloudPcOperation> Operations => Set<CloudPcOperation>();
 
+    public DbSet<Settings.UserSetting> UserSettings => Set<Settings.UserSetting>();
+
+    public DbSet<Settings.UserSettingAssignment> UserSettingAssignments => Set<Settings.UserSettingAssignment>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         base.OnModelCreating(modelBuilder);
@@ -45,6 +49,21 @@ public abstract class ProvisioningDbContext(DbContextOptions options, TimeProvid
             policy.PrimitiveCollection(p => p.RegionNames);
             policy.PrimitiveCollection(p => p.NetworkConnectionIds);
             policy.HasIndex(p => new { p.TenantId, p.DisplayName }).IsUnique();
+        });
+        modelBuilder.Entity<Settings.UserSetting>(setting =>
+        {
+            setting.ToTable("user_settings");
+            setting.HasKey(s => s.Id);
+            setting.Property(s => s.DisplayName).HasMaxLength(128);
+            setting.Property(s => s.RestorePointFrequency).HasConversion<string>().HasMaxLength(32);
+            setting.HasIndex(s => new { s.TenantId, s.DisplayName }).IsUnique();
+        });
+        modelBuilder.Entity<Settings.UserSettingAssignment>(assignment =>
+        {
+            assignment.ToTable("user_setting_assignments");
+            assignment.HasKey(a => a.Id);
+            assignment.HasIndex(a => new { a.TenantId, a.GroupId });
+            assignment.HasIndex(a => new { a.UserSettingId, a.GroupId }).IsUnique();
         });
         modelBuilder.Entity<PolicyAssignment>(assignment =>
         {

@@ -470,6 +470,79 @@ namespace Stratus.Provisioning.Persistence.Migrations.Postgres
 
                     b.ToTable("policies", "provisioning");
                 });
+
+            modelBuilder.Entity("Stratus.Provisioning.Settings.UserSetting", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("DisplayName")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<DateTimeOffset>("LastModifiedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<bool>("LocalAdminEnabled")
+                        .HasColumnType("boolean");
+
+                    b.Property<bool>("ResetEnabled")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("RestorePointFrequency")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid");
+
+                    b.Property<bool>("UserRestoreEnabled")
+                        .HasColumnType("boolean");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TenantId", "DisplayName")
+                        .IsUnique();
+
+                    b.ToTable("user_settings", "provisioning");
+                });
+
+            modelBuilder.Entity("Stratus.Provisioning.Settings.UserSettingAssignment", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("AssignedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("GroupId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("Priority")
+                        .HasColumnType("integer");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("UserSettingId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TenantId", "GroupId");
+
+                    b.HasIndex("UserSettingId", "GroupId")
+                        .IsUnique();
+
+                    b.ToTable("user_setting_assignments", "provisioning");
+                });
 #pragma warning restore 612, 618
         }
     }

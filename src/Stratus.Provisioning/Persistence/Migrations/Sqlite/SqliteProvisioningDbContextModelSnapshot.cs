@@ -463,6 +463,79 @@ namespace Stratus.Provisioning.Persistence.Migrations.Sqlite
 
                     b.ToTable("policies", (string)null);
                 });
+
+            modelBuilder.Entity("Stratus.Provisioning.Settings.UserSetting", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("DisplayName")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("LastModifiedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("LocalAdminEnabled")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("ResetEnabled")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("RestorePointFrequency")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("UserRestoreEnabled")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TenantId", "DisplayName")
+                        .IsUnique();
+
+                    b.ToTable("user_settings", (string)null);
+                });
+
+            modelBuilder.Entity("Stratus.Provisioning.Settings.UserSettingAssignment", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("AssignedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("GroupId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Priority")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("UserSettingId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TenantId", "GroupId");
+
+                    b.HasIndex("UserSettingId", "GroupId")
+                        .IsUnique();
+
+                    b.ToTable("user_setting_assignments", (string)null);
+                });
 #pragma warning restore 612, 618
         }
     }
