@@ -31,7 +31,7 @@ public sealed class AdminApi(ServiceCalls calls, AuthenticationStateProvider aut
         using var request = new HttpRequestMessage(method, path);
         if (body is not null)
         {
-            request.Content = body as HttpContent ?? JsonContent.Create(body, options: Json);
+            request.Content = JsonContent.Create(body, options: Json);
         }
 
         if (idempotencyKey is not null)
@@ -40,12 +40,6 @@ public sealed class AdminApi(ServiceCalls calls, AuthenticationStateProvider aut
         }
 
         using var client = calls.AsAccount(service, await UserAsync());
-        if (body is HttpContent)
-        {
-            // Uploads stream for as long as they take; the default call timeout is for API calls.
-            client.Timeout = Timeout.InfiniteTimeSpan;
-        }
-
         try
         {
             using var response = await client.SendAsync(request, cancellationToken);
