@@ -7,6 +7,7 @@ using Stratus.Provisioning.CloudPcs;
 using Stratus.Provisioning.Directory;
 using Stratus.Provisioning.Persistence;
 using Stratus.Provisioning.Policies;
+using Stratus.Provisioning.RestorePoints;
 using Stratus.Provisioning.Settings;
 
 namespace Stratus.Provisioning;
@@ -24,6 +25,7 @@ public static class ProvisioningModule
         builder.Services.AddScoped<AssignmentEvaluator>();
         builder.Services.AddScoped<ServiceClients>();
         builder.Services.AddHostedService<Reconciliation>();
+        builder.Services.AddHostedService<RestorePointScheduler>();
 
         var services = builder.Services;
         services.AddMessageHandler<UserCreated, DirectoryEventHandler>(Queue);
@@ -49,6 +51,7 @@ public static class ProvisioningModule
         endpoints.MapPoliciesApi();
         endpoints.MapUserSettingsApi();
         endpoints.MapCloudPcsApi();
+        endpoints.MapRestorePointsApi();
         return endpoints;
     }
 }

@@ -26,4 +26,19 @@ public sealed class ProvisioningOptions
 
     /// <summary>At most this many Cloud PCs in one bulk action.</summary>
     public int MaxBulkItems { get; set; } = 5000;
+
+    /// <summary>How often each instance looks for due restore points and expired ones.</summary>
+    public TimeSpan RestorePointScanInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The length of one hour of a restore point frequency (fourHours is 4 of them). Only tests and demos shorten
+    /// it, to see scheduled points in seconds.
+    /// </summary>
+    public TimeSpan RestorePointHour { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// Where exported restore points are written, one folder per Cloud PC: a path on the hosts (shared storage
+    /// when there are several). Defaults to DATA/exports.
+    /// </summary>
+    public string? RestorePointExportFolder { get; set; }
 }

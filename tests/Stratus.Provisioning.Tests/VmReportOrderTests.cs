@@ -69,7 +69,7 @@ public sealed class VmReportOrderTests : IAsyncLifetime
     private async Task HandleAsync(VmReported report)
     {
         await using var db = NewContext();
-        var handlers = new OrchestrationHandlers(db, new Lifecycle(db, Options.Create(new ProvisioningOptions()), TimeProvider.System), TimeProvider.System);
+        var handlers = new OrchestrationHandlers(db, new Lifecycle(db, Options.Create(new ProvisioningOptions()), TimeProvider.System), Options.Create(new ProvisioningOptions()), TimeProvider.System);
         await handlers.HandleAsync(report, new MessageContext(Guid.NewGuid(), "provisioning", 1), CancellationToken.None);
     }
 

@@ -111,6 +111,9 @@ public sealed class CloudPc
     /// <summary>The plan a resize goes to.</summary>
     public Guid? TargetServicePlanId { get; set; }
 
+    /// <summary>The slot of its next automatic restore point; set once it is provisioned.</summary>
+    public DateTimeOffset? NextRestorePointAt { get; set; }
+
     /// <summary>Optimistic concurrency: handlers of one Cloud PC's messages may run at once.</summary>
     public Guid Version { get; set; }
 }
@@ -138,6 +141,9 @@ public sealed class CloudPcOperation
     public string? Detail { get; set; }
 
     public string? IdempotencyKey { get; init; }
+
+    /// <summary>The restore point a createSnapshot, restore or export works on.</summary>
+    public Guid? RestorePointId { get; init; }
 
     public required string RequestedBy { get; init; }
 

@@ -26,6 +26,8 @@ public sealed class Lifecycle(ProvisioningDbContext db, IOptions<ProvisioningOpt
         pc.VmId = Guid.CreateVersion7(clock.GetUtcNow());
         pc.HostName = null;
         pc.LastVmReportAt = null;
+        pc.NextRestorePointAt = null;
+        ForgetRestorePoints(pc);
         pc.PowerState = CloudPcPowerState.Unknown;
         pc.GracePeriodEnd = null;
         SetStatus(pc, status);
@@ -122,6 +124,12 @@ public sealed class Lifecycle(ProvisioningDbContext db, IOptions<ProvisioningOpt
     {
         db.Publish(new ChangeVm(pc.VmId, null, Delete: true));
         StartStep(pc, CloudPcStep.Deleting, Options.DeleteTimeout);
+    }
+
+    /// <summary>A Cloud PC's restore points live in its VM's disk: when the disk goes, so do they.</summary>
+    public void ForgetRestorePoints(CloudPc pc)
+    {
+        db.RestorePoints.RemoveRange(db.RestorePoints.Where(r => r.CloudPcId == pc.Id).ToList());
     }
 
     public void CompleteActiveOperation(CloudPc pc, OperationStatus status, string? detail)

@@ -1,7 +1,9 @@
 using Microsoft.EntityFrameworkCore;
 using Stratus.Platform.Audit;
+using Microsoft.Extensions.Options;
 using Stratus.Platform.Messaging;
 using Stratus.Provisioning.Persistence;
+using Stratus.Provisioning.RestorePoints;
 
 namespace Stratus.Provisioning.CloudPcs;
 
@@ -10,7 +12,7 @@ namespace Stratus.Provisioning.CloudPcs;
 /// current VM (a report of a replaced VM matches nothing) and is a no-op when the step already moved on, so
 /// a redelivered or late message changes nothing.
 /// </summary>
-internal sealed class OrchestrationHandlers(ProvisioningDbContext db, Lifecycle lifecycle, TimeProvider clock) :
+internal sealed class OrchestrationHandlers(ProvisioningDbContext db, Lifecycle lifecycle, IOptions<ProvisioningOptions> options, TimeProvider clock) :
     IMessageHandler<VmPlaced>, IMessageHandler<VmPlacementFailed>, IMessageHandler<VmReported>, IMessageHandler<VmOperationCompleted>,
     IMessageHandler<StepDeadline>, IMessageHandler<GracePeriodEnded>
 {
@@ -53,6 +55,7 @@ internal sealed class OrchestrationHandlers(ProvisioningDbContext db, Lifecycle 
             if (pc.Status == CloudPcStatus.Deprovisioning)
             {
                 db.CloudPcs.Remove(pc);
+                lifecycle.ForgetRestorePoints(pc);
                 lifecycle.SetStatus(pc, CloudPcStatus.NotProvisioned);
                 lifecycle.CompleteActiveOperation(pc, OperationStatus.Succeeded, "Deprovisioned: the VM and its disks are deleted.");
                 db.Audit(clock, pc.TenantId, AuditActor.System("provisioning"), "cloudPc", "Deprovision",
@@ -108,10 +111,34 @@ internal sealed class OrchestrationHandlers(ProvisioningDbContext db, Lifecycle 
 
     public async Task HandleAsync(VmOperationCompleted message, MessageContext context, CancellationToken cancellationToken)
     {
+        if (await RestorePointOperationAsync(message, cancellationToken))
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            return;
+        }
+
         var pc = await db.CloudPcs.FirstOrDefaultAsync(p => p.ActiveOperationId == message.OperationId, cancellationToken);
         if (pc is null)
         {
             return;
+        }
+
+        if (pc.Status == CloudPcStatus.Restoring)
+        {
+            var operation = await db.Operations.FindAsync([message.OperationId], cancellationToken);
+            if (message.Succeeded && operation?.RestorePointId is { } pointId && await db.RestorePoints.FindAsync([pointId], cancellationToken) is { } point)
+            {
+                point.LastRestoredAt = message.CompletedAt;
+            }
+
+            if (!message.Succeeded)
+            {
+                pc.StatusDetailCode = "restoreFailed";
+                pc.StatusDetailMessage = $"The restore failed on {pc.HostName}: {message.Result}";
+                pc.StatusDetailRetryable = true;
+            }
+
+            lifecycle.SetStatus(pc, CloudPcStatus.Provisioned);
         }
 
         if (pc.Status == CloudPcStatus.Resizing)
@@ -132,6 +159,86 @@ internal sealed class OrchestrationHandlers(ProvisioningDbContext db, Lifecycle 
         lifecycle.CompleteActiveOperation(pc, message.Succeeded ? OperationStatus.Succeeded : OperationStatus.Failed, message.Result);
         lifecycle.Touch(pc);
         await db.SaveChangesAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Restore points are taken, deleted and exported beside whatever the Cloud PC does (they hold no lock on it).
+    /// Returns whether the message was one of theirs.
+    /// </summary>
+    private async Task<bool> RestorePointOperationAsync(VmOperationCompleted message, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        if (message.Kind == "CreateSnapshot" && await db.RestorePoints.FindAsync([message.OperationId], cancellationToken) is { } taken)
+        {
+            if (taken.Status == RestorePointStatus.Creating)
+            {
+                if (message.Succeeded)
+                {
+                    taken.Status = RestorePointStatus.Ready;
+                    taken.CreatedAt = message.CompletedAt;
+                    var points = await db.RestorePoints.Where(r => r.CloudPcId == taken.CloudPcId).ToListAsync(cancellationToken);
+                    RestorePointSchedule.Classify(taken, points, await PeriodAsync(taken, cancellationToken));
+                    RestorePointRetentionRunner.Delete(db, RestorePointSchedule.Expired(points, now), now);
+                }
+                else
+                {
+                    taken.Status = RestorePointStatus.Failed;
+                    taken.FailureReason = message.Result is { Length: > 4000 } reason ? reason[..4000] : message.Result;
+                }
+            }
+
+            CompleteOperation(await db.Operations.FindAsync([message.OperationId], cancellationToken), message, message.Succeeded ? null : message.Result);
+            return true;
+        }
+
+        if (message.Kind == "DeleteSnapshot")
+        {
+            if (await db.RestorePoints.FirstOrDefaultAsync(r => r.DeleteOperationId == message.OperationId, cancellationToken) is { } deleted)
+            {
+                // A failed delete (the host could not reach the disk) is asked again by the next retention pass.
+                if (message.Succeeded)
+                {
+                    db.RestorePoints.Remove(deleted);
+                }
+                else
+                {
+                    deleted.Status = RestorePointStatus.Ready;
+                    deleted.DeleteOperationId = null;
+                }
+            }
+
+            return true;
+        }
+
+        if (message.Kind == "ExportSnapshot" && await db.Operations.FindAsync([message.OperationId], cancellationToken) is { Action: "exportSnapshot" } export)
+        {
+            if (message.Succeeded && export.RestorePointId is { } pointId && await db.RestorePoints.FindAsync([pointId], cancellationToken) is { } exported)
+            {
+                exported.ExportedTo = message.Result;
+            }
+
+            CompleteOperation(export, message, message.Result);
+            return true;
+        }
+
+        return false;
+    }
+
+    private void CompleteOperation(CloudPcOperation? operation, VmOperationCompleted message, string? detail)
+    {
+        if (operation is { Status: OperationStatus.Running })
+        {
+            operation.Status = message.Succeeded ? OperationStatus.Succeeded : OperationStatus.Failed;
+            operation.Detail = detail;
+            operation.CompletedAt = clock.GetUtcNow();
+        }
+    }
+
+    private async Task<TimeSpan> PeriodAsync(RestorePoint point, CancellationToken cancellationToken)
+    {
+        var pc = await db.CloudPcs.AsNoTracking().FirstOrDefaultAsync(p => p.Id == point.CloudPcId, cancellationToken);
+        var setting = pc is null ? null : await Settings.UserSettingsApi.EffectiveAsync(db, pc.TenantId, pc.UserId, cancellationToken);
+        return RestorePointSchedule.Period(setting?.RestorePointFrequency ?? Settings.RestorePointFrequency.TwelveHours, options.Value.RestorePointHour);
     }
 
     public async Task HandleAsync(StepDeadline message, MessageContext context, CancellationToken cancellationToken)

@@ -33,6 +33,8 @@ public abstract class ProvisioningDbContext(DbContextOptions options, TimeProvid
 
     public DbSet<Settings.UserSettingAssignment> UserSettingAssignments => Set<Settings.UserSettingAssignment>();
 
+    public DbSet<RestorePoints.RestorePoint> RestorePoints => Set<RestorePoints.RestorePoint>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         base.OnModelCreating(modelBuilder);
@@ -64,6 +66,21 @@ public abstract class ProvisioningDbContext(DbContextOptions options, TimeProvid
             assignment.HasKey(a => a.Id);
             assignment.HasIndex(a => new { a.TenantId, a.GroupId });
             assignment.HasIndex(a => new { a.UserSettingId, a.GroupId }).IsUnique();
+        });
+        modelBuilder.Entity<RestorePoints.RestorePoint>(point =>
+        {
+            point.ToTable("restore_points");
+            point.HasKey(r => r.Id);
+            point.Ignore(r => r.SnapshotName);
+            point.Property(r => r.Type).HasConversion<string>().HasMaxLength(16);
+            point.Property(r => r.Retention).HasConversion<string>().HasMaxLength(16);
+            point.Property(r => r.Status).HasConversion<string>().HasMaxLength(16);
+            point.Property(r => r.ExportedTo).HasMaxLength(1024);
+            point.Property(r => r.FailureReason).HasMaxLength(4096);
+            // A slot is taken once, whichever instance or retry gets there first.
+            point.HasIndex(r => new { r.CloudPcId, r.ScheduledFor }).IsUnique();
+            point.HasIndex(r => r.DeleteOperationId);
+            point.HasIndex(r => new { r.Status, r.ExpiresAt });
         });
         modelBuilder.Entity<PolicyAssignment>(assignment =>
         {
@@ -123,6 +140,7 @@ public abstract class ProvisioningDbContext(DbContextOptions options, TimeProvid
             pc.HasIndex(p => new { p.UserId, p.ServicePlanId }).IsUnique();
             pc.HasIndex(p => p.VmId).IsUnique();
             pc.HasIndex(p => new { p.TenantId, p.Status });
+            pc.HasIndex(p => new { p.Status, p.NextRestorePointAt });
         });
         modelBuilder.Entity<CloudPcOperation>(operation =>
         {

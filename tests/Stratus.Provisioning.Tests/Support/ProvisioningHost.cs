@@ -26,10 +26,16 @@ public class ProvisioningHost : IAsyncLifetime
     /// <summary>The platform operator: compute's VMs and hosts, tenants and their seats.</summary>
     public HttpClient Operator { get; private set; } = null!;
 
+    /// <summary>The data folder of the `stratus up` process.</summary>
+    public string DataPath => data.Path;
+
+    /// <summary>Settings a test class adds to (or changes of) the ones above.</summary>
+    protected virtual IReadOnlyDictionary<string, string?> ExtraSettings { get; } = new Dictionary<string, string?>();
+
     public virtual async Task InitializeAsync()
     {
         await FakeGalleryImage.WriteAsync(Path.Combine(data.Path, "images", "gallery"), ImageId, ImageName);
-        Stratus = await StratusProcess.StartAsync(["up", "--hosts", "simulated"], data.Path, new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
             ["Stratus__Provisioning__GracePeriodHour"] = GracePeriodHour.ToString(),
             ["Stratus__Provisioning__RetryBackoff"] = "00:00:01",
@@ -43,7 +49,13 @@ public class ProvisioningHost : IAsyncLifetime
             ["Stratus__EmbeddedHosts__DiskGiB"] = "65536",
             // A stopping server answers the agents' long polls at once, but a short poll bounds it anyway.
             ["Stratus__Compute__LongPollTimeout"] = "00:00:05",
-        });
+        };
+        foreach (var (name, value) in ExtraSettings)
+        {
+            settings[name] = value;
+        }
+
+        Stratus = await StratusProcess.StartAsync(["up", "--hosts", "simulated"], data.Path, settings);
         Operator = await Stratus.OperatorClientAsync();
     }
 

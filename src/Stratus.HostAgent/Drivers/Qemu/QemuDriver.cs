@@ -314,6 +314,7 @@ public sealed partial class QemuDriver : IVmDriver, IDisposable
         var destination = Path.GetFullPath(destinationPath);
         await using var _ = await LockAsync(vmId, cancellationToken);
         await RequireSnapshotAsync(folder, snapshotName, cancellationToken);
+        Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
         var partial = destination + PartialSuffix;
         // convert reads through the backing chain, so the copy stands alone. A running VM holds the image's
         // write lock; -U reads beside it, which is safe for a snapshot: its clusters are never written again.

@@ -126,6 +126,9 @@ namespace Stratus.Provisioning.Persistence.Migrations.Postgres
                     b.Property<int>("MemoryMiB")
                         .HasColumnType("integer");
 
+                    b.Property<DateTimeOffset?>("NextRestorePointAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("PowerState")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -209,6 +212,8 @@ namespace Stratus.Provisioning.Persistence.Migrations.Postgres
                     b.HasIndex("VmId")
                         .IsUnique();
 
+                    b.HasIndex("Status", "NextRestorePointAt");
+
                     b.HasIndex("TenantId", "Status");
 
                     b.HasIndex("UserId", "ServicePlanId")
@@ -249,6 +254,9 @@ namespace Stratus.Provisioning.Persistence.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)");
+
+                    b.Property<Guid?>("RestorePointId")
+                        .HasColumnType("uuid");
 
                     b.Property<string>("Status")
                         .IsRequired()
@@ -469,6 +477,71 @@ namespace Stratus.Provisioning.Persistence.Migrations.Postgres
                         .IsUnique();
 
                     b.ToTable("policies", "provisioning");
+                });
+
+            modelBuilder.Entity("Stratus.Provisioning.RestorePoints.RestorePoint", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("CloudPcId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid?>("DeleteOperationId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset?>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("ExportedTo")
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)");
+
+                    b.Property<string>("FailureReason")
+                        .HasMaxLength(4096)
+                        .HasColumnType("character varying(4096)");
+
+                    b.Property<DateTimeOffset?>("LastRestoredAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Retention")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<DateTimeOffset?>("ScheduledFor")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<Guid>("VmId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DeleteOperationId");
+
+                    b.HasIndex("CloudPcId", "ScheduledFor")
+                        .IsUnique();
+
+                    b.HasIndex("Status", "ExpiresAt");
+
+                    b.ToTable("restore_points", "provisioning");
                 });
 
             modelBuilder.Entity("Stratus.Provisioning.Settings.UserSetting", b =>

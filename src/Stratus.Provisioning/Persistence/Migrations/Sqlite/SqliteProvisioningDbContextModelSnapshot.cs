@@ -119,6 +119,9 @@ namespace Stratus.Provisioning.Persistence.Migrations.Sqlite
                     b.Property<int>("MemoryMiB")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("NextRestorePointAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("PowerState")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -202,6 +205,8 @@ namespace Stratus.Provisioning.Persistence.Migrations.Sqlite
                     b.HasIndex("VmId")
                         .IsUnique();
 
+                    b.HasIndex("Status", "NextRestorePointAt");
+
                     b.HasIndex("TenantId", "Status");
 
                     b.HasIndex("UserId", "ServicePlanId")
@@ -241,6 +246,9 @@ namespace Stratus.Provisioning.Persistence.Migrations.Sqlite
                     b.Property<string>("RequestedBy")
                         .IsRequired()
                         .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("RestorePointId")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Status")
@@ -462,6 +470,71 @@ namespace Stratus.Provisioning.Persistence.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("policies", (string)null);
+                });
+
+            modelBuilder.Entity("Stratus.Provisioning.RestorePoints.RestorePoint", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("CloudPcId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid?>("DeleteOperationId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ExportedTo")
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("FailureReason")
+                        .HasMaxLength(4096)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("LastRestoredAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Retention")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("ScheduledFor")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("VmId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DeleteOperationId");
+
+                    b.HasIndex("CloudPcId", "ScheduledFor")
+                        .IsUnique();
+
+                    b.HasIndex("Status", "ExpiresAt");
+
+                    b.ToTable("restore_points", (string)null);
                 });
 
             modelBuilder.Entity("Stratus.Provisioning.Settings.UserSetting", b =>
