@@ -165,18 +165,36 @@ public sealed class RestorePortalTests(RestoreFixture stratus) : IClassFixture<R
         // Both Cloud PCs restored to a time from the bulk bar: one result per Cloud PC.
         await page.GotoAsync("/admin/cloudpcs");
         await Assertions.Expect(page.Locator(".cloudpc-status [data-status=provisioned]")).ToHaveCountAsync(2, new() { Timeout = 60_000 });
+        var bulk = page.Locator("[data-testid=bulk-restore-dialog]");
+        var items = bulk.Locator("[data-testid=bulk-restore-item]");
+
+        // An hour ago neither had a point: both refused, each with why.
         await page.Locator("fluent-checkbox[aria-label='Select all on this page']").ClickAsync();
         await page.ClickAsync("[data-testid=bulk-restore]");
-        var bulk = page.Locator("[data-testid=bulk-restore-dialog]");
+        var hourAgo = stratus.Now().AddHours(-1).UtcDateTime;
+        await bulk.Locator("#restore-time").FillAsync(hourAgo.ToString("yyyy-MM-ddTHH:mm", System.Globalization.CultureInfo.InvariantCulture));
+        await Assertions.Expect(bulk.Locator("[data-testid=restore-time-text]")).ToContainTextAsync(hourAgo.ToString("d MMM yyyy HH:mm", System.Globalization.CultureInfo.InvariantCulture) + " UTC");
+        await bulk.Locator("[data-testid=bulk-restore-submit]").ClickAsync();
+        await Assertions.Expect(items).ToHaveCountAsync(2);
+        await Assertions.Expect(items.And(page.Locator("[data-result=refused]"))).ToHaveCountAsync(2);
+        await Assertions.Expect(items.First).ToContainTextAsync("no ready restore point before " + hourAgo.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture));
+        await ShotAsync(page, "85-bulk-restore-refused");
+        await bulk.GetByRole(AriaRole.Button, new() { Name = "Close", Exact = true }).ClickAsync();
+        await Assertions.Expect(bulk).ToHaveCountAsync(0);
+
+        // A minute from now: Ada's manual point is before it, Bob has none.
+        await page.Locator("fluent-checkbox[aria-label='Select all on this page']").ClickAsync();
+        await page.ClickAsync("[data-testid=bulk-restore]");
         var time = stratus.Now().AddMinutes(1).UtcDateTime.ToString("yyyy-MM-ddTHH:mm", System.Globalization.CultureInfo.InvariantCulture);
         await bulk.Locator("#restore-time").FillAsync(time);
-        await ShotAsync(page, "85-bulk-restore");
+        await ShotAsync(page, "86-bulk-restore");
         await bulk.Locator("[data-testid=bulk-restore-submit]").ClickAsync();
-        var items = bulk.Locator("[data-testid=bulk-restore-item]");
         await Assertions.Expect(items).ToHaveCountAsync(2);
-        await Assertions.Expect(items.Filter(new() { HasText = $"ada@{tenant.Domain}" })).ToHaveAttributeAsync("data-result", "accepted");
-        await Assertions.Expect(bulk.Locator("[data-testid=bulk-restore-summary]")).ToContainTextAsync("Restore accepted for");
-        await ShotAsync(page, "86-bulk-restore-summary");
+        var adaItem = items.Filter(new() { HasText = $"ada@{tenant.Domain}" });
+        Assert.True(await adaItem.GetAttributeAsync("data-result") == "accepted", await adaItem.TextContentAsync());
+        Assert.Equal("refused", await items.Filter(new() { HasText = $"bob@{tenant.Domain}" }).GetAttributeAsync("data-result"));
+        await Assertions.Expect(bulk.Locator("[data-testid=bulk-restore-summary]")).ToContainTextAsync("Restore accepted for 1, refused for 1 of 2 Cloud PCs.");
+        await ShotAsync(page, "87-bulk-restore-summary");
         await page.Context.CloseAsync();
     }
 

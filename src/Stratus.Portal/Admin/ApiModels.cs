@@ -73,7 +73,7 @@ public sealed record UserSettingItem(
 /// <summary>A restore point of a Cloud PC (Graph's cloudPcSnapshot), newest first in the API's list.</summary>
 public sealed record SnapshotItem(
     Guid Id, Guid CloudPcId, string SnapshotType, string Retention, string Status, DateTimeOffset CreatedDateTime,
-    DateTimeOffset? ExpirationDateTime, DateTimeOffset? LastRestoredDateTime, string? ExportedTo);
+    DateTimeOffset? ExpirationDateTime, DateTimeOffset? LastRestoredDateTime, string? ExportedTo, string? FailureReason);
 
 public sealed record SnapshotList(List<SnapshotItem> Value);
 
@@ -98,7 +98,8 @@ public static class RestoreText
     {
         "shortTerm" => "Short term",
         "longTerm" => "Long term",
-        "manual" => "Until deleted",
+        "manual" => "Manual",
+        "pending" => "Decided when ready",
         _ => retention,
     };
 }

@@ -134,7 +134,7 @@ function when(iso) {
 async function openRestore(pc) {
   restorePc = pc;
   chosenPoint = null;
-  $('restore-title').textContent = `Restore ${pc.displayName}`;
+  $('restore-title').textContent = `Restore ${pc.managedDeviceName}`;
   $('restore-error').hidden = true;
   $('restore-empty').hidden = true;
   $('restore-confirm').hidden = true;
