@@ -178,7 +178,7 @@ internal sealed class OrchestrationHandlers(ProvisioningDbContext db, Lifecycle 
                     taken.CreatedAt = message.CompletedAt;
                     var points = await db.RestorePoints.Where(r => r.CloudPcId == taken.CloudPcId).ToListAsync(cancellationToken);
                     RestorePointSchedule.Classify(taken, points, await PeriodAsync(taken, cancellationToken));
-                    RestorePointRetentionRunner.Delete(db, RestorePointSchedule.Expired(points, now), now);
+                    await RestorePointRetentionRunner.DeleteAsync(db, taken.CloudPcId, RestorePointSchedule.Expired(points, now), now, cancellationToken);
                 }
                 else
                 {

@@ -77,6 +77,7 @@ public abstract class ProvisioningDbContext(DbContextOptions options, TimeProvid
             point.Property(r => r.Status).HasConversion<string>().HasMaxLength(16);
             point.Property(r => r.ExportedTo).HasMaxLength(1024);
             point.Property(r => r.FailureReason).HasMaxLength(4096);
+            point.Property(r => r.Version).IsConcurrencyToken();
             // A slot is taken once, whichever instance or retry gets there first.
             point.HasIndex(r => new { r.CloudPcId, r.ScheduledFor }).IsUnique();
             point.HasIndex(r => r.DeleteOperationId);

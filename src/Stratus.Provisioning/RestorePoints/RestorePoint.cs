@@ -64,6 +64,9 @@ public sealed class RestorePoint
 
     public string? FailureReason { get; set; }
 
+    /// <summary>Optimistic concurrency: a restore that starts and retention that deletes the point cannot both win.</summary>
+    public Guid Version { get; set; }
+
     public string SnapshotName => SnapshotNameOf(Id);
 
     public static string SnapshotNameOf(Guid id) => $"rp-{id:N}";

@@ -102,7 +102,7 @@ internal sealed partial class RestorePointScheduler(IServiceScopeFactory scopes,
         foreach (var cloudPcId in cloudPcs)
         {
             var points = await db.RestorePoints.Where(r => r.CloudPcId == cloudPcId).ToListAsync(cancellationToken);
-            RestorePointRetentionRunner.Delete(db, RestorePointSchedule.Expired(points, now), now);
+            await RestorePointRetentionRunner.DeleteAsync(db, cloudPcId, RestorePointSchedule.Expired(points, now), now, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
             db.ChangeTracker.Clear();
         }
@@ -127,16 +127,28 @@ internal sealed partial class RestorePointScheduler(IServiceScopeFactory scopes,
 /// <summary>Deletes restore points: the row says deleting until the host confirms the snapshot is gone.</summary>
 internal static class RestorePointRetentionRunner
 {
-    public static void Delete(ProvisioningDbContext db, IEnumerable<RestorePoint> points, DateTimeOffset now)
+    /// <summary>
+    /// Deletes the points, but not one that a running restore or export reads: retention takes it at a later
+    /// pass, once that is done.
+    /// </summary>
+    public static async Task DeleteAsync(ProvisioningDbContext db, Guid cloudPcId, IReadOnlyList<RestorePoint> points, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        if (points.Count == 0)
+        {
+            return;
+        }
+
+        var inUse = await db.Operations.Where(o => o.CloudPcId == cloudPcId && o.Status == OperationStatus.Running && o.RestorePointId != null)
+            .Select(o => o.RestorePointId!.Value).ToListAsync(cancellationToken);
         foreach (var point in points)
         {
-            if (point.Status == RestorePointStatus.Deleting)
+            if (point.Status == RestorePointStatus.Deleting || inUse.Contains(point.Id))
             {
                 continue;
             }
 
             point.Status = RestorePointStatus.Deleting;
+            point.Version = Guid.NewGuid();
             point.DeleteOperationId = Guid.CreateVersion7(now);
             db.Publish(new RunVmOperation(point.DeleteOperationId.Value, point.VmId, "DeleteSnapshot", point.SnapshotName));
         }

@@ -187,6 +187,7 @@ public static class RestorePointsApi
             IdempotencyKey = idempotencyKey, RequestedBy = actor.UserPrincipalName, CreatedAt = now, RestorePointId = point.Id,
         };
         db.Operations.Add(operation);
+        point.Version = Guid.NewGuid();
         pc.ActiveOperationId = operation.Id;
         lifecycle.SetStatus(pc, CloudPcStatus.Restoring);
         // The host shuts the VM down, reverts its disk and starts it again. The command leaves with this transaction
@@ -194,7 +195,18 @@ public static class RestorePointsApi
         db.Publish(new RunVmOperation(operation.Id, pc.VmId, "RevertSnapshot", point.SnapshotName));
         db.Audit(clock, tenant, actor, "cloudPc", "restore", $"Restore {pc.ManagedDeviceName} of {pc.UserPrincipalName} to {point.CreatedAt:u}", true,
             new AuditResource(pc.Id.ToString(), "cloudPc", pc.ManagedDeviceName));
-        await db.SaveChangesAsync(cancellationToken);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // Retention took the point, or another action took the Cloud PC, between the checks above and now.
+            db.ChangeTracker.Clear();
+            return new RestoreOutcome(null, StatusCodes.Status409Conflict, "concurrent-change",
+                $"{pc.ManagedDeviceName} or its restore point changed while the restore was being started; nothing was done. Look at its restore points again and retry.");
+        }
+
         return new RestoreOutcome(operation, StatusCodes.Status202Accepted, null, null);
     }
 

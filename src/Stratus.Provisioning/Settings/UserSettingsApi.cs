@@ -168,12 +168,18 @@ public static class UserSettingsApi
         setting.DisplayName = request?.DisplayName?.Trim() ?? setting.DisplayName;
         setting.LocalAdminEnabled = request?.LocalAdminEnabled ?? setting.LocalAdminEnabled;
         setting.ResetEnabled = request?.ResetEnabled ?? setting.ResetEnabled;
+        var frequencyChanged = frequency is { } changed && changed != setting.RestorePointFrequency;
         setting.RestorePointFrequency = frequency ?? setting.RestorePointFrequency;
         setting.UserRestoreEnabled = request?.RestorePointSetting?.UserRestoreEnabled ?? setting.UserRestoreEnabled;
         setting.LastModifiedAt = clock.GetUtcNow();
         db.Audit(clock, tenant, AuditActor.From(http), "userSetting", "Update", $"Changed user setting {setting.DisplayName}", true,
             new AuditResource(setting.Id.ToString(), "userSetting", setting.DisplayName));
         await db.SaveChangesAsync(cancellationToken);
+        if (frequencyChanged)
+        {
+            await RescheduleRestorePointsAsync(db, tenant, cancellationToken);
+        }
+
         return TypedResults.Ok(UserSettingView.From(setting, await db.UserSettingAssignments.AsNoTracking().Where(a => a.UserSettingId == id).ToListAsync(cancellationToken)));
     }
 
@@ -191,6 +197,7 @@ public static class UserSettingsApi
         db.Audit(clock, tenant, AuditActor.From(http), "userSetting", "Delete", $"Deleted user setting {setting.DisplayName}", true,
             new AuditResource(setting.Id.ToString(), "userSetting", setting.DisplayName));
         await db.SaveChangesAsync(cancellationToken);
+        await RescheduleRestorePointsAsync(db, tenant, cancellationToken);
         return TypedResults.NoContent();
     }
 
@@ -233,8 +240,18 @@ public static class UserSettingsApi
         db.Audit(clock, tenant, AuditActor.From(http), "userSetting", "Assign", $"Assigned user setting {setting.DisplayName} to {assignments.Count} group(s)", true,
             new AuditResource(setting.Id.ToString(), "userSetting", setting.DisplayName));
         await db.SaveChangesAsync(cancellationToken);
+        await RescheduleRestorePointsAsync(db, tenant, cancellationToken);
         return TypedResults.Ok(UserSettingView.From(setting, assignments));
     }
+
+    /// <summary>
+    /// A frequency that changes applies from the next scheduler pass, not after the slot already planned (which
+    /// could be a day away): the tenant's Cloud PCs are given their slot again. Slots are aligned to the period,
+    /// so a Cloud PC whose frequency did not change gets the same slot back.
+    /// </summary>
+    private static Task RescheduleRestorePointsAsync(ProvisioningDbContext db, Guid tenant, CancellationToken cancellationToken) =>
+        db.CloudPcs.Where(p => p.TenantId == tenant && p.NextRestorePointAt != null)
+            .ExecuteUpdateAsync(update => update.SetProperty(p => p.NextRestorePointAt, (DateTimeOffset?)null), cancellationToken);
 
     /// <summary>The setting that applies to a user: the assignment of one of their groups with the best priority, or none.</summary>
     public static async Task<UserSetting?> EffectiveAsync(ProvisioningDbContext db, Guid tenantId, Guid userId, CancellationToken cancellationToken)

@@ -94,10 +94,30 @@ internal static partial class ClientCommands
         command.Subcommands.Add(ActionCommand("rename", "Rename a Cloud PC.", r => new { displayName = r.GetValue(name) }, name));
         var plan = new Option<Guid>("--plan") { Description = "The target service plan's id (see /api/v1/servicePlans).", Required = true };
         command.Subcommands.Add(ActionCommand("resize", "Move a Cloud PC to another plan (takes a free license of it).", r => new { targetServicePlanId = r.GetValue(plan) }, plan));
+
+        var pointsId = new Argument<Guid>("id") { Description = "The Cloud PC's id." };
+        var pointsOutput = OutputOption();
+        var points = new Command("snapshots", "A Cloud PC's restore points, newest first.") { pointsId, pointsOutput };
+        points.SetAction((result, cancellationToken) => RunAsync(async () =>
+        {
+            using var client = ApiClient.SignedIn();
+            var list = await client.GetAsync($"/api/v1/cloudPCs/{result.GetValue(pointsId)}/snapshots", cancellationToken);
+            Print(result.GetValue(pointsOutput)!, list, list["value"]!.AsArray(), ["createdDateTime", "snapshotType", "retention", "status", "expirationDateTime", "lastRestoredDateTime", "id"]);
+        }));
+        command.Subcommands.Add(points);
+        command.Subcommands.Add(ActionCommand("create-snapshot", "Take a manual restore point now (it replaces the previous manual one, and lasts 28 days).", _ => null));
+        var snapshot = new Option<Guid>("--snapshot") { Description = "The restore point's id (see `stratus cloudpc snapshots ID`).", Required = true };
+        command.Subcommands.Add(ActionCommand("restore", "Return a Cloud PC's disk to a restore point; what changed since is lost.", r => new { cloudPcSnapshotId = r.GetValue(snapshot) }, snapshot));
+        var exported = new Option<Guid>("--snapshot") { Description = "The restore point's id (see `stratus cloudpc snapshots ID`).", Required = true };
+        command.Subcommands.Add(ActionCommand("export-snapshot", "Write a restore point as a standalone qcow2 file into the export folder.", _ => null, r => $"snapshots/{r.GetValue(exported)}/export", exported));
         return command;
     }
 
-    private static Command ActionCommand(string action, string description, Func<ParseResult, object?> body, params Option[] extra)
+    private static Command ActionCommand(string action, string description, Func<ParseResult, object?> body, params Option[] extra) =>
+        ActionCommand(action, description, body, null, extra);
+
+    /// <param name="path">The action's path under the Cloud PC, when it is not the action's own name.</param>
+    private static Command ActionCommand(string action, string description, Func<ParseResult, object?> body, Func<ParseResult, string>? path, params Option[] extra)
     {
         var id = new Argument<Guid>("id") { Description = "The Cloud PC's id." };
         var wait = new Option<bool>("--wait") { Description = "Wait until the action completes, showing its progress." };
@@ -113,7 +133,7 @@ internal static partial class ClientCommands
         {
             using var client = ApiClient.SignedIn();
             var pcId = result.GetValue(id);
-            var operation = await client.PostAsync($"/api/v1/cloudPCs/{pcId}/{apiAction}", body(result) ?? new { }, cancellationToken);
+            var operation = await client.PostAsync($"/api/v1/cloudPCs/{pcId}/{path?.Invoke(result) ?? apiAction}", body(result) ?? new { }, cancellationToken);
             if (result.GetValue(wait))
             {
                 operation = await WaitAsync(client, pcId, operation, action, result.GetValue(output) == "json", cancellationToken);

@@ -73,6 +73,22 @@ public sealed class ClientCommandsTests
         var reboot = await CheckedAsync(config.Path, ["cloudpc", "reboot", pc.GetProperty("id").GetString()!, "--wait"]);
         Assert.Contains("reboot: succeeded", reboot.StandardOutput, StringComparison.Ordinal);
 
+        // Restore points: take one, list it, restore to it, export it.
+        var pcId = pc.GetProperty("id").GetString()!;
+        var snapshot = JsonDocument.Parse((await CheckedAsync(config.Path, ["cloudpc", "create-snapshot", pcId, "--wait", "-o", "json"])).StandardOutput).RootElement;
+        Assert.Equal("succeeded", snapshot.GetProperty("status").GetString());
+        var pointId = snapshot.GetProperty("id").GetString()!;
+        var points = await CheckedAsync(config.Path, ["cloudpc", "snapshots", pcId]);
+        Assert.Contains(pointId, points.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("manual", points.StandardOutput, StringComparison.Ordinal);
+        var restore = await CheckedAsync(config.Path, ["cloudpc", "restore", pcId, "--snapshot", pointId, "--wait"]);
+        Assert.Contains("restore: succeeded", restore.StandardOutput, StringComparison.Ordinal);
+        var export = await CheckedAsync(config.Path, ["cloudpc", "export-snapshot", pcId, "--snapshot", pointId, "--wait"]);
+        Assert.Contains("export-snapshot: succeeded (" + Path.Combine(data.Path, "exports"), export.StandardOutput, StringComparison.Ordinal);
+        var wrongPoint = await CliAsync(config.Path, ["cloudpc", "restore", pcId, "--snapshot", Guid.NewGuid().ToString()]);
+        Assert.Equal(1, wrongPoint.ExitCode);
+        Assert.Contains("has no restore point", wrongPoint.StandardError, StringComparison.Ordinal);
+
         var unknown = await CliAsync(config.Path, ["cloudpc", "reboot", Guid.NewGuid().ToString()]);
         Assert.Equal(1, unknown.ExitCode);
         Assert.Contains("error: ", unknown.StandardError, StringComparison.Ordinal);

@@ -120,6 +120,105 @@ public sealed class CloudPcOnQemuTests
         }
     }
 
+    [Fact]
+    public async Task A_restore_returns_the_disk_to_its_restore_point_and_resumes_after_a_crash_in_the_middle()
+    {
+        using var data = new TempFolder();
+        await TinyImageFolder.InstallIntoAsync(data.Path);
+        try
+        {
+            Tenant tenant;
+            Guid cloudPcId;
+            Guid pointId;
+            Guid restoreId;
+            await using (var first = await StratusProcess.StartAsync(["up"], data.Path, Settings))
+            {
+                using var operatorClient = await first.OperatorClientAsync();
+                tenant = await Directory.CreateAsync(first, operatorClient, gracePeriodInHours: 168);
+                cloudPcId = (await tenant.WaitForCloudPcAsync(p => p.Status == "provisioned", "the Cloud PC to be provisioned")).Id;
+
+                // A file on the persistent disk (/home), a restore point, then the file changed.
+                await using (var console = await ConsoleOfTheOnlyVmAsync(data.Path))
+                {
+                    Assert.Equal("as-at-the-point", await console.RunAsync("echo as-at-the-point > /home/note.txt && sync && cat /home/note.txt"));
+                }
+
+                pointId = await tenant.ActAsync(cloudPcId, "createSnapshot", null);
+                await tenant.WaitForOperationAsync(cloudPcId, pointId, TimeSpan.FromMinutes(2));
+                await using (var console = await ConsoleOfTheOnlyVmAsync(data.Path))
+                {
+                    Assert.Equal("changed-later", await console.RunAsync("echo changed-later > /home/note.txt && sync && cat /home/note.txt"));
+                }
+
+                // Restore, and kill -9 the whole control plane (and its embedded host agent) as soon as it is accepted.
+                restoreId = await tenant.ActAsync(cloudPcId, "restore", new { cloudPcSnapshotId = pointId });
+                Assert.Equal("restoring", (await tenant.CloudPcsAsync()).Single().Status);
+                first.Kill();
+            }
+
+            await using var second = await StratusProcess.StartAsync(["up"], data.Path, Settings);
+            var admin = await second.SignedInClientAsync(tenant.AdminUserName, Directory.Password);
+            var resumed = tenant with { Stratus = second, Admin = admin };
+            await resumed.WaitForOperationAsync(cloudPcId, restoreId, TimeSpan.FromMinutes(4));
+            var pc = await resumed.WaitForCloudPcAsync(p => p.Status == "provisioned", "the Cloud PC to be provisioned again after the restore");
+            Assert.Equal(cloudPcId, pc.Id);
+            var points = (await admin.GetFromJsonAsync<JsonElement>($"/api/v1/cloudPCs/{cloudPcId}/snapshots")).GetProperty("value").EnumerateArray().ToList();
+            Assert.NotEqual(JsonValueKind.Null, points.Single(p => p.GetProperty("id").GetGuid() == pointId).GetProperty("lastRestoredDateTime").ValueKind);
+
+            // The guest booted from the disk as it was at the point.
+            var note = await Eventually.MatchesAsync(async () =>
+            {
+                try
+                {
+                    await using var console = await ConsoleOfTheOnlyVmAsync(data.Path);
+                    return await console.RunAsync("cat /home/note.txt", TimeSpan.FromSeconds(10));
+                }
+                catch (Exception e) when (e is TimeoutException or System.Net.Sockets.SocketException)
+                {
+                    return e.Message;
+                }
+            }, text => text is "as-at-the-point" or "changed-later", "the guest to answer on its serial console", TimeSpan.FromMinutes(3));
+            Assert.Equal("as-at-the-point", note);
+            Assert.Single(QemuProcesses.Running(data.Path));
+
+            // The point exported as a standalone qcow2 file, in the Cloud PC's own folder.
+            var export = await admin.PostAsync($"/api/v1/cloudPCs/{cloudPcId}/snapshots/{pointId}/export", null);
+            Assert.Equal(HttpStatusCode.Accepted, export.StatusCode);
+            var exportId = (await export.Content.ReadFromJsonAsync<OperationBody>())!.Id;
+            await resumed.WaitForOperationAsync(cloudPcId, exportId, TimeSpan.FromMinutes(2));
+            var file = (await admin.GetFromJsonAsync<OperationBody>($"/api/v1/cloudPCs/{cloudPcId}/operations/{exportId}"))!.Detail!;
+            Assert.StartsWith(Path.Combine(data.Path, "exports", pc.ManagedDeviceName + "-"), file, StringComparison.Ordinal);
+            var info = await ProcessRunner.RunAsync("qemu-img", ["info", "--output=json", file], TimeSpan.FromSeconds(30));
+            Assert.True(info.ExitCode == 0, info.StandardError);
+            var image = JsonDocument.Parse(info.StandardOutput).RootElement;
+            Assert.Equal("qcow2", image.GetProperty("format").GetString());
+            Assert.False(image.TryGetProperty("backing-filename", out _), "the export stands alone");
+        }
+        finally
+        {
+            QemuProcesses.KillAll(data.Path);
+        }
+    }
+
+    /// <summary>
+    /// The serial console of the one VM under the data folder, reached through a short link: a unix socket's path
+    /// must be under 108 characters, and the test's data folder is deep.
+    /// </summary>
+    private static async Task<SerialConsole> ConsoleOfTheOnlyVmAsync(string dataFolder)
+    {
+        var link = Path.Combine(Path.GetTempPath(), $"vm-{Guid.NewGuid():N}"[..11]);
+        File.CreateSymbolicLink(link, Assert.Single(QemuProcesses.VmFolders(dataFolder)));
+        try
+        {
+            return await SerialConsole.ConnectAsync(Path.Combine(link, "serial.sock"));
+        }
+        finally
+        {
+            // The socket stays connected once opened; the link is only needed to open it.
+            File.Delete(link);
+        }
+    }
+
     private static async Task<List<VmBody>> VmsAsync(HttpClient operatorClient) =>
         (await operatorClient.GetFromJsonAsync<List<VmBody>>("/api/v1/vms"))!.Where(v => !v.DeleteRequested).ToList();
 

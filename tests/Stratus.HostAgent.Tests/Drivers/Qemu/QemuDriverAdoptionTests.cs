@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Stratus.Testing;
 using Stratus.HostAgent.Drivers;
 using Stratus.HostAgent.Tests.Support;
 

@@ -106,6 +106,21 @@ public sealed class QemuDriverLifecycleTests(ITestOutputHelper output)
         }
 
         File.Delete(export);
+
+        // A deleted snapshot gives its space back: data the snapshot held alone (overwritten since) leaves the file.
+        await using (var console = await SerialConsole.ConnectAsync(reverted.Console.SerialSocketPath))
+        {
+            await console.RunAsync("dd if=/dev/urandom of=/home/big bs=1M count=32 conv=fsync 2>/dev/null");
+            await driver.CreateSnapshotAsync(Id, "big");
+            await console.RunAsync("dd if=/dev/urandom of=/home/big bs=1M count=32 conv=notrunc,fsync 2>/dev/null");
+        }
+
+        var withSnapshot = await ActualSizeAsync(Path.Combine(folder, "disk.qcow2"));
+        await driver.DeleteSnapshotAsync(Id, "big");
+        var reclaimed = withSnapshot - await ActualSizeAsync(Path.Combine(folder, "disk.qcow2"));
+        output.WriteLine($"Deleting a snapshot that alone held 32 MiB gave back {reclaimed / (1 << 20)} MiB");
+        Assert.True(reclaimed >= 24L << 20, $"only {reclaimed} bytes were given back");
+
         Assert.Equal(new[] { "before" }, (await driver.ListSnapshotsAsync(Id)).Select(s => s.Name));
         await driver.DeleteSnapshotAsync(Id, "before");
         await driver.DeleteSnapshotAsync(Id, "before");
@@ -130,6 +145,13 @@ public sealed class QemuDriverLifecycleTests(ITestOutputHelper output)
         Assert.Null(await driver.GetAsync(Id));
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(host.DataPath, "vms")));
         Assert.Empty(VmHost.QemuProcesses(host.DataPath + "/"));
+    }
+
+    /// <summary>The bytes the image file takes on the host's disk (not its virtual size).</summary>
+    private static async Task<long> ActualSizeAsync(string path)
+    {
+        using var info = await DiskInfoAsync(path);
+        return info.RootElement.GetProperty("actual-size").GetInt64();
     }
 
     private static async Task<JsonDocument> DiskInfoAsync(string path)

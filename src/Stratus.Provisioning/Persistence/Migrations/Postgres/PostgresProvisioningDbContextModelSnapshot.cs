@@ -529,6 +529,10 @@ namespace Stratus.Provisioning.Persistence.Migrations.Postgres
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
 
+                    b.Property<Guid>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("uuid");
+
                     b.Property<Guid>("VmId")
                         .HasColumnType("uuid");
 

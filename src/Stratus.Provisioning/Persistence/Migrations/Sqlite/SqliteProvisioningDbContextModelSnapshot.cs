@@ -522,6 +522,10 @@ namespace Stratus.Provisioning.Persistence.Migrations.Sqlite
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
 
+                    b.Property<Guid>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("TEXT");
+
                     b.Property<Guid>("VmId")
                         .HasColumnType("TEXT");
 

@@ -3,13 +3,13 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace Stratus.HostAgent.Tests.Support;
+namespace Stratus.Testing;
 
 /// <summary>
 /// Types on a VM's serial console (its unix socket) as a person would, and reads what the shell prints. Each
 /// command's output is framed by two lines the guest prints itself, which its echo of the typed line never contains.
 /// </summary>
-internal sealed partial class SerialConsole : IAsyncDisposable
+public sealed partial class SerialConsole : IAsyncDisposable
 {
     private readonly Socket _socket;
     private readonly StringBuilder _received = new();

@@ -11,7 +11,7 @@ using Stratus.Provisioning.Persistence;
 namespace Stratus.Provisioning.Persistence.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteProvisioningDbContext))]
-    [Migration("20261126075354_RestorePoints")]
+    [Migration("20261126082536_RestorePoints")]
     partial class RestorePoints
     {
         /// <inheritdoc />
@@ -523,6 +523,10 @@ namespace Stratus.Provisioning.Persistence.Migrations.Sqlite
                     b.Property<string>("Type")
                         .IsRequired()
                         .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("Version")
+                        .IsConcurrencyToken()
                         .HasColumnType("TEXT");
 
                     b.Property<Guid>("VmId")

@@ -13,7 +13,7 @@ using Stratus.Provisioning.Persistence;
 namespace Stratus.Provisioning.Persistence.Migrations.Postgres
 {
     [DbContext(typeof(PostgresProvisioningDbContext))]
-    [Migration("20261126075410_RestorePoints")]
+    [Migration("20261126082553_RestorePoints")]
     partial class RestorePoints
     {
         /// <inheritdoc />
@@ -531,6 +531,10 @@ namespace Stratus.Provisioning.Persistence.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
+
+                    b.Property<Guid>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("uuid");
 
                     b.Property<Guid>("VmId")
                         .HasColumnType("uuid");
