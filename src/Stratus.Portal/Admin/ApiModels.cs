@@ -59,3 +59,47 @@ public sealed record AuditActorItem(Guid? Id, string UserPrincipalName, string? 
 
 public sealed record AuditEventItem(Guid Id, string DisplayName, string Category, string Activity, string ActivityType, string ActivityResult, DateTimeOffset ActivityDateTime, AuditActorItem Actor, JsonElement Resources);
 public sealed record GalleryList(List<GalleryImageItem> Value);
+
+public sealed record RestorePointSettingItem(string FrequencyType, bool UserRestoreEnabled);
+
+public sealed record UserSettingTargetItem(Guid GroupId);
+
+public sealed record UserSettingAssignmentItem(Guid Id, UserSettingTargetItem Target, int Priority, DateTimeOffset AssignedDateTime);
+
+public sealed record UserSettingItem(
+    Guid Id, string DisplayName, bool LocalAdminEnabled, bool ResetEnabled, RestorePointSettingItem RestorePointSetting,
+    DateTimeOffset CreatedDateTime, DateTimeOffset LastModifiedDateTime, List<UserSettingAssignmentItem> Assignments);
+
+/// <summary>A restore point of a Cloud PC (Graph's cloudPcSnapshot), newest first in the API's list.</summary>
+public sealed record SnapshotItem(
+    Guid Id, Guid CloudPcId, string SnapshotType, string Retention, string Status, DateTimeOffset CreatedDateTime,
+    DateTimeOffset? ExpirationDateTime, DateTimeOffset? LastRestoredDateTime, string? ExportedTo, string? FailureReason);
+
+public sealed record SnapshotList(List<SnapshotItem> Value);
+
+/// <summary>Words a person reads for restore points and user settings.</summary>
+public static class RestoreText
+{
+    public static readonly string[] Frequencies = ["fourHours", "sixHours", "twelveHours", "sixteenHours", "twentyFourHours"];
+
+    public static string Frequency(string frequencyType) => frequencyType switch
+    {
+        "fourHours" => "Every 4 hours",
+        "sixHours" => "Every 6 hours",
+        "twelveHours" or "default" => "Every 12 hours",
+        "sixteenHours" => "Every 16 hours",
+        "twentyFourHours" => "Every 24 hours",
+        _ => frequencyType,
+    };
+
+    public static string Type(string snapshotType) => snapshotType == "manual" ? "Manual" : "Automatic";
+
+    public static string Retention(string retention) => retention switch
+    {
+        "shortTerm" => "Short term",
+        "longTerm" => "Long term",
+        "manual" => "Manual",
+        "pending" => "Decided when ready",
+        _ => retention,
+    };
+}
