@@ -141,7 +141,7 @@ internal static class BootBenchmark
         }
     }
 
-    private static async Task<string> ImageFolderAsync(string? imageOption, CancellationToken cancellationToken)
+    internal static async Task<string> ImageFolderAsync(string? imageOption, CancellationToken cancellationToken)
     {
         if (imageOption is not null)
         {

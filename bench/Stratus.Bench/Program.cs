@@ -1,14 +1,15 @@
 using System.Runtime.InteropServices;
 using Stratus.Bench;
 
-// Usage: boot [--image DIR] [--runs N] | provision [--count N] [--concurrency N] [--timeout MINUTES] [--stratus PATH] [--keep].
+// Usage: boot [--image DIR] [--runs N] | restore [--image DIR] [--runs N] [--stratus PATH] | provision [--count N] [--concurrency N] [--timeout MINUTES] [--stratus PATH] [--keep].
 // Figures go to stdout, progress to stderr.
 const string Usage = """
     usage: Stratus.Bench boot [--image DIR] [--runs N]
+           Stratus.Bench restore [--image DIR] [--runs N] [--stratus PATH]
            Stratus.Bench provision [--count N] [--concurrency N] [--timeout MINUTES] [--stratus PATH] [--keep]
     """;
 
-if (args is not [("boot" or "provision") and var command, .. var options])
+if (args is not [("boot" or "restore" or "provision") and var command, .. var options])
 {
     Console.Error.WriteLine(Usage);
     return 2;
@@ -25,10 +26,10 @@ for (var i = 0; i < options.Length; i++)
 {
     switch (command, options[i])
     {
-        case ("boot", "--image") when i + 1 < options.Length:
+        case ("boot" or "restore", "--image") when i + 1 < options.Length:
             image = options[++i];
             break;
-        case ("boot", "--runs") when Positive(i, out var n):
+        case ("boot" or "restore", "--runs") when Positive(i, out var n):
             runs = n;
             i++;
             break;
@@ -44,7 +45,7 @@ for (var i = 0; i < options.Length; i++)
             timeout = TimeSpan.FromMinutes(n);
             i++;
             break;
-        case ("provision", "--stratus") when i + 1 < options.Length:
+        case ("provision" or "restore", "--stratus") when i + 1 < options.Length:
             // Another build of the binary than src/Stratus/bin/Release, to compare two versions.
             binary = Path.GetFullPath(options[++i]);
             break;
@@ -71,9 +72,12 @@ using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel
 
 try
 {
-    return command == "boot"
-        ? await BootBenchmark.RunAsync(image, runs, stop.Token)
-        : await ProvisionBenchmark.RunAsync(binary, count, concurrency, timeout, keep, stop.Token);
+    return command switch
+    {
+        "boot" => await BootBenchmark.RunAsync(image, runs, stop.Token),
+        "restore" => await RestoreBenchmark.RunAsync(image, binary, runs, stop.Token),
+        _ => await ProvisionBenchmark.RunAsync(binary, count, concurrency, timeout, keep, stop.Token),
+    };
 }
 catch (Exception exception)
 {

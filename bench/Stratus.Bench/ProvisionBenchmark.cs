@@ -41,7 +41,7 @@ internal static class ProvisionBenchmark
             // The simulated driver never reads the image; the policy only needs the gallery to list it.
             await WriteImageAsync(Path.Combine(data, "images", "gallery", ImageId), cancellationToken);
             var operatorPassword = $"bench-operator-{Guid.NewGuid():N}";
-            stratus = StratusChild.Start(binary, data, new Dictionary<string, string>
+            stratus = StratusChild.Start(binary, data, "simulated", new Dictionary<string, string>
             {
                 ["STRATUS_BOOTSTRAP_PASSWORD"] = operatorPassword,
                 // Room for every VM: the figures are the control plane's, not the hosts' capacity.
@@ -224,7 +224,7 @@ internal static class ProvisionBenchmark
         return (await admin.GetAsync<Page<JsonElement>>($"/api/v1/cloudPCs?$top=1{filter}", cancellationToken)).TotalCount;
     }
 
-    private static async Task WaitUntilReadyAsync(StratusChild stratus, CancellationToken cancellationToken)
+    internal static async Task WaitUntilReadyAsync(StratusChild stratus, CancellationToken cancellationToken)
     {
         using var http = new HttpClient { BaseAddress = stratus.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
         var waited = Stopwatch.StartNew();
@@ -334,7 +334,7 @@ internal static class ProvisionBenchmark
         await File.WriteAllTextAsync(Path.Combine(folder, "manifest.json"), JsonSerializer.Serialize(manifest), cancellationToken);
     }
 
-    private static async Task<string> CommitAsync(string root, CancellationToken cancellationToken)
+    internal static async Task<string> CommitAsync(string root, CancellationToken cancellationToken)
     {
         try
         {

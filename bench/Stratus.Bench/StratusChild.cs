@@ -30,11 +30,12 @@ internal sealed class StratusChild : IAsyncDisposable
 
     public bool HasExited => process.HasExited;
 
-    public static StratusChild Start(string binary, string dataFolder, IReadOnlyDictionary<string, string> environment)
+    /// <summary>`stratus up --hosts HOSTS`: simulated (fake VMs, for the control plane alone) or qemu (real VMs).</summary>
+    public static StratusChild Start(string binary, string dataFolder, string hosts, IReadOnlyDictionary<string, string> environment)
     {
         var baseAddress = new Uri($"http://127.0.0.1:{FreePort()}");
         var start = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { "up", "--hosts", "simulated", "--data", dataFolder, "--urls", baseAddress.ToString().TrimEnd('/') })
+        foreach (var argument in new[] { "up", "--hosts", hosts, "--data", dataFolder, "--urls", baseAddress.ToString().TrimEnd('/') })
         {
             start.ArgumentList.Add(argument);
         }
