@@ -24,7 +24,7 @@ internal sealed partial class Reconciliation(IServiceScopeFactory scopes, IOptio
             {
                 await ReconcileAllAsync(stoppingToken);
             }
-            catch (Exception e) when (e is HttpRequestException or DbUpdateException or TaskCanceledException && !stoppingToken.IsCancellationRequested)
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
                 LogFailed(logger, e.Message);
             }

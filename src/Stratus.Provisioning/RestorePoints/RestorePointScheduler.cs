@@ -29,8 +29,10 @@ internal sealed partial class RestorePointScheduler(IServiceScopeFactory scopes,
                 await using var scope = scopes.CreateAsyncScope();
                 await RunOnceAsync(scope.ServiceProvider.GetRequiredService<ProvisioningDbContext>(), options.Value, clock, logger, stoppingToken);
             }
-            catch (Exception e) when (e is DbUpdateException or InvalidOperationException && !stoppingToken.IsCancellationRequested)
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
+                // The database may be failing over, or out of reach for a while: the next pass retries, and a
+                // failure here must not stop the process (an unhandled exception in a background service does).
                 LogFailed(logger, e.Message);
             }
         }
@@ -98,7 +100,7 @@ internal sealed partial class RestorePointScheduler(IServiceScopeFactory scopes,
         var cloudPcs = await db.RestorePoints
             .Where(r => (r.Status == RestorePointStatus.Ready && r.Retention != RestorePointRetention.ShortTerm && r.ExpiresAt <= now)
                 || (r.Status == RestorePointStatus.Failed && r.CreatedAt <= failedBefore))
-            .Select(r => r.CloudPcId).Distinct().Take(Batch).ToListAsync(cancellationToken);
+            .Select(r => r.CloudPcId).Distinct().OrderBy(id => id).Take(Batch).ToListAsync(cancellationToken);
         foreach (var cloudPcId in cloudPcs)
         {
             var points = await db.RestorePoints.Where(r => r.CloudPcId == cloudPcId).ToListAsync(cancellationToken);
