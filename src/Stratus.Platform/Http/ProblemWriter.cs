@@ -42,11 +42,23 @@ internal sealed partial class ProblemExceptionHandler(ILogger<ProblemExceptionHa
             return true;
         }
 
+        if (Persistence.StoreFailures.IsUnavailable(exception))
+        {
+            LogStoreUnavailable(logger, httpContext.Request.Method, httpContext.Request.Path, exception.GetBaseException().Message);
+            httpContext.Response.Headers.RetryAfter = "5";
+            await ProblemWriter.WriteAsync(httpContext, StatusCodes.Status503ServiceUnavailable, "store-unavailable", "Storage is unavailable",
+                "Stratus cannot reach its database right now (it may be failing over). Try again in a few seconds.");
+            return true;
+        }
+
         LogUnhandled(logger, exception, httpContext.Request.Method, httpContext.Request.Path);
         await ProblemWriter.WriteAsync(httpContext, StatusCodes.Status500InternalServerError, "internal", "Internal error",
             $"Stratus failed to handle this request. Quote request id {httpContext.TraceIdentifier} when you report it.");
         return true;
     }
+
+    [LoggerMessage(EventId = 1302, Level = LogLevel.Warning, Message = "{Method} {Path} answered 503: the store is unavailable ({Reason})")]
+    private static partial void LogStoreUnavailable(ILogger logger, string method, string path, string reason);
 
     [LoggerMessage(EventId = 1301, Level = LogLevel.Error, Message = "Unhandled error in {Method} {Path}")]
     private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string path);

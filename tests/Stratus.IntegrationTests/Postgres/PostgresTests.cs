@@ -71,6 +71,12 @@ public sealed class PostgresTests(PostgresServer postgres)
             await Task.Delay(TimeSpan.FromSeconds(5));
             using var alive = await stratus.Http.GetAsync("/healthz");
             Assert.Equal(HttpStatusCode.OK, alive.StatusCode);
+
+            // A call that needs the database is refused with 503 and when to retry, not a 500.
+            using var refused = await stratus.Http.RequestTokenAsync(Api.Operator, TestAccounts.OperatorPassword);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            Assert.Equal(TimeSpan.FromSeconds(5), refused.Headers.RetryAfter?.Delta);
+            Assert.Contains("store-unavailable", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
         finally
         {
