@@ -5,11 +5,15 @@ using Stratus.Platform;
 namespace Stratus;
 
 /// <summary>`stratus host`: runs the host agent of one machine against a control plane.</summary>
-internal static class HostCommand
+internal static partial class HostCommand
 {
     public static Command Create()
     {
-        var controlPlane = new Option<string>("--control-plane") { Description = "The control plane's URL, for example http://10.0.0.1:8080.", Required = true };
+        var controlPlane = new Option<string>("--control-plane")
+        {
+            Description = "The control plane's URL, for example http://10.0.0.1:8080; several instances comma-separated (one per zone): the agent moves to the next when one cannot be reached.",
+            Required = true,
+        };
         var token = new Option<string?>("--enrollment-token") { Description = "From POST /api/v1/hosts/enrollmentTokens; needed on the first start only." };
         var region = new Option<string?>("--region") { Description = "The region the token is for (checked)." };
         var zone = new Option<string>("--zone") { Description = "The zone of this machine in its region.", Required = true };
@@ -29,16 +33,27 @@ internal static class HostCommand
         {
             try
             {
-                if (!Uri.TryCreate(result.GetValue(controlPlane), UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
+                var urls = new List<Uri>();
+                foreach (var text in result.GetValue(controlPlane)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                 {
-                    throw new ConfigurationException("--control-plane must be an http(s) URL, for example http://127.0.0.1:8080.");
+                    if (!Uri.TryCreate(text, UriKind.Absolute, out var parsed) || (parsed.Scheme != Uri.UriSchemeHttp && parsed.Scheme != Uri.UriSchemeHttps))
+                    {
+                        throw new ConfigurationException($"--control-plane: '{text}' is not an http(s) URL; give one like http://127.0.0.1:8080, or several separated by commas.");
+                    }
+
+                    urls.Add(parsed);
+                }
+
+                if (urls.Count == 0)
+                {
+                    throw new ConfigurationException("--control-plane needs at least one http(s) URL, for example http://127.0.0.1:8080.");
                 }
 
                 var dataFolder = Path.GetFullPath(result.GetValue(data)!);
                 Directory.CreateDirectory(dataFolder);
                 var options = new AgentOptions
                 {
-                    ControlPlane = url,
+                    ControlPlane = urls[0],
                     EnrollmentToken = result.GetValue(token),
                     Region = result.GetValue(region),
                     Zone = result.GetValue(zone)!,
@@ -49,7 +64,7 @@ internal static class HostCommand
                     MemoryMiB = result.GetValue(memory),
                     DiskGiB = result.GetValue(disk),
                 };
-                return await RunAsync(options, result.GetValue(driver)!, cancellationToken);
+                return await RunAsync(options, urls, result.GetValue(driver)!, cancellationToken);
             }
             catch (ConfigurationException e)
             {
@@ -60,7 +75,7 @@ internal static class HostCommand
         return command;
     }
 
-    private static async Task<int> RunAsync(AgentOptions options, string driverName, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(AgentOptions options, IReadOnlyList<Uri> controlPlanes, string driverName, CancellationToken cancellationToken)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
@@ -82,8 +97,11 @@ internal static class HostCommand
         var driver = HostDrivers.Create(driverName, options.DataFolder, probe, loggers);
         var accelerator = await HostDrivers.DescribeAcceleratorAsync(driverName, probe, [options.ImagesFolder], cancellationToken);
 
+        var endpoints = new ControlPlaneEndpoints(controlPlanes, new SocketsHttpHandler());
+        var failoverLog = loggers.CreateLogger("Stratus.HostAgent.ControlPlane");
+        endpoints.FailedOver += next => LogFailedOver(failoverLog, next);
         builder.Services.AddSingleton(provider => new HostAgentService(driver, options, accelerator,
-            new HttpClient { BaseAddress = options.ControlPlane, Timeout = TimeSpan.FromSeconds(60) }, TimeProvider.System,
+            new HttpClient(endpoints) { BaseAddress = controlPlanes[0], Timeout = TimeSpan.FromSeconds(60) }, TimeProvider.System,
             provider.GetRequiredService<ILogger<HostAgentService>>()));
         builder.Services.AddHostedService(provider => provider.GetRequiredService<HostAgentService>());
 
@@ -100,4 +118,7 @@ internal static class HostCommand
 
         return 0;
     }
+
+    [LoggerMessage(EventId = 6101, Level = LogLevel.Warning, Message = "The control-plane instance did not answer; the agent moved to {ControlPlane}")]
+    private static partial void LogFailedOver(ILogger logger, Uri controlPlane);
 }
