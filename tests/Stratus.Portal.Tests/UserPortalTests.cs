@@ -88,6 +88,8 @@ public sealed class UserPortalTests
             await console.Keyboard.PressAsync("Enter");
             await console.WaitForTimeoutAsync(2000);
             await console.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "05-console.png") });
+            // One VM: a VM that a retried step replaced (a slow placement or boot under load) is deleted soon after.
+            await WaitForAsync(() => Directory.GetFiles(Path.Combine(data.Path, "hosts"), "serial.log", SearchOption.AllDirectories).Length == 1, "one VM folder");
             var serialLog = Directory.GetFiles(Path.Combine(data.Path, "hosts"), "serial.log", SearchOption.AllDirectories).Single();
             await WaitForAsync(() => ReadShared(serialLog).Contains("typed-in-42", StringComparison.Ordinal), "the typed command's output in the VM's serial log");
 
