@@ -5,6 +5,8 @@ using Microsoft.Extensions.Logging;
 using Stratus.HostAgent.Drivers;
 using Stratus.HostAgent.Drivers.Qemu;
 
+using Stratus.Testing;
+
 namespace Stratus.Bench;
 
 /// <summary>
@@ -227,7 +229,7 @@ internal static class RestoreBenchmark
     /// <summary>Random bytes (so that nothing compresses or reads as zeros) in a file on /home, the persistent disk.</summary>
     private static async Task<GuestData> WriteGuestDataAsync(string serialSocket, string diskFile, CancellationToken cancellationToken)
     {
-        await using var console = await GuestConsole.ConnectAsync(serialSocket, cancellationToken);
+        await using var console = await SerialConsole.ConnectAsync(serialSocket, cancellationToken);
         var line = await console.RunAsync(
             $"head -c {DataMiB * 1024 * 1024} /dev/urandom > /home/bench.bin && sync && df -Pk /home | tail -n 1", TimeSpan.FromMinutes(5), cancellationToken);
         // Filesystem 1024-blocks Used Available Capacity Mounted-on
@@ -243,11 +245,11 @@ internal static class RestoreBenchmark
 
     private static async Task CheckGuestDataAsync(string serialSocket, CancellationToken cancellationToken)
     {
-        await using var console = await GuestConsole.ConnectAsync(serialSocket, cancellationToken);
+        await using var console = await SerialConsole.ConnectAsync(serialSocket, cancellationToken);
         await CheckGuestDataAsync(console, cancellationToken);
     }
 
-    private static async Task CheckGuestDataAsync(GuestConsole console, CancellationToken cancellationToken)
+    private static async Task CheckGuestDataAsync(SerialConsole console, CancellationToken cancellationToken)
     {
         var size = (await console.RunAsync("wc -c < /home/bench.bin", TimeSpan.FromMinutes(1), cancellationToken)).Trim();
         if (size != (DataMiB * 1024 * 1024).ToString(CultureInfo.InvariantCulture))

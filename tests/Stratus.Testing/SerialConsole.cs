@@ -22,18 +22,26 @@ public sealed partial class SerialConsole : IAsyncDisposable
         _reading = Task.Run(ReadAsync);
     }
 
-    public static async Task<SerialConsole> ConnectAsync(string socketPath)
+    public static async Task<SerialConsole> ConnectAsync(string socketPath, CancellationToken cancellationToken = default)
     {
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath));
-        return new SerialConsole(socket);
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken);
+            return new SerialConsole(socket);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Runs a shell command in the guest and returns what it printed (lines joined by '\n').</summary>
-    public async Task<string> RunAsync(string command, TimeSpan? timeout = null)
+    public async Task<string> RunAsync(string command, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         var id = Guid.NewGuid().ToString("N")[..8];
-        await _socket.SendAsync(Encoding.ASCII.GetBytes($"printf '%s-%s\\n' begin {id}; {command}; printf '%s-%s\\n' end {id}\n"));
+        await _socket.SendAsync(Encoding.ASCII.GetBytes($"printf '%s-%s\\n' begin {id}; {command}; printf '%s-%s\\n' end {id}\n"), cancellationToken);
         var limit = timeout ?? TimeSpan.FromSeconds(60);
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < limit)
@@ -47,7 +55,7 @@ public sealed partial class SerialConsole : IAsyncDisposable
                 return text[start..end].TrimEnd('\n');
             }
 
-            await Task.Delay(100);
+            await Task.Delay(100, cancellationToken);
         }
 
         throw new TimeoutException($"The guest did not finish `{command}` within {limit.TotalSeconds:0} s. Console so far:\n{Clean(Snapshot())}");
