@@ -10,6 +10,8 @@ using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using Stratus.Platform.Persistence;
 
+using Stratus.Platform.Http;
+
 namespace Stratus.Platform.Auth;
 
 public static class AuthExtensions
@@ -22,7 +24,7 @@ public static class AuthExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddSingleton<SigningKeys>();
         builder.Services.AddSingleton<TokenIssuer>();
-        builder.Services.AddHttpClient("stratus-services");
+        builder.Services.AddServiceCallClient();
         builder.Services.AddSingleton<Http.ServiceCalls>();
         builder.Services.AddSingleton<IStartupTask, LoadSigningKeys>();
 

@@ -15,12 +15,13 @@ namespace Stratus.Platform.Http;
 /// </summary>
 public sealed class ServiceCalls(IHttpClientFactory clients, TokenIssuer tokens, IServer server, IConfiguration configuration)
 {
-    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
+    /// <summary>Beyond the retries' own total timeout (ServiceCallResilience), which ends a call first.</summary>
+    public static readonly TimeSpan Timeout = ServiceCallResilience.TotalTimeout + TimeSpan.FromSeconds(5);
 
     /// <param name="onBehalfOf">The account the call is for, where the other service answers per user (/me).</param>
     public HttpClient For(string service, Guid? tenantId, string role, Guid? onBehalfOf = null)
     {
-        var client = clients.CreateClient("stratus-services");
+        var client = clients.CreateClient(ServiceCallResilience.ClientName);
         client.BaseAddress = BaseAddress(service);
         client.Timeout = Timeout;
         var token = tokens.Issue(new AccountIdentity(onBehalfOf ?? Guid.Empty, $"service:{service}", tenantId, [role]));
@@ -36,7 +37,7 @@ public sealed class ServiceCalls(IHttpClientFactory clients, TokenIssuer tokens,
     public HttpClient AsAccount(string service, ClaimsPrincipal user)
     {
         ArgumentNullException.ThrowIfNull(user);
-        var client = clients.CreateClient("stratus-services");
+        var client = clients.CreateClient(ServiceCallResilience.ClientName);
         client.BaseAddress = BaseAddress(service);
         client.Timeout = Timeout;
         var roles = user.FindAll(StratusClaims.Role).Select(c => c.Value).ToList();
