@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Stratus.HostAgent.Agent;
 using Stratus.Platform;
+using Stratus.Platform.Http;
 
 namespace Stratus;
 
@@ -97,11 +98,13 @@ internal static partial class HostCommand
         var driver = HostDrivers.Create(driverName, options.DataFolder, probe, loggers);
         var accelerator = await HostDrivers.DescribeAcceleratorAsync(driverName, probe, [options.ImagesFolder], cancellationToken);
 
-        var endpoints = new ControlPlaneEndpoints(controlPlanes, new SocketsHttpHandler());
+        // The agent's calls are idempotent (desired state, reports, operation results by id): one sent again to
+        // another instance after a lost answer does no harm.
+        var endpoints = new InstanceList(controlPlanes);
         var failoverLog = loggers.CreateLogger("Stratus.HostAgent.ControlPlane");
         endpoints.FailedOver += next => LogFailedOver(failoverLog, next);
         builder.Services.AddSingleton(provider => new HostAgentService(driver, options, accelerator,
-            new HttpClient(endpoints) { BaseAddress = controlPlanes[0], Timeout = TimeSpan.FromSeconds(60) }, TimeProvider.System,
+            new HttpClient(new InstanceFailover(endpoints, new SocketsHttpHandler())) { BaseAddress = controlPlanes[0], Timeout = TimeSpan.FromSeconds(60) }, TimeProvider.System,
             provider.GetRequiredService<ILogger<HostAgentService>>()));
         builder.Services.AddHostedService(provider => provider.GetRequiredService<HostAgentService>());
 

@@ -1,8 +1,10 @@
+using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 using Stratus.Platform.Auth;
 
 namespace Stratus.Platform.Http;
@@ -11,19 +13,21 @@ namespace Stratus.Platform.Http;
 /// HTTP calls from one service to another's public API, as a workload of a tenant: the caller mints a short
 /// token with the shared signing key (ADR 0003) naming the tenant and the least role the call needs. The
 /// other service's address is Stratus:Services:NAME:Url, else Stratus:Services:Url, else this process's own
-/// address (all-in-one, where every service listens on it).
+/// address (all-in-one, where every service listens on it). Several comma-separated URLs are the service's
+/// instances in several zones, the caller's own first: calls move to the next when one cannot be reached.
 /// </summary>
-public sealed class ServiceCalls(IHttpClientFactory clients, TokenIssuer tokens, IServer server, IConfiguration configuration)
+public sealed partial class ServiceCalls(IHttpClientFactory clients, IHttpMessageHandlerFactory handlers, TokenIssuer tokens, IServer server, IConfiguration configuration,
+    ILogger<ServiceCalls> logger)
 {
+    private readonly ConcurrentDictionary<string, InstanceList> instanceLists = new(StringComparer.Ordinal);
+
     /// <summary>Beyond the retries' own total timeout (ServiceCallResilience), which ends a call first.</summary>
     public static readonly TimeSpan Timeout = ServiceCallResilience.TotalTimeout + TimeSpan.FromSeconds(5);
 
     /// <param name="onBehalfOf">The account the call is for, where the other service answers per user (/me).</param>
     public HttpClient For(string service, Guid? tenantId, string role, Guid? onBehalfOf = null)
     {
-        var client = clients.CreateClient(ServiceCallResilience.ClientName);
-        client.BaseAddress = BaseAddress(service);
-        client.Timeout = Timeout;
+        var client = CreateClient(service);
         var token = tokens.Issue(new AccountIdentity(onBehalfOf ?? Guid.Empty, $"service:{service}", tenantId, [role]));
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return client;
@@ -37,25 +41,46 @@ public sealed class ServiceCalls(IHttpClientFactory clients, TokenIssuer tokens,
     public HttpClient AsAccount(string service, ClaimsPrincipal user)
     {
         ArgumentNullException.ThrowIfNull(user);
-        var client = clients.CreateClient(ServiceCallResilience.ClientName);
-        client.BaseAddress = BaseAddress(service);
-        client.Timeout = Timeout;
+        var client = CreateClient(service);
         var roles = user.FindAll(StratusClaims.Role).Select(c => c.Value).ToList();
         var token = tokens.Issue(new AccountIdentity(user.AccountId(), user.UserName(), user.TenantId(), roles));
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return client;
     }
 
-    private Uri BaseAddress(string service)
+    private HttpClient CreateClient(string service)
     {
         var configured = configuration[$"Stratus:Services:{service}:Url"] ?? configuration["Stratus:Services:Url"];
-        if (configured is not null)
+        HttpClient client;
+        if (configured is not null && configured.Contains(',', StringComparison.Ordinal))
         {
-            return new Uri(configured);
+            var instances = instanceLists.GetOrAdd(configured, urls =>
+            {
+                var list = InstanceList.Parse(urls);
+                list.FailedOver += next => LogFailedOver(logger, service, next);
+                return list;
+            });
+
+            // The factory's handler chain (retries, circuit per instance) under the failover between instances;
+            // the chain is the factory's to dispose.
+            client = new HttpClient(new InstanceFailover(instances, handlers.CreateHandler(ServiceCallResilience.ClientName)), disposeHandler: false)
+            {
+                BaseAddress = instances.Current,
+            };
+        }
+        else
+        {
+            client = clients.CreateClient(ServiceCallResilience.ClientName);
+            client.BaseAddress = configured is not null ? new Uri(configured)
+                : OwnAddress(server) ?? throw new InvalidOperationException($"No address for the {service} service: set Stratus:Services:{service}:Url.");
         }
 
-        return OwnAddress(server) ?? throw new InvalidOperationException($"No address for the {service} service: set Stratus:Services:{service}:Url.");
+        client.Timeout = Timeout;
+        return client;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Calls to the {Service} service moved to {Instance}: the previous instance did not answer")]
+    private static partial void LogFailedOver(ILogger logger, string service, Uri instance);
 
     /// <summary>Where this process listens, as a loopback URL another part of it can call; null before it listens.</summary>
     public static Uri? OwnAddress(IServer server)

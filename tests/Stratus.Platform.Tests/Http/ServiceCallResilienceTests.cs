@@ -15,6 +15,7 @@ public sealed class ServiceCallResilienceTests : IAsyncLifetime
     private ServiceProvider services = null!;
     private int gets;
     private int posts;
+    private int counted;
 
     public async Task InitializeAsync()
     {
@@ -28,6 +29,7 @@ public sealed class ServiceCallResilienceTests : IAsyncLifetime
             Interlocked.Increment(ref posts);
             return Results.StatusCode(503);
         });
+        server.MapPost("/counted", () => Results.Text($"call {Interlocked.Increment(ref counted)}"));
         server.MapPost("/hangs", async (CancellationToken cancellationToken) =>
         {
             await Task.Delay(TimeSpan.FromMinutes(2), cancellationToken);
@@ -72,6 +74,30 @@ public sealed class ServiceCallResilienceTests : IAsyncLifetime
 
         Assert.Contains("did not answer POST /hangs in time", error.Message, StringComparison.Ordinal);
         Assert.InRange(clock.Elapsed, ServiceCallResilience.AttemptTimeout - TimeSpan.FromSeconds(1), ServiceCallResilience.AttemptTimeout + TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task Calls_move_to_the_next_instance_when_the_first_cannot_be_reached_and_stay_there()
+    {
+        // An instance in another zone that is down: nothing listens on its port.
+        var down = new Uri($"http://127.0.0.1:{Stratus.Testing.FreePort.Next()}");
+        var instances = new InstanceList([down, new Uri(server.Urls.First())]);
+        var movedTo = new List<Uri>();
+        instances.FailedOver += movedTo.Add;
+        var handlers = services.GetRequiredService<IHttpMessageHandlerFactory>();
+        using var client = new HttpClient(new InstanceFailover(instances, handlers.CreateHandler(ServiceCallResilience.ClientName)), disposeHandler: false)
+        {
+            BaseAddress = instances.Current,
+        };
+
+        using var first = await client.PostAsync("/counted", null);
+        using var second = await client.PostAsync("/counted", null);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal(2, counted);
+        Assert.Equal([new Uri(server.Urls.First())], movedTo);
+        Assert.Equal(new Uri(server.Urls.First()), instances.Current);
     }
 
     private HttpClient Client()
