@@ -1,26 +1,44 @@
 #!/usr/bin/env bash
-# One region of two zones on this machine, on 127.0.0.1 ports:
+# One region of two zones on this machine:
 #   etcd     3 members (zone a, zone b, and a witness in zone c) for Patroni's leader lock;
 #   Postgres 2 nodes under Patroni, the primary in one zone and a synchronous standby in the other;
-#   Stratus  one instance of every service per zone (`stratus run --targets all`), each reaching whichever
-#            node is primary (Npgsql multi-host, Target Session Attributes=read-write).
+#   Stratus  every service in each zone (one `stratus run --targets all`, or one process per service), each
+#            reaching whichever node is primary (Npgsql multi-host, Target Session Attributes=read-write), and
+#            a host agent per zone that fails over between the zones' instances.
 # Usage: deploy/local-region/up.sh [DIR]   (default /tmp/stratus-region; down.sh DIR stops it all)
-# Ports: BASE (default 17000) + offsets; set STRATUS_REGION_BASE_PORT to move them.
+# Settings (environment):
+#   STRATUS_REGION_BASE_PORT   ports are BASE (default 17000) + offsets, see README.md
+#   STRATUS_REGION_NETNS=1     each zone in its own network namespace (root only), so that a zone can be cut off
+#                              with `ip link set ZONE-LINK down`; without it everything is on 127.0.0.1
+#   STRATUS_REGION_SPLIT=1     one process per service per zone instead of one for all services
+#   STRATUS_REGION_HOSTS       simulated (default: a host agent with fake VMs per zone) or none
+#   STRATUS_REGION_QEMU_IMAGES a folder of image folders: adds a host agent with real QEMU VMs in zone b, as
+#                              region lab-1
+#   STRATUS_REGION_DB_HOSTS    host:port,host:port for the instances' database (a proxy); default the two nodes
+#   STRATUS_BOOTSTRAP_PASSWORD the operator's password (default: generated, in DIR/stratus-data/operator-password)
+# Every process has a script DIR/procs/NAME.sh that starts it again (kill -9 one, then run its script).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 dir=$(realpath -m "${1:-/tmp/stratus-region}")
 base=${STRATUS_REGION_BASE_PORT:-17000}
+netns=${STRATUS_REGION_NETNS:-0}
+split=${STRATUS_REGION_SPLIT:-0}
+hosts=${STRATUS_REGION_HOSTS:-simulated}
+qemu_images=${STRATUS_REGION_QEMU_IMAGES:-}
 stratus=${STRATUS_BIN:-$repo/src/Stratus/bin/Release/net10.0/stratus}
 pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+services=(identity diagnostics compute provisioning gateway portal images)
 
 for tool in etcd patroni "$pgbin/postgres" curl; do
   command -v "$tool" >/dev/null || [ -x "$tool" ] || { echo "error: $tool is missing: apt-get install etcd-server patroni postgresql curl" >&2; exit 1; }
 done
 [ -x "$stratus" ] || { echo "error: no stratus binary at $stratus: run 'dotnet build src/Stratus -c Release' (or set STRATUS_BIN)" >&2; exit 1; }
 [ ! -e "$dir/pids" ] || { echo "error: $dir already runs a region (down.sh $dir first)" >&2; exit 1; }
+case "$hosts" in simulated|none) ;; *) echo "error: STRATUS_REGION_HOSTS is simulated or none, not '$hosts'" >&2; exit 1 ;; esac
+if [ "$netns" = 1 ] && [ "$(id -u)" != 0 ]; then echo "error: STRATUS_REGION_NETNS=1 needs root (ip netns)" >&2; exit 1; fi
 
-mkdir -p "$dir/logs"
+mkdir -p "$dir/logs" "$dir/procs"
 : > "$dir/pids"
 as_postgres=()
 if [ "$(id -u)" = 0 ]; then
@@ -28,24 +46,64 @@ if [ "$(id -u)" = 0 ]; then
   as_postgres=(runuser -u postgres --)
 fi
 
-start() {  # name, command...: runs in the background, logs to logs/NAME.log, remembers the pid
-  local name=$1; shift
-  setsid "$@" > "$dir/logs/$name.log" 2>&1 < /dev/null &
-  echo "$name $!" >> "$dir/pids"
+# --- Addresses: one per zone (a network namespace each, on a bridge), or 127.0.0.1 for all ---
+declare -A ip ns_prefix
+subnet=""
+if [ "$netns" = 1 ]; then
+  net="10.77.$(((base / 100) % 256))"
+  subnet="$net.0/24"
+  bridge="s${base}br"
+  ip link add "$bridge" type bridge
+  ip addr add "$net.1/24" dev "$bridge"
+  ip link set "$bridge" up
+  echo "bridge $bridge" >> "$dir/network"
+  i=0
+  for zone in a b c; do
+    i=$((i + 1))
+    ns="stratus$base-$zone"
+    ip netns add "$ns"
+    echo "netns $ns" >> "$dir/network"
+    ip link add "s$base$zone" type veth peer name eth0 netns "$ns"
+    ip link set "s$base$zone" master "$bridge" up
+    ip netns exec "$ns" ip addr add "$net.1$i/24" dev eth0
+    ip netns exec "$ns" ip link set eth0 up
+    ip netns exec "$ns" ip link set lo up
+    ip[$zone]="$net.1$i"
+    ns_prefix[$zone]="ip netns exec $ns"
+    # The zone's link on the bridge: down cuts the zone off from the others and from this machine.
+    echo "$zone s$base$zone" >> "$dir/zone-links"
+  done
+else
+  for zone in a b c; do ip[$zone]=127.0.0.1; ns_prefix[$zone]=""; done
+fi
+host_ip=$([ "$netns" = 1 ] && echo "${net}.1" || echo 127.0.0.1)
+
+start() {  # name, zone, command...: writes procs/NAME.sh, which starts it in the background in the zone
+  local name=$1 zone=$2; shift 2
+  {
+    echo "#!/usr/bin/env bash"
+    echo "# Starts $name (zone $zone) in the background; logs to logs/$name.log, its pid is the last '$name' line of pids."
+    echo "cd $(printf %q "$dir")"
+    # shellcheck disable=SC2086
+    echo "setsid ${ns_prefix[$zone]} $(printf '%q ' "$@") >> logs/$name.log 2>&1 < /dev/null &"
+    echo "echo \"$name \$!\" >> pids"
+  } > "$dir/procs/$name.sh"
+  chmod +x "$dir/procs/$name.sh"
+  "$dir/procs/$name.sh"
 }
 
 wait_for() {  # what, seconds, command...: the last process started must stay alive meanwhile
   local what=$1 seconds=$2 last
   shift 2
   last=$(tail -1 "$dir/pids")
-  for _ in $(seq "$seconds"); do
+  for _ in $(seq "$((seconds * 2))"); do
     if "$@" > /dev/null 2>&1; then return 0; fi
     if ! kill -0 "${last#* }" 2>/dev/null; then
       echo "error: ${last% *} exited; the end of $dir/logs/${last% *}.log:" >&2
       tail -5 "$dir/logs/${last% *}.log" >&2
       exit 1
     fi
-    sleep 1
+    sleep 0.5
   done
   echo "error: $what did not come up within $seconds s; see $dir/logs" >&2
   exit 1
@@ -53,26 +111,29 @@ wait_for() {  # what, seconds, command...: the last process started must stay al
 
 # --- etcd: three members, one per zone (c is a witness zone with no database and no instance) ---
 etcd_cluster="" etcd_hosts=""
-for i in 0 1 2; do
-  zone=$(printf "\\x$(printf %x $((97 + i)))")
-  etcd_cluster+="${etcd_cluster:+,}etcd-$zone=http://127.0.0.1:$((base + 2 * i + 1))"
-  etcd_hosts+="${etcd_hosts:+,}127.0.0.1:$((base + 2 * i))"
+i=0
+for zone in a b c; do
+  etcd_cluster+="${etcd_cluster:+,}etcd-$zone=http://${ip[$zone]}:$((base + 2 * i + 1))"
+  etcd_hosts+="${etcd_hosts:+,}${ip[$zone]}:$((base + 2 * i))"
+  i=$((i + 1))
 done
-for i in 0 1 2; do
-  zone=$(printf "\\x$(printf %x $((97 + i)))")
+i=0
+for zone in a b c; do
   client=$((base + 2 * i)) peer=$((base + 2 * i + 1))
-  start "etcd-$zone" etcd --name "etcd-$zone" --data-dir "$dir/etcd-$zone" \
-    --listen-client-urls "http://127.0.0.1:$client" --advertise-client-urls "http://127.0.0.1:$client" \
-    --listen-peer-urls "http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
+  start "etcd-$zone" "$zone" etcd --name "etcd-$zone" --data-dir "$dir/etcd-$zone" \
+    --listen-client-urls "http://${ip[$zone]}:$client" --advertise-client-urls "http://${ip[$zone]}:$client" \
+    --listen-peer-urls "http://${ip[$zone]}:$peer" --initial-advertise-peer-urls "http://${ip[$zone]}:$peer" \
     --initial-cluster "$etcd_cluster" --initial-cluster-state new --initial-cluster-token stratus-region
+  i=$((i + 1))
 done
-wait_for "etcd" 30 curl -sf "http://127.0.0.1:$base/health"
-echo "etcd: 3 members on 127.0.0.1:$base,$((base + 2)),$((base + 4))"
+wait_for "etcd" 30 curl -sf "http://${ip[a]}:$base/health"
+echo "etcd: 3 members at $etcd_hosts"
 
 # --- PostgreSQL under Patroni: node a and node b, synchronous replication between the zones ---
 password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
 echo "$password" > "$dir/db-password"
 chmod 600 "$dir/db-password"
+clients=${subnet:-127.0.0.1/32}
 for zone in a b; do
   offset=$([ "$zone" = a ] && echo 0 || echo 1)
   node="$dir/pg-$zone"
@@ -81,8 +142,8 @@ for zone in a b; do
 scope: stratus-region
 name: pg-$zone
 restapi:
-  listen: 127.0.0.1:$((base + 20 + offset))
-  connect_address: 127.0.0.1:$((base + 20 + offset))
+  listen: ${ip[$zone]}:$((base + 20 + offset))
+  connect_address: ${ip[$zone]}:$((base + 20 + offset))
 etcd3:
   hosts: $etcd_hosts
 bootstrap:
@@ -96,7 +157,7 @@ bootstrap:
     postgresql:
       use_pg_rewind: true
       parameters:
-        max_connections: 400
+        max_connections: 600
         wal_log_hints: "on"
         max_wal_senders: 10
         max_replication_slots: 10
@@ -105,8 +166,8 @@ bootstrap:
     - locale: C
     - data-checksums
 postgresql:
-  listen: 127.0.0.1:$((base + 10 + offset))
-  connect_address: 127.0.0.1:$((base + 10 + offset))
+  listen: ${ip[$zone]}:$((base + 10 + offset))
+  connect_address: ${ip[$zone]}:$((base + 10 + offset))
   data_dir: $node/data
   bin_dir: $pgbin
   pgpass: $node/pgpass
@@ -118,39 +179,114 @@ postgresql:
     unix_socket_directories: "$node"
   pg_hba:
     - local all all trust
-    - host replication replicator 127.0.0.1/32 scram-sha-256
-    - host all all 127.0.0.1/32 scram-sha-256
+    - host replication replicator $clients scram-sha-256
+    - host all all $clients scram-sha-256
 YAML
   [ ${#as_postgres[@]} -eq 0 ] || chown -R postgres:postgres "$node"
   chmod 700 "$node"
-  start "patroni-$zone" "${as_postgres[@]}" patroni "$node/patroni.yml"
+  start "patroni-$zone" "$zone" "${as_postgres[@]}" patroni "$node/patroni.yml"
   # The first node bootstraps the cluster; the second then clones it.
   if [ "$zone" = a ]; then
-    wait_for "the primary (node a)" 60 curl -sf "http://127.0.0.1:$((base + 20))/primary"
+    wait_for "the primary (node a)" 60 curl -sf "http://${ip[a]}:$((base + 20))/primary"
   fi
 done
-wait_for "the synchronous standby (node b)" 90 curl -sf "http://127.0.0.1:$((base + 21))/sync"
-echo "postgres: primary 127.0.0.1:$((base + 10)) (zone a), synchronous standby 127.0.0.1:$((base + 11)) (zone b)"
+wait_for "the synchronous standby (node b)" 90 curl -sf "http://${ip[b]}:$((base + 21))/sync"
+echo "postgres: primary ${ip[a]}:$((base + 10)) (zone a), synchronous standby ${ip[b]}:$((base + 11)) (zone b)"
 
-PGPASSWORD=$password "$pgbin/psql" -q -h 127.0.0.1 -p $((base + 10)) -U postgres -d postgres -v ON_ERROR_STOP=1 \
+PGPASSWORD=$password "$pgbin/psql" -q -h "${ip[a]}" -p $((base + 10)) -U postgres -d postgres -v ON_ERROR_STOP=1 \
   -c "CREATE ROLE stratus LOGIN PASSWORD '$password'" -c "CREATE DATABASE stratus OWNER stratus"
-database="Host=127.0.0.1:$((base + 10)),127.0.0.1:$((base + 11));Database=stratus;Username=stratus;Password=$password;Target Session Attributes=read-write;Timeout=5"
+db_hosts=${STRATUS_REGION_DB_HOSTS:-${ip[a]}:$((base + 10)),${ip[b]}:$((base + 11))}
+database="Host=$db_hosts;Database=stratus;Username=stratus;Password=$password;Target Session Attributes=read-write;Timeout=5;Command Timeout=20"
 echo "$database" > "$dir/database"
 chmod 600 "$dir/database"
 
-# --- Stratus: one instance of every service per zone, on one shared data folder (cookie keys, operator password) ---
+# --- Stratus: every service in each zone, on one shared data folder (keys, operator password, gallery) ---
 mkdir -p "$dir/stratus-data"
+if [ -n "$qemu_images" ]; then
+  # The images service lists the gallery from here; the QEMU host reads the same folders.
+  mkdir -p "$dir/stratus-data/images"
+  ln -sfn "$(realpath "$qemu_images")" "$dir/stratus-data/images/gallery"
+fi
+regions=(
+  Stratus__Compute__Regions__0__Name=region-1 "Stratus__Compute__Regions__0__DisplayName=Region 1"
+  Stratus__Compute__Regions__0__Zones__0=region-1a Stratus__Compute__Regions__0__Zones__1=region-1b
+)
+if [ -n "$qemu_images" ]; then
+  regions+=(Stratus__Compute__Regions__1__Name=lab-1 "Stratus__Compute__Regions__1__DisplayName=Lab 1 (real VMs)" Stratus__Compute__Regions__1__Zones__0=lab-1b)
+fi
+
+port_of() {  # zone, service (or all): where that instance listens
+  local zone_index=$([ "$1" = a ] && echo 0 || echo 1) index=0
+  if [ "$2" != all ]; then
+    for s in "${services[@]}"; do [ "$s" = "$2" ] && break; index=$((index + 1)); done
+  fi
+  echo $((base + 100 + 10 * zone_index + index))
+}
+
 : > "$dir/instances"
 for zone in a b; do
-  port=$((base + 30 + $([ "$zone" = a ] && echo 0 || echo 1)))
-  start "stratus-$zone" "$stratus" run --targets all \
-    --database "$database" --data "$dir/stratus-data" --urls "http://127.0.0.1:$port"
-  echo "http://127.0.0.1:$port" >> "$dir/instances"
-  # One at a time at first: the first applies the migrations (the others wait on the migration lock anyway).
-  wait_for "stratus in zone $zone" 120 curl -sf "http://127.0.0.1:$port/readyz"
-  echo "stratus zone $zone: http://127.0.0.1:$port"
+  other=$([ "$zone" = a ] && echo b || echo a)
+  if [ "$split" = 1 ]; then
+    # Each instance calls the other services in its own zone first, the other zone's when those do not answer.
+    service_urls=()
+    for s in "${services[@]}"; do
+      service_urls+=("Stratus__Services__${s}__Url=http://${ip[$zone]}:$(port_of "$zone" "$s"),http://${ip[$other]}:$(port_of "$other" "$s")")
+    done
+    targets=("${services[@]}")
+  else
+    service_urls=()
+    targets=(all)
+  fi
+  for target in "${targets[@]}"; do
+    port=$(port_of "$zone" "$target")
+    name=$([ "$target" = all ] && echo "stratus-$zone" || echo "$target-$zone")
+    start "$name" "$zone" env "${regions[@]}" "${service_urls[@]}" "$stratus" run --targets "$target" \
+      --database "$database" --data "$dir/stratus-data" --urls "http://${ip[$zone]}:$port"
+    echo "$name http://${ip[$zone]}:$port" >> "$dir/instances"
+    # The very first one alone: it applies the migrations (the others would wait on the migration lock anyway).
+    if [ "$zone$target" = a"${targets[0]}" ]; then
+      wait_for "$name" 120 curl -sf "http://${ip[$zone]}:$port/readyz"
+    fi
+  done
 done
+while read -r name url; do
+  wait_for "$name" 180 curl -sf "$url/readyz"
+done < "$dir/instances"
+echo "stratus: $(wc -l < "$dir/instances") instances, listed in $dir/instances"
+
+# --- Host agents: one per zone, given both zones' compute instances (its own first) ---
+identity_url=$(grep -E "^(identity|stratus)-a " "$dir/instances" | cut -d' ' -f2)
+compute_url() { grep -E "^(compute|stratus)-$1 " "$dir/instances" | cut -d' ' -f2; }
+if [ "$hosts" != none ] || [ -n "$qemu_images" ]; then
+  operator_password=${STRATUS_BOOTSTRAP_PASSWORD:-$(cat "$dir/stratus-data/operator-password" 2>/dev/null || true)}
+  token=$(curl -sf -H 'Content-Type: application/json' -d "{\"userName\":\"operator\",\"password\":\"$operator_password\"}" \
+    "$identity_url/api/v1/auth/token" | sed -E 's/.*"accessToken":"([^"]+)".*/\1/')
+  enrollment() {  # region: a token for a host of that region
+    curl -sf -H "Authorization: Bearer $token" -H 'Content-Type: application/json' -d "{\"region\":\"$1\"}" \
+      "$(compute_url a)/api/v1/hosts/enrollmentTokens" | sed -E 's/.*"token":"([^"]+)".*/\1/'
+  }
+  host_agent() {  # zone, name, region, region zone, driver, extra options...
+    local zone=$1 name=$2 region=$3 region_zone=$4 driver=$5 other
+    shift 5
+    other=$([ "$zone" = a ] && echo b || echo a)
+    start "$name" "$zone" "$stratus" host --control-plane "$(compute_url "$zone"),$(compute_url "$other")" \
+      --enrollment-token "$(enrollment "$region")" --region "$region" --zone "$region_zone" --name "$name" \
+      --data "$dir/$name" --driver "$driver" "$@"
+  }
+  if [ "$hosts" = simulated ]; then
+    host_agent a host-a region-1 region-1a simulated --vcpus 4096 --memory-mib 4194304 --disk-gib 65536
+    host_agent b host-b region-1 region-1b simulated --vcpus 4096 --memory-mib 4194304 --disk-gib 65536
+  fi
+  if [ -n "$qemu_images" ]; then
+    host_agent b host-lab lab-1 lab-1b qemu --images "$(realpath "$qemu_images")" --vcpus 2 --memory-mib 2048 --disk-gib 64
+  fi
+  expected=$(( ($([ "$hosts" = simulated ] && echo 2 || echo 0)) + ($([ -n "$qemu_images" ] && echo 1 || echo 0)) ))
+  ready_hosts() { [ "$(curl -sf -H "Authorization: Bearer $token" "$(compute_url a)/api/v1/hosts" | grep -o '"state":"ready"' | wc -l)" -ge "$expected" ]; }
+  wait_for "$expected host agents" 60 ready_hosts
+  echo "hosts: $expected ready (logs/host-*.log)"
+fi
 
 echo
-echo "Region up in $dir. Operator password: $dir/stratus-data/operator-password (unless STRATUS_BOOTSTRAP_PASSWORD was set)."
+echo "Region up in $dir. Operator password: $([ -n "${STRATUS_BOOTSTRAP_PASSWORD:-}" ] && echo "STRATUS_BOOTSTRAP_PASSWORD" || echo "in $dir/stratus-data/operator-password")"
+echo "Instances: $dir/instances. This machine reaches the zones from $host_ip."
 echo "Patroni: patronictl -c $dir/pg-a/patroni.yml list    Stop it all: $here/down.sh $dir"

@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+
+namespace Stratus.Resilience;
+
+/// <summary>
+/// What clients reach the region through, as a front door would be: requests are spread over the zones (round
+/// robin) to the instance of the service that owns the path, and one that cannot be reached or answers 502/503/504
+/// is sent to the other zone's instance. Every request is recorded: availability is the share answered without a
+/// 5xx or a network error.
+/// </summary>
+public sealed class FrontDoor : IDisposable
+{
+    private readonly Dictionary<string, IReadOnlyList<Uri>> instances = new(StringComparer.Ordinal);
+    private readonly List<Sample> samples = [];
+    private readonly Stopwatch clock = Stopwatch.StartNew();
+    private readonly HttpClient http;
+    private int next;
+
+    public FrontDoor(Region region)
+    {
+        ArgumentNullException.ThrowIfNull(region);
+        foreach (var service in Region.ServiceNames)
+        {
+            instances[service] = region.InstancesOf(service);
+        }
+
+        // A zone that is cut off does not refuse connections, it drops them: give up on it quickly.
+        http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(2), PooledConnectionLifetime = TimeSpan.FromSeconds(30) })
+        {
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+    }
+
+    public TimeSpan Now => clock.Elapsed;
+
+    public static string ServiceOf(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        string[] provisioning = ["/api/v1/cloudPCs", "/api/v1/provisioningPolicies", "/api/v1/userSettings", "/api/v1/me/cloudPCs"];
+        string[] compute = ["/api/v1/vms", "/api/v1/hosts", "/api/v1/regions", "/api/v1/agent"];
+        return provisioning.Any(p => path.StartsWith(p, StringComparison.Ordinal)) ? "provisioning"
+            : compute.Any(p => path.StartsWith(p, StringComparison.Ordinal)) ? "compute"
+            : path.StartsWith("/api/v1/auditEvents", StringComparison.Ordinal) ? "diagnostics"
+            : path.StartsWith("/api/v1/galleryImages", StringComparison.Ordinal) || path.StartsWith("/api/v1/deviceImages", StringComparison.Ordinal) ? "images"
+            : "identity";
+    }
+
+    /// <summary>Sends a request (a JSON body if any) as the holder of the token; null when no instance answered.</summary>
+    public async Task<HttpResponseMessage?> SendAsync(HttpMethod method, string path, string? token, object? body = null, string? idempotencyKey = null)
+    {
+        var candidates = instances[ServiceOf(path)];
+        var first = Interlocked.Increment(ref next);
+        var started = clock.Elapsed;
+        string outcome = "";
+        for (var attempt = 0; attempt < candidates.Count; attempt++)
+        {
+            var last = attempt == candidates.Count - 1;
+            using var request = new HttpRequestMessage(method, new Uri(candidates[(first + attempt) % candidates.Count], path))
+            {
+                Content = body is null ? null : JsonContent.Create(body),
+            };
+            if (token is not null)
+            {
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            }
+
+            if (idempotencyKey is not null)
+            {
+                request.Headers.Add("Idempotency-Key", idempotencyKey);
+            }
+
+            try
+            {
+                var response = await http.SendAsync(request);
+                if (!last && response.StatusCode is HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout)
+                {
+                    response.Dispose();
+                    continue;
+                }
+
+                Record(started, (int)response.StatusCode < 500, method, path, ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture));
+                return response;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                // Not reached (refused, dropped) or no answer in time: the other zone's instance, as a front door would.
+                outcome = e.GetType().Name;
+            }
+        }
+
+        Record(started, false, method, path, outcome);
+        return null;
+    }
+
+    /// <summary>The requests that started in [from, to).</summary>
+    public IReadOnlyList<Sample> SamplesBetween(TimeSpan from, TimeSpan to)
+    {
+        lock (samples)
+        {
+            return samples.Where(s => s.At >= from && s.At < to).ToList();
+        }
+    }
+
+    private void Record(TimeSpan started, bool ok, HttpMethod method, string path, string outcome)
+    {
+        lock (samples)
+        {
+            samples.Add(new Sample(started, clock.Elapsed, ok, $"{method} {path} -> {outcome}"));
+        }
+    }
+
+    public void Dispose() => http.Dispose();
+
+    public sealed record Sample(TimeSpan At, TimeSpan Answered, bool Ok, string What);
+}
