@@ -4,7 +4,7 @@ CONFIGURATION ?= Release
 STRATUS_URLS ?= http://127.0.0.1:8080
 STRATUS_DATA ?= ./.stratus
 
-.PHONY: up test build image deps-up deps-test clean
+.PHONY: up test chaos build image deps-up deps-test clean
 
 up: deps-up build image
 	@echo "Starting Stratus all-in-one on $(STRATUS_URLS) (data in $(STRATUS_DATA)); Ctrl+C stops it."
@@ -12,6 +12,12 @@ up: deps-up build image
 
 test: deps-test
 	./scripts/test.sh $(CONFIGURATION)
+
+# The fault-injection harness's full run (root: it makes network namespaces). Figures: artifacts/chaos/resilience-full.md.
+chaos: deps-test build
+	dotnet build tests/Stratus.Resilience -c $(CONFIGURATION) -nologo -v quiet
+	STRATUS_CHAOS_PROFILE=full dotnet test tests/Stratus.Resilience -c $(CONFIGURATION) --no-build -nologo \
+	  --logger "console;verbosity=detailed"
 
 build:
 	dotnet build src/Stratus/Stratus.csproj -c $(CONFIGURATION) -nologo -v quiet

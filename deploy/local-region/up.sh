@@ -196,7 +196,7 @@ echo "postgres: primary ${ip[a]}:$((base + 10)) (zone a), synchronous standby ${
 PGPASSWORD=$password "$pgbin/psql" -q -h "${ip[a]}" -p $((base + 10)) -U postgres -d postgres -v ON_ERROR_STOP=1 \
   -c "CREATE ROLE stratus LOGIN PASSWORD '$password'" -c "CREATE DATABASE stratus OWNER stratus"
 db_hosts=${STRATUS_REGION_DB_HOSTS:-${ip[a]}:$((base + 10)),${ip[b]}:$((base + 11))}
-database="Host=$db_hosts;Database=stratus;Username=stratus;Password=$password;Target Session Attributes=read-write;Timeout=5;Command Timeout=20"
+database="Host=$db_hosts;Database=stratus;Username=stratus;Password=$password;Target Session Attributes=read-write;Host Recheck Seconds=2;Timeout=5;Command Timeout=20"
 echo "$database" > "$dir/database"
 chmod 600 "$dir/database"
 
@@ -243,12 +243,9 @@ for zone in a b; do
     start "$name" "$zone" env "${regions[@]}" "${service_urls[@]}" "$stratus" run --targets "$target" \
       --database "$database" --data "$dir/stratus-data" --urls "http://${ip[$zone]}:$port"
     echo "$name http://${ip[$zone]}:$port" >> "$dir/instances"
-    # The very first one alone: it applies the migrations (the others would wait on the migration lock anyway).
-    if [ "$zone$target" = a"${targets[0]}" ]; then
-      wait_for "$name" 120 curl -sf "http://${ip[$zone]}:$port/readyz"
-    fi
   done
 done
+# All start at once: the first instance of a service applies its migrations, the other waits on the migration lock.
 while read -r name url; do
   wait_for "$name" 180 curl -sf "$url/readyz"
 done < "$dir/instances"

@@ -187,7 +187,7 @@ public sealed class ChaosRun(ChaosProfile profile, Action<string> log)
         {
             proxies.ForEach(p => p.Delay = profile.DatabaseDelay);
             return Task.CompletedTask;
-        }, profile.FaultWindow, () =>
+        }, profile.SlowDatabaseWindow, () =>
         {
             proxies.ForEach(p => p.Delay = TimeSpan.Zero);
             return Task.CompletedTask;
@@ -202,14 +202,14 @@ public sealed class ChaosRun(ChaosProfile profile, Action<string> log)
         var acceptedBefore = ledger.Users.Count + ledger.Actions.Count;
         using var stopLoad = new CancellationTokenSource();
         var load = StartLoad(stopLoad.Token);
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        await Task.Delay(TimeSpan.FromSeconds(2));
         var injected = door.Now;
         await fault.InjectAsync();
         await Task.Delay(fault.Window);
         await fault.HealAsync();
         var healed = door.Now;
         log($"healed after {(healed - injected).TotalSeconds:F0} s");
-        await Task.Delay(TimeSpan.FromSeconds(10));
+        await Task.Delay(TimeSpan.FromSeconds(3));
         await stopLoad.CancelAsync();
         await load;
         var accepted = ledger.Users.Count + ledger.Actions.Count - acceptedBefore;
@@ -266,6 +266,7 @@ public sealed class ChaosRun(ChaosProfile profile, Action<string> log)
     private async Task<Verdict> ConvergeAsync(TimeSpan timeout)
     {
         var clock = Stopwatch.StartNew();
+        var lastReport = TimeSpan.Zero;
         while (true)
         {
             var verdict = await invariants.CheckAsync();
@@ -277,6 +278,12 @@ public sealed class ChaosRun(ChaosProfile profile, Action<string> log)
                 }
 
                 return verdict;
+            }
+
+            if (clock.Elapsed - lastReport > TimeSpan.FromSeconds(20))
+            {
+                lastReport = clock.Elapsed;
+                log($"  converging ({clock.Elapsed.TotalSeconds:F0} s): {verdict.Describe()}");
             }
 
             await Task.Delay(TimeSpan.FromSeconds(3));

@@ -8,9 +8,10 @@ namespace Stratus.Resilience;
 
 /// <summary>
 /// What clients reach the region through, as a front door would be: requests are spread over the zones (round
-/// robin) to the instance of the service that owns the path, and one that cannot be reached or answers 502/503/504
-/// is sent to the other zone's instance. Every request is recorded: availability is the share answered without a
-/// 5xx or a network error.
+/// robin) to the instance of the service that owns the path, and one that cannot be reached, does not answer within
+/// the attempt timeout or answers 502/503/504 is sent to the other zone's instance; an instance that could not be
+/// reached is tried last for a few seconds (a front door's passive health check). Every request is recorded:
+/// availability is the share answered without a 5xx or a network error.
 /// </summary>
 public sealed class FrontDoor : IDisposable
 {
@@ -18,7 +19,11 @@ public sealed class FrontDoor : IDisposable
     private readonly List<Sample> samples = [];
     private readonly Stopwatch clock = Stopwatch.StartNew();
     private readonly HttpClient http;
+    private readonly Dictionary<Uri, TimeSpan> unreachableUntil = [];
     private int next;
+
+    private static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Ejection = TimeSpan.FromSeconds(5);
 
     public FrontDoor(Region region)
     {
@@ -31,7 +36,7 @@ public sealed class FrontDoor : IDisposable
         // A zone that is cut off does not refuse connections, it drops them: give up on it quickly.
         http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(2), PooledConnectionLifetime = TimeSpan.FromSeconds(30) })
         {
-            Timeout = TimeSpan.FromSeconds(30),
+            Timeout = Timeout.InfiniteTimeSpan,
         };
     }
 
@@ -52,14 +57,15 @@ public sealed class FrontDoor : IDisposable
     /// <summary>Sends a request (a JSON body if any) as the holder of the token; null when no instance answered.</summary>
     public async Task<HttpResponseMessage?> SendAsync(HttpMethod method, string path, string? token, object? body = null, string? idempotencyKey = null)
     {
-        var candidates = instances[ServiceOf(path)];
         var first = Interlocked.Increment(ref next);
+        var all = instances[ServiceOf(path)];
+        var candidates = Enumerable.Range(0, all.Count).Select(i => all[(first + i) % all.Count]).OrderBy(IsEjected).ToList();
         var started = clock.Elapsed;
         string outcome = "";
         for (var attempt = 0; attempt < candidates.Count; attempt++)
         {
             var last = attempt == candidates.Count - 1;
-            using var request = new HttpRequestMessage(method, new Uri(candidates[(first + attempt) % candidates.Count], path))
+            using var request = new HttpRequestMessage(method, new Uri(candidates[attempt], path))
             {
                 Content = body is null ? null : JsonContent.Create(body),
             };
@@ -73,9 +79,10 @@ public sealed class FrontDoor : IDisposable
                 request.Headers.Add("Idempotency-Key", idempotencyKey);
             }
 
+            using var timeout = new CancellationTokenSource(AttemptTimeout);
             try
             {
-                var response = await http.SendAsync(request);
+                var response = await http.SendAsync(request, timeout.Token);
                 if (!last && response.StatusCode is HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout)
                 {
                     response.Dispose();
@@ -89,11 +96,23 @@ public sealed class FrontDoor : IDisposable
             {
                 // Not reached (refused, dropped) or no answer in time: the other zone's instance, as a front door would.
                 outcome = e.GetType().Name;
+                lock (unreachableUntil)
+                {
+                    unreachableUntil[candidates[attempt]] = clock.Elapsed + Ejection;
+                }
             }
         }
 
         Record(started, false, method, path, outcome);
         return null;
+    }
+
+    private bool IsEjected(Uri instance)
+    {
+        lock (unreachableUntil)
+        {
+            return unreachableUntil.TryGetValue(instance, out var until) && until > clock.Elapsed;
+        }
     }
 
     /// <summary>The requests that started in [from, to).</summary>

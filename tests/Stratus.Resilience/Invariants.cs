@@ -84,6 +84,8 @@ public sealed class Invariants(Region region, FrontDoor door, Ledger ledger, IRe
         }
 
         await CheckVmsAsync(vmIdsOfCloudPcs, pending, orphans);
+        await CheckHostsAsync(pending);
+        pending.AddRange(await region.NotYetRedundantAsync(Probe));
         return new Verdict(pending, lost, duplicates, orphans, failed);
     }
 
@@ -184,6 +186,21 @@ public sealed class Invariants(Region region, FrontDoor door, Ledger ledger, IRe
                 }
             }
         }
+    }
+
+    private static readonly HttpClient Probe = new() { Timeout = TimeSpan.FromSeconds(3) };
+
+    private async Task CheckHostsAsync(List<string> pending)
+    {
+        var hosts = await ReadAsync(operatorToken, "/api/v1/hosts");
+        if (hosts is null)
+        {
+            pending.Add("hosts not readable");
+            return;
+        }
+
+        pending.AddRange(hosts.Value.EnumerateArray().Where(h => h.GetProperty("state").GetString() != "ready")
+            .Select(h => $"host {h.GetProperty("name").GetString()} {h.GetProperty("state").GetString()}"));
     }
 
     private async Task<JsonElement?> ReadAsync(string token, string path)

@@ -123,6 +123,51 @@ public sealed class Region : IAsyncDisposable
         return null;
     }
 
+    /// <summary>
+    /// What is not back yet after a fault: an instance that is not ready, or a database without both its primary
+    /// and its synchronous standby (the next fault would otherwise meet a region that is still degraded).
+    /// </summary>
+    public async Task<IReadOnlyList<string>> NotYetRedundantAsync(HttpClient http)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        var missing = new List<string>();
+        foreach (var (name, url) in Instances)
+        {
+            if (!await AnswersAsync(http, new Uri(url, "/readyz")))
+            {
+                missing.Add($"{name} not ready");
+            }
+        }
+
+        var roles = new List<string>();
+        foreach (var (zone, offset) in new[] { ("a", 0), ("b", 1) })
+        {
+            var rest = $"http://{ZoneAddress(zone)}:{BasePort + 20 + offset}";
+            roles.Add(await AnswersAsync(http, new Uri($"{rest}/primary")) ? "primary"
+                : await AnswersAsync(http, new Uri($"{rest}/sync")) ? "sync" : $"pg-{zone} neither primary nor synchronous standby");
+        }
+
+        if (!(roles.Contains("primary") && roles.Contains("sync")))
+        {
+            missing.AddRange(roles.Where(r => r.StartsWith("pg-", StringComparison.Ordinal)));
+        }
+
+        return missing;
+    }
+
+    private static async Task<bool> AnswersAsync(HttpClient http, Uri url)
+    {
+        try
+        {
+            using var response = await http.GetAsync(url);
+            return response.IsSuccessStatusCode;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>The database node addresses as up.sh gives them to each zone's namespace.</summary>
     public static string ZoneAddress(int basePort, string zone) => $"10.77.{basePort / 100 % 256}.1{zone[0] - 'a' + 1}";
 
