@@ -8,8 +8,11 @@ public sealed class MessagingOptions
     /// <summary>How often idle loops look for work that other instances produced.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>How long a claimed message stays invisible to other instances while it is handled.</summary>
-    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(2);
+    /// <summary>
+    /// How long a claimed message stays invisible to other instances; renewed while it is handled. A message
+    /// claimed by an instance that died is handled by another after at most this long.
+    /// </summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
 
     public TimeSpan FirstRetryDelay { get; set; } = TimeSpan.FromSeconds(1);
 

@@ -87,6 +87,37 @@ internal sealed partial class QueueWorker(
         return await store.RenewAsync(message, options.Value.LeaseDuration, cancellationToken);
     }
 
+    /// <summary>
+    /// Renews the message's lease every third of it while its handler runs: the lease can then be short, so that
+    /// the messages of an instance that dies (or loses its database mid-batch) go to another within one lease,
+    /// while a handler that takes longer than that (a slow call to another service) keeps its message.
+    /// </summary>
+    private async Task KeepLeaseAsync(QueueMessage message, CancellationToken handlerDone)
+    {
+        var every = options.Value.LeaseDuration / 3;
+        while (true)
+        {
+            try
+            {
+                await Task.Delay(every, clock, handlerDone);
+                if (!await RenewLeaseAsync(message, handlerDone))
+                {
+                    // Another instance took it after a lapse; the inbox keeps the effect single.
+                    return;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                // The database is away for a moment: try again at the next third, the lease may still hold.
+                LogLeaseRenewalFailed(logger, e, message.MessageType);
+            }
+        }
+    }
+
     private async Task HandleAsync(QueueMessage message, CancellationToken cancellationToken)
     {
         var context = new MessageContext(message.SourceMessageId, message.Queue, message.Attempts);
@@ -104,6 +135,8 @@ internal sealed partial class QueueWorker(
         }
         else
         {
+            using var handling = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var keepingLease = KeepLeaseAsync(message, handling.Token);
             try
             {
                 await using var handlerScope = scopes.CreateAsyncScope();
@@ -118,6 +151,11 @@ internal sealed partial class QueueWorker(
             {
                 error = $"{e.GetType().Name}: {e.Message}";
                 LogHandlerFailed(logger, e, message.MessageType, message.Attempts);
+            }
+            finally
+            {
+                await handling.CancelAsync();
+                await keepingLease;
             }
         }
 
@@ -140,6 +178,9 @@ internal sealed partial class QueueWorker(
 
     [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Reading queue {Queue} failed; retrying")]
     private static partial void LogQueueFailed(ILogger logger, Exception exception, string queue);
+
+    [LoggerMessage(EventId = 1104, Level = LogLevel.Warning, Message = "Could not renew the lease of a {MessageType} message being handled")]
+    private static partial void LogLeaseRenewalFailed(ILogger logger, Exception exception, string messageType);
 
     [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Handling {MessageType} failed on attempt {Attempt}; it will be retried")]
     private static partial void LogHandlerFailed(ILogger logger, Exception exception, string messageType, int attempt);

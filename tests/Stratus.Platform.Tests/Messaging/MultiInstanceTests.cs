@@ -91,6 +91,41 @@ public sealed class MultiInstanceTests(PostgresServer postgres, ITestOutputHelpe
         Assert.Equal(ids.Order(), deliveries.Select(d => d.ItemId).Order());
     }
 
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
+    public async Task Workers_HandlerOutlastingItsLease_KeepsItByRenewalAndRunsOnce(DatabaseProvider provider)
+    {
+        // Each handler takes 1.5 s, two and a half leases: without renewal the other instance would take every
+        // message over after 0.6 s and handle it again.
+        const int count = 4;
+        using var database = await TestDatabase.CreateAsync(provider, postgres);
+        static void Messaging(MessagingOptions options)
+        {
+            options.BatchSize = 1;
+            options.LeaseDuration = TimeSpan.FromSeconds(0.6);
+            options.PollInterval = TimeSpan.FromMilliseconds(50);
+        }
+
+        await using var first = await MessagingHost.StartAsync(database, output, "first", Messaging);
+        await using var second = await MessagingHost.StartAsync(database, output, "second", Messaging, createTables: false);
+        var ids = Enumerable.Range(0, count).Select(_ => Guid.NewGuid()).ToList();
+        await first.ServiceAsync(db =>
+        {
+            foreach (var id in ids)
+            {
+                db.Publish(new SlowWork(id, TimeSpan.FromSeconds(1.5)));
+            }
+
+            return db.SaveChangesAsync();
+        });
+
+        await Eventually.WaitForAsync(() => first.PlatformAsync(db => db.QueueMessages.CountAsync(m => m.Status == QueueMessageStatus.Done)),
+            done => done == count, "every slow message to be handled", TimeSpan.FromSeconds(30));
+        var deliveries = first.Deliveries.All.Concat(second.Deliveries.All).ToList();
+        Assert.Equal(ids.Order(), deliveries.Select(d => d.ItemId).Order());
+    }
+
     [Fact]
     public async Task Workers_TwoHostsOnOnePostgresDatabase_HandleEveryMessageExactlyOnce()
     {

@@ -71,7 +71,7 @@ public sealed record FlakyWork(Guid ItemId);
 
 /// <summary>Handled slowly, for batches that outlast their lease.</summary>
 [MessageName("testsvc.slowWork.v1")]
-public sealed record SlowWork(Guid ItemId);
+public sealed record SlowWork(Guid ItemId, TimeSpan? Duration = null);
 
 public sealed record Delivery(Guid ItemId, MessageContext Context, DateTimeOffset At);
 
@@ -143,6 +143,6 @@ internal sealed class SlowWorkHandler(DeliveryLog log, TimeProvider clock) : IMe
     public async Task HandleAsync(SlowWork message, MessageContext context, CancellationToken cancellationToken)
     {
         log.Record(message.ItemId, context, clock.GetUtcNow());
-        await Task.Delay(Duration, cancellationToken);
+        await Task.Delay(message.Duration ?? Duration, cancellationToken);
     }
 }
