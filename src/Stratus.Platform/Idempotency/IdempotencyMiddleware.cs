@@ -195,27 +195,25 @@ internal sealed partial class IdempotencyMiddleware(
         }
     }
 
+    /// <summary>Keeps the lease while the request runs; never throws, so that it cannot change the request's outcome.</summary>
     private async Task RenewLeaseAsync(string scope, string key, Guid owner, CancellationToken stop)
     {
-        try
+        while (true)
         {
-            while (true)
+            try
             {
                 await Task.Delay(IdempotencyStore.LeaseRenewal, clock, stop);
-                try
-                {
-                    await using var services = scopes.CreateAsyncScope();
-                    await new IdempotencyStore(services.ServiceProvider.GetRequiredService<PlatformDbContext>(), clock).RenewAsync(scope, key, owner, stop);
-                }
-                catch (Exception e) when (!stop.IsCancellationRequested)
-                {
-                    LogRenewFailed(logger, e, key);
-                }
+                await using var services = scopes.CreateAsyncScope();
+                await new IdempotencyStore(services.ServiceProvider.GetRequiredService<PlatformDbContext>(), clock).RenewAsync(scope, key, owner, stop);
             }
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            // The request ended.
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return; // The request ended.
+            }
+            catch (Exception e)
+            {
+                LogRenewFailed(logger, e, key);
+            }
         }
     }
 

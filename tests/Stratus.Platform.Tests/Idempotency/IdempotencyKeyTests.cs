@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 using Stratus.Platform.Idempotency;
 using Stratus.Platform.Messaging;
@@ -274,6 +275,39 @@ public sealed class IdempotencyKeyTests(PostgresServer postgres, ITestOutputHelp
         }
 
         Assert.Equal(2, host.Executions("things"));
+    }
+
+    [Fact]
+    public async Task RequestThatOutlivesTheLease_RenewsIt_SoARepeatIsStillInUse()
+    {
+        using var database = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite, postgres);
+        var clock = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
+        var start = clock.GetUtcNow();
+        await using var host = await KeyedApiHost.StartAsync(database, output, clock);
+        using var client = host.Client(Guid.NewGuid(), TenantA);
+        var slow = SendAsync(client, HttpMethod.Post, "/api/v1/slow", "long", new { });
+        await Eventually.WaitForAsync(() => Task.FromResult(host.Executions("slow")), n => n == 1, "the request to run");
+
+        // Past the first renewal: the lease now ends later than the one taken at the start.
+        clock.Advance(TimeSpan.FromSeconds(90));
+        await Eventually.WaitForAsync(
+            () => host.PlatformAsync(db => db.IdempotencyRecords.AsNoTracking().Select(r => r.LeaseUntil).SingleAsync()),
+            until => until > start + IdempotencyStore.Lease, "the lease to be renewed");
+
+        // Past the first lease: without the renewal a repeat would take the key over and run again.
+        clock.Advance(TimeSpan.FromSeconds(60));
+        using (var repeat = await SendAsync(client, HttpMethod.Post, "/api/v1/slow", "long", new { }))
+        {
+            await AssertProblemAsync(repeat, HttpStatusCode.Conflict, "idempotency-key-in-use");
+        }
+
+        host.SlowGate.SetResult();
+        using (var first = await slow)
+        {
+            Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        }
+
+        Assert.Equal(1, host.Executions("slow"));
     }
 
     [Fact]

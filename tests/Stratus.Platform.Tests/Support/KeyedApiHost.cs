@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Stratus.Platform.Auth;
 using Stratus.Platform.Hosting;
@@ -36,12 +37,17 @@ public sealed class KeyedApiHost : IAsyncDisposable
 
     public int Executions(string endpoint) => executions.GetValueOrDefault(endpoint);
 
-    internal static async Task<KeyedApiHost> StartAsync(TestDatabase database, ITestOutputHelper output)
+    internal static async Task<KeyedApiHost> StartAsync(TestDatabase database, ITestOutputHelper output, TimeProvider? clock = null)
     {
         ArgumentNullException.ThrowIfNull(database);
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], EnvironmentName = "Testing" });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.AddStratusPlatform(new StratusHostSettings(database.Settings, database.DataFolder, "test"));
+        if (clock is not null)
+        {
+            builder.Services.Replace(ServiceDescriptor.Singleton(clock));
+        }
+
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(new TestOutputLoggerProvider(output, "api"));
         var app = builder.Build();
