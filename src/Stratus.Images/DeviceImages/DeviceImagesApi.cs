@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
@@ -55,9 +54,13 @@ public static partial class DeviceImagesApi
         write.MapPost("/", CreateAsync).WithName("CreateDeviceImage")
             .WithSummary("Create a custom image, pending until its content is uploaded and validated")
             .WithMetadata(new RequestSizeLimitAttribute(MaxJsonBytes));
+        // The endpoint counts the bytes itself (a chunked body has no length to check up front), so the server's
+        // default limit of about 28 MiB must not apply. Declared, so that routing lifts it before any middleware
+        // reads: with an Idempotency-Key the platform reads the start of the body, after which it cannot change.
         write.MapPut("/{id:guid}/content", UploadAsync).WithName("UploadDeviceImageContent")
             .WithSummary("The disk (qcow2 or raw) as application/octet-stream; answers 202 and validation follows")
-            .Accepts<Stream>("application/octet-stream");
+            .Accepts<Stream>("application/octet-stream")
+            .WithMetadata(new DisableRequestSizeLimitAttribute());
         write.MapDelete("/{id:guid}", DeleteAsync).WithName("DeleteDeviceImage").WithSummary("Delete the image and its files in every region");
         return endpoints;
     }
@@ -170,13 +173,6 @@ public static partial class DeviceImagesApi
         if (http.Request.ContentLength > limit)
         {
             return TooLarge(limit);
-        }
-
-        // This endpoint counts the bytes itself (a chunked body has no length to check up front), so the
-        // server's default limit of about 28 MiB must not apply.
-        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
-        {
-            bodyLimit.MaxRequestBodySize = null;
         }
 
         Directory.CreateDirectory(store.UploadsFolder);

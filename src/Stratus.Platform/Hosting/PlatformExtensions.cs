@@ -13,6 +13,7 @@ using OpenTelemetry.Trace;
 using Scalar.AspNetCore;
 using Stratus.Platform.Auth;
 using Stratus.Platform.Http;
+using Stratus.Platform.Idempotency;
 using Stratus.Platform.Messaging;
 using Stratus.Platform.Persistence;
 
@@ -80,6 +81,7 @@ public static class PlatformExtensions
         builder.AddStore<PlatformDbContext, SqlitePlatformDbContext, PostgresPlatformDbContext>(PlatformDbContext.SchemaName);
         builder.Services.AddSingleton<IStartupTask, RegisterSubscriptions>();
         builder.Services.AddHostedService<QueueWorker>();
+        builder.Services.AddHostedService<IdempotencyRecordPruner>();
         builder.Services.AddHealthChecks().AddCheck<MessagingHealthCheck>("queues", tags: [HealthTags.Ready]);
 
         builder.AddStratusAuth(settings.DataFolder);
@@ -129,6 +131,9 @@ public static class PlatformExtensions
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();
+
+        // After authorization: the caller scopes the key, and a request refused 401 or 403 reserves nothing.
+        app.UseMiddleware<IdempotencyMiddleware>();
 
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).WithTags("Health");
         app.MapHealthChecks("/readyz", new HealthCheckOptions

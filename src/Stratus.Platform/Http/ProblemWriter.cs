@@ -23,6 +23,24 @@ internal static class ProblemWriter
             ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail, Type = Problems.TypePrefix + code },
         });
     }
+
+    /// <summary>The 400 of <see cref="Problems.Validation(string, string)"/>, for code that runs outside an endpoint.</summary>
+    public static async Task WriteValidationAsync(HttpContext context, string field, string message)
+    {
+        context.Response.StatusCode = StatusCodes.Status400BadRequest;
+        var problems = context.RequestServices.GetRequiredService<IProblemDetailsService>();
+        await problems.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails = new HttpValidationProblemDetails(new Dictionary<string, string[]> { [field] = [message] })
+            {
+                Status = StatusCodes.Status400BadRequest,
+                Title = "The request is not valid",
+                Detail = "Correct the fields named in 'errors' and send it again.",
+                Type = Problems.TypePrefix + "validation",
+            },
+        });
+    }
 }
 
 /// <summary>

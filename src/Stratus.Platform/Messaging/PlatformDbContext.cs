@@ -1,4 +1,7 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Stratus.Platform.Idempotency;
 using Stratus.Platform.Persistence;
 
 namespace Stratus.Platform.Messaging;
@@ -61,7 +64,7 @@ public sealed class PlatformSecret
     public DateTimeOffset CreatedAt { get; init; }
 }
 
-/// <summary>The platform's own store: the durable queues, their subscriptions and shared secrets.</summary>
+/// <summary>The platform's own store: the durable queues, their subscriptions, shared secrets and idempotency keys.</summary>
 public abstract class PlatformDbContext(DbContextOptions options) : StratusDbContext(options)
 {
     public const string SchemaName = "platform";
@@ -73,6 +76,18 @@ public abstract class PlatformDbContext(DbContextOptions options) : StratusDbCon
     public DbSet<Subscription> Subscriptions => Set<Subscription>();
 
     public DbSet<PlatformSecret> Secrets => Set<PlatformSecret>();
+
+    public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
+
+    protected override void OnConfiguring(DbContextOptionsBuilder optionsBuilder)
+    {
+        ArgumentNullException.ThrowIfNull(optionsBuilder);
+
+        // A failed SaveChanges reaches its caller, which expects the unique key to refuse some inserts (a second
+        // reservation of an Idempotency-Key, a secret another instance created first) and logs the rest; EF's own
+        // error line for each, stack trace and all, would only alarm.
+        optionsBuilder.ConfigureWarnings(warnings => warnings.Log((CoreEventId.SaveChangesFailed, LogLevel.Debug)));
+    }
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -109,6 +124,28 @@ public abstract class PlatformDbContext(DbContextOptions options) : StratusDbCon
             s.ToTable("secrets");
             s.HasKey(x => x.Name);
             s.Property(x => x.Name).HasMaxLength(100);
+        });
+        modelBuilder.Entity<IdempotencyRecord>(r =>
+        {
+            r.ToTable("idempotency_records");
+
+            // The key: reserving is an INSERT that this refuses when the caller used the key before.
+            r.HasKey(x => new { x.Scope, x.Key });
+            r.Property(x => x.Scope).HasColumnName("scope").HasMaxLength(200);
+            r.Property(x => x.Key).HasColumnName("key").HasMaxLength(128);
+            r.Property(x => x.Fingerprint).HasColumnName("fingerprint").HasMaxLength(64);
+            r.Property(x => x.RequestMethod).HasColumnName("request_method").HasMaxLength(16);
+            r.Property(x => x.RequestPath).HasColumnName("request_path");
+            r.Property(x => x.State).HasColumnName("state").HasConversion<string>().HasMaxLength(16);
+            r.Property(x => x.LeaseOwner).HasColumnName("lease_owner");
+            r.Property(x => x.LeaseUntil).HasColumnName("lease_until");
+            r.Property(x => x.CreatedAt).HasColumnName("created_at");
+            r.Property(x => x.CompletedAt).HasColumnName("completed_at");
+            r.Property(x => x.ResponseStatus).HasColumnName("response_status");
+            r.Property(x => x.ResponseContentType).HasColumnName("response_content_type").HasMaxLength(256);
+            r.Property(x => x.ResponseLocation).HasColumnName("response_location");
+            r.Property(x => x.ResponseBody).HasColumnName("response_body");
+            r.HasIndex(x => x.CreatedAt);
         });
     }
 }

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using Stratus.Platform.Audit;
 using Stratus.Platform.Auth;
 using Stratus.Platform.Http;
+using Stratus.Platform.Idempotency;
 using Stratus.Provisioning.Directory;
 using Stratus.Provisioning.Persistence;
 using Stratus.Provisioning.Policies;
@@ -30,7 +31,8 @@ public sealed record BulkActionResult(string Action, int Succeeded, int Failed, 
 /// <summary>
 /// The Cloud PC actions: each answers 202 with an operation to poll, is audited, and is refused with 409 and
 /// the reason when the Cloud PC's status does not allow it. An Idempotency-Key header makes a repeat return the
-/// first request's operation and change nothing.
+/// first request's operation and change nothing (keys live with the operations, per tenant, so the platform's
+/// generic handling of the header is switched off for these endpoints).
 /// </summary>
 public static class CloudPcActions
 {
@@ -44,7 +46,8 @@ public static class CloudPcActions
         foreach (var action in Actions)
         {
             group.MapPost($"/{{id:guid}}/{action}", (Guid id, ActionRequest? request, HttpContext http, ProvisioningDbContext db, Lifecycle lifecycle, ServiceClients services, TimeProvider clock, CancellationToken cancellationToken) =>
-                RunAsync(action, id, request, http, db, lifecycle, services, clock, cancellationToken)).WithName($"CloudPc{char.ToUpperInvariant(action[0])}{action[1..]}");
+                RunAsync(action, id, request, http, db, lifecycle, services, clock, cancellationToken)).WithName($"CloudPc{char.ToUpperInvariant(action[0])}{action[1..]}")
+                .WithOwnIdempotencyKey();
         }
 
         // Users restart and rename their own Cloud PCs, as in Windows 365's end-user portal.
@@ -52,7 +55,8 @@ public static class CloudPcActions
         foreach (var action in new[] { "reboot", "rename" })
         {
             mine.MapPost($"/{{id:guid}}/{action}", (Guid id, ActionRequest? request, HttpContext http, ProvisioningDbContext db, Lifecycle lifecycle, ServiceClients services, TimeProvider clock, CancellationToken cancellationToken) =>
-                RunAsync(action, id, request, http, db, lifecycle, services, clock, cancellationToken, owner: http.User.AccountId())).WithName($"MyCloudPc{char.ToUpperInvariant(action[0])}{action[1..]}");
+                RunAsync(action, id, request, http, db, lifecycle, services, clock, cancellationToken, owner: http.User.AccountId())).WithName($"MyCloudPc{char.ToUpperInvariant(action[0])}{action[1..]}")
+                .WithOwnIdempotencyKey();
         }
 
         group.MapPost("/bulkAction", BulkAsync).WithName("CloudPcBulkAction").WithSummary("One action on up to 5,000 Cloud PCs, with a result per item");

@@ -8,6 +8,7 @@ using Stratus.Platform.Audit;
 using Stratus.Platform.Auth;
 using Stratus.Platform.Hosting;
 using Stratus.Platform.Http;
+using Stratus.Platform.Idempotency;
 using Stratus.Provisioning.CloudPcs;
 using Stratus.Provisioning.Persistence;
 using Stratus.Provisioning.Settings;
@@ -45,10 +46,10 @@ public static class RestorePointsApi
             ListAsync(id, http.User.RequiredTenantId(), null, db, cancellationToken)).WithName("ListCloudPcSnapshots");
 
         var write = endpoints.MapGroup("/api/v1/cloudPCs").WithTags("Restore points").RequireAuthorization(StratusPolicies.CloudPcAdministrator);
-        write.MapPost("/{id:guid}/createSnapshot", CreateAsync).WithName("CreateCloudPcSnapshot")
+        write.MapPost("/{id:guid}/createSnapshot", CreateAsync).WithName("CreateCloudPcSnapshot").WithOwnIdempotencyKey()
             .WithSummary("Take a manual restore point now; it replaces the previous manual one and lasts 28 days");
         write.MapPost("/{id:guid}/restore", (Guid id, RestoreRequest? request, HttpContext http, ProvisioningDbContext db, Lifecycle lifecycle, TimeProvider clock, CancellationToken cancellationToken) =>
-            RestoreAsync(id, request, http, db, lifecycle, clock, null, cancellationToken)).WithName("RestoreCloudPc")
+            RestoreAsync(id, request, http, db, lifecycle, clock, null, cancellationToken)).WithName("RestoreCloudPc").WithOwnIdempotencyKey()
             .WithSummary("Return the Cloud PC's disk to a restore point: {cloudPcSnapshotId}");
         write.MapPost("/{id:guid}/snapshots/{snapshotId:guid}/export", ExportAsync).WithName("ExportCloudPcSnapshot")
             .WithSummary("Write the restore point as a standalone qcow2 file into the export folder, one folder per Cloud PC");
@@ -62,7 +63,7 @@ public static class RestorePointsApi
         mine.MapPost("/{id:guid}/restore", async Task<Results<Accepted<OperationView>, Ok<OperationView>, ValidationProblem, ProblemHttpResult>> (
                 Guid id, RestoreRequest? request, HttpContext http, ProvisioningDbContext db, Lifecycle lifecycle, TimeProvider clock, CancellationToken cancellationToken) =>
             await UserMayRestoreAsync(http, db, cancellationToken) is { } refused ? refused : await RestoreAsync(id, request, http, db, lifecycle, clock, http.User.AccountId(), cancellationToken))
-            .WithName("RestoreMyCloudPc");
+            .WithName("RestoreMyCloudPc").WithOwnIdempotencyKey();
         return endpoints;
     }
 
