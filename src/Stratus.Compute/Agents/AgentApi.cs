@@ -147,7 +147,20 @@ public static class AgentApi
             return Problems.Unauthorized($"Send the agent token from enrollment in the {TokenHeader} header.");
         }
 
-        var now = clock.GetUtcNow();
+        return await ApplyReportAsync(db, hostId, report, clock.GetUtcNow(), cancellationToken)
+            ? TypedResults.NoContent()
+            : TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Conflict", detail: "The host changed while reporting; report again.", type: Problems.TypePrefix + "retry");
+    }
+
+    /// <summary>
+    /// Records a host's report and publishes what changed. False when another report or a placement changed the
+    /// host since this one read it: the host's heartbeat time is a concurrency token, so that of two reports
+    /// handled at once (the agent's heartbeat and its main loop, maybe on two instances) the one that read the
+    /// older state cannot overwrite the other's without publishing its own change. The agent reports again
+    /// within seconds.
+    /// </summary>
+    internal static async Task<bool> ApplyReportAsync(ComputeDbContext db, Guid hostId, AgentReport? report, DateTimeOffset now, CancellationToken cancellationToken)
+    {
         var host = await db.Hosts.FirstAsync(h => h.Id == hostId, cancellationToken);
         host.LastHeartbeatAt = now;
         host.AgentVersion = report?.AgentVersion ?? host.AgentVersion;
@@ -212,11 +225,10 @@ public static class AgentApi
         }
         catch (DbUpdateConcurrencyException)
         {
-            // A placement changed the host meanwhile; the agent reports again within seconds.
-            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Conflict", detail: "The host changed while reporting; report again.", type: Problems.TypePrefix + "retry");
+            return false;
         }
 
-        return TypedResults.NoContent();
+        return true;
     }
 
     private static async Task<Guid?> AuthenticateAsync(HttpContext http, ComputeDbContext db, CancellationToken cancellationToken)

@@ -63,6 +63,23 @@ public static class HostsApi
     private static async Task<Results<Ok<HostView>, ProblemHttpResult>> SetStateAsync(
         Guid id, HostState state, HttpContext http, ComputeDbContext db, TimeProvider clock, CancellationToken cancellationToken)
     {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await TrySetStateAsync(id, state, http, db, clock, cancellationToken);
+            }
+            catch (DbUpdateConcurrencyException) when (attempt < 3)
+            {
+                // The host's agent reported meanwhile (its heartbeat time is a concurrency token): read it again.
+                db.ChangeTracker.Clear();
+            }
+        }
+    }
+
+    private static async Task<Results<Ok<HostView>, ProblemHttpResult>> TrySetStateAsync(
+        Guid id, HostState state, HttpContext http, ComputeDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+    {
         var host = await db.Hosts.FirstOrDefaultAsync(h => h.Id == id, cancellationToken);
         if (host is null)
         {
@@ -82,6 +99,22 @@ public static class HostsApi
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> RemoveAsync(Guid id, HttpContext http, ComputeDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await TryRemoveAsync(id, http, db, clock, cancellationToken);
+            }
+            catch (DbUpdateConcurrencyException) when (attempt < 3)
+            {
+                // A last report of the host's agent arrived meanwhile: read it again.
+                db.ChangeTracker.Clear();
+            }
+        }
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> TryRemoveAsync(Guid id, HttpContext http, ComputeDbContext db, TimeProvider clock, CancellationToken cancellationToken)
     {
         var host = await db.Hosts.FirstOrDefaultAsync(h => h.Id == id, cancellationToken);
         if (host is null)

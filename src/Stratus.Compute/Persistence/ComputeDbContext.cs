@@ -38,6 +38,7 @@ public abstract class ComputeDbContext(DbContextOptions options, TimeProvider cl
             host.Property(h => h.AgentTokenHash).HasMaxLength(64);
             host.Property(h => h.AgentVersion).HasMaxLength(64);
             host.Property(h => h.DesiredVersion).IsConcurrencyToken();
+            host.Property(h => h.LastHeartbeatAt).IsConcurrencyToken();
             host.HasIndex(h => h.AgentTokenHash).IsUnique();
             host.HasIndex(h => new { h.Region, h.Name }).IsUnique();
         });

@@ -95,6 +95,7 @@ namespace Stratus.Compute.Persistence.Migrations.Postgres
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<DateTimeOffset?>("LastHeartbeatAt")
+                        .IsConcurrencyToken()
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<int>("MemoryMiBAllocated")

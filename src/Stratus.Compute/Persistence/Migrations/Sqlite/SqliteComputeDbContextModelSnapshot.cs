@@ -89,6 +89,7 @@ namespace Stratus.Compute.Persistence.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.Property<long?>("LastHeartbeatAt")
+                        .IsConcurrencyToken()
                         .HasColumnType("INTEGER");
 
                     b.Property<int>("MemoryMiBAllocated")
