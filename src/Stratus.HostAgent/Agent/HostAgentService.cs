@@ -70,6 +70,15 @@ public sealed partial class HostAgentService(
                 version = null;
                 await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, Math.Min(failures, 5)) / 2)), clock, stoppingToken);
             }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                // Anything else (a driver error outside one VM's convergence, a full disk for the journal) must not
+                // stop the agent, and with it an embedded host's whole process: log it and try the pass again.
+                failures++;
+                LogPassFailed(logger, e, failures);
+                version = null;
+                await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, Math.Min(failures, 5)) / 2)), clock, stoppingToken);
+            }
         }
 
         await heartbeat.CancelAsync();
@@ -263,6 +272,11 @@ public sealed partial class HostAgentService(
             {
                 LogControlPlaneUnreachable(logger, e.Message, 0);
             }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                // A heartbeat loop that ended here would leave the host "down" while its VMs run.
+                LogPassFailed(logger, e, 0);
+            }
         }
     }
 
@@ -305,6 +319,9 @@ public sealed partial class HostAgentService(
 
     [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Control plane unreachable ({Reason}); failure {Failures}, VMs keep running")]
     private static partial void LogControlPlaneUnreachable(ILogger logger, string reason, int failures);
+
+    [LoggerMessage(EventId = 4006, Level = LogLevel.Error, Message = "The agent's pass failed (failure {Failures}); it is tried again")]
+    private static partial void LogPassFailed(ILogger logger, Exception exception, int failures);
 
     [LoggerMessage(EventId = 4003, Level = LogLevel.Warning, Message = "Removing VM {VmId}: the control plane does not want it")]
     private static partial void LogRemovingOrphan(ILogger logger, string vmId);
