@@ -110,6 +110,9 @@ wait_for() {  # what, seconds, command...: the last process started must stay al
 }
 
 # --- etcd: three members, one per zone (c is a witness zone with no database and no instance) ---
+# --pre-vote: a member cut off from the others must not force an election when it comes back. Without it, the
+# harness saw the etcd cluster stall at the end of a partition, the promoted primary demote itself, and the old
+# primary promote itself again on its stale lock: writes acknowledged in between were lost.
 etcd_cluster="" etcd_hosts=""
 i=0
 for zone in a b c; do
@@ -123,7 +126,7 @@ for zone in a b c; do
   start "etcd-$zone" "$zone" etcd --name "etcd-$zone" --data-dir "$dir/etcd-$zone" \
     --listen-client-urls "http://${ip[$zone]}:$client" --advertise-client-urls "http://${ip[$zone]}:$client" \
     --listen-peer-urls "http://${ip[$zone]}:$peer" --initial-advertise-peer-urls "http://${ip[$zone]}:$peer" \
-    --initial-cluster "$etcd_cluster" --initial-cluster-state new --initial-cluster-token stratus-region
+    --initial-cluster "$etcd_cluster" --initial-cluster-state new --initial-cluster-token stratus-region --pre-vote
   i=$((i + 1))
 done
 wait_for "etcd" 30 curl -sf "http://${ip[a]}:$base/health"
