@@ -5,7 +5,7 @@ public sealed record ChaosProfile(string Name, int Tenants, int UsersAtStart, in
     TimeSpan PartitionWindow, TimeSpan SlowDatabaseWindow, TimeSpan DatabaseDelay, TimeSpan LoadPause, TimeSpan ConvergeTimeout)
 {
     public static readonly ChaosProfile Reduced = new("reduced", Tenants: 2, UsersAtStart: 3, RealVms: 1,
-        KillDowntime: TimeSpan.FromSeconds(4), FaultWindow: TimeSpan.FromSeconds(20), PartitionWindow: TimeSpan.FromSeconds(30),
+        KillDowntime: TimeSpan.FromSeconds(3), FaultWindow: TimeSpan.FromSeconds(15), PartitionWindow: TimeSpan.FromSeconds(30),
         SlowDatabaseWindow: TimeSpan.FromSeconds(15), DatabaseDelay: TimeSpan.FromMilliseconds(100), LoadPause: TimeSpan.FromSeconds(2), ConvergeTimeout: TimeSpan.FromMinutes(3));
 
     public static readonly ChaosProfile Full = new("full", Tenants: 4, UsersAtStart: 10, RealVms: 2,

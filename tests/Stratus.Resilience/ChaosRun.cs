@@ -286,7 +286,7 @@ public sealed class ChaosRun(ChaosProfile profile, Action<string> log)
                 log($"  converging ({clock.Elapsed.TotalSeconds:F0} s): {verdict.Describe()}");
             }
 
-            await Task.Delay(TimeSpan.FromSeconds(3));
+            await Task.Delay(TimeSpan.FromSeconds(1));
         }
     }
 
