@@ -33,6 +33,11 @@ public sealed class ChaosRun(ChaosProfile profile, Action<string> log)
 
     public async Task RunAsync()
     {
+        if (profile.FaultFilter is { } filter && !Faults().Any(f => f.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)))
+        {
+            throw new ArgumentException($"STRATUS_CHAOS_FAULTS='{filter}' matches no fault; the faults are: {string.Join("; ", Faults().Select(f => f.Name))}.");
+        }
+
         var folder = Path.Combine(Path.GetTempPath(), $"stratus-chaos-{Guid.NewGuid():N}"[..24]);
         Directory.CreateDirectory(folder);
         var labImages = Path.Combine(Path.GetTempPath(), $"stratus-chaos-images-{Guid.NewGuid():N}"[..30]);
@@ -45,9 +50,12 @@ public sealed class ChaosRun(ChaosProfile profile, Action<string> log)
                 try
                 {
                     await SetUpTenantsAsync();
-                    foreach (var fault in Faults())
+                    for (var round = 1; round <= profile.Rounds; round++)
                     {
-                        await RunFaultAsync(fault);
+                        foreach (var fault in Faults().Where(f => profile.FaultFilter is null || f.Name.Contains(profile.FaultFilter, StringComparison.OrdinalIgnoreCase)))
+                        {
+                            await RunFaultAsync(profile.Rounds == 1 ? fault : fault with { Name = $"{fault.Name} (round {round})" });
+                        }
                     }
                 }
                 finally
