@@ -110,9 +110,13 @@ wait_for() {  # what, seconds, command...: the last process started must stay al
 }
 
 # --- etcd: three members, one per zone (c is a witness zone with no database and no instance) ---
-# --pre-vote: a member cut off from the others must not force an election when it comes back. Without it, the
-# harness saw the etcd cluster stall at the end of a partition, the promoted primary demote itself, and the old
-# primary promote itself again on its stale lock: writes acknowledged in between were lost.
+# Patroni talks to etcd through its v2 API (--enable-v2, "etcd:" below), not v3: Debian's Patroni 3.0.2 reads
+# etcd v3 without quorum and, when its lease has lapsed, writes the leader key without comparing it with what is
+# there. After a partition the old primary read its old lock from its rejoining etcd member and wrote it over the
+# new primary's: both were primary for a moment and the writes the new one had acknowledged were rewound away.
+# The v2 API renews the lock only if it still holds its own name (compare-and-swap). See docs/adr/0006.
+# --pre-vote: a member cut off from the others does not force an election when it comes back (no stalled DCS,
+# no needless demotion of the new primary).
 etcd_cluster="" etcd_hosts=""
 i=0
 for zone in a b c; do
@@ -126,7 +130,7 @@ for zone in a b c; do
   start "etcd-$zone" "$zone" etcd --name "etcd-$zone" --data-dir "$dir/etcd-$zone" \
     --listen-client-urls "http://${ip[$zone]}:$client" --advertise-client-urls "http://${ip[$zone]}:$client" \
     --listen-peer-urls "http://${ip[$zone]}:$peer" --initial-advertise-peer-urls "http://${ip[$zone]}:$peer" \
-    --initial-cluster "$etcd_cluster" --initial-cluster-state new --initial-cluster-token stratus-region --pre-vote
+    --initial-cluster "$etcd_cluster" --initial-cluster-state new --initial-cluster-token stratus-region --pre-vote --enable-v2
   i=$((i + 1))
 done
 wait_for "etcd" 30 curl -sf "http://${ip[a]}:$base/health"
@@ -147,7 +151,7 @@ name: pg-$zone
 restapi:
   listen: ${ip[$zone]}:$((base + 20 + offset))
   connect_address: ${ip[$zone]}:$((base + 20 + offset))
-etcd3:
+etcd:
   hosts: $etcd_hosts
 bootstrap:
   dcs:
