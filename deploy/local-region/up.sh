@@ -164,6 +164,9 @@ bootstrap:
     postgresql:
       use_pg_rewind: true
       parameters:
+        # ...and once the standby has applied it: while the primary is away, reads answered by the standby
+        # (Target Session Attributes=prefer-primary for GETs) see every write that was acknowledged.
+        synchronous_commit: remote_apply
         max_connections: 600
         wal_log_hints: "on"
         max_wal_senders: 10

@@ -13,6 +13,7 @@ public sealed class PostgresServer : IAsyncLifetime
     private string root = "";
     private string dataFolder = "";
     private int databases;
+    private bool stopped;
 
     public int Port { get; private set; }
 
@@ -54,9 +55,44 @@ public sealed class PostgresServer : IAsyncLifetime
     public string ConnectionString(string database) =>
         $"Host=127.0.0.1;Port={Port};Database={database};Username={User};Pooling=true;Timeout=10";
 
+    /// <summary>
+    /// A hot standby of this server (pg_basebackup, streaming replication) on a free port of its own; it follows
+    /// the server until it stops and is never promoted.
+    /// </summary>
+    public async Task<PostgresStandby> StartStandbyAsync()
+    {
+        var bin = FindBinaries();
+        var standbyRoot = Directory.CreateTempSubdirectory("stratus-pg-standby-").FullName;
+        var standbyData = Path.Combine(standbyRoot, "data");
+        var port = FreePort.Next();
+        var asRoot = Environment.UserName == "root";
+        if (asRoot)
+        {
+            await ProcessRunner.RunCheckedAsync("chown", ["postgres:postgres", standbyRoot], TimeSpan.FromSeconds(10));
+        }
+
+        await RunAsServerUserAsync(asRoot, Path.Combine(bin, "pg_basebackup"),
+            ["-h", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", User, "-D", standbyData, "-R", "-X", "stream", "--no-sync"],
+            TimeSpan.FromMinutes(2));
+        await RunAsServerUserAsync(asRoot, Path.Combine(bin, "pg_ctl"),
+        [
+            "-D", standbyData, "-l", Path.Combine(standbyRoot, "server.log"), "-w", "-t", "60",
+            "-o", $"-p {port} -k {standbyRoot} -c listen_addresses=127.0.0.1 -c max_connections=300 -c hot_standby=on",
+            "start",
+        ], TimeSpan.FromMinutes(2));
+        return new PostgresStandby(port, standbyRoot, standbyData);
+    }
+
+    /// <summary>Stops the server at once, as a crash or a lost zone would; a standby is left as it is.</summary>
+    public async Task StopAsync()
+    {
+        await RunAsServerUserAsync(Environment.UserName == "root", Path.Combine(FindBinaries(), "pg_ctl"), ["-D", dataFolder, "-m", "immediate", "-w", "stop"], TimeSpan.FromMinutes(1));
+        stopped = true;
+    }
+
     public async Task DisposeAsync()
     {
-        if (dataFolder.Length > 0 && Directory.Exists(dataFolder))
+        if (dataFolder.Length > 0 && Directory.Exists(dataFolder) && !stopped)
         {
             var asRoot = Environment.UserName == "root";
             await RunAsServerUserAsync(asRoot, Path.Combine(FindBinaries(), "pg_ctl"), ["-D", dataFolder, "-m", "immediate", "-w", "stop"], TimeSpan.FromMinutes(1));
@@ -68,12 +104,12 @@ public sealed class PostgresServer : IAsyncLifetime
         }
     }
 
-    private static Task<ProcessResult> RunAsServerUserAsync(bool asRoot, string program, IEnumerable<string> arguments, TimeSpan timeout) =>
+    internal static Task<ProcessResult> RunAsServerUserAsync(bool asRoot, string program, IEnumerable<string> arguments, TimeSpan timeout) =>
         asRoot
             ? ProcessRunner.RunCheckedAsync("runuser", new[] { "-u", "postgres", "--", program }.Concat(arguments), timeout)
             : ProcessRunner.RunCheckedAsync(program, arguments, timeout);
 
-    private static string FindBinaries()
+    internal static string FindBinaries()
     {
         const string lib = "/usr/lib/postgresql";
         var bin = Directory.Exists(lib)
@@ -81,5 +117,18 @@ public sealed class PostgresServer : IAsyncLifetime
                 .OrderByDescending(d => d, StringComparer.Ordinal).FirstOrDefault()
             : null;
         return bin ?? throw new InvalidOperationException("PostgreSQL is not installed: run 'make test', which installs Debian's postgresql package.");
+    }
+}
+
+/// <summary>A hot standby made by <see cref="PostgresServer.StartStandbyAsync"/>; disposal stops it and removes its folder.</summary>
+public sealed class PostgresStandby(int port, string root, string dataFolder) : IAsyncDisposable
+{
+    public int Port => port;
+
+    public async ValueTask DisposeAsync()
+    {
+        await PostgresServer.RunAsServerUserAsync(Environment.UserName == "root", Path.Combine(PostgresServer.FindBinaries(), "pg_ctl"),
+            ["-D", dataFolder, "-m", "immediate", "-w", "stop"], TimeSpan.FromMinutes(1));
+        Directory.Delete(root, recursive: true);
     }
 }

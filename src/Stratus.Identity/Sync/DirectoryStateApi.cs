@@ -40,22 +40,29 @@ public static class DirectoryStateApi
 
         var tenant = http.User.RequiredTenantId();
 
-        // One snapshot for the sequence and the page, so that the page is exactly the state at that number.
-        await using var transaction = await db.Database.BeginTransactionAsync(
-            db.Database.IsNpgsql() ? IsolationLevel.RepeatableRead : IsolationLevel.Serializable, cancellationToken);
-        var sequence = await db.Tenants.Where(t => t.Id == tenant).Select(t => t.LastSequence).FirstOrDefaultAsync(cancellationToken);
-        var users = db.Accounts.AsNoTracking().Where(a => a.TenantId == tenant);
-        var total = await users.CountAsync(cancellationToken);
-        var page = await users.OrderBy(a => a.Id).Skip(skip ?? 0).Take(top ?? Paging.DefaultTop)
-            .Select(a => new { a.Id, a.UserName, a.Enabled }).ToListAsync(cancellationToken);
-        var ids = page.Select(p => p.Id).ToList();
-        var memberships = await db.GroupMembers.AsNoTracking().Where(m => ids.Contains(m.UserId)).ToListAsync(cancellationToken);
-        var licenses = await db.LicenseAssignments.AsNoTracking().Where(l => ids.Contains(l.UserId)).ToListAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        // One snapshot for the sequence and the page, so that the page is exactly the state at that number. Inside the
+        // store's execution strategy: a read may be retried on another connection (while PostgreSQL fails over).
+        var (sequence, total, page, memberships, licenses) = await db.Database.CreateExecutionStrategy().ExecuteAsync(async ct =>
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(
+                db.Database.IsNpgsql() ? IsolationLevel.RepeatableRead : IsolationLevel.Serializable, ct);
+            var sequence = await db.Tenants.Where(t => t.Id == tenant).Select(t => t.LastSequence).FirstOrDefaultAsync(ct);
+            var users = db.Accounts.AsNoTracking().Where(a => a.TenantId == tenant);
+            var total = await users.CountAsync(ct);
+            var page = await users.OrderBy(a => a.Id).Skip(skip ?? 0).Take(top ?? Paging.DefaultTop)
+                .Select(a => new AccountRow(a.Id, a.UserName, a.Enabled)).ToListAsync(ct);
+            var ids = page.Select(p => p.Id).ToList();
+            var memberships = await db.GroupMembers.AsNoTracking().Where(m => ids.Contains(m.UserId)).ToListAsync(ct);
+            var licenses = await db.LicenseAssignments.AsNoTracking().Where(l => ids.Contains(l.UserId)).ToListAsync(ct);
+            await transaction.CommitAsync(ct);
+            return (sequence, total, page, memberships, licenses);
+        }, cancellationToken);
 
         var value = page.Select(u => new UserState(u.Id, u.UserName, u.Enabled,
             memberships.Where(m => m.UserId == u.Id).Select(m => m.GroupId).Order().ToList(),
             licenses.Where(l => l.UserId == u.Id).Select(l => l.ServicePlanId).Order().ToList())).ToList();
         return TypedResults.Ok(new DirectoryStatePage(sequence, value, total));
     }
+
+    private sealed record AccountRow(Guid Id, string UserName, bool Enabled);
 }

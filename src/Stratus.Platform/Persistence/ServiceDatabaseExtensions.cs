@@ -28,9 +28,22 @@ public static class ServiceDatabaseExtensions
                     .AddInterceptors(provider.GetRequiredService<OutboxSignalInterceptor>(), SqliteBusyTimeout.Instance));
                 break;
             case DatabaseProvider.Postgres:
-                builder.Services.AddDbContext<TContext, TPostgres>((provider, options) => options
-                    .UseNpgsql(connectionString, npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history", schema))
-                    .AddInterceptors(provider.GetRequiredService<OutboxSignalInterceptor>()));
+                var readConnectionString = StandbyReads.ConnectionStringFor(connectionString);
+                builder.Services.AddHttpContextAccessor();
+                builder.Services.AddDbContext<TContext, TPostgres>((provider, options) =>
+                {
+                    var forRead = StandbyReads.ForReadRequest(provider);
+                    options.UseNpgsql(forRead ? readConnectionString : connectionString, npgsql =>
+                    {
+                        npgsql.MigrationsHistoryTable("__ef_migrations_history", schema);
+                        if (forRead)
+                        {
+                            // A read is safe to run again, and the first use of a pooled connection to a primary that is gone fails.
+                            npgsql.EnableRetryOnFailure(StandbyReads.MaxRetries, StandbyReads.MaxRetryDelay, errorCodesToAdd: null);
+                        }
+                    });
+                    options.AddInterceptors(provider.GetRequiredService<OutboxSignalInterceptor>());
+                });
                 break;
         }
 
