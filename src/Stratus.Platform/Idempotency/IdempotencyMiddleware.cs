@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Stratus.Platform.Auth;
 using Stratus.Platform.Http;
@@ -24,7 +25,7 @@ namespace Stratus.Platform.Idempotency;
 /// is known even where the endpoint's policy names its own scheme, as SCIM's does, and a 401 or 403 reserves nothing).
 /// </remarks>
 internal sealed partial class IdempotencyMiddleware(
-    RequestDelegate next, IServiceScopeFactory scopes, TimeProvider clock, ILogger<IdempotencyMiddleware> logger)
+    RequestDelegate next, IServiceScopeFactory scopes, TimeProvider clock, IHostApplicationLifetime lifetime, ILogger<IdempotencyMiddleware> logger)
 {
     public const string Header = "Idempotency-Key";
     public const string ReplayedHeader = "Idempotent-Replayed";
@@ -220,35 +221,75 @@ internal sealed partial class IdempotencyMiddleware(
     private async Task CompleteAsync(string scope, string key, Guid owner, HttpResponse response, byte[] body)
     {
         var location = response.Headers.Location.ToString();
-        try
+        var status = response.StatusCode;
+        var contentType = response.ContentType;
+        async Task CompleteOnceAsync(IdempotencyStore store)
         {
             // Not the request's token: the change is made, and is recorded even if the client has gone.
-            await using var services = scopes.CreateAsyncScope();
-            var store = new IdempotencyStore(services.ServiceProvider.GetRequiredService<PlatformDbContext>(), clock);
-            if (await store.CompleteAsync(scope, key, owner, response.StatusCode, response.ContentType, location.Length > 0 ? location : null, body, CancellationToken.None) == 0)
+            if (await store.CompleteAsync(scope, key, owner, status, contentType, location.Length > 0 ? location : null, body, CancellationToken.None) == 0)
             {
                 LogLeaseLost(logger, key);
             }
         }
+
+        try
+        {
+            await WithStoreAsync(CompleteOnceAsync);
+        }
         catch (Exception e)
         {
-            // The change is made, so the success is still answered; the record's lease lapses and a retry runs
-            // the request again (see ReserveAsync).
+            // The change is made, so the success is still answered. The store is away (a failover): the record is
+            // completed as soon as it is back, and a retry meanwhile is told the key is in use, then gets the replay.
             LogCompleteFailed(logger, e, key);
+            _ = Task.Run(() => RetryUntilTheStoreIsBackAsync(key, "recorded the response", CompleteOnceAsync));
         }
     }
 
     private async Task ReleaseAsync(string scope, string key, Guid owner)
     {
+        Task ReleaseOnceAsync(IdempotencyStore store) => store.ReleaseAsync(scope, key, owner, CancellationToken.None);
         try
         {
-            await using var services = scopes.CreateAsyncScope();
-            await new IdempotencyStore(services.ServiceProvider.GetRequiredService<PlatformDbContext>(), clock).ReleaseAsync(scope, key, owner, CancellationToken.None);
+            await WithStoreAsync(ReleaseOnceAsync);
         }
         catch (Exception e)
         {
-            // Until its lease lapses, a retry is told the key is in use.
+            // The store is away (a failover): the key is released as soon as it is back, so that the client's retry
+            // runs then rather than being told for the rest of the lease that the key is in use.
             LogReleaseFailed(logger, e, key);
+            _ = Task.Run(() => RetryUntilTheStoreIsBackAsync(key, "released the key", ReleaseOnceAsync));
+        }
+    }
+
+    private async Task WithStoreAsync(Func<IdempotencyStore, Task> action)
+    {
+        await using var services = scopes.CreateAsyncScope();
+        await action(new IdempotencyStore(services.ServiceProvider.GetRequiredService<PlatformDbContext>(), clock));
+    }
+
+    /// <summary>Tries again every 1 to 5 s for as long as the lease would hold the key; never throws.</summary>
+    private async Task RetryUntilTheStoreIsBackAsync(string key, string done, Func<IdempotencyStore, Task> action)
+    {
+        var stopping = lifetime.ApplicationStopping;
+        var giveUpAt = clock.GetUtcNow() + IdempotencyStore.Lease;
+        var delay = TimeSpan.FromSeconds(1);
+        while (!stopping.IsCancellationRequested && clock.GetUtcNow() < giveUpAt)
+        {
+            try
+            {
+                await Task.Delay(delay, clock, stopping);
+                await WithStoreAsync(action);
+                LogDoneLater(logger, key, done);
+                return;
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception)
+            {
+                delay = TimeSpan.FromSeconds(Math.Min(5, delay.TotalSeconds * 2));
+            }
         }
     }
 
@@ -275,11 +316,14 @@ internal sealed partial class IdempotencyMiddleware(
         Message = "Took over Idempotency-Key {Key} of {Method} {Path}: its lease lapsed (the instance that ran it stopped); running it again")]
     private static partial void LogTakenOver(ILogger logger, string key, string method, string path);
 
-    [LoggerMessage(EventId = 1402, Level = LogLevel.Error, Message = "Recording the response for Idempotency-Key {Key} failed; a retry after its lease lapses runs the request again")]
+    [LoggerMessage(EventId = 1402, Level = LogLevel.Error, Message = "Recording the response for Idempotency-Key {Key} failed; tried again until the store is back")]
     private static partial void LogCompleteFailed(ILogger logger, Exception exception, string key);
 
-    [LoggerMessage(EventId = 1403, Level = LogLevel.Warning, Message = "Releasing Idempotency-Key {Key} after a refused request failed; it stays in use until its lease lapses")]
+    [LoggerMessage(EventId = 1403, Level = LogLevel.Warning, Message = "Releasing Idempotency-Key {Key} after a refused request failed; tried again until the store is back")]
     private static partial void LogReleaseFailed(ILogger logger, Exception exception, string key);
+
+    [LoggerMessage(EventId = 1407, Level = LogLevel.Information, Message = "Idempotency-Key {Key}: the store is back and {Done}")]
+    private static partial void LogDoneLater(ILogger logger, string key, string done);
 
     [LoggerMessage(EventId = 1404, Level = LogLevel.Warning, Message = "Renewing the lease of Idempotency-Key {Key} failed")]
     private static partial void LogRenewFailed(ILogger logger, Exception exception, string key);

@@ -391,6 +391,50 @@ public sealed class IdempotencyKeyTests(PostgresServer postgres, ITestOutputHelp
     }
 
     [Fact]
+    public async Task AKeyHeldWhenTheStoreWentAway_IsReleasedWhenItIsBack_SoTheRetryRunsWithinSeconds()
+    {
+        using var database = await TestDatabase.CreateAsync(DatabaseProvider.Postgres, postgres);
+        await using var host = await KeyedApiHost.StartAsync(database, output);
+        using var client = host.Client(Guid.NewGuid(), TenantA);
+        var name = new NpgsqlConnectionStringBuilder(database.Settings.ConnectionStringFor(PlatformDbContext.SchemaName)).Database!;
+
+        // The key is reserved, then the database refuses every connection while the request runs, as a primary
+        // failing over does: the request fails and its key cannot be released then.
+        host.Outage = () => SetConnectionsAsync(name, allowed: false);
+        using var failed = await SendAsync(client, HttpMethod.Post, "/api/v1/outage", "outage-1", new { });
+        await AssertProblemAsync(failed, HttpStatusCode.ServiceUnavailable, "store-unavailable");
+
+        await SetConnectionsAsync(name, allowed: true);
+        var retried = System.Diagnostics.Stopwatch.StartNew();
+        HttpStatusCode status;
+        do
+        {
+            await Task.Delay(500);
+            using var retry = await SendAsync(client, HttpMethod.Post, "/api/v1/outage", "outage-1", new { });
+            status = retry.StatusCode;
+        }
+        while (status != HttpStatusCode.OK && retried.Elapsed < TimeSpan.FromSeconds(20));
+
+        // Without the release once the store is back, the key stays in use for its 2-minute lease.
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(2, host.Executions("outage"));
+    }
+
+    private async Task SetConnectionsAsync(string database, bool allowed)
+    {
+        await using var admin = new NpgsqlConnection(postgres.ConnectionString("postgres"));
+        await admin.OpenAsync();
+        await using var alter = new NpgsqlCommand($"ALTER DATABASE \"{database}\" ALLOW_CONNECTIONS {(allowed ? "true" : "false")}", admin);
+        await alter.ExecuteNonQueryAsync();
+        if (!allowed)
+        {
+            await using var terminate = new NpgsqlCommand("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = @name AND pid <> pg_backend_pid()", admin);
+            terminate.Parameters.AddWithValue("name", database);
+            await terminate.ExecuteNonQueryAsync();
+        }
+    }
+
+    [Fact]
     public async Task Pruner_ForgetsKeysOlderThanADay()
     {
         using var database = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite, postgres);

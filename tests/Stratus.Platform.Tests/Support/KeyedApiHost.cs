@@ -30,6 +30,9 @@ public sealed class KeyedApiHost : IAsyncDisposable
 
     public WebApplication App { get; }
 
+    /// <summary>What /api/v1/outage does during its first request before it fails as a lost store does (the test takes the store away).</summary>
+    public Func<Task> Outage { get; set; } = () => Task.CompletedTask;
+
     /// <summary>Holds /api/v1/slow until set.</summary>
     public TaskCompletionSource SlowGate { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -126,6 +129,16 @@ public sealed class KeyedApiHost : IAsyncDisposable
         api.MapPost("/refusedFirst", () => Count("refusedFirst") == 1
             ? Problems.Conflict("not-yet", "Refused the first time.")
             : Results.Ok(new { accepted = true }));
+        api.MapPost("/outage", async () =>
+        {
+            if (Count("outage") == 1)
+            {
+                await Outage();
+                throw new TimeoutException("The store did not answer (the test took it away).");
+            }
+
+            return Results.Ok(new { accepted = true });
+        });
         api.MapPost("/failsFirst", () => Count("failsFirst") == 1
             ? throw new InvalidOperationException("Failed the first time.")
             : Results.Ok(new { accepted = true }));
