@@ -1,5 +1,7 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Stratus.Compute.Agents;
 using Stratus.Compute.Hosts;
 using Stratus.Compute.Persistence;
@@ -21,8 +23,8 @@ public sealed class ConcurrentReportTests : IAsyncLifetime
     private readonly Guid hostId = Guid.NewGuid();
     private readonly Guid vmId = Guid.NewGuid();
 
-    private SqliteComputeDbContext NewContext() => new(
-        new DbContextOptionsBuilder<SqliteComputeDbContext>().UseSqlite($"Data Source={Path.Combine(folder.Path, "compute.db")}").Options,
+    private SqliteComputeDbContext NewContext(params IInterceptor[] interceptors) => new(
+        new DbContextOptionsBuilder<SqliteComputeDbContext>().UseSqlite($"Data Source={Path.Combine(folder.Path, "compute.db")}").AddInterceptors(interceptors).Options,
         TimeProvider.System);
 
     public async Task InitializeAsync()
@@ -78,6 +80,49 @@ public sealed class ConcurrentReportTests : IAsyncLifetime
             .Where(m => m.MessageType == MessageNames.Of<VmReported>())
             .Select(m => JsonDocument.Parse(m.Body).RootElement.GetProperty("state").GetString()).ToList();
         Assert.Equal(["stopped", "running"], published);
+    }
+
+    [Fact]
+    public async Task An_api_change_to_a_vm_that_races_with_a_report_is_read_again_and_saved_not_answered_500()
+    {
+        long versionBefore;
+        await using (var before = NewContext())
+        {
+            versionBefore = (await before.Hosts.SingleAsync(h => h.Id == hostId)).DesiredVersion;
+        }
+
+        // The agent's report lands between the API's read of the host and its save, as a heartbeat does.
+        var reportFirst = new BeforeFirstSave(async () =>
+        {
+            await using var agent = NewContext();
+            Assert.True(await AgentApi.ApplyReportAsync(agent, hostId, Report("running"), TimeProvider.System.GetUtcNow().AddSeconds(1), CancellationToken.None));
+        });
+        await using var api = NewContext(reportFirst);
+
+        var result = await VmsApi.DeleteAsync(vmId, api, CancellationToken.None);
+
+        Assert.IsType<Ok<VmView>>(result.Result);
+        Assert.Equal(2, reportFirst.Saves);
+        await using var check = NewContext();
+        Assert.True((await check.Vms.SingleAsync(v => v.Id == vmId)).DeleteRequested);
+        Assert.Equal(versionBefore + 1, (await check.Hosts.SingleAsync(h => h.Id == hostId)).DesiredVersion);
+    }
+
+    /// <summary>Runs something once, just before the first save of the context it is added to.</summary>
+    private sealed class BeforeFirstSave(Func<Task> first) : SaveChangesInterceptor
+    {
+        public int Saves { get; private set; }
+
+        public override async ValueTask<InterceptionResult<int>> SavingChangesAsync(
+            DbContextEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
+        {
+            if (++Saves == 1)
+            {
+                await first();
+            }
+
+            return result;
+        }
     }
 
     private AgentReport Report(string state) => new("none", "test", [new ReportedVm(vmId, state, state == "running", 1, null)], []);

@@ -113,7 +113,7 @@ public static class VmsApi
         }, cancellationToken);
     }
 
-    private static async Task<Results<Ok<VmView>, ValidationProblem, ProblemHttpResult>> DeleteAsync(Guid id, ComputeDbContext db, CancellationToken cancellationToken) =>
+    internal static async Task<Results<Ok<VmView>, ValidationProblem, ProblemHttpResult>> DeleteAsync(Guid id, ComputeDbContext db, CancellationToken cancellationToken) =>
         await ChangeAsync(id, db, vm =>
         {
             if (vm.DeleteRequested)
@@ -126,6 +126,29 @@ public static class VmsApi
         }, cancellationToken);
 
     private static async Task<Results<Ok<VmView>, ValidationProblem, ProblemHttpResult>> ChangeAsync(
+        Guid id, ComputeDbContext db, Func<Vm, bool> change, CancellationToken cancellationToken) =>
+        await WithHostReadAgainAsync(db, () => TryChangeAsync(id, db, change, cancellationToken));
+
+    /// <summary>
+    /// Runs a change that moves the host's desired version, again on a fresh read when the host's agent reported in
+    /// between (the host's heartbeat time is a concurrency token, so that two reports cannot overwrite each other).
+    /// </summary>
+    private static async Task<T> WithHostReadAgainAsync<T>(ComputeDbContext db, Func<Task<T>> change)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await change();
+            }
+            catch (DbUpdateConcurrencyException) when (attempt < 5)
+            {
+                db.ChangeTracker.Clear();
+            }
+        }
+    }
+
+    private static async Task<Results<Ok<VmView>, ValidationProblem, ProblemHttpResult>> TryChangeAsync(
         Guid id, ComputeDbContext db, Func<Vm, bool> change, CancellationToken cancellationToken)
     {
         var vm = await db.Vms.FirstOrDefaultAsync(v => v.Id == id, cancellationToken);
@@ -146,6 +169,10 @@ public static class VmsApi
     }
 
     private static async Task<Results<Accepted<OperationView>, Ok<OperationView>, ValidationProblem, ProblemHttpResult>> CreateOperationAsync(
+        Guid id, OperationRequest? request, ComputeDbContext db, TimeProvider clock, CancellationToken cancellationToken) =>
+        await WithHostReadAgainAsync(db, () => TryCreateOperationAsync(id, request, db, clock, cancellationToken));
+
+    private static async Task<Results<Accepted<OperationView>, Ok<OperationView>, ValidationProblem, ProblemHttpResult>> TryCreateOperationAsync(
         Guid id, OperationRequest? request, ComputeDbContext db, TimeProvider clock, CancellationToken cancellationToken)
     {
         if (!Enum.TryParse<VmOperationKind>(request?.Kind, ignoreCase: true, out var kind) || !Enum.IsDefined(kind))
