@@ -25,6 +25,8 @@ summary=$(grep -E '(Passed|Failed)! +- +Failed: +[0-9]+' "$log" | awk -F'[:,]' '
 echo
 echo "${summary:-0 passed, 0 failed, 0 skipped}"
 if [ "$status" -ne 0 ]; then
+  # The names again at the very end, where a reader of only the last lines (a CI page) sees them.
+  grep -E '^ +Failed [A-Za-z_]' "$log" | sed -E 's/^ +Failed /failed: /' | sort -u
   echo "error: some tests failed (dotnet test exited with $status)" >&2
 fi
 exit "$status"
