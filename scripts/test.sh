@@ -26,7 +26,10 @@ echo
 echo "${summary:-0 passed, 0 failed, 0 skipped}"
 if [ "$status" -ne 0 ]; then
   # The names again at the very end, where a reader of only the last lines (a CI page) sees them.
-  grep -E '^ +Failed [A-Za-z_]' "$log" | sed -E 's/^ +Failed /failed: /' | sort -u
+  # Each with the first line of its error message, which is often enough to see why.
+  awk '/^ +Failed [A-Za-z_]/ { name = $0; sub(/^ +Failed /, "", name); want = 0; print "failed: " name; next }
+       /^ +Error Message:/ { want = name != ""; next }
+       want && NF { line = $0; sub(/^ +/, "", line); print "  " substr(line, 1, 400); want = 0; name = "" }' "$log"
   echo "error: some tests failed (dotnet test exited with $status)" >&2
 fi
 exit "$status"

@@ -69,6 +69,15 @@ internal sealed partial class ProblemExceptionHandler(ILogger<ProblemExceptionHa
             return true;
         }
 
+        if (exception is Microsoft.EntityFrameworkCore.DbUpdateConcurrencyException)
+        {
+            // A write that lost to a concurrent change of the same row saved nothing: the caller may read and retry.
+            LogConcurrentChange(logger, httpContext.Request.Method, httpContext.Request.Path);
+            await ProblemWriter.WriteAsync(httpContext, StatusCodes.Status409Conflict, "concurrent-change", "Changed concurrently",
+                "What this request changes was changed by something else at the same moment; nothing was saved. Read it again and retry.");
+            return true;
+        }
+
         LogUnhandled(logger, exception, httpContext.Request.Method, httpContext.Request.Path);
         await ProblemWriter.WriteAsync(httpContext, StatusCodes.Status500InternalServerError, "internal", "Internal error",
             $"Stratus failed to handle this request. Quote request id {httpContext.TraceIdentifier} when you report it.");
@@ -77,6 +86,9 @@ internal sealed partial class ProblemExceptionHandler(ILogger<ProblemExceptionHa
 
     [LoggerMessage(EventId = 1302, Level = LogLevel.Warning, Message = "{Method} {Path} answered 503: the store is unavailable ({Reason})")]
     private static partial void LogStoreUnavailable(ILogger logger, string method, string path, string reason);
+
+    [LoggerMessage(EventId = 1303, Level = LogLevel.Warning, Message = "{Method} {Path} answered 409: a concurrent change of the same row won")]
+    private static partial void LogConcurrentChange(ILogger logger, string method, string path);
 
     [LoggerMessage(EventId = 1301, Level = LogLevel.Error, Message = "Unhandled error in {Method} {Path}")]
     private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string path);

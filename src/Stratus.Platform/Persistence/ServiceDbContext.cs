@@ -48,6 +48,27 @@ public abstract class ServiceDbContext(DbContextOptions options, TimeProvider cl
         OutboxMessages.Add(OutboxMessage.Create(message, clock.GetUtcNow(), deliverAt));
     }
 
+    /// <summary>
+    /// Runs <paramref name="attempt"/> (read, check, change, save) again from a clean context when its save loses to
+    /// a concurrent change of a row it read (a background pass, a host's report): the checks then see the other
+    /// change, and the caller gets an answer instead of a 500. After the last try the conflict is thrown.
+    /// </summary>
+    public async Task<T> RetryOnConcurrentChangeAsync<T>(Func<Task<T>> attempt, int tries = 5)
+    {
+        ArgumentNullException.ThrowIfNull(attempt);
+        for (var tried = 1; ; tried++)
+        {
+            try
+            {
+                return await attempt();
+            }
+            catch (DbUpdateConcurrencyException) when (tried < tries)
+            {
+                ChangeTracker.Clear();
+            }
+        }
+    }
+
     /// <summary>True when this service already took effect for the message (a redelivery).</summary>
     public Task<bool> HasProcessedAsync(MessageContext context, CancellationToken cancellationToken)
     {

@@ -128,16 +128,35 @@ public static class CloudPcActions
         return TypedResults.Ok(new BulkActionResult(request.Action!, results.Count(r => r.Error is null), results.Count(r => r.Error is not null), results));
     }
 
-    private abstract record Outcome;
+    internal abstract record Outcome;
 
-    private sealed record Started(CloudPcOperation Operation) : Outcome;
+    internal sealed record Started(CloudPcOperation Operation) : Outcome;
 
-    private sealed record Refused(int Status, string Code, string Reason, string? Field = null) : Outcome;
+    internal sealed record Refused(int Status, string Code, string Reason, string? Field = null) : Outcome;
 
     private static Refused NotAllowed(string action, CloudPc pc, string allowed) =>
         new(StatusCodes.Status409Conflict, "action-not-allowed", $"Cannot {action} {pc.ManagedDeviceName} while it is {Lifecycle.ToGraph(pc.Status)}; {action} needs a Cloud PC that is {allowed}.");
 
-    private static async Task<Outcome> StartAsync(
+    /// <summary>
+    /// Starts the action, checked again from the start when the Cloud PC changed between the checks and the save
+    /// (the restore point scheduler and the host's reports change it at any time): a 500 before.
+    /// </summary>
+    internal static async Task<Outcome> StartAsync(
+        string action, Guid id, Guid tenant, ActionRequest request, string? idempotencyKey, AuditActor actor,
+        ProvisioningDbContext db, Lifecycle lifecycle, ServiceClients services, TimeProvider clock, CancellationToken cancellationToken, Guid? owner = null)
+    {
+        try
+        {
+            return await db.RetryOnConcurrentChangeAsync(() => TryStartAsync(action, id, tenant, request, idempotencyKey, actor, db, lifecycle, services, clock, cancellationToken, owner));
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            db.ChangeTracker.Clear();
+            return new Refused(StatusCodes.Status409Conflict, "concurrent-change", $"Cloud PC {id} kept changing while {action} was being started; nothing was done. Try again in a moment.");
+        }
+    }
+
+    private static async Task<Outcome> TryStartAsync(
         string action, Guid id, Guid tenant, ActionRequest request, string? idempotencyKey, AuditActor actor,
         ProvisioningDbContext db, Lifecycle lifecycle, ServiceClients services, TimeProvider clock, CancellationToken cancellationToken, Guid? owner = null)
     {

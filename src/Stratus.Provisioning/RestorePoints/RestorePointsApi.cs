@@ -143,9 +143,28 @@ public static class RestorePointsApi
             : Problems.Conflict(outcome.Code!, outcome.Reason!);
     }
 
-    private sealed record RestoreOutcome(CloudPcOperation? Operation, int Status, string? Code, string? Reason);
+    internal sealed record RestoreOutcome(CloudPcOperation? Operation, int Status, string? Code, string? Reason);
 
-    private static async Task<RestoreOutcome> StartRestoreAsync(
+    /// <summary>
+    /// Starts a restore, checked again from the start when the Cloud PC or the point changed between the checks and
+    /// the save: the scheduler takes points and hosts report beside every user's restore.
+    /// </summary>
+    internal static async Task<RestoreOutcome> StartRestoreAsync(
+        Guid id, Guid snapshotId, Guid tenant, Guid? owner, AuditActor actor, string? idempotencyKey, ProvisioningDbContext db, Lifecycle lifecycle, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await db.RetryOnConcurrentChangeAsync(() => TryStartRestoreAsync(id, snapshotId, tenant, owner, actor, idempotencyKey, db, lifecycle, clock, cancellationToken));
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            db.ChangeTracker.Clear();
+            return new RestoreOutcome(null, StatusCodes.Status409Conflict, "concurrent-change",
+                $"Cloud PC {id} or its restore point kept changing while the restore was being started; nothing was done. Look at its restore points again and retry.");
+        }
+    }
+
+    private static async Task<RestoreOutcome> TryStartRestoreAsync(
         Guid id, Guid snapshotId, Guid tenant, Guid? owner, AuditActor actor, string? idempotencyKey, ProvisioningDbContext db, Lifecycle lifecycle, TimeProvider clock, CancellationToken cancellationToken)
     {
         if (await FindCloudPcAsync(db, id, tenant, owner, cancellationToken) is not { } pc)
@@ -196,18 +215,7 @@ public static class RestorePointsApi
         db.Publish(new RunVmOperation(operation.Id, pc.VmId, "RevertSnapshot", point.SnapshotName));
         db.Audit(clock, tenant, actor, "cloudPc", "restore", $"Restore {pc.ManagedDeviceName} of {pc.UserPrincipalName} to {point.CreatedAt:u}", true,
             new AuditResource(pc.Id.ToString(), "cloudPc", pc.ManagedDeviceName));
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            // Retention took the point, or another action took the Cloud PC, between the checks above and now.
-            db.ChangeTracker.Clear();
-            return new RestoreOutcome(null, StatusCodes.Status409Conflict, "concurrent-change",
-                $"{pc.ManagedDeviceName} or its restore point changed while the restore was being started; nothing was done. Look at its restore points again and retry.");
-        }
-
+        await db.SaveChangesAsync(cancellationToken);
         return new RestoreOutcome(operation, StatusCodes.Status202Accepted, null, null);
     }
 

@@ -161,13 +161,21 @@ public sealed class IdempotencyKeyTests(PostgresServer postgres, ITestOutputHelp
         Assert.Equal(HttpStatusCode.OK, failedRetry.StatusCode);
         Assert.Equal(2, host.Executions("failsFirst"));
 
+        // A save that lost to a concurrent change is a 409 the caller can act on, not a 500, and its retry runs again.
+        using var conflicted = await SendAsync(client, HttpMethod.Post, "/api/v1/conflictsFirst", "c", new { });
+        var conflict = await AssertProblemAsync(conflicted, HttpStatusCode.Conflict, "concurrent-change");
+        Assert.Contains("nothing was saved", conflict.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        using var conflictedRetry = await SendAsync(client, HttpMethod.Post, "/api/v1/conflictsFirst", "c", new { });
+        Assert.Equal(HttpStatusCode.OK, conflictedRetry.StatusCode);
+        Assert.Equal(2, host.Executions("conflictsFirst"));
+
         // And a 400 of the endpoint's own validation.
         using var invalid = await SendAsync(client, HttpMethod.Post, "/api/v1/things", "v", new { });
         Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
         using var invalidAgain = await SendAsync(client, HttpMethod.Post, "/api/v1/things", "v", new { });
         Assert.Equal(HttpStatusCode.BadRequest, invalidAgain.StatusCode);
         Assert.Equal(2, host.Executions("things"));
-        Assert.Equal(["f", "r"], await host.PlatformAsync(db => db.IdempotencyRecords.Select(r => r.Key).OrderBy(k => k).ToListAsync()));
+        Assert.Equal(["c", "f", "r"], await host.PlatformAsync(db => db.IdempotencyRecords.Select(r => r.Key).OrderBy(k => k).ToListAsync()));
     }
 
     [Fact]

@@ -139,6 +139,10 @@ public sealed class KeyedApiHost : IAsyncDisposable
 
             return Results.Ok(new { accepted = true });
         });
+        // Loses its first save to a concurrent change of the same row, as an EF Core concurrency token makes it.
+        api.MapPost("/conflictsFirst", () => Count("conflictsFirst") == 1
+            ? throw new Microsoft.EntityFrameworkCore.DbUpdateConcurrencyException("The row changed since it was read (the test says so).")
+            : Results.Ok(new { accepted = true }));
         api.MapPost("/failsFirst", () => Count("failsFirst") == 1
             ? throw new InvalidOperationException("Failed the first time.")
             : Results.Ok(new { accepted = true }));
