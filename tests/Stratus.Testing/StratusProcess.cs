@@ -102,7 +102,8 @@ public sealed class StratusProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => stratus.Append(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await stratus.WaitUntilHealthyAsync(startTimeout ?? TimeSpan.FromSeconds(90));
+        // Generous: with every test project at once on two cores (and TCG VMs busy on both), a start once took over 90 s in CI.
+        await stratus.WaitUntilHealthyAsync(startTimeout ?? TimeSpan.FromSeconds(180));
         return stratus;
     }
 
