@@ -13,6 +13,7 @@ public static class GatewayModule
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddSingleton(GatewayOptions.Read(builder.Configuration));
+        builder.Services.AddSingleton<ConsoleRelays>();
         builder.AddServiceStore<GatewayDbContext, SqliteGatewayDbContext, PostgresGatewayDbContext>(GatewayDbContext.SchemaName);
         return builder;
     }
@@ -22,6 +23,7 @@ public static class GatewayModule
         ArgumentNullException.ThrowIfNull(app);
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
         app.MapConnectApi();
+        ConsoleRelays.MapConsoleRelays(app);
         app.MapSessionsApi();
         return app;
     }

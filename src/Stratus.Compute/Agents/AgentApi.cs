@@ -124,19 +124,21 @@ public static class AgentApi
             await Task.Delay(TimeSpan.FromMilliseconds(250), clock, cancellationToken);
         }
 
-        return TypedResults.Ok(await ReadDesiredStateAsync(db, hostId, cancellationToken));
+        return TypedResults.Ok(await ReadDesiredStateAsync(db, hostId, clock.GetUtcNow(), cancellationToken));
     }
 
-    internal static async Task<DesiredState> ReadDesiredStateAsync(ComputeDbContext db, Guid hostId, CancellationToken cancellationToken)
+    internal static async Task<DesiredState> ReadDesiredStateAsync(ComputeDbContext db, Guid hostId, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var version = await db.Hosts.Where(h => h.Id == hostId).Select(h => h.DesiredVersion).FirstAsync(cancellationToken);
         var vms = await db.Vms.AsNoTracking().Where(v => v.HostId == hostId).OrderBy(v => v.Id).ToListAsync(cancellationToken);
         var ids = vms.Select(v => v.Id).ToList();
         var operations = await db.VmOperations.AsNoTracking().Where(o => ids.Contains(o.VmId) && o.Status == VmOperationStatus.Pending)
             .OrderBy(o => o.CreatedAt).ToListAsync(cancellationToken);
+        var relays = await db.ConsoleRelays.AsNoTracking().Where(r => r.HostId == hostId && r.ExpiresAt > now).OrderBy(r => r.Id).ToListAsync(cancellationToken);
         return new DesiredState(hostId, version,
             vms.Select(v => new DesiredVm(v.Id, v.ImageId, v.VCpuCount, v.MemoryMiB, v.DiskGiB, v.DesiredPower.ToString().ToLowerInvariant(), v.DeleteRequested, v.Generation)).ToList(),
-            operations.Select(o => new DesiredOperation(o.Id, o.VmId, o.Kind.ToString(), o.Argument)).ToList());
+            operations.Select(o => new DesiredOperation(o.Id, o.VmId, o.Kind.ToString(), o.Argument)).ToList(),
+            relays.Select(r => new DesiredConsoleRelay(r.Id, r.VmId, r.Url, r.Secret)).ToList());
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> ReportAsync(

@@ -11,8 +11,12 @@ public sealed record DesiredVm(Guid Id, string ImageId, int VCpuCount, int Memor
 
 public sealed record DesiredOperation(Guid Id, Guid VmId, string Kind, string? Argument);
 
+/// <summary>Connect the VM's display (VNC) out to Url, a gateway's WebSocket, showing Secret in X-Stratus-Relay-Secret.</summary>
+public sealed record DesiredConsoleRelay(Guid Id, Guid VmId, string Url, string Secret);
+
 /// <summary>Everything the host should be running, at a version; the agent converges on it as a whole.</summary>
-public sealed record DesiredState(Guid HostId, long Version, IReadOnlyList<DesiredVm> Vms, IReadOnlyList<DesiredOperation> Operations);
+public sealed record DesiredState(
+    Guid HostId, long Version, IReadOnlyList<DesiredVm> Vms, IReadOnlyList<DesiredOperation> Operations, IReadOnlyList<DesiredConsoleRelay> ConsoleRelays);
 
 public sealed record ReportedVm(Guid Id, string State, bool Ready, long Generation, string? Detail);
 

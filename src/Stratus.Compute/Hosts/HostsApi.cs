@@ -60,22 +60,9 @@ public static class HostsApi
     private static Task<Results<Ok<HostView>, ProblemHttpResult>> ResumeAsync(Guid id, HttpContext http, ComputeDbContext db, TimeProvider clock, CancellationToken cancellationToken) =>
         SetStateAsync(id, HostState.Ready, http, db, clock, cancellationToken);
 
-    private static async Task<Results<Ok<HostView>, ProblemHttpResult>> SetStateAsync(
-        Guid id, HostState state, HttpContext http, ComputeDbContext db, TimeProvider clock, CancellationToken cancellationToken)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await TrySetStateAsync(id, state, http, db, clock, cancellationToken);
-            }
-            catch (DbUpdateConcurrencyException) when (attempt < 3)
-            {
-                // The host's agent reported meanwhile (its heartbeat time is a concurrency token): read it again.
-                db.ChangeTracker.Clear();
-            }
-        }
-    }
+    private static Task<Results<Ok<HostView>, ProblemHttpResult>> SetStateAsync(
+        Guid id, HostState state, HttpContext http, ComputeDbContext db, TimeProvider clock, CancellationToken cancellationToken) =>
+        db.RetryOnConcurrentChangeAsync(() => TrySetStateAsync(id, state, http, db, clock, cancellationToken));
 
     private static async Task<Results<Ok<HostView>, ProblemHttpResult>> TrySetStateAsync(
         Guid id, HostState state, HttpContext http, ComputeDbContext db, TimeProvider clock, CancellationToken cancellationToken)
@@ -98,21 +85,8 @@ public static class HostsApi
         return TypedResults.Ok(ToView(host, await db.Vms.CountAsync(v => v.HostId == id, cancellationToken)));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> RemoveAsync(Guid id, HttpContext http, ComputeDbContext db, TimeProvider clock, CancellationToken cancellationToken)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await TryRemoveAsync(id, http, db, clock, cancellationToken);
-            }
-            catch (DbUpdateConcurrencyException) when (attempt < 3)
-            {
-                // A last report of the host's agent arrived meanwhile: read it again.
-                db.ChangeTracker.Clear();
-            }
-        }
-    }
+    private static Task<Results<NoContent, ProblemHttpResult>> RemoveAsync(Guid id, HttpContext http, ComputeDbContext db, TimeProvider clock, CancellationToken cancellationToken) =>
+        db.RetryOnConcurrentChangeAsync(() => TryRemoveAsync(id, http, db, clock, cancellationToken));
 
     private static async Task<Results<NoContent, ProblemHttpResult>> TryRemoveAsync(Guid id, HttpContext http, ComputeDbContext db, TimeProvider clock, CancellationToken cancellationToken)
     {

@@ -22,6 +22,8 @@ public abstract class ComputeDbContext(DbContextOptions options, TimeProvider cl
 
     public DbSet<DeletedVm> DeletedVms => Set<DeletedVm>();
 
+    public DbSet<ConsoleRelay> ConsoleRelays => Set<ConsoleRelay>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         base.OnModelCreating(modelBuilder);
@@ -66,6 +68,14 @@ public abstract class ComputeDbContext(DbContextOptions options, TimeProvider cl
         {
             deleted.ToTable("deleted_vms");
             deleted.HasKey(d => d.Id);
+        });
+        modelBuilder.Entity<ConsoleRelay>(relay =>
+        {
+            relay.ToTable("console_relays");
+            relay.HasKey(r => r.Id);
+            relay.Property(r => r.Url).HasMaxLength(2048);
+            relay.Property(r => r.Secret).HasMaxLength(128);
+            relay.HasIndex(r => new { r.HostId, r.ExpiresAt });
         });
         modelBuilder.Entity<VmOperation>(operation =>
         {

@@ -96,3 +96,27 @@ public sealed class VmOperation
 
     public DateTimeOffset? CompletedAt { get; set; }
 }
+
+/// <summary>
+/// A gateway instance's request that the VM's host connect the VM's display out to it (hosts take no inbound
+/// connections). It rides in the host's desired state until it expires; the agent dials it once.
+/// </summary>
+public sealed class ConsoleRelay
+{
+    /// <summary>How long a request stays in the desired state: the gateway waits for the host far less.</summary>
+    public static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(30);
+
+    public Guid Id { get; init; }
+
+    public Guid VmId { get; init; }
+
+    public Guid HostId { get; init; }
+
+    /// <summary>The gateway instance's relay endpoint (ws or wss), which it chose so that it is the one holding the browser.</summary>
+    public required string Url { get; init; }
+
+    /// <summary>What the agent shows the gateway, which knows only its hash; short-lived, so kept as is.</summary>
+    public required string Secret { get; init; }
+
+    public DateTimeOffset ExpiresAt { get; init; }
+}

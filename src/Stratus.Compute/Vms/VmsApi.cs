@@ -24,6 +24,10 @@ public sealed record PowerRequest(string? Power);
 
 public sealed record OperationRequest(string? Kind, string? Argument, Guid? Id);
 
+public sealed record ConsoleRelayRequest(Guid? Id, string? Url, string? Secret);
+
+public sealed record ConsoleRelayView(Guid Id, Guid VmId, Guid HostId, DateTimeOffset ExpirationDateTime);
+
 public sealed record OperationView(Guid Id, Guid VmId, string Kind, string? Argument, string Status, string? Result, DateTimeOffset CreatedDateTime, DateTimeOffset? CompletedDateTime)
 {
     public static OperationView From(VmOperation o) => new(o.Id, o.VmId, o.Kind.ToString(), o.Argument, o.Status.ToString().ToLowerInvariant(), o.Result, o.CreatedAt, o.CompletedAt);
@@ -46,6 +50,8 @@ public static class VmsApi
         group.MapPost("/{id:guid}/operations", CreateOperationAsync).WithName("CreateVmOperation")
             .WithSummary("Restart, CreateSnapshot, RevertSnapshot, DeleteSnapshot or ExportSnapshot (idempotent by id)");
         group.MapGet("/{id:guid}/operations/{operationId:guid}", GetOperationAsync).WithName("GetVmOperation");
+        group.MapPost("/{id:guid}/consoleRelays", CreateConsoleRelayAsync).WithName("CreateConsoleRelay")
+            .WithSummary("Ask the VM's host to connect the VM's display out to a gateway's relay URL (ws/wss) within 30 s (idempotent by id)");
         return endpoints;
     }
 
@@ -127,26 +133,7 @@ public static class VmsApi
 
     private static async Task<Results<Ok<VmView>, ValidationProblem, ProblemHttpResult>> ChangeAsync(
         Guid id, ComputeDbContext db, Func<Vm, bool> change, CancellationToken cancellationToken) =>
-        await WithHostReadAgainAsync(db, () => TryChangeAsync(id, db, change, cancellationToken));
-
-    /// <summary>
-    /// Runs a change that moves the host's desired version, again on a fresh read when the host's agent reported in
-    /// between (the host's heartbeat time is a concurrency token, so that two reports cannot overwrite each other).
-    /// </summary>
-    private static async Task<T> WithHostReadAgainAsync<T>(ComputeDbContext db, Func<Task<T>> change)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await change();
-            }
-            catch (DbUpdateConcurrencyException) when (attempt < 5)
-            {
-                db.ChangeTracker.Clear();
-            }
-        }
-    }
+        await db.RetryOnConcurrentChangeAsync(() => TryChangeAsync(id, db, change, cancellationToken));
 
     private static async Task<Results<Ok<VmView>, ValidationProblem, ProblemHttpResult>> TryChangeAsync(
         Guid id, ComputeDbContext db, Func<Vm, bool> change, CancellationToken cancellationToken)
@@ -170,7 +157,7 @@ public static class VmsApi
 
     private static async Task<Results<Accepted<OperationView>, Ok<OperationView>, ValidationProblem, ProblemHttpResult>> CreateOperationAsync(
         Guid id, OperationRequest? request, ComputeDbContext db, TimeProvider clock, CancellationToken cancellationToken) =>
-        await WithHostReadAgainAsync(db, () => TryCreateOperationAsync(id, request, db, clock, cancellationToken));
+        await db.RetryOnConcurrentChangeAsync(() => TryCreateOperationAsync(id, request, db, clock, cancellationToken));
 
     private static async Task<Results<Accepted<OperationView>, Ok<OperationView>, ValidationProblem, ProblemHttpResult>> TryCreateOperationAsync(
         Guid id, OperationRequest? request, ComputeDbContext db, TimeProvider clock, CancellationToken cancellationToken)
@@ -203,6 +190,51 @@ public static class VmsApi
         host.DesiredVersion++;
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.Accepted($"/api/v1/vms/{id}/operations/{operation.Id}", OperationView.From(operation));
+    }
+
+    private static async Task<Results<Accepted<ConsoleRelayView>, Ok<ConsoleRelayView>, ValidationProblem, ProblemHttpResult>> CreateConsoleRelayAsync(
+        Guid id, ConsoleRelayRequest? request, ComputeDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var validator = new Validator()
+            .Check(request?.Id is { } relayId && relayId != Guid.Empty, "id", "'id' must be a GUID chosen by the caller (it makes the request idempotent).")
+            .Check(Uri.TryCreate(request?.Url, UriKind.Absolute, out var url) && url.Scheme is "ws" or "wss" && request!.Url!.Length <= 2048, "url",
+                "'url' must be an absolute ws:// or wss:// URL of at most 2048 characters: the gateway instance's relay endpoint that the host can reach.")
+            .Check(request?.Secret is { Length: >= 16 and <= 128 }, "secret", "'secret' must be 16 to 128 characters.");
+        if (!validator.IsValid)
+        {
+            return validator.ToProblem();
+        }
+
+        return await db.RetryOnConcurrentChangeAsync(() => TryCreateConsoleRelayAsync(id, request!, db, clock, cancellationToken));
+    }
+
+    private static async Task<Results<Accepted<ConsoleRelayView>, Ok<ConsoleRelayView>, ValidationProblem, ProblemHttpResult>> TryCreateConsoleRelayAsync(
+        Guid id, ConsoleRelayRequest request, ComputeDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        if (await db.ConsoleRelays.AsNoTracking().FirstOrDefaultAsync(r => r.Id == request.Id, cancellationToken) is { } existing)
+        {
+            return existing.VmId == id && existing.Url == request.Url && existing.Secret == request.Secret
+                ? TypedResults.Ok(new ConsoleRelayView(existing.Id, existing.VmId, existing.HostId, existing.ExpiresAt))
+                : Problems.Conflict("console-relay-exists", $"Console relay {request.Id} was asked for with another VM, URL or secret; choose a new id.");
+        }
+
+        var vm = await db.Vms.AsNoTracking().FirstOrDefaultAsync(v => v.Id == id && !v.DeleteRequested, cancellationToken);
+        if (vm is null)
+        {
+            return Problems.NotFound("VM", id);
+        }
+
+        // Requests the hosts no longer see are of no use to anyone: each new one clears the expired.
+        var now = clock.GetUtcNow();
+        await db.ConsoleRelays.Where(r => r.ExpiresAt < now).ExecuteDeleteAsync(cancellationToken);
+        var relay = new ConsoleRelay { Id = request.Id!.Value, VmId = id, HostId = vm.HostId, Url = request.Url!, Secret = request.Secret!, ExpiresAt = now + ConsoleRelay.Lifetime };
+        db.ConsoleRelays.Add(relay);
+
+        // A new desired version wakes the agent's long poll at once.
+        var host = await db.Hosts.FirstAsync(h => h.Id == vm.HostId, cancellationToken);
+        host.DesiredVersion++;
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Accepted($"/api/v1/vms/{id}/consoleRelays/{relay.Id}", new ConsoleRelayView(relay.Id, id, relay.HostId, relay.ExpiresAt));
     }
 
     private static async Task<Results<Ok<OperationView>, ProblemHttpResult>> GetOperationAsync(Guid id, Guid operationId, ComputeDbContext db, CancellationToken cancellationToken)

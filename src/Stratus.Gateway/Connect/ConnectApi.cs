@@ -6,6 +6,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
@@ -147,25 +148,71 @@ public static partial class ConnectApi
         }
 
         var ticket = await db.ConnectTokens.AsNoTracking().FirstAsync(t => t.TokenHash == hash, http.RequestAborted);
-        var socketPath = services.GetService<IVmConsoles>()?.FindVncSocket(ticket.VmId);
-        if (socketPath is null)
-        {
-            await Refuse(http, StatusCodes.Status409Conflict, "display-unreachable", "The Cloud PC's display is not reachable from this gateway; it may be restarting. Try again.");
-            return;
-        }
-
-        using var vnc = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        var relays = services.GetRequiredService<ConsoleRelays>();
+        PendingRelay? relay = null;
+        Stream display;
         try
         {
-            await vnc.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), http.RequestAborted);
+            if (services.GetService<IVmConsoles>()?.FindVncSocket(ticket.VmId) is { } socketPath)
+            {
+                // A host of this process (all-in-one): its VNC socket is right here.
+                var vnc = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                try
+                {
+                    await vnc.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), http.RequestAborted);
+                }
+                catch (SocketException e)
+                {
+                    vnc.Dispose();
+                    LogDisplayUnreachable(logger, ticket.CloudPcId, e.Message);
+                    await Refuse(http, StatusCodes.Status409Conflict, "display-unreachable", "The Cloud PC's display does not answer; it may be restarting. Try again in a moment.");
+                    return;
+                }
+
+                display = new NetworkStream(vnc, ownsSocket: true);
+            }
+            else
+            {
+                // A separate host: it dials back to this instance with the display.
+                (relay, var secret) = relays.Open();
+                var (host, refusal) = await RelayFromHostAsync(ticket, relay, secret, services, options, logger, http.RequestAborted);
+                if (host is null)
+                {
+                    await Refuse(http, StatusCodes.Status409Conflict, "display-unreachable", refusal!);
+                    return;
+                }
+
+                display = WebSocketStream.Create(host, WebSocketMessageType.Binary, ownsWebSocket: false);
+            }
         }
-        catch (SocketException e)
+        catch
         {
-            LogDisplayUnreachable(logger, ticket.CloudPcId, e.Message);
-            await Refuse(http, StatusCodes.Status409Conflict, "display-unreachable", "The Cloud PC's display does not answer; it may be restarting. Try again in a moment.");
-            return;
+            if (relay is not null)
+            {
+                relays.Close(relay);
+            }
+
+            throw;
         }
 
+        try
+        {
+            await using (display)
+            {
+                await RunSessionAsync(http, db, clock, logger, ticket, now, display);
+            }
+        }
+        finally
+        {
+            if (relay is not null)
+            {
+                relays.Close(relay);
+            }
+        }
+    }
+
+    private static async Task RunSessionAsync(HttpContext http, GatewayDbContext db, TimeProvider clock, ILogger logger, ConnectToken ticket, DateTimeOffset now, Stream display)
+    {
         using var browser = await http.WebSockets.AcceptWebSocketAsync(http.WebSockets.WebSocketRequestedProtocols.Contains("binary") ? "binary" : null);
         var session = new ConsoleSession
         {
@@ -190,15 +237,60 @@ public static partial class ConnectApi
         await db.SaveChangesAsync(http.RequestAborted);
         LogSessionStarted(logger, session.Id, ticket.UserName, ticket.CloudPcId);
 
-        var reason = await BridgeAsync(browser, vnc, session, http.RequestAborted);
+        var reason = await BridgeAsync(browser, display, session, http.RequestAborted);
         session.EndedAt = clock.GetUtcNow();
         session.EndReason = reason;
         await db.SaveChangesAsync(CancellationToken.None);
         LogSessionEnded(logger, session.Id, reason, session.BytesToClient, session.BytesFromClient);
     }
 
+    /// <summary>
+    /// Asks compute to have the VM's host dial this instance's relay endpoint, and waits for it. Returns the host's
+    /// WebSocket, or why there is none in words for the person at the console.
+    /// </summary>
+    private static async Task<(WebSocket? Host, string? Refusal)> RelayFromHostAsync(
+        ConnectToken ticket, PendingRelay relay, string secret, IServiceProvider services, GatewayOptions options, ILogger logger, CancellationToken cancellationToken)
+    {
+        var own = options.RelayUrl ?? ServiceCalls.OwnAddress(services.GetRequiredService<IServer>());
+        if (own is null)
+        {
+            return (null, "This gateway does not know its own address for the Cloud PC's host to reach; its administrator sets Stratus:Gateway:RelayUrl.");
+        }
+
+        var url = new UriBuilder(new Uri(own, $"api/v1/gateway/relays/{relay.Id}")) { Scheme = own.Scheme == Uri.UriSchemeHttps ? "wss" : "ws" }.Uri;
+        try
+        {
+            using var compute = services.GetRequiredService<ServiceCalls>().For("compute", null, StratusRoles.PlatformOperator);
+            using var asked = await compute.PostAsJsonAsync($"/api/v1/vms/{ticket.VmId}/consoleRelays", new { id = relay.Id, url = url.ToString(), secret }, cancellationToken);
+            if (!asked.IsSuccessStatusCode)
+            {
+                LogRelayRefused(logger, ticket.CloudPcId, (int)asked.StatusCode, await asked.Content.ReadAsStringAsync(cancellationToken));
+                return (null, asked.StatusCode == HttpStatusCode.NotFound
+                    ? "The Cloud PC's VM is not on any host right now (it may be moving or being deleted). Try again in a moment."
+                    : "The Cloud PC's host cannot be asked for its display right now. Try again in a moment.");
+            }
+        }
+        catch (HttpRequestException e)
+        {
+            LogRelayRefused(logger, ticket.CloudPcId, 0, e.Message);
+            return (null, "The Cloud PC's host cannot be asked for its display right now. Try again in a moment.");
+        }
+
+        try
+        {
+            var host = await relay.Host.Task.WaitAsync(options.RelayWait, cancellationToken);
+            LogRelayConnected(logger, ticket.CloudPcId, relay.Id);
+            return (host, null);
+        }
+        catch (TimeoutException)
+        {
+            LogRelayTimedOut(logger, ticket.CloudPcId, relay.Id, url, options.RelayWait.TotalSeconds);
+            return (null, $"The Cloud PC's host did not bring its display within {options.RelayWait.TotalSeconds:0} s (it may be busy or unable to reach this gateway). Try again in a moment.");
+        }
+    }
+
     /// <summary>Copies bytes both ways until either side closes; returns why it ended.</summary>
-    private static async Task<string> BridgeAsync(WebSocket browser, Socket vnc, ConsoleSession session, CancellationToken cancellationToken)
+    private static async Task<string> BridgeAsync(WebSocket browser, Stream display, ConsoleSession session, CancellationToken cancellationToken)
     {
         using var done = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var toBrowser = Task.Run(async () =>
@@ -206,7 +298,7 @@ public static partial class ConnectApi
             var buffer = new byte[64 * 1024];
             while (true)
             {
-                var read = await vnc.ReceiveAsync(buffer, SocketFlags.None, done.Token);
+                var read = await display.ReadAsync(buffer, done.Token);
                 if (read == 0)
                 {
                     return "the Cloud PC's display closed (it may be restarting)";
@@ -227,7 +319,7 @@ public static partial class ConnectApi
                     return "the browser closed the connection";
                 }
 
-                await vnc.SendAsync(buffer.AsMemory(0, received.Count), SocketFlags.None, done.Token);
+                await display.WriteAsync(buffer.AsMemory(0, received.Count), done.Token);
                 Interlocked.Add(ref session.BytesFromClientField, received.Count);
             }
         }, done.Token);
@@ -247,7 +339,7 @@ public static partial class ConnectApi
         return reason;
     }
 
-    private static async Task Refuse(HttpContext http, int status, string code, string detail)
+    internal static async Task Refuse(HttpContext http, int status, string code, string detail)
     {
         http.Response.StatusCode = status;
         await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
@@ -264,6 +356,15 @@ public static partial class ConnectApi
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Console session {SessionId} ended ({Reason}): {ToClient} bytes to the browser, {FromClient} from it")]
     private static partial void LogSessionEnded(ILogger logger, Guid sessionId, string reason, long toClient, long fromClient);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Console relay {RelayId}: the host of Cloud PC {CloudPcId} connected its display")]
+    private static partial void LogRelayConnected(ILogger logger, Guid cloudPcId, Guid relayId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Console relay for Cloud PC {CloudPcId} not asked: compute answered {Status}: {Problem}")]
+    private static partial void LogRelayRefused(ILogger logger, Guid cloudPcId, int status, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Console relay {RelayId}: the host of Cloud PC {CloudPcId} did not dial {Url} within {Seconds} s")]
+    private static partial void LogRelayTimedOut(ILogger logger, Guid cloudPcId, Guid relayId, Uri url, double seconds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The display of Cloud PC {CloudPcId} does not answer: {Reason}")]
     private static partial void LogDisplayUnreachable(ILogger logger, Guid cloudPcId, string reason);

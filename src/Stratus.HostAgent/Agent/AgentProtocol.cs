@@ -10,7 +10,12 @@ internal sealed record DesiredVm(Guid Id, string ImageId, int VCpuCount, int Mem
 
 internal sealed record DesiredOperation(Guid Id, Guid VmId, string Kind, string? Argument);
 
-internal sealed record DesiredState(Guid HostId, long Version, IReadOnlyList<DesiredVm> Vms, IReadOnlyList<DesiredOperation> Operations);
+/// <summary>Connect the VM's display out to Url (a gateway instance's WebSocket), showing Secret; see ConsoleRelayDialer.</summary>
+internal sealed record DesiredConsoleRelay(Guid Id, Guid VmId, string Url, string Secret);
+
+/// <summary>ConsoleRelays is null from a control plane older than console relays.</summary>
+internal sealed record DesiredState(
+    Guid HostId, long Version, IReadOnlyList<DesiredVm> Vms, IReadOnlyList<DesiredOperation> Operations, IReadOnlyList<DesiredConsoleRelay>? ConsoleRelays = null);
 
 internal sealed record ReportedVm(Guid Id, string State, bool Ready, long Generation, string? Detail);
 

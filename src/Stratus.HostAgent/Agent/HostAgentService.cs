@@ -29,6 +29,7 @@ public sealed partial class HostAgentService(
     private readonly SemaphoreSlim reporting = new(1, 1);
     private OperationJournal journal = new([]);
     private AgentIdentity? identity;
+    private ConsoleRelayDialer? relays;
 
     public Guid? HostId => identity?.HostId;
 
@@ -42,6 +43,7 @@ public sealed partial class HostAgentService(
         http.DefaultRequestHeaders.Remove(TokenHeader);
         http.DefaultRequestHeaders.Add(TokenHeader, identity.AgentToken);
         journal = await OperationJournal.LoadAsync(Path.Combine(options.DataFolder, JournalFile), stoppingToken);
+        relays = new ConsoleRelayDialer(driver, logger);
         var adopted = await driver.AdoptAsync(stoppingToken);
         LogStarted(logger, options.Name, identity.Region, identity.Zone, driver.Name, accelerator, adopted.Count);
 
@@ -56,6 +58,8 @@ public sealed partial class HostAgentService(
                 var url = "/api/v1/agent/desiredState" + (version is { } v ? $"?after={v}" : "");
                 var desired = await http.GetFromJsonAsync<DesiredState>(url, Json, stoppingToken)
                     ?? throw new InvalidOperationException("The control plane sent no desired state.");
+                // Before converging, which may take minutes (a boot under TCG): a person waits on a relay.
+                relays.Dial(desired.ConsoleRelays, stoppingToken);
                 await ConvergeAsync(desired, stoppingToken);
                 await ReportAsync(stoppingToken);
                 version = desired.Version;

@@ -11,7 +11,7 @@ namespace Stratus.IntegrationTests.Gateway;
 /// the slow part. Tickets live <see cref="TicketLifetime"/>, so that a test can wait one out. Tenant A has Ada,
 /// Bob and its administrator; tenant B has an administrator who holds cloudPcConsoleOperator.
 /// </summary>
-public sealed class ConsoleFixture : IAsyncLifetime
+public class ConsoleFixture : IAsyncLifetime
 {
     public const string SmallPlan = "5c1a0000-0000-4000-8000-000000010108";
     public const string AdminPassword = "tenant-admin-pass-1";
@@ -19,6 +19,9 @@ public sealed class ConsoleFixture : IAsyncLifetime
 
     private readonly TempFolder data = new();
     private StratusProcess? process;
+
+    /// <summary>The region of Ada's Cloud PC.</summary>
+    protected virtual string Region => "local-2";
 
     public StratusProcess Stratus => process ?? throw new InvalidOperationException("The fixture has not started.");
 
@@ -48,8 +51,7 @@ public sealed class ConsoleFixture : IAsyncLifetime
         await TinyImageFolder.InstallIntoAsync(data.Path);
         try
         {
-            process = await StratusProcess.StartAsync(["up"], data.Path,
-                new Dictionary<string, string?> { ["Stratus__Gateway__TicketLifetime"] = TicketLifetime.ToString() });
+            process = await StartStratusAsync(data.Path, new Dictionary<string, string?> { ["Stratus__Gateway__TicketLifetime"] = TicketLifetime.ToString() });
             await ProvisionAsync();
         }
         catch
@@ -59,7 +61,11 @@ public sealed class ConsoleFixture : IAsyncLifetime
         }
     }
 
-    public async Task DisposeAsync()
+    /// <summary>All of Stratus with its embedded QEMU hosts.</summary>
+    protected virtual Task<StratusProcess> StartStratusAsync(string dataFolder, Dictionary<string, string?> settings) =>
+        StratusProcess.StartAsync(["up"], dataFolder, settings);
+
+    public virtual async Task DisposeAsync()
     {
         foreach (var client in new[] { Admin, Ada, Bob, OtherOperator })
         {
@@ -86,7 +92,7 @@ public sealed class ConsoleFixture : IAsyncLifetime
         await IdAsync(await Admin.PostAsJsonAsync("/api/v1/users", new { userPrincipalName = $"bob@{Domain}", displayName = "Bob", accountEnabled = true, passwordProfile = new { password = "bob-password-123" } }));
         var group = await IdAsync(await Admin.PostAsJsonAsync("/api/v1/groups", new { displayName = "Desk" }));
         Assert.Equal(HttpStatusCode.NoContent, (await Admin.PostAsJsonAsync($"/api/v1/groups/{group}/members", new { id = AdaId })).StatusCode);
-        var policy = await IdAsync(await Admin.PostAsJsonAsync("/api/v1/provisioningPolicies", new { displayName = "Desk", imageId = TinyImageFolder.ImageId, regionNames = new[] { "local-2" } }));
+        var policy = await IdAsync(await Admin.PostAsJsonAsync("/api/v1/provisioningPolicies", new { displayName = "Desk", imageId = TinyImageFolder.ImageId, regionNames = new[] { Region } }));
         Assert.Equal(HttpStatusCode.OK, (await Admin.PostAsJsonAsync($"/api/v1/provisioningPolicies/{policy}/assign",
             new { assignments = new[] { new { target = new { groupId = group, servicePlanId = Guid.Parse(SmallPlan) } } } })).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await Admin.PostAsJsonAsync($"/api/v1/users/{AdaId}/assignLicense",

@@ -227,20 +227,23 @@ public sealed class ConsoleTests(ConsoleFixture fixture) : IClassFixture<Console
     }
 
     [Theory]
-    [InlineData("00:05:00", "at most 00:01:00")]
-    [InlineData("00:00:00", "more than 0")]
-    [InlineData("soon", "not a time span")]
-    public async Task A_ticket_lifetime_out_of_bounds_stops_the_start_with_one_line(string value, string says)
+    [InlineData("TicketLifetime", "00:05:00", "at most 00:01:00")]
+    [InlineData("TicketLifetime", "00:00:00", "more than 0")]
+    [InlineData("TicketLifetime", "soon", "not a time span")]
+    [InlineData("RelayWait", "00:05:00", "at most 00:01:00")]
+    [InlineData("RelayWait", "later", "not a time span")]
+    [InlineData("RelayUrl", "ftp://10.0.0.5/", "http:// or https://")]
+    public async Task A_gateway_setting_out_of_bounds_stops_the_start_with_one_line(string key, string value, string says)
     {
         using var data = new TempFolder();
         var result = await ProcessRunner.RunAsync(StratusProcess.BinaryPath,
             ["run", "--targets", "gateway", "--data", data.Path, "--urls", $"http://127.0.0.1:{FreePort.Next()}"], TimeSpan.FromMinutes(1),
-            new Dictionary<string, string?> { ["Stratus__Gateway__TicketLifetime"] = value });
+            new Dictionary<string, string?> { [$"Stratus__Gateway__{key}"] = value });
 
         Assert.Equal(1, result.ExitCode);
         var lines = result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         Assert.True(lines.Length == 1, $"Expected one line on stderr:\n{result.StandardError}{result.StandardOutput}");
-        Assert.StartsWith("error: Stratus:Gateway:TicketLifetime ", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith($"error: Stratus:Gateway:{key} ", lines[0], StringComparison.Ordinal);
         Assert.Contains(says, lines[0], StringComparison.Ordinal);
     }
 

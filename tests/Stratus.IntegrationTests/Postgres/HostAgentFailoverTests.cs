@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using Stratus.IntegrationTests.Support;
 using Stratus.Testing;
@@ -35,70 +33,33 @@ public sealed class HostAgentFailoverTests(PostgresServer postgres)
         Assert.Equal(HttpStatusCode.Created, tokenResponse.StatusCode);
         var token = (await tokenResponse.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
 
-        var output = new StringBuilder();
-        using var agent = StartAgent(
-            $"{zoneA.BaseAddress.ToString().TrimEnd('/')},{zoneB.BaseAddress.ToString().TrimEnd('/')}", token, agentData.Path, output);
-        try
-        {
-            var host = await Eventually.MatchesAsync(() => HostAsync(operatorB), h => h?.GetProperty("state").GetString() == "ready", "the agent to enroll through zone a");
-            var hostId = host!.Value.GetProperty("id").GetGuid();
+        await using var agent = HostAgentProcess.Start(
+        [
+            "--control-plane", $"{zoneA.BaseAddress.ToString().TrimEnd('/')},{zoneB.BaseAddress.ToString().TrimEnd('/')}", "--enrollment-token", token,
+            "--region", "local-1", "--zone", "local-1a", "--name", "zone-host", "--data", agentData.Path, "--driver", "simulated", "--vcpus", "8", "--memory-mib", "8192",
+        ]);
+        var host = await Eventually.MatchesAsync(() => HostAsync(operatorB), h => h?.GetProperty("state").GetString() == "ready", "the agent to enroll through zone a");
+        var hostId = host!.Value.GetProperty("id").GetGuid();
 
-            // Zone a's instance dies (kill -9): the agent moves to zone b's.
-            zoneA.Kill();
-            var placed = Guid.NewGuid();
-            var place = await operatorB.PostAsJsonAsync("/api/v1/vms", new { id = placed, region = "local-1", imageId = "tiny", vCpuCount = 1, memoryMiB = 1024, diskGiB = 8 });
-            Assert.True(place.StatusCode is HttpStatusCode.Created or HttpStatusCode.Accepted, await place.Content.ReadAsStringAsync());
-            var vm = await Eventually.MatchesAsync(() => operatorB.GetFromJsonAsync<JsonElement>($"/api/v1/vms/{placed}"),
-                v => v.GetProperty("state").ValueKind == JsonValueKind.String && v.GetProperty("state").GetString() == "running",
-                "the VM placed after zone a died to run, reported through zone b", TimeSpan.FromSeconds(60));
-            Assert.Equal(hostId, vm.GetProperty("hostId").GetGuid());
+        // Zone a's instance dies (kill -9): the agent moves to zone b's.
+        zoneA.Kill();
+        var placed = Guid.NewGuid();
+        var place = await operatorB.PostAsJsonAsync("/api/v1/vms", new { id = placed, region = "local-1", imageId = "tiny", vCpuCount = 1, memoryMiB = 1024, diskGiB = 8 });
+        Assert.True(place.StatusCode is HttpStatusCode.Created or HttpStatusCode.Accepted, await place.Content.ReadAsStringAsync());
+        var vm = await Eventually.MatchesAsync(() => operatorB.GetFromJsonAsync<JsonElement>($"/api/v1/vms/{placed}"),
+            v => v.GetProperty("state").ValueKind == JsonValueKind.String && v.GetProperty("state").GetString() == "running",
+            "the VM placed after zone a died to run, reported through zone b", TimeSpan.FromSeconds(60));
+        Assert.Equal(hostId, vm.GetProperty("hostId").GetGuid());
 
-            // Heartbeats go to zone b: the host outlives the heartbeat timeout (10 s) as ready.
-            await Task.Delay(TimeSpan.FromSeconds(15));
-            Assert.Equal("ready", (await HostAsync(operatorB))!.Value.GetProperty("state").GetString());
-            lock (output)
-            {
-                Assert.Contains($"moved to {zoneB.BaseAddress.ToString().TrimEnd('/')}", output.ToString(), StringComparison.Ordinal);
-            }
-        }
-        finally
-        {
-            agent.Kill(entireProcessTree: true);
-            await agent.WaitForExitAsync();
-        }
+        // Heartbeats go to zone b: the host outlives the heartbeat timeout (10 s) as ready.
+        await Task.Delay(TimeSpan.FromSeconds(15));
+        Assert.Equal("ready", (await HostAsync(operatorB))!.Value.GetProperty("state").GetString());
+        Assert.Contains($"moved to {zoneB.BaseAddress.ToString().TrimEnd('/')}", agent.Output, StringComparison.Ordinal);
     }
 
     private static async Task<JsonElement?> HostAsync(HttpClient operatorClient)
     {
         var hosts = await operatorClient.GetFromJsonAsync<JsonElement>("/api/v1/hosts");
         return hosts.EnumerateArray().Where(h => h.GetProperty("name").GetString() == "zone-host").Select(h => (JsonElement?)h).FirstOrDefault();
-    }
-
-    private static Process StartAgent(string controlPlanes, string token, string dataFolder, StringBuilder output)
-    {
-        var start = new ProcessStartInfo(StratusProcess.BinaryPath) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[]
-        {
-            "host", "--control-plane", controlPlanes, "--enrollment-token", token, "--region", "local-1", "--zone", "local-1a",
-            "--name", "zone-host", "--data", dataFolder, "--driver", "simulated", "--vcpus", "8", "--memory-mib", "8192",
-        })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        var process = Process.Start(start) ?? throw new InvalidOperationException("cannot start stratus host");
-        void Collect(object sender, DataReceivedEventArgs e)
-        {
-            lock (output)
-            {
-                output.AppendLine(e.Data);
-            }
-        }
-
-        process.OutputDataReceived += Collect;
-        process.ErrorDataReceived += Collect;
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
     }
 }

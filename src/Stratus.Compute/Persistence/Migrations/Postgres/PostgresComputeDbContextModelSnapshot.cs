@@ -141,6 +141,38 @@ namespace Stratus.Compute.Persistence.Migrations.Postgres
                     b.ToTable("hosts", "compute");
                 });
 
+            modelBuilder.Entity("Stratus.Compute.Vms.ConsoleRelay", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("HostId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Secret")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)");
+
+                    b.Property<Guid>("VmId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("HostId", "ExpiresAt");
+
+                    b.ToTable("console_relays", "compute");
+                });
+
             modelBuilder.Entity("Stratus.Compute.Vms.DeletedVm", b =>
                 {
                     b.Property<Guid>("Id")

@@ -135,6 +135,38 @@ namespace Stratus.Compute.Persistence.Migrations.Sqlite
                     b.ToTable("hosts", (string)null);
                 });
 
+            modelBuilder.Entity("Stratus.Compute.Vms.ConsoleRelay", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("HostId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Secret")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("VmId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("HostId", "ExpiresAt");
+
+                    b.ToTable("console_relays", (string)null);
+                });
+
             modelBuilder.Entity("Stratus.Compute.Vms.DeletedVm", b =>
                 {
                     b.Property<Guid>("Id")

@@ -1,0 +1,138 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using Stratus.IntegrationTests.Support;
+using Stratus.Testing;
+
+namespace Stratus.IntegrationTests.Gateway;
+
+/// <summary>
+/// The services as separate-machine deployments run them (`stratus run --targets all`, no embedded host) and a
+/// `stratus host` agent with real QEMU, which takes no inbound connections: Ada's Cloud PC runs on the agent.
+/// </summary>
+public sealed class RemoteHostConsoleFixture : ConsoleFixture
+{
+    private readonly TempFolder agentData = new();
+    private HostAgentProcess? agent;
+
+    public string AgentOutput => agent?.Output ?? "";
+
+    protected override string Region => "local-1";
+
+    protected override async Task<StratusProcess> StartStratusAsync(string dataFolder, Dictionary<string, string?> settings)
+    {
+        var stratus = await StratusProcess.StartAsync(["run", "--targets", "all"], dataFolder, settings);
+        try
+        {
+            using var operatorClient = await stratus.OperatorClientAsync();
+            var tokenResponse = await operatorClient.PostAsJsonAsync("/api/v1/hosts/enrollmentTokens", new { region = Region });
+            Assert.True(tokenResponse.StatusCode == HttpStatusCode.Created, await tokenResponse.Content.ReadAsStringAsync());
+            var token = (await tokenResponse.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
+            agent = HostAgentProcess.Start(
+            [
+                "--control-plane", stratus.BaseAddress.ToString().TrimEnd('/'), "--enrollment-token", token, "--region", Region, "--zone", $"{Region}a",
+                "--name", "remote-host", "--data", agentData.Path, "--images", Path.Combine(dataFolder, "images", "gallery"), "--driver", "qemu",
+                "--vcpus", "2", "--memory-mib", "2048", "--disk-gib", "16",
+            ]);
+            await Eventually.MatchesAsync(async () => (await operatorClient.GetFromJsonAsync<JsonElement>("/api/v1/hosts")).EnumerateArray().Count(h => h.GetProperty("state").GetString() == "ready"),
+                n => n == 1, "the remote host to enroll");
+            return stratus;
+        }
+        catch
+        {
+            await stratus.DisposeAsync();
+            throw;
+        }
+    }
+
+    public override async Task DisposeAsync()
+    {
+        if (agent is not null)
+        {
+            await agent.DisposeAsync();
+        }
+
+        await base.DisposeAsync();
+        QemuProcesses.KillAll(agentData.Path);
+        agentData.Dispose();
+    }
+}
+
+/// <summary>
+/// A console of a Cloud PC on a separate host: the gateway asks compute for a relay, the host's agent dials back
+/// to that gateway instance with the VM's display, and the browser gets real VNC. Nobody else can take the relay.
+/// </summary>
+public sealed class RemoteHostConsoleTests(RemoteHostConsoleFixture fixture) : IClassFixture<RemoteHostConsoleFixture>
+{
+    [Fact]
+    public async Task The_user_opens_the_display_of_a_cloud_pc_on_a_separate_host_through_the_agents_relay()
+    {
+        var response = await fixture.Ada.PostAsync($"/api/v1/me/cloudPCs/{fixture.PcId}/connect", null);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        var ticket = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var url = new Uri(fixture.Stratus.BaseAddress.ToString().Replace("http://", "ws://", StringComparison.Ordinal).TrimEnd('/') + ticket.GetProperty("webSocketPath").GetString());
+
+        using var console = new ClientWebSocket();
+        await console.ConnectAsync(url, CancellationToken.None);
+        var buffer = new byte[64];
+        var greeting = await console.ReceiveAsync(buffer, CancellationToken.None);
+        Assert.Equal("RFB 003.008\n", Encoding.ASCII.GetString(buffer, 0, greeting.Count));
+        await console.SendAsync(Encoding.ASCII.GetBytes("RFB 003.008\n"), WebSocketMessageType.Binary, true, CancellationToken.None);
+        var types = await console.ReceiveAsync(buffer, CancellationToken.None);
+        Assert.True(types.Count >= 2, "the VNC server offers its security types through the relay");
+        await console.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+
+        var sessionId = ticket.GetProperty("sessionId").GetGuid();
+        var session = await Eventually.MatchesAsync(
+            async () => (await fixture.Ada.GetFromJsonAsync<JsonElement>("/api/v1/me/sessions")).EnumerateArray().FirstOrDefault(s => s.GetProperty("id").GetGuid() == sessionId),
+            s => s.ValueKind == JsonValueKind.Object && s.GetProperty("endedAt").ValueKind != JsonValueKind.Null, "the session record");
+        Assert.Equal(12, session.GetProperty("bytesFromClient").GetInt64());
+        Assert.Contains("the display of VM", fixture.AgentOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_relay_is_taken_only_with_its_secret_and_compute_checks_what_a_relay_asks_for()
+    {
+        // The relay endpoint: a WebSocket only, and a relay nobody waits for (or a wrong secret) is refused.
+        using var anonymous = new HttpClient { BaseAddress = fixture.Stratus.BaseAddress };
+        var plain = await anonymous.GetAsync($"/api/v1/gateway/relays/{Guid.NewGuid()}");
+        await HasProblemAsync(plain, HttpStatusCode.BadRequest, "not-a-websocket");
+        using (var forged = new ClientWebSocket())
+        {
+            forged.Options.CollectHttpResponseDetails = true;
+            forged.Options.SetRequestHeader("X-Stratus-Relay-Secret", "guessed-secret-guessed-secret");
+            var relayUrl = new Uri(fixture.Stratus.BaseAddress.ToString().Replace("http://", "ws://", StringComparison.Ordinal) + $"api/v1/gateway/relays/{Guid.NewGuid()}");
+            await Assert.ThrowsAsync<WebSocketException>(() => forged.ConnectAsync(relayUrl, CancellationToken.None));
+            Assert.Equal(HttpStatusCode.Forbidden, forged.HttpStatusCode);
+        }
+
+        // Compute's side is for the platform (the gateway calls it as operator): a tenant's admin is refused.
+        var vmId = (await fixture.Ada.GetFromJsonAsync<JsonElement>($"/api/v1/me/cloudPCs/{fixture.PcId}")).GetProperty("vmId").GetGuid();
+        var byAdmin = await fixture.Admin.PostAsJsonAsync($"/api/v1/vms/{vmId}/consoleRelays", new { id = Guid.NewGuid(), url = "ws://127.0.0.1:1/x", secret = new string('s', 32) });
+        Assert.Equal(HttpStatusCode.Forbidden, byAdmin.StatusCode);
+
+        using var operatorClient = await fixture.Stratus.OperatorClientAsync();
+        var invalid = await operatorClient.PostAsJsonAsync($"/api/v1/vms/{vmId}/consoleRelays", new { url = "http://127.0.0.1:1/x", secret = "short" });
+        var errors = (await ProblemAssert.IsProblemAsync(invalid, HttpStatusCode.BadRequest)).GetProperty("errors");
+        Assert.Equal(["id", "secret", "url"], errors.EnumerateObject().Select(e => e.Name).Order(StringComparer.Ordinal));
+        var unknownVm = await operatorClient.PostAsJsonAsync($"/api/v1/vms/{Guid.NewGuid()}/consoleRelays", new { id = Guid.NewGuid(), url = "ws://127.0.0.1:1/x", secret = new string('s', 32) });
+        Assert.Equal(HttpStatusCode.NotFound, unknownVm.StatusCode);
+
+        // Idempotent by id: the same request again is 200, the id with other values is 409.
+        var relay = new RelayRequest(Guid.NewGuid(), "ws://127.0.0.1:1/nobody-listens", new string('s', 32));
+        Assert.Equal(HttpStatusCode.Accepted, (await operatorClient.PostAsJsonAsync($"/api/v1/vms/{vmId}/consoleRelays", relay)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await operatorClient.PostAsJsonAsync($"/api/v1/vms/{vmId}/consoleRelays", relay)).StatusCode);
+        var reused = await operatorClient.PostAsJsonAsync($"/api/v1/vms/{vmId}/consoleRelays", relay with { Secret = new string('t', 32) });
+        await HasProblemAsync(reused, HttpStatusCode.Conflict, "console-relay-exists");
+
+        // The agent tried that relay and said why it failed, and it goes on serving the Cloud PC.
+        await Eventually.MatchesAsync(() => Task.FromResult(fixture.AgentOutput), o => o.Contains("nobody-listens failed", StringComparison.Ordinal), "the agent's log line");
+    }
+
+    private sealed record RelayRequest(Guid Id, string Url, string Secret);
+
+    private static async Task HasProblemAsync(HttpResponseMessage response, HttpStatusCode status, string code) =>
+        Assert.Equal("https://stratus.dev/problems/" + code, (await ProblemAssert.IsProblemAsync(response, status)).GetProperty("type").GetString());
+}
