@@ -89,9 +89,7 @@ internal static class Server
             // host is disposed under them, or they log its disposal as a failure, stack trace and all.
             using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             await app.StopAsync(stopping.Token);
-            throw new ConfigurationException(IsAddressInUse(e)
-                ? $"cannot listen on {options.Urls}: the address is already in use. Stop the other program or choose another address with --urls."
-                : $"cannot listen on {options.Urls}: {e.Message.TrimEnd('.')}. Choose another address with --urls.", e);
+            throw CannotListen(options.Urls, IsAddressInUse(e), e);
         }
 
         PrintBanner(app, settings, services);
@@ -157,6 +155,37 @@ internal static class Server
             {
                 throw new ConfigurationException($"--urls: '{url}' is not an address to listen on; use for example http://127.0.0.1:8080.");
             }
+
+            EnsureCanListen(url, uri);
         }
     }
+
+    /// <summary>
+    /// Binds the address for a moment, before the migrations and the services start: a port in use (or an address
+    /// not on this machine) is then one line within seconds, not after the whole start. Listening can still fail
+    /// later (another program may take the port meanwhile): ServeAsync says so in the same words.
+    /// </summary>
+    private static void EnsureCanListen(string url, Uri uri)
+    {
+        if (uri.Port == 0 || !System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address))
+        {
+            return;
+        }
+
+        using var probe = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        // As Kestrel binds: a port whose old connections linger in TIME_WAIT is free to listen on.
+        probe.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        try
+        {
+            probe.Bind(new System.Net.IPEndPoint(address, uri.Port));
+        }
+        catch (SocketException e)
+        {
+            throw CannotListen(url, e.SocketErrorCode == SocketError.AddressAlreadyInUse, e);
+        }
+    }
+
+    private static ConfigurationException CannotListen(string urls, bool inUse, Exception e) => new(inUse
+        ? $"cannot listen on {urls}: the address is already in use. Stop the other program or choose another address with --urls."
+        : $"cannot listen on {urls}: {e.Message.TrimEnd('.')}. Choose another address with --urls.", e);
 }

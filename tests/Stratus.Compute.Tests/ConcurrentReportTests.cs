@@ -108,22 +108,5 @@ public sealed class ConcurrentReportTests : IAsyncLifetime
         Assert.Equal(versionBefore + 1, (await check.Hosts.SingleAsync(h => h.Id == hostId)).DesiredVersion);
     }
 
-    /// <summary>Runs something once, just before the first save of the context it is added to.</summary>
-    private sealed class BeforeFirstSave(Func<Task> first) : SaveChangesInterceptor
-    {
-        public int Saves { get; private set; }
-
-        public override async ValueTask<InterceptionResult<int>> SavingChangesAsync(
-            DbContextEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
-        {
-            if (++Saves == 1)
-            {
-                await first();
-            }
-
-            return result;
-        }
-    }
-
     private AgentReport Report(string state) => new("none", "test", [new ReportedVm(vmId, state, state == "running", 1, null)], []);
 }

@@ -130,21 +130,4 @@ public sealed class ConcurrentChangeTests : IAsyncLifetime
 
     private static Task<int> RunVmOperationsAsync(ProvisioningDbContext db) =>
         db.OutboxMessages.CountAsync(m => m.MessageType == MessageNames.Of(typeof(RunVmOperation)));
-
-    /// <summary>Runs something once, just before the first save of the context it is added to.</summary>
-    private sealed class BeforeFirstSave(Func<Task> first) : SaveChangesInterceptor
-    {
-        public int Saves { get; private set; }
-
-        public override async ValueTask<InterceptionResult<int>> SavingChangesAsync(
-            DbContextEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
-        {
-            if (++Saves == 1)
-            {
-                await first();
-            }
-
-            return result;
-        }
-    }
 }

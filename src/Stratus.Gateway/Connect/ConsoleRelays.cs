@@ -78,8 +78,13 @@ public sealed class ConsoleRelays
             return;
         }
 
-        // The console bridges this socket; the request lives until it is done with it.
+        // The console bridges this socket; the request lives until it is done with it, then tells the host so.
         await relay.Finished.Task.WaitAsync(http.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+        if (host.State is WebSocketState.Open or WebSocketState.CloseReceived)
+        {
+            using var closing = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await host.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "console closed", closing.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
     }
 }
 

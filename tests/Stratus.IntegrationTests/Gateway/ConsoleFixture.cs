@@ -1,5 +1,7 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Security.Cryptography;
 using System.Text.Json;
 using Stratus.IntegrationTests.Support;
 using Stratus.Testing;
@@ -59,6 +61,20 @@ public class ConsoleFixture : IAsyncLifetime
             await DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>A WebSocket handshake sent as plain HTTP, to read the refusal's problem details (a browser cannot).</summary>
+    public async Task<(HttpStatusCode Status, JsonElement Problem)> RefusalAsync(Uri url)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        using var request = new HttpRequestMessage(HttpMethod.Get, url.PathAndQuery);
+        request.Headers.Connection.Add("Upgrade");
+        request.Headers.Upgrade.Add(new ProductHeaderValue("websocket"));
+        request.Headers.Add("Sec-WebSocket-Version", "13");
+        request.Headers.Add("Sec-WebSocket-Key", Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)));
+        using var response = await Stratus.Http.SendAsync(request);
+        var problem = await ProblemAssert.IsProblemAsync(response, response.StatusCode);
+        return (response.StatusCode, problem);
     }
 
     /// <summary>All of Stratus with its embedded QEMU hosts.</summary>

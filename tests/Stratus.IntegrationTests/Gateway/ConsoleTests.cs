@@ -1,8 +1,6 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Stratus.IntegrationTests.Support;
@@ -39,7 +37,7 @@ public sealed class ConsoleTests(ConsoleFixture fixture) : IClassFixture<Console
         }
 
         // The ticket opened one connection; a second try with it is refused, and says why.
-        var (replayStatus, replay) = await RefusalAsync(url);
+        var (replayStatus, replay) = await fixture.RefusalAsync(url);
         Assert.Equal(HttpStatusCode.Forbidden, replayStatus);
         Assert.Equal("https://stratus.dev/problems/console-ticket-used", replay.GetProperty("type").GetString());
 
@@ -79,7 +77,7 @@ public sealed class ConsoleTests(ConsoleFixture fixture) : IClassFixture<Console
         }
 
         // What the answer says, read as plain HTTP: the ticket expired, and Connect again is the way on.
-        var (status, problem) = await RefusalAsync(url);
+        var (status, problem) = await fixture.RefusalAsync(url);
         Assert.Equal(HttpStatusCode.Forbidden, status);
         Assert.Equal("https://stratus.dev/problems/console-ticket-expired", problem.GetProperty("type").GetString());
         var detail = problem.GetProperty("detail").GetString()!;
@@ -270,19 +268,6 @@ public sealed class ConsoleTests(ConsoleFixture fixture) : IClassFixture<Console
         var received = await console.ReceiveAsync(buffer, CancellationToken.None);
         Assert.Equal("RFB 003.008\n", Encoding.ASCII.GetString(buffer, 0, received.Count));
         return console;
-    }
-
-    /// <summary>A WebSocket handshake sent as plain HTTP, to read the refusal's problem details (a browser cannot).</summary>
-    private async Task<(HttpStatusCode Status, JsonElement Problem)> RefusalAsync(Uri url)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, url.PathAndQuery);
-        request.Headers.Connection.Add("Upgrade");
-        request.Headers.Upgrade.Add(new ProductHeaderValue("websocket"));
-        request.Headers.Add("Sec-WebSocket-Version", "13");
-        request.Headers.Add("Sec-WebSocket-Key", Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)));
-        using var response = await fixture.Stratus.Http.SendAsync(request);
-        var problem = await ProblemAssert.IsProblemAsync(response, response.StatusCode);
-        return (response.StatusCode, problem);
     }
 
     private static async Task<List<JsonElement>> SessionsAsync(HttpClient client) =>

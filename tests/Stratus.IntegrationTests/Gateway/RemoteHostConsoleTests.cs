@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Stratus.IntegrationTests.Support;
 using Stratus.Testing;
 
@@ -14,8 +15,12 @@ namespace Stratus.IntegrationTests.Gateway;
 /// </summary>
 public sealed class RemoteHostConsoleFixture : ConsoleFixture
 {
+    /// <summary>How long a console waits for the host here: short, so that a test can wait one out.</summary>
+    public static readonly TimeSpan RelayWait = TimeSpan.FromSeconds(3);
+
     private readonly TempFolder agentData = new();
     private HostAgentProcess? agent;
+    private string[] agentArguments = [];
 
     public string AgentOutput => agent?.Output ?? "";
 
@@ -23,6 +28,7 @@ public sealed class RemoteHostConsoleFixture : ConsoleFixture
 
     protected override async Task<StratusProcess> StartStratusAsync(string dataFolder, Dictionary<string, string?> settings)
     {
+        settings["Stratus__Gateway__RelayWait"] = RelayWait.ToString();
         var stratus = await StratusProcess.StartAsync(["run", "--targets", "all"], dataFolder, settings);
         try
         {
@@ -30,12 +36,13 @@ public sealed class RemoteHostConsoleFixture : ConsoleFixture
             var tokenResponse = await operatorClient.PostAsJsonAsync("/api/v1/hosts/enrollmentTokens", new { region = Region });
             Assert.True(tokenResponse.StatusCode == HttpStatusCode.Created, await tokenResponse.Content.ReadAsStringAsync());
             var token = (await tokenResponse.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
-            agent = HostAgentProcess.Start(
+            agentArguments =
             [
                 "--control-plane", stratus.BaseAddress.ToString().TrimEnd('/'), "--enrollment-token", token, "--region", Region, "--zone", $"{Region}a",
                 "--name", "remote-host", "--data", agentData.Path, "--images", Path.Combine(dataFolder, "images", "gallery"), "--driver", "qemu",
                 "--vcpus", "2", "--memory-mib", "2048", "--disk-gib", "16",
-            ]);
+            ];
+            agent = HostAgentProcess.Start(agentArguments);
             await Eventually.MatchesAsync(async () => (await operatorClient.GetFromJsonAsync<JsonElement>("/api/v1/hosts")).EnumerateArray().Count(h => h.GetProperty("state").GetString() == "ready"),
                 n => n == 1, "the remote host to enroll");
             return stratus;
@@ -46,6 +53,19 @@ public sealed class RemoteHostConsoleFixture : ConsoleFixture
             throw;
         }
     }
+
+    /// <summary>Stops the agent (kill -9): its VMs run on, and nothing on the host answers the control plane.</summary>
+    public async Task StopAgentAsync()
+    {
+        if (agent is not null)
+        {
+            await agent.DisposeAsync();
+            agent = null;
+        }
+    }
+
+    /// <summary>Starts the agent again: it is the same host (its identity is in its data folder) and adopts its VMs.</summary>
+    public void StartAgent() => agent ??= HostAgentProcess.Start(agentArguments);
 
     public override async Task DisposeAsync()
     {
@@ -89,7 +109,51 @@ public sealed class RemoteHostConsoleTests(RemoteHostConsoleFixture fixture) : I
             async () => (await fixture.Ada.GetFromJsonAsync<JsonElement>("/api/v1/me/sessions")).EnumerateArray().FirstOrDefault(s => s.GetProperty("id").GetGuid() == sessionId),
             s => s.ValueKind == JsonValueKind.Object && s.GetProperty("endedAt").ValueKind != JsonValueKind.Null, "the session record");
         Assert.Equal(12, session.GetProperty("bytesFromClient").GetInt64());
-        Assert.Contains("the display of VM", fixture.AgentOutput, StringComparison.Ordinal);
+
+        // The browser left: the gateway closes the host's side too, and the agent ends the relay cleanly.
+        await Eventually.MatchesAsync(() => Task.FromResult(fixture.AgentOutput),
+            o => o.Contains("the display of VM", StringComparison.Ordinal) && Regex.IsMatch(o, @"Console relay \S+ of VM \S+ ended"), "the agent to carry, then end the relay");
+    }
+
+    [Fact]
+    public async Task A_host_that_does_not_bring_the_display_is_a_409_that_says_so_and_a_later_connect_works()
+    {
+        await fixture.StopAgentAsync();
+        try
+        {
+            var (status, problem) = await fixture.RefusalAsync(await SocketUrlAsync());
+            Assert.Equal(HttpStatusCode.Conflict, status);
+            Assert.Equal("https://stratus.dev/problems/display-unreachable", problem.GetProperty("type").GetString());
+            Assert.Contains($"did not bring its display within {RemoteHostConsoleFixture.RelayWait.TotalSeconds:0} s", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            fixture.StartAgent();
+        }
+
+        // The agent back (the same host, adopting the running VM): Connect again is all it takes.
+        var console = await Eventually.MatchesAsync(async () =>
+            {
+                var attempt = new ClientWebSocket();
+                try
+                {
+                    await attempt.ConnectAsync(await SocketUrlAsync(), CancellationToken.None);
+                    return attempt;
+                }
+                catch (WebSocketException)
+                {
+                    attempt.Dispose();
+                    return null;
+                }
+            },
+            c => c is not null, "the display through the restarted agent", TimeSpan.FromMinutes(1));
+        using (console)
+        {
+            var buffer = new byte[64];
+            var greeting = await console!.ReceiveAsync(buffer, CancellationToken.None);
+            Assert.Equal("RFB 003.008\n", Encoding.ASCII.GetString(buffer, 0, greeting.Count));
+            await console.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+        }
     }
 
     [Fact]
@@ -129,6 +193,14 @@ public sealed class RemoteHostConsoleTests(RemoteHostConsoleFixture fixture) : I
 
         // The agent tried that relay and said why it failed, and it goes on serving the Cloud PC.
         await Eventually.MatchesAsync(() => Task.FromResult(fixture.AgentOutput), o => o.Contains("nobody-listens failed", StringComparison.Ordinal), "the agent's log line");
+    }
+
+    private async Task<Uri> SocketUrlAsync()
+    {
+        var response = await fixture.Ada.PostAsync($"/api/v1/me/cloudPCs/{fixture.PcId}/connect", null);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        var ticket = await response.Content.ReadFromJsonAsync<JsonElement>();
+        return new Uri(fixture.Stratus.BaseAddress.ToString().Replace("http://", "ws://", StringComparison.Ordinal).TrimEnd('/') + ticket.GetProperty("webSocketPath").GetString());
     }
 
     private sealed record RelayRequest(Guid Id, string Url, string Secret);
