@@ -26,10 +26,11 @@ echo
 echo "${summary:-0 passed, 0 failed, 0 skipped}"
 if [ "$status" -ne 0 ]; then
   # The names again at the very end, where a reader of only the last lines (a CI page) sees them.
-  # Each with the first line of its error message, which is often enough to see why.
+  # Each with the first lines of its error message (a browser test's says what the page showed instead).
   awk '/^ +Failed [A-Za-z_]/ { name = $0; sub(/^ +Failed /, "", name); want = 0; print "failed: " name; next }
-       /^ +Error Message:/ { want = name != ""; next }
-       want && NF { line = $0; sub(/^ +/, "", line); print "  " substr(line, 1, 400); want = 0; name = "" }' "$log"
+       /^ +Error Message:/ { want = name != "" ? 4 : 0; next }
+       /^ +Stack Trace:/ { want = 0; name = ""; next }
+       want && NF { line = $0; sub(/^ +/, "", line); print "  " substr(line, 1, 400); if (--want == 0) name = "" }' "$log"
   echo "error: some tests failed (dotnet test exited with $status)" >&2
 fi
 exit "$status"

@@ -384,7 +384,6 @@ public sealed class DirectoryFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(AdminDirectoryTests.Screenshots);
-        Assertions.SetDefaultExpectTimeout(30_000);
         Process = await StratusProcess.StartAsync(["up", "--hosts", "simulated"], data.Path);
         TenantA = await CreateTenantAsync("Contoso", new() { [AdminDirectoryTests.SmallPlan] = 1, [AdminDirectoryTests.MediumPlan] = 3 });
         playwright = await Playwright.CreateAsync();

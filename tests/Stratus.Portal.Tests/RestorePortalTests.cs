@@ -285,7 +285,6 @@ public sealed class RestoreFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(Chromium.Screenshots);
-        Assertions.SetDefaultExpectTimeout(30_000);
         await TinyImageFolder.InstallIntoAsync(data.Path);
         // Simulated hosts offer this machine's free disk by default; give each region room for the tests' Cloud PCs.
         Process = await StratusProcess.StartAsync(["up", "--hosts", "simulated"], data.Path,

@@ -76,8 +76,26 @@ public sealed class UserPortalTests
             await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "04-my-cloud-pcs-phone.png"), FullPage = true });
             await page.SetViewportSizeAsync(1280, 800);
 
+            // The first Connect meets a gateway that is away for a moment (503): the console page tries again by itself.
+            var connectCalls = 0;
+            await context.RouteAsync("**/api/v1/me/cloudPCs/*/connect", async route =>
+            {
+                if (Interlocked.Increment(ref connectCalls) == 1)
+                {
+                    await route.FulfillAsync(new()
+                    {
+                        Status = 503, ContentType = "application/problem+json",
+                        Body = """{"type":"https://stratus.dev/problems/dependency-unavailable","status":503,"detail":"Cannot look up the Cloud PC right now; try again in a moment."}""",
+                    });
+                    return;
+                }
+
+                await route.ContinueAsync();
+            });
             var console = await page.RunAndWaitForPopupAsync(() => card.Locator(".connect").ClickAsync());
-            await Assertions.Expect(console.Locator("#state")).ToHaveTextAsync("Connected", new() { Timeout = 60_000 });
+            await ExpectConnectedAsync(console);
+            Assert.Equal(2, connectCalls);
+            await context.UnrouteAllAsync();
             var canvas = console.Locator("#screen canvas");
             await Assertions.Expect(canvas).ToBeVisibleAsync();
 
@@ -113,6 +131,22 @@ public sealed class UserPortalTests
         finally
         {
             KillVms(data.Path);
+        }
+    }
+
+    /// <summary>Waits for the console page to say Connected; if it does not, the failure says what the page says instead.</summary>
+    private static async Task ExpectConnectedAsync(IPage console)
+    {
+        try
+        {
+            await Assertions.Expect(console.Locator("#state")).ToHaveTextAsync("Connected", new() { Timeout = 90_000 });
+        }
+        catch (PlaywrightException e)
+        {
+            var state = await console.Locator("#state").TextContentAsync();
+            var message = await console.Locator("#message").TextContentAsync();
+            await console.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "05-console-not-connected.png") });
+            throw new InvalidOperationException($"The console page did not connect within 90 s: it shows '{state}' and '{message}'.", e);
         }
     }
 

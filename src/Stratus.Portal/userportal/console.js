@@ -31,10 +31,32 @@ async function sampleRoundTrip(session) {
   } catch { /* a missed sample is no reason to disturb the console */ }
 }
 
-async function connect() {
+// A Cloud PC that is restarting, or a service that is briefly away, refuses for a moment: the page tries again
+// by itself a few times (as a remote desktop client does) before it asks the person to.
+const retryDelays = [2, 4, 8, 15];
+
+function transient(status, body) {
+  return status === 502 || status === 503 || status === 504
+    || (status === 409 && typeof body.type === 'string' && body.type.endsWith('/display-unreachable'));
+}
+
+async function connect(attempt = 0) {
   $('reconnect').hidden = true;
-  message('');
-  state('Connecting…', 'provisioning');
+  if (attempt === 0) message('');
+  state(attempt === 0 ? 'Connecting…' : 'Reconnecting…', 'provisioning');
+
+  const retryOr = (text) => {
+    const delay = retryDelays[attempt];
+    if (delay === undefined) {
+      state('Not connected', 'failed');
+      message(text);
+      $('reconnect').hidden = false;
+      return;
+    }
+    message(`${text} Trying again in ${delay} s (attempt ${attempt + 2} of ${retryDelays.length + 1}).`);
+    setTimeout(() => { if (wanted) connect(attempt + 1); }, delay * 1000);
+  };
+
   let ticket;
   try {
     const pc = await fetch(`/api/v1/me/cloudPCs/${id}`, { credentials: 'same-origin' });
@@ -49,23 +71,33 @@ async function connect() {
       const reason = response.status === 401 ? 'Your session ended: sign in again on the portal.'
         : response.status === 404 ? 'This Cloud PC does not exist or is not yours.'
         : body.detail || `The gateway refused the connection (${response.status}).`;
-      throw new Error(reason);
+      if (transient(response.status, body)) {
+        retryOr(reason);
+        return;
+      }
+      state('Not connected', 'failed');
+      message(reason);
+      $('reconnect').hidden = false;
+      return;
     }
     ticket = body;
-  } catch (e) {
-    state('Not connected', 'failed');
-    message(e.message);
-    $('reconnect').hidden = false;
+  } catch {
+    // fetch itself failed: the network or the portal is away for a moment.
+    retryOr('The portal cannot be reached.');
     return;
   }
 
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${ticket.webSocketPath}`;
+  let connected = false;
+  let refused = false;
   rfb = new RFB($('screen'), url, { shared: true });
   rfb.scaleViewport = true;
   rfb.resizeSession = false;
   rfb.focusOnClick = true;
   rfb.addEventListener('connect', () => {
+    connected = true;
     state('Connected', 'provisioned');
+    message('');
     rfb.focus();
     sampleRoundTrip(ticket.sessionId);
     sampler = setInterval(() => sampleRoundTrip(ticket.sessionId), 10000);
@@ -74,15 +106,28 @@ async function connect() {
     rfb = null;
     clearInterval(sampler);
     if (!wanted) return;
+    if (refused) {
+      state('Not connected', 'failed');
+      $('reconnect').hidden = false;
+      return;
+    }
+    if (!connected) {
+      // The display did not answer (the gateway refused the WebSocket): the same as a refused Connect.
+      retryOr('The Cloud PC\'s display did not answer; it may be restarting.');
+      return;
+    }
     // A restart of the Cloud PC closes its display for a moment: say so and offer to reconnect, not an error page.
     state(event.detail.clean ? 'Disconnected' : 'Connection lost', 'inGracePeriod');
     message('The connection to your Cloud PC closed. If it is restarting, reconnect in a few seconds.');
     $('reconnect').hidden = false;
   });
-  rfb.addEventListener('securityfailure', event => message(`The display refused the connection: ${event.detail.reason}`));
+  rfb.addEventListener('securityfailure', event => {
+    refused = true;
+    message(`The display refused the connection: ${event.detail.reason}`);
+  });
 }
 
-$('reconnect').addEventListener('click', connect);
+$('reconnect').addEventListener('click', () => connect());
 $('fullscreen').addEventListener('click', () => $('screen').requestFullscreen?.());
 $('keys').addEventListener('click', () => rfb?.sendCtrlAltDel());
 $('paste').addEventListener('click', () => $('paste-dialog').showModal());

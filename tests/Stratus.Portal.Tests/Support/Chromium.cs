@@ -11,6 +11,9 @@ internal static class Chromium
     public static Task<IBrowser> LaunchAsync(IPlaywright playwright)
     {
         Directory.CreateDirectory(Screenshots);
+        // Playwright's 5 s default is too short for a Blazor page on two cores shared with QEMU and other tests;
+        // the setting is process-wide, so it is made here, before any test's first expectation.
+        Assertions.SetDefaultExpectTimeout(30_000);
         return playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = "/usr/bin/chromium",
