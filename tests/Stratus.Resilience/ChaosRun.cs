@@ -8,7 +8,7 @@ namespace Stratus.Resilience;
 
 /// <summary>One fault's figures, as the harness prints them.</summary>
 public sealed record FaultResult(string Fault, TimeSpan Window, int Requests, double Availability, TimeSpan TimeToRecover, TimeSpan? ConvergedAfter,
-    int AcceptedWrites, int Lost, int Duplicates, int Orphans, int Failed, string Problems);
+    int AcceptedWrites, int Lost, int Duplicates, int Orphans, int Failed, IReadOnlyList<string> Abandoned, string Problems);
 
 /// <summary>
 /// The fault-injection run: starts the region (deploy/local-region/up.sh in network namespaces, one process per
@@ -208,6 +208,7 @@ public sealed class ChaosRun(ChaosProfile profile, Action<string> log)
     {
         log($"--- {fault.Name}");
         var acceptedBefore = ledger.Users.Count + ledger.Actions.Count;
+        var abandonedBefore = ledger.Abandoned.ToHashSet();
         using var stopLoad = new CancellationTokenSource();
         var load = StartLoad(stopLoad.Token);
         await Task.Delay(TimeSpan.FromSeconds(2));
@@ -230,8 +231,14 @@ public sealed class ChaosRun(ChaosProfile profile, Action<string> log)
         var result = new FaultResult(fault.Name, healed - injected, during.Count,
             during.Count == 0 ? 1 : during.Count(s => s.Ok) / (double)during.Count, recover,
             verdict.Converged ? convergedAt - healed : null, accepted,
-            verdict.Lost.Count, verdict.Duplicates.Count, verdict.Orphans.Count, verdict.Failed.Count, verdict.Converged ? "" : verdict.Describe());
+            verdict.Lost.Count, verdict.Duplicates.Count, verdict.Orphans.Count, verdict.Failed.Count,
+            ledger.Abandoned.Where(a => !abandonedBefore.Contains(a)).ToList(), verdict.Converged ? "" : verdict.Describe());
         results.Add(result);
+        foreach (var abandoned in result.Abandoned)
+        {
+            log($"  never answered within the give-up time: {abandoned}");
+        }
+
         foreach (var failure in failures.Take(5))
         {
             log($"  failed at +{(failure.At - injected).TotalSeconds:F1} s: {failure.What}");

@@ -155,20 +155,17 @@ public sealed class Workload(FrontDoor door, Ledger ledger, Action<string> log)
                 }
 
                 var problem = await response.Content.ReadAsStringAsync();
-                if (response.StatusCode == HttpStatusCode.Conflict && problem.Contains("idempotency-key-in-use", StringComparison.Ordinal))
+                // Key in use: the first attempt still runs (a front door gave up on it and sent it to the other
+                // zone); ask again in a moment for its response, within the same give-up time as a failure.
+                if (response.StatusCode != HttpStatusCode.Conflict || !problem.Contains("idempotency-key-in-use", StringComparison.Ordinal))
                 {
-                    // The first attempt still runs (a front door gave up on it and sent it to the other zone): ask
-                    // again in a moment for its response.
-                    await Task.Delay(TimeSpan.FromSeconds(1));
-                    continue;
-                }
+                    if (!refusalIsAnswer)
+                    {
+                        log($"{method} {path} refused: {(int)response.StatusCode} {problem}");
+                    }
 
-                if (!refusalIsAnswer)
-                {
-                    log($"{method} {path} refused: {(int)response.StatusCode} {problem}");
+                    return null;
                 }
-
-                return null;
             }
 
             if (door.Now > deadline)
