@@ -1,6 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Stratus.Provisioning.CloudPcs;
+using Stratus.Provisioning.Persistence;
 using Stratus.Provisioning.Tests.Support;
 
 namespace Stratus.Provisioning.Tests;
@@ -89,6 +92,46 @@ public sealed class ActionsTests(ProvisioningHost host) : IClassFixture<Provisio
         Assert.Equal((vm.Id, 2, 2048, 16), (resizedVm.Id, resizedVm.VCpuCount, resizedVm.MemoryMiB, resizedVm.DiskGiB));
 
         // The user moved from the small plan's license to the medium one's.
+        Assert.Equal([Plans.Medium], await tenant.LicensesAsync(ada.UserId));
+        Assert.Equal(pc.Id, Assert.Single(await tenant.CloudPcsAsync()).Id);
+    }
+
+    [Fact]
+    public async Task Resize_ThatStoppedAfterMovingTheLicense_IsTakenUpBySendingTheSameResizeAgain()
+    {
+        using var tenant = await host.CreateTenantAsync();
+        var ada = await tenant.ProvisionAsync();
+        var pc = ada.CloudPc;
+        var vm = Assert.Single(await host.AllVmsAsync(tenant.Id));
+        await tenant.SetSeatsAsync(Plans.Medium, 1);
+
+        // Where a resize's process died (or its last save lost a race with a host's report): its first step committed
+        // (the Cloud PC resizing to the medium plan), identity moved the license, and nothing after that was saved.
+        await using (var db = new SqliteProvisioningDbContext(
+            new DbContextOptionsBuilder<SqliteProvisioningDbContext>().UseSqlite($"Data Source={Path.Combine(host.DataPath, "db", "provisioning.db")}").Options, TimeProvider.System))
+        {
+            Assert.Equal(1, await db.CloudPcs.Where(p => p.Id == pc.Id).ExecuteUpdateAsync(p => p
+                .SetProperty(x => x.Status, CloudPcStatus.Resizing).SetProperty(x => x.TargetServicePlanId, Plans.Medium).SetProperty(x => x.Version, Guid.NewGuid())));
+        }
+
+        var moved = await tenant.Admin.PostAsJsonAsync($"/api/v1/users/{ada.UserId}/assignLicense",
+            new { addLicenses = new[] { new { skuId = Plans.Medium } }, removeLicenses = new[] { Plans.Small } });
+        Assert.Equal(HttpStatusCode.OK, moved.StatusCode);
+
+        // Stuck until someone acts: another plan is refused, and the license events leave it alone (no grace period, no second Cloud PC).
+        var other = await Problem.AssertConflictAsync(await tenant.PostActionAsync(pc.Id, "resize", new { targetServicePlanId = Plans.Small }), "action-not-allowed");
+        Assert.Contains($"Its resize to plan {Plans.Medium} stopped before the VM was changed: send that resize again to finish it.", other, StringComparison.Ordinal);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.Equal(("resizing", 1), ((await tenant.GetCloudPcAsync(pc.Id)).Status, (await tenant.CloudPcsAsync()).Count));
+
+        // The same resize again: identity refuses to move a license the user no longer holds, provisioning sees that
+        // it moved already, and goes on to resize the VM.
+        var resize = await tenant.ActAsync(pc.Id, "resize", new { targetServicePlanId = Plans.Medium });
+        await tenant.WaitForSuccessAsync(resize);
+        var resized = await tenant.GetCloudPcAsync(pc.Id);
+        Assert.Equal((Plans.Medium, "provisioned", (Guid?)null), (resized.ServicePlanId, resized.Status, resized.ActiveOperationId));
+        var resizedVm = Assert.Single(await host.AllVmsAsync(tenant.Id));
+        Assert.Equal((vm.Id, 2, 2048, 16), (resizedVm.Id, resizedVm.VCpuCount, resizedVm.MemoryMiB, resizedVm.DiskGiB));
         Assert.Equal([Plans.Medium], await tenant.LicensesAsync(ada.UserId));
         Assert.Equal(pc.Id, Assert.Single(await tenant.CloudPcsAsync()).Id);
     }

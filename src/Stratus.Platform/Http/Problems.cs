@@ -29,6 +29,10 @@ public static class Problems
     public static ProblemHttpResult TooManyRequests(string detail) => TypedResults.Problem(
         statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests", detail: detail, type: TypePrefix + "too-many-requests");
 
+    /// <summary>Another service this request needs did not answer: nothing the caller did wrong, the same request later.</summary>
+    public static ProblemHttpResult DependencyUnavailable(string detail) => TypedResults.Problem(
+        statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service unavailable", detail: detail, type: TypePrefix + "dependency-unavailable");
+
     public static ValidationProblem Validation(IDictionary<string, string[]> errors) => TypedResults.ValidationProblem(
         errors, title: "The request is not valid", detail: "Correct the fields named in 'errors' and send it again.", type: TypePrefix + "validation");
 

@@ -93,6 +93,7 @@ public static class CloudPcActions
             Started started => TypedResults.Accepted($"/api/v1/cloudPCs/{id}/operations/{started.Operation.Id}", OperationView.From(started.Operation)),
             Refused { Status: 404 } => Problems.NotFound("Cloud PC", id),
             Refused { Field: { } field } refused => Problems.Validation(field, refused.Reason),
+            Refused { Status: 503 } refused => Problems.DependencyUnavailable(refused.Reason),
             Refused refused => Problems.Conflict(refused.Code, refused.Reason),
             _ => throw new InvalidOperationException("unknown outcome"),
         };
@@ -266,9 +267,15 @@ public static class CloudPcActions
                 return null;
 
             case "resize":
-                if (pc.Status != CloudPcStatus.Provisioned)
+                // A resize to the same plan that stopped after its first step (its process died, or its last save lost
+                // a race with a host's report and is checked again here) is taken up where it stopped.
+                var resuming = pc.Status == CloudPcStatus.Resizing && pc.TargetServicePlanId is not null && pc.TargetServicePlanId == request.TargetServicePlanId;
+                if (pc.Status != CloudPcStatus.Provisioned && !resuming)
                 {
-                    return NotAllowed(action, pc, "provisioned");
+                    var refusal = NotAllowed(action, pc, "provisioned");
+                    return pc is { Status: CloudPcStatus.Resizing, TargetServicePlanId: { } stopped }
+                        ? refusal with { Reason = $"{refusal.Reason} Its resize to plan {stopped} stopped before the VM was changed: send that resize again to finish it." }
+                        : refusal;
                 }
 
                 if (request.TargetServicePlanId is not { } target || await services.PlanAsync(target, cancellationToken) is not { } targetPlan)
@@ -289,17 +296,29 @@ public static class CloudPcActions
                 // As in Windows 365, a resize moves the user from the current plan's license to a free one of the target
                 // plan. The resize is committed first: the license events the move causes must find it under way, or
                 // evaluation would put the Cloud PC in its grace period and provision another one of the target plan.
-                pc.TargetServicePlanId = target;
-                lifecycle.SetStatus(pc, CloudPcStatus.Resizing);
-                await db.SaveChangesAsync(cancellationToken);
+                if (!resuming)
+                {
+                    pc.TargetServicePlanId = target;
+                    lifecycle.SetStatus(pc, CloudPcStatus.Resizing);
+                    await db.SaveChangesAsync(cancellationToken);
+                }
+
                 string? reason;
                 try
                 {
                     reason = await services.SwapLicenseAsync(pc.TenantId, pc.UserId, target, pc.ServicePlanId, cancellationToken);
+                    if (reason is not null && await services.HoldsOnlyAsync(pc.TenantId, pc.UserId, target, pc.ServicePlanId, cancellationToken))
+                    {
+                        // Refused because the license has moved already: by this resize's earlier attempt.
+                        reason = null;
+                    }
                 }
                 catch (HttpRequestException)
                 {
-                    reason = "identity cannot be reached to move the license; try again in a moment";
+                    // The move may or may not have happened: the Cloud PC stays resizing, and the same resize again
+                    // finds out and goes on.
+                    return new Refused(StatusCodes.Status503ServiceUnavailable, "dependency-unavailable",
+                        $"Identity cannot be reached to move {pc.UserPrincipalName}'s license; {pc.ManagedDeviceName} stays resizing until you send the same resize again.");
                 }
 
                 if (reason is not null)

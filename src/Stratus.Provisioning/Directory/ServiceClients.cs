@@ -101,6 +101,16 @@ public sealed class ServiceClients(ServiceCalls calls, ProvisioningDbContext db)
         return null;
     }
 
+    /// <summary>Whether the user holds the license of <paramref name="held"/> and not that of <paramref name="notHeld"/>.</summary>
+    public async Task<bool> HoldsOnlyAsync(Guid tenantId, Guid userId, Guid held, Guid notHeld, CancellationToken cancellationToken)
+    {
+        using var http = calls.For("identity", tenantId, StratusRoles.CloudPcReader);
+        var licenses = await http.GetFromJsonAsync<List<LicenseBody>>($"/api/v1/users/{userId}/licenseDetails", cancellationToken) ?? [];
+        return licenses.Any(l => l.SkuId == held) && licenses.All(l => l.SkuId != notHeld);
+    }
+
+    private sealed record LicenseBody(Guid SkuId);
+
     private sealed record ProblemBody(string? Detail, Dictionary<string, string[]>? Errors);
 
     public async Task<DirectoryStatePageBody> DirectoryStateAsync(Guid tenantId, int skip, int top, CancellationToken cancellationToken)
