@@ -53,7 +53,7 @@ async function connect(attempt = 0) {
       $('reconnect').hidden = false;
       return;
     }
-    message(`${text} Trying again in ${delay} s (attempt ${attempt + 2} of ${retryDelays.length + 1}).`);
+    message(`${text} This page tries again in ${delay} s (attempt ${attempt + 2} of ${retryDelays.length + 1}).`);
     setTimeout(() => { if (wanted) connect(attempt + 1); }, delay * 1000);
   };
 
