@@ -24,6 +24,12 @@ public sealed class ProvisioningOptions
     /// <summary>How often every tenant's directory copy is reconciled with identity's full state.</summary>
     public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// A Cloud PC resizing with no operation this long is a resize whose process stopped half-way (a live one takes
+    /// seconds there); the reconciliation finishes or undoes it.
+    /// </summary>
+    public TimeSpan StalledResizeAfter { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>At most this many Cloud PCs in one bulk action.</summary>
     public int MaxBulkItems { get; set; } = 5000;
 

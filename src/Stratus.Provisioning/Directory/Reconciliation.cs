@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Stratus.Provisioning.CloudPcs;
 using Stratus.Provisioning.Persistence;
 
 namespace Stratus.Provisioning.Directory;
@@ -10,6 +11,7 @@ namespace Stratus.Provisioning.Directory;
 /// <summary>
 /// Heals whatever events were missed: every interval, each tenant with policies has its directory copy set to
 /// identity's full state (rows newer than the state's sequence are left alone), then every user is evaluated.
+/// Resizes that stopped half-way are settled first.
 /// </summary>
 internal sealed partial class Reconciliation(IServiceScopeFactory scopes, IOptions<ProvisioningOptions> options, TimeProvider clock, ILogger<Reconciliation> logger) : BackgroundService
 {
@@ -35,6 +37,8 @@ internal sealed partial class Reconciliation(IServiceScopeFactory scopes, IOptio
     {
         await using var scope = scopes.CreateAsyncScope();
         var services = scope.ServiceProvider.GetRequiredService<ServiceClients>();
+        await StalledResizes.SettleAsync(scope.ServiceProvider.GetRequiredService<ProvisioningDbContext>(), scope.ServiceProvider.GetRequiredService<Lifecycle>(),
+            services, options.Value.StalledResizeAfter, clock, logger, cancellationToken);
         foreach (var tenant in await services.KnownTenantsAsync(cancellationToken))
         {
             await ReconcileTenantAsync(scope.ServiceProvider, tenant, cancellationToken);
