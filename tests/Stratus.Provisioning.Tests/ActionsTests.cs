@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Stratus.Provisioning.CloudPcs;
-using Stratus.Provisioning.Persistence;
 using Stratus.Provisioning.Tests.Support;
 
 namespace Stratus.Provisioning.Tests;
@@ -107,8 +106,7 @@ public sealed class ActionsTests(ProvisioningHost host) : IClassFixture<Provisio
 
         // Where a resize's process died (or its last save lost a race with a host's report): its first step committed
         // (the Cloud PC resizing to the medium plan), identity moved the license, and nothing after that was saved.
-        await using (var db = new SqliteProvisioningDbContext(
-            new DbContextOptionsBuilder<SqliteProvisioningDbContext>().UseSqlite($"Data Source={Path.Combine(host.DataPath, "db", "provisioning.db")}").Options, TimeProvider.System))
+        await using (var db = host.OpenStore())
         {
             Assert.Equal(1, await db.CloudPcs.Where(p => p.Id == pc.Id).ExecuteUpdateAsync(p => p
                 .SetProperty(x => x.Status, CloudPcStatus.Resizing).SetProperty(x => x.TargetServicePlanId, Plans.Medium).SetProperty(x => x.Version, Guid.NewGuid())));

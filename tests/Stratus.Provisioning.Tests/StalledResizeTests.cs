@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using Stratus.Provisioning.CloudPcs;
-using Stratus.Provisioning.Persistence;
 using Stratus.Provisioning.Tests.Support;
 
 namespace Stratus.Provisioning.Tests;
@@ -67,8 +66,7 @@ public sealed class StalledResizeTests(StalledResizeHost host) : IClassFixture<S
     /// <summary>Writes what a resize's first step commits, as last changed <paramref name="changedFromNow"/> from now.</summary>
     private async Task StallAsync(Guid cloudPcId, TimeSpan changedFromNow)
     {
-        await using var db = new SqliteProvisioningDbContext(
-            new DbContextOptionsBuilder<SqliteProvisioningDbContext>().UseSqlite($"Data Source={Path.Combine(host.DataPath, "db", "provisioning.db")}").Options, TimeProvider.System);
+        await using var db = host.OpenStore();
         var changedAt = TimeProvider.System.GetUtcNow() + changedFromNow;
         Assert.Equal(1, await db.CloudPcs.Where(p => p.Id == cloudPcId).ExecuteUpdateAsync(p => p
             .SetProperty(x => x.Status, CloudPcStatus.Resizing).SetProperty(x => x.TargetServicePlanId, Plans.Medium)

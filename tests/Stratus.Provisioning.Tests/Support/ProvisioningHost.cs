@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Stratus.Provisioning.Persistence;
 using Stratus.Testing;
 
 namespace Stratus.Provisioning.Tests.Support;
@@ -28,6 +30,13 @@ public class ProvisioningHost : IAsyncLifetime
 
     /// <summary>The data folder of the `stratus up` process.</summary>
     public string DataPath => data.Path;
+
+    /// <summary>
+    /// The running process's own provisioning store, for a test that makes a state no API can (what a process
+    /// that died half-way left behind).
+    /// </summary>
+    public SqliteProvisioningDbContext OpenStore() => new(
+        new DbContextOptionsBuilder<SqliteProvisioningDbContext>().UseSqlite($"Data Source={Path.Combine(DataPath, "db", "provisioning.db")}").Options, TimeProvider.System);
 
     /// <summary>Settings a test class adds to (or changes of) the ones above.</summary>
     protected virtual IReadOnlyDictionary<string, string?> ExtraSettings { get; } = new Dictionary<string, string?>();
