@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Options;
 using Stratus.Platform.Messaging;
 using Stratus.Provisioning.CloudPcs;
@@ -18,8 +19,8 @@ public sealed class VmReportOrderTests : IAsyncLifetime
     private readonly Guid cloudPcId = Guid.NewGuid();
     private readonly Guid vmId = Guid.NewGuid();
 
-    private SqliteProvisioningDbContext NewContext() => new(
-        new DbContextOptionsBuilder<SqliteProvisioningDbContext>().UseSqlite($"Data Source={Path.Combine(folder.Path, "provisioning.db")}").Options,
+    private SqliteProvisioningDbContext NewContext(params IInterceptor[] interceptors) => new(
+        new DbContextOptionsBuilder<SqliteProvisioningDbContext>().UseSqlite($"Data Source={Path.Combine(folder.Path, "provisioning.db")}").AddInterceptors(interceptors).Options,
         TimeProvider.System);
 
     public async Task InitializeAsync()
@@ -66,9 +67,26 @@ public sealed class VmReportOrderTests : IAsyncLifetime
         Assert.Equal(CloudPcPowerState.PoweredOff, await PowerStateAsync());
     }
 
-    private async Task HandleAsync(VmReported report)
+    [Fact]
+    public async Task Of_two_reports_handled_at_once_the_older_one_saved_second_fails_and_is_then_found_stale()
     {
-        await using var db = NewContext();
+        // As seen in the chaos run: a restart's "running" and "stopped" on two workers, both read the Cloud PC
+        // before either saved; "running" saved first. The late "stopped" must not overwrite it.
+        var stopped = new VmReported(vmId, Guid.NewGuid(), "stopped", false, 3, null, new DateTimeOffset(2026, 11, 26, 5, 0, 0, TimeSpan.Zero));
+        var running = stopped with { State = "running", Ready = true, ReportedAt = stopped.ReportedAt.AddSeconds(0.2) };
+        var runningFirst = new BeforeFirstSave(() => HandleAsync(running));
+
+        await Assert.ThrowsAsync<DbUpdateConcurrencyException>(() => HandleAsync(stopped, runningFirst));
+        Assert.Equal(CloudPcPowerState.Running, await PowerStateAsync());
+
+        // The queue hands the failed message over again: now it is stale.
+        await HandleAsync(stopped);
+        Assert.Equal(CloudPcPowerState.Running, await PowerStateAsync());
+    }
+
+    private async Task HandleAsync(VmReported report, BeforeFirstSave? interceptor = null)
+    {
+        await using var db = interceptor is null ? NewContext() : NewContext(interceptor);
         var handlers = new OrchestrationHandlers(db, new Lifecycle(db, Options.Create(new ProvisioningOptions()), TimeProvider.System), Options.Create(new ProvisioningOptions()), TimeProvider.System);
         await handlers.HandleAsync(report, new MessageContext(Guid.NewGuid(), "provisioning", 1), CancellationToken.None);
     }

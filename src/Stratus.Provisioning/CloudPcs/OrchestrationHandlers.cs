@@ -94,8 +94,12 @@ internal sealed class OrchestrationHandlers(ProvisioningDbContext db, Lifecycle 
                 "stopped" => CloudPcPowerState.PoweredOff,
                 _ => pc.PowerState,
             };
-            lifecycle.Touch(pc);
         }
+
+        // Every applied report changes the version: of two reports handled at once (a restart's "stopped" and
+        // "running" on two workers), the one saved second must fail its save and be handled again, when the
+        // check above finds it stale. A ready report changed no version, and a late "stopped" overwrote it.
+        lifecycle.Touch(pc);
 
         if (pc.ActiveOperationId is { } operationId && await db.Operations.FindAsync([operationId], cancellationToken) is { Status: OperationStatus.Running } operation)
         {
