@@ -19,9 +19,12 @@ chaos=${PIPESTATUS[0]}
 [ "$chaos" -eq 0 ] || status=$chaos
 
 # dotnet test prints one "Passed!/Failed! - Failed: F, Passed: P, Skipped: S, Total: T" line per project.
-summary=$(grep -E '(Passed|Failed)! +- +Failed: +[0-9]+' "$log" | awk -F'[:,]' '
+# A run that was aborted (a test hung past --blame-hang-timeout, or its host crashed) prints no such line; its
+# running test counts as failed, so that the summary never says 0 failed of a run that failed.
+aborted=$(grep -c '^Test Run Aborted' "$log")
+summary=$(grep -E '(Passed|Failed)! +- +Failed: +[0-9]+' "$log" | awk -F'[:,]' -v aborted="$aborted" '
   { failed += $2; passed += $4; skipped += $6 }
-  END { printf "%d passed, %d failed, %d skipped\n", passed, failed, skipped }')
+  END { printf "%d passed, %d failed, %d skipped\n", passed, failed + aborted, skipped }')
 echo
 echo "${summary:-0 passed, 0 failed, 0 skipped}"
 if [ "$status" -ne 0 ]; then
@@ -31,6 +34,7 @@ if [ "$status" -ne 0 ]; then
        /^ +Error Message:/ { want = name != "" ? 4 : 0; next }
        /^ +Stack Trace:/ { want = 0; name = ""; next }
        want && NF { line = $0; sub(/^ +/, "", line); print "  " substr(line, 1, 400); if (--want == 0) name = "" }' "$log"
+  grep -A1 '^The test running when the crash occurred' "$log" | sed -n '2s/^/failed (run aborted): /p'
   echo "error: some tests failed (dotnet test exited with $status)" >&2
 fi
 exit "$status"

@@ -50,11 +50,18 @@ public sealed class ChaosRun(ChaosProfile profile, Action<string> log)
                 try
                 {
                     await SetUpTenantsAsync();
-                    for (var round = 1; round <= profile.Rounds; round++)
+                    for (var round = 1; round <= profile.Rounds && results.All(r => r.ConvergedAfter is not null); round++)
                     {
                         foreach (var fault in Faults().Where(f => profile.FaultFilter is null || f.Name.Contains(profile.FaultFilter, StringComparison.OrdinalIgnoreCase)))
                         {
                             await RunFaultAsync(profile.Rounds == 1 ? fault : fault with { Name = $"{fault.Name} (round {round})" });
+                            if (results[^1].ConvergedAfter is null)
+                            {
+                                // The region did not heal: the faults after this one would measure that, not
+                                // themselves, and the run would outlast the test's hang timeout and leave the region.
+                                log("stopping: the region did not converge after this fault");
+                                break;
+                            }
                         }
                     }
                 }

@@ -5,10 +5,13 @@ namespace Stratus.IntegrationTests.Support;
 /// <summary>The QEMU processes of the embedded hosts under a data folder, found by their pid files.</summary>
 internal static class QemuProcesses
 {
+    /// <summary>
+    /// QEMU processes of the VMs under the data folder: DATA/hosts/HOST/vms/VM for the hosts of `stratus up`,
+    /// DATA/vms/VM for a separate `stratus host`.
+    /// </summary>
     public static List<int> Running(string dataFolder)
     {
-        var hosts = Path.Combine(dataFolder, "hosts");
-        return !Directory.Exists(hosts) ? [] : Directory.EnumerateFiles(hosts, "qemu.pid", SearchOption.AllDirectories)
+        return !Directory.Exists(dataFolder) ? [] : Directory.EnumerateFiles(dataFolder, "qemu.pid", SearchOption.AllDirectories)
             .Select(f => int.TryParse(File.ReadAllText(f).Trim(), out var p) ? p : 0)
             .Where(p => p > 0 && IsRunning(p))
             .ToList();
