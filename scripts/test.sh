@@ -29,10 +29,12 @@ echo
 echo "${summary:-0 passed, 0 failed, 0 skipped}"
 if [ "$status" -ne 0 ]; then
   # The names again at the very end, where a reader of only the last lines (a CI page) sees them.
-  # Each with the first lines of its error message (a browser test's says what the page showed instead).
-  awk '/^ +Failed [A-Za-z_]/ { name = $0; sub(/^ +Failed /, "", name); want = 0; print "failed: " name; next }
+  # Each with the first lines of its error message (a browser test's says what the page showed instead) and the
+  # line of the test's own code it failed at (the first frame of its stack trace in a file under tests/).
+  awk '/^ +Failed [A-Za-z_]/ { name = $0; sub(/^ +Failed /, "", name); want = 0; trace = 0; failing = 1; print "failed: " name; next }
        /^ +Error Message:/ { want = name != "" ? 4 : 0; next }
-       /^ +Stack Trace:/ { want = 0; name = ""; next }
+       /^ +Stack Trace:/ { want = 0; trace = failing; failing = 0; name = ""; next }
+       trace && /\/tests\/.*\.cs:line [0-9]+/ { at = $0; sub(/.*\/tests\//, "tests/", at); print "  at " at; trace = 0; next }
        want && NF { line = $0; sub(/^ +/, "", line); print "  " substr(line, 1, 400); if (--want == 0) name = "" }' "$log"
   grep -A1 '^The test running when the crash occurred' "$log" | sed -n '2s/^/failed (run aborted): /p'
   echo "error: some tests failed (dotnet test exited with $status)" >&2

@@ -386,7 +386,7 @@ public sealed class DirectoryFixture : IAsyncLifetime
         Directory.CreateDirectory(AdminDirectoryTests.Screenshots);
         Process = await StratusProcess.StartAsync(["up", "--hosts", "simulated"], data.Path);
         TenantA = await CreateTenantAsync("Contoso", new() { [AdminDirectoryTests.SmallPlan] = 1, [AdminDirectoryTests.MediumPlan] = 3 });
-        playwright = await Playwright.CreateAsync();
+        playwright = await Chromium.StartPlaywrightAsync();
         browser = await Chromium.LaunchAsync(playwright);
     }
 

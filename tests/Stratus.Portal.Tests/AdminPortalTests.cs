@@ -28,7 +28,7 @@ public sealed class AdminPortalTests
         var tenant = await TenantAsync(stratus, "Contoso", seats: 3, users: ["ada", "bob", "cy"]);
         var other = await TenantAsync(stratus, "Fabrikam", seats: 1, users: []);
 
-        using var playwright = await Playwright.CreateAsync();
+        using var playwright = await Chromium.StartPlaywrightAsync();
         await using var browser = await Chromium.LaunchAsync(playwright);
         var page = await Chromium.NewPageAsync(browser, stratus, 1366, 850);
 

@@ -289,7 +289,7 @@ public sealed class RestoreFixture : IAsyncLifetime
         // Simulated hosts offer this machine's free disk by default; give each region room for the tests' Cloud PCs.
         Process = await StratusProcess.StartAsync(["up", "--hosts", "simulated"], data.Path,
             new Dictionary<string, string?> { ["Stratus__EmbeddedHosts__DiskGiB"] = "100" });
-        playwright = await Playwright.CreateAsync();
+        playwright = await Chromium.StartPlaywrightAsync();
         browser = await Chromium.LaunchAsync(playwright);
     }
 

@@ -27,7 +27,7 @@ public sealed class UserPortalTests
             await using var stratus = await StratusProcess.StartAsync(["up"], data.Path);
             var (domain, groupId) = await CreateTenantAsync(stratus);
 
-            using var playwright = await Playwright.CreateAsync();
+            using var playwright = await Chromium.StartPlaywrightAsync();
             await using var browser = await Chromium.LaunchAsync(playwright);
 
             // The tenant's admin, in the admin portal: a policy for the group with the small plan, and Ada's license.
@@ -51,7 +51,7 @@ public sealed class UserPortalTests
             await Assertions.Expect(admin.Locator(".cloudpc-status [data-status=provisioned]")).ToHaveCountAsync(1, new() { Timeout = 240_000 });
             await admin.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "09-admin-cloud-pc-provisioned.png"), FullPage = true });
 
-            var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = stratus.BaseAddress.ToString(), ViewportSize = new() { Width = 1280, Height = 800 } });
+            var context = await Chromium.NewContextAsync(browser, stratus);
             var page = await context.NewPageAsync();
 
             await page.GotoAsync("/");
@@ -119,7 +119,7 @@ public sealed class UserPortalTests
             await stranger.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "06-console-refused.png") });
 
             // A user without a Cloud PC sees an empty state that says what to expect.
-            var bobContext = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = stratus.BaseAddress.ToString() });
+            var bobContext = await Chromium.NewContextAsync(browser, stratus);
             var bob = await bobContext.NewPageAsync();
             await bob.GotoAsync("/");
             await bob.FillAsync("#username", $"bob@{domain}");

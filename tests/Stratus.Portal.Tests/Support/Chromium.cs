@@ -8,6 +8,16 @@ internal static class Chromium
 {
     public static readonly string Screenshots = Path.Combine(AppContext.BaseDirectory, "screenshots");
 
+    /// <summary>Starts Playwright's driver, which every test then launches chromium with.</summary>
+    public static Task<IPlaywright> StartPlaywrightAsync()
+    {
+        // The portal uses the machine's fonts only, so a screenshot need not wait on document.fonts.ready: that wait
+        // is a script run in the page, and it timed out after 30 s on a CI machine busy with QEMU VMs. The driver
+        // reads this from its environment, which it inherits from this process.
+        Environment.SetEnvironmentVariable("PW_TEST_SCREENSHOT_NO_FONTS_READY", "1");
+        return Playwright.CreateAsync();
+    }
+
     public static Task<IBrowser> LaunchAsync(IPlaywright playwright)
     {
         Directory.CreateDirectory(Screenshots);
@@ -18,14 +28,30 @@ internal static class Chromium
         {
             ExecutablePath = "/usr/bin/chromium",
             Headless = true,
-            Args = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            // No GPU process to feed under TCG load (frames are drawn in software either way), no /dev/shm limit
+            // to meet in a container, and nothing that dials out of this machine's closed network.
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--disable-quic",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync"],
         });
     }
 
-    /// <summary>A page in a new context: its own cookies, so each page can be a different account.</summary>
-    public static async Task<IPage> NewPageAsync(IBrowser browser, StratusProcess stratus, int width = 1280, int height = 800)
+    /// <summary>
+    /// A new browser context (its own cookies, so each can be a different account) whose clicks, navigations and
+    /// screenshots wait up to 90 s instead of 30: on CI a page load once took over 30 s while QEMU VMs of other
+    /// tests booted on the same two cores. Expectations that wait for the service itself say their own timeouts.
+    /// </summary>
+    public static async Task<IBrowserContext> NewContextAsync(IBrowser browser, StratusProcess stratus, int width = 1280, int height = 800)
     {
         var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = stratus.BaseAddress.ToString(), ViewportSize = new() { Width = width, Height = height } });
+        context.SetDefaultTimeout(90_000);
+        context.SetDefaultNavigationTimeout(90_000);
+        return context;
+    }
+
+    /// <summary>A page in a new context (see <see cref="NewContextAsync"/>).</summary>
+    public static async Task<IPage> NewPageAsync(IBrowser browser, StratusProcess stratus, int width = 1280, int height = 800)
+    {
+        var context = await NewContextAsync(browser, stratus, width, height);
         return await context.NewPageAsync();
     }
 
