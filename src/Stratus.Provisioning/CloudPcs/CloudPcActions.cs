@@ -323,8 +323,7 @@ public static class CloudPcActions
 
                 if (reason is not null)
                 {
-                    pc.TargetServicePlanId = null;
-                    lifecycle.SetStatus(pc, CloudPcStatus.Provisioned);
+                    lifecycle.EndResize(pc);
                     await db.SaveChangesAsync(cancellationToken);
                     return new Refused(StatusCodes.Status409Conflict, "no-free-license", $"Cannot resize {pc.ManagedDeviceName} to {targetPlan.DisplayName}: {reason}; nothing was changed.");
                 }

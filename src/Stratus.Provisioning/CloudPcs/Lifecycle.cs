@@ -161,6 +161,13 @@ public sealed class Lifecycle(ProvisioningDbContext db, IOptions<ProvisioningOpt
         Touch(pc);
     }
 
+    /// <summary>The Cloud PC leaves resizing on the plan it has now: the new one when the resize completed, else the old.</summary>
+    public void EndResize(CloudPc pc)
+    {
+        pc.TargetServicePlanId = null;
+        SetStatus(pc, CloudPcStatus.Provisioned);
+    }
+
     public void Touch(CloudPc pc)
     {
         pc.LastModifiedAt = clock.GetUtcNow();

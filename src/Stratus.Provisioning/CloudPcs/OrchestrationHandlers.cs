@@ -156,8 +156,7 @@ internal sealed class OrchestrationHandlers(ProvisioningDbContext db, Lifecycle 
                 pc.DiskGiB = plan.StorageInGB;
             }
 
-            pc.TargetServicePlanId = null;
-            lifecycle.SetStatus(pc, CloudPcStatus.Provisioned);
+            lifecycle.EndResize(pc);
         }
 
         lifecycle.CompleteActiveOperation(pc, message.Succeeded ? OperationStatus.Succeeded : OperationStatus.Failed, message.Result);

@@ -67,8 +67,7 @@ internal static partial class StalledResizes
             return false;
         }
 
-        row.TargetServicePlanId = null;
-        lifecycle.SetStatus(row, CloudPcStatus.Provisioned);
+        lifecycle.EndResize(row);
         db.Audit(clock, pc.TenantId, Actor, "cloudPc", "resize", $"Undid the resize of {pc.ManagedDeviceName} to plan {pc.Target}: it stopped before the license moved",
             false, new AuditResource(pc.Id.ToString(), "cloudPc", pc.ManagedDeviceName));
         await db.SaveChangesAsync(cancellationToken);
