@@ -180,6 +180,11 @@ public sealed class StratusProcess : IAsyncDisposable
             {
                 // Not listening yet.
             }
+            catch (TaskCanceledException)
+            {
+                // Listening but no answer within the client's 30 s: a process still starting among many on two cores
+                // (CI once met this while a dozen test hosts started at once). Asked again until the deadline.
+            }
 
             await Task.Delay(100);
         }
