@@ -16,7 +16,6 @@ public sealed class AdminDirectoryTests(DirectoryFixture stratus) : IClassFixtur
     internal const string SmallPlan = "5c1a0000-0000-4000-8000-000000010108";
     internal const string SmallPlanName = "Cloud PC 1 vCPU/1 GB/8 GB";
     internal const string MediumPlan = "5c1a0000-0000-4000-8000-000000020216";
-    internal static readonly string Screenshots = Chromium.Screenshots;
 
     [Fact]
     public async Task A_tenant_admin_creates_a_user_a_group_and_a_license_and_finds_them_in_the_audit_log()
@@ -358,7 +357,7 @@ public sealed class AdminDirectoryTests(DirectoryFixture stratus) : IClassFixtur
     {
         // Toasts and animations settle first, so that the picture is of the state, not of a transition.
         await page.WaitForTimeoutAsync(400);
-        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, name + ".png"), FullPage = true });
+        await Chromium.ScreenshotAsync(page, name, fullPage: true);
     }
 
     private static async Task<Guid> CreateUserAsync(HttpClient admin, string userPrincipalName, string displayName)
@@ -383,7 +382,7 @@ public sealed class DirectoryFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Directory.CreateDirectory(AdminDirectoryTests.Screenshots);
+        Directory.CreateDirectory(Chromium.Screenshots);
         Process = await StratusProcess.StartAsync(["up", "--hosts", "simulated"], data.Path);
         TenantA = await CreateTenantAsync("Contoso", new() { [AdminDirectoryTests.SmallPlan] = 1, [AdminDirectoryTests.MediumPlan] = 3 });
         playwright = await Chromium.StartPlaywrightAsync();

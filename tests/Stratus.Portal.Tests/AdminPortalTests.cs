@@ -205,7 +205,7 @@ public sealed class AdminPortalTests
     }
 
     private static Task Shot(IPage page, string name) =>
-        page.ScreenshotAsync(new() { Path = Path.Combine(Chromium.Screenshots, name + ".png"), FullPage = true });
+        Chromium.ScreenshotAsync(page, name, fullPage: true);
 
     private static async Task<JsonElement> CloudPcOfAsync(AdminTenant tenant, string userPrincipalName)
     {

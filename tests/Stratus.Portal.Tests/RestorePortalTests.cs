@@ -13,8 +13,6 @@ namespace Stratus.Portal.Tests;
 /// </summary>
 public sealed class RestorePortalTests(RestoreFixture stratus) : IClassFixture<RestoreFixture>
 {
-    private static readonly string Screenshots = Chromium.Screenshots;
-
     [Fact]
     public async Task A_tenant_admin_creates_edits_assigns_and_deletes_a_user_setting_that_another_tenant_does_not_see()
     {
@@ -263,7 +261,7 @@ public sealed class RestorePortalTests(RestoreFixture stratus) : IClassFixture<R
     {
         // Toasts and animations settle first, so that the picture is of the state, not of a transition.
         await page.WaitForTimeoutAsync(400);
-        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, name + ".png"), FullPage = true });
+        await Chromium.ScreenshotAsync(page, name, fullPage: true);
     }
 }
 

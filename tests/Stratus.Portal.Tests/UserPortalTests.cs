@@ -15,7 +15,6 @@ public sealed class UserPortalTests
 {
     private const string SmallPlan = "5c1a0000-0000-4000-8000-000000010108";
     private const string AdminPassword = "tenant-admin-pass-1";
-    private static readonly string Screenshots = Chromium.Screenshots;
 
     [Fact]
     public async Task An_admin_gives_a_user_a_cloud_pc_in_the_admin_portal_and_the_user_connects_and_types_a_command_that_runs_in_the_vm()
@@ -49,20 +48,22 @@ public sealed class UserPortalTests
             await GiveLicenseInAdminPortalAsync(admin, $"ada@{domain}");
             await admin.GotoAsync("/admin/cloudpcs");
             await Assertions.Expect(admin.Locator(".cloudpc-status [data-status=provisioned]")).ToHaveCountAsync(1, new() { Timeout = 240_000 });
-            await admin.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "09-admin-cloud-pc-provisioned.png"), FullPage = true });
+            await Chromium.ScreenshotAsync(admin, "09-admin-cloud-pc-provisioned", fullPage: true);
+            // Pages done with are closed: each open page is a renderer on the same two cores as the VM under TCG.
+            await admin.CloseAsync();
 
             var context = await Chromium.NewContextAsync(browser, stratus);
             var page = await context.NewPageAsync();
 
             await page.GotoAsync("/");
             await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in" })).ToBeVisibleAsync();
-            await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "01-sign-in.png") });
+            await Chromium.ScreenshotAsync(page, "01-sign-in");
 
             await page.FillAsync("#username", $"ada@{domain}");
             await page.FillAsync("#password", "wrong-password-1");
             await page.ClickAsync("button[type=submit]");
             await Assertions.Expect(page.Locator("#signin-error")).ToContainTextAsync("user name or password");
-            await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "02-sign-in-refused.png") });
+            await Chromium.ScreenshotAsync(page, "02-sign-in-refused");
 
             await page.FillAsync("#password", "ada-password-123");
             await page.ClickAsync("button[type=submit]");
@@ -70,10 +71,10 @@ public sealed class UserPortalTests
             await Assertions.Expect(card.Locator(".status")).ToHaveTextAsync("Ready", new() { Timeout = 180_000 });
             await Assertions.Expect(card.Locator(".power")).ToHaveTextAsync("Running");
             await Assertions.Expect(card.Locator(".connect")).ToBeEnabledAsync();
-            await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "03-my-cloud-pcs.png") });
+            await Chromium.ScreenshotAsync(page, "03-my-cloud-pcs");
 
             await page.SetViewportSizeAsync(390, 844);
-            await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "04-my-cloud-pcs-phone.png"), FullPage = true });
+            await Chromium.ScreenshotAsync(page, "04-my-cloud-pcs-phone", fullPage: true);
             await page.SetViewportSizeAsync(1280, 800);
 
             // The first Connect meets a gateway that is away for a moment (503): the console page tries again by itself.
@@ -105,18 +106,20 @@ public sealed class UserPortalTests
             await TypeAsync(console.Keyboard, "echo typed-in-$((6*7)) > /dev/ttyS0");
             await console.Keyboard.PressAsync("Enter");
             await console.WaitForTimeoutAsync(2000);
-            await console.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "05-console.png") });
+            await Chromium.ScreenshotAsync(console, "05-console");
             // One VM: a VM that a retried step replaced (a slow placement or boot under load) is deleted soon after.
             await WaitForAsync(() => Directory.GetFiles(Path.Combine(data.Path, "hosts"), "serial.log", SearchOption.AllDirectories).Length == 1, "one VM folder");
             var serialLog = Directory.GetFiles(Path.Combine(data.Path, "hosts"), "serial.log", SearchOption.AllDirectories).Single();
             await WaitForAsync(() => ReadShared(serialLog).Contains("typed-in-42", StringComparison.Ordinal), "the typed command's output in the VM's serial log");
+            await console.CloseAsync();
 
             // Another user's or an unknown Cloud PC: a clear message in the page, no display.
             var stranger = await context.NewPageAsync();
             await stranger.GotoAsync($"/console.html?id={Guid.NewGuid()}");
             await Assertions.Expect(stranger.Locator("#message")).ToContainTextAsync("does not exist or is not yours");
             await Assertions.Expect(stranger.Locator("#screen canvas")).ToHaveCountAsync(0);
-            await stranger.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "06-console-refused.png") });
+            await Chromium.ScreenshotAsync(stranger, "06-console-refused");
+            await stranger.CloseAsync();
 
             // A user without a Cloud PC sees an empty state that says what to expect.
             var bobContext = await Chromium.NewContextAsync(browser, stratus);
@@ -126,7 +129,7 @@ public sealed class UserPortalTests
             await bob.FillAsync("#password", "bob-password-123");
             await bob.ClickAsync("button[type=submit]");
             await Assertions.Expect(bob.Locator("#empty")).ToContainTextAsync("You have no Cloud PC yet");
-            await bob.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "07-no-cloud-pc.png") });
+            await Chromium.ScreenshotAsync(bob, "07-no-cloud-pc");
         }
         finally
         {
@@ -145,7 +148,7 @@ public sealed class UserPortalTests
         {
             var state = await console.Locator("#state").TextContentAsync();
             var message = await console.Locator("#message").TextContentAsync();
-            await console.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "05-console-not-connected.png") });
+            await Chromium.ScreenshotAsync(console, "05-console-not-connected");
             throw new InvalidOperationException($"The console page did not connect within 90 s: it shows '{state}' and '{message}'.", e);
         }
     }
@@ -160,7 +163,7 @@ public sealed class UserPortalTests
         await admin.ClickAsync($"#assign-plan fluent-option[value='{SmallPlan}']");
         await admin.ClickAsync("[data-testid=license-assign]");
         await Assertions.Expect(admin.Locator("[data-testid=user-license]")).ToContainTextAsync("Cloud PC 1 vCPU/1 GB/8 GB");
-        await admin.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "08-admin-license-given.png"), FullPage = true });
+        await Chromium.ScreenshotAsync(admin, "08-admin-license-given", fullPage: true);
     }
 
     /// <summary>A tenant with two seats of the small plan, Ada in the group Designers and Bob outside it, made through the API.</summary>

@@ -55,6 +55,57 @@ internal static class Chromium
         return await context.NewPageAsync();
     }
 
+    /// <summary>
+    /// Saves a screenshot of the page as SCREENSHOTS/NAME.png. A capture that stalls is asked again, up to three
+    /// times 30 s, after waking the page's compositor: CI twice lost the portal run to one capture that hung (30 s,
+    /// then 90 s) while the page itself had just answered; chromium's capture waits for a new frame of a compositor
+    /// that, on a starved machine, may have stopped producing them. The page is brought to the front and a short
+    /// screencast asks it for frames again; a page that still gives none fails with every try's error.
+    /// </summary>
+    public static async Task ScreenshotAsync(IPage page, string name, bool fullPage = false)
+    {
+        const int tries = 3;
+        var errors = new List<string>();
+        for (var attempt = 1; attempt <= tries; attempt++)
+        {
+            try
+            {
+                await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, name + ".png"), FullPage = fullPage, Timeout = 30_000 });
+                if (errors.Count > 0)
+                {
+                    Console.Error.WriteLine($"Screenshot {name} taken at try {attempt} of {tries}, after: {string.Join(" | ", errors)}");
+                }
+
+                return;
+            }
+            catch (TimeoutException e)
+            {
+                errors.Add($"try {attempt}: {e.Message.Split('\n')[0]}");
+                await WakeCompositorAsync(page);
+            }
+        }
+
+        throw new TimeoutException($"The page {page.Url} gave no screenshot '{name}' in {tries} tries of 30 s: {string.Join(" | ", errors)}");
+    }
+
+    private static async Task WakeCompositorAsync(IPage page)
+    {
+        // Best effort, each step bounded: a renderer that does not answer these is reported by the next try.
+        try
+        {
+            await page.BringToFrontAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            var session = await page.Context.NewCDPSessionAsync(page).WaitAsync(TimeSpan.FromSeconds(10));
+            await session.SendAsync("Page.startScreencast", new() { ["format"] = "jpeg", ["quality"] = 10, ["everyNthFrame"] = 1 }).WaitAsync(TimeSpan.FromSeconds(10));
+            await Task.Delay(500);
+            await session.SendAsync("Page.stopScreencast").WaitAsync(TimeSpan.FromSeconds(10));
+            await session.DetachAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        catch (Exception e) when (e is TimeoutException or PlaywrightException)
+        {
+            Console.Error.WriteLine($"Waking the compositor of {page.Url} failed: {e.Message.Split('\n')[0]}");
+        }
+    }
+
     /// <summary>Fills the admin portal's sign-in form and submits it; the caller checks what follows.</summary>
     public static async Task SubmitAdminSignInAsync(IPage page, string userName, string password)
     {
