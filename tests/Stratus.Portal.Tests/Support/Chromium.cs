@@ -81,7 +81,10 @@ internal static class Chromium
             catch (TimeoutException e)
             {
                 errors.Add($"try {attempt}: {e.Message.Split('\n')[0]}");
-                await WakeCompositorAsync(page);
+                if (attempt < tries)
+                {
+                    await WakeCompositorAsync(page);
+                }
             }
         }
 
