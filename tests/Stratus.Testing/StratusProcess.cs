@@ -42,6 +42,17 @@ public sealed class StratusProcess : IAsyncDisposable
 
     public bool HasExited => process.HasExited;
 
+    private int OutputLength
+    {
+        get
+        {
+            lock (output)
+            {
+                return output.Length;
+            }
+        }
+    }
+
     public static string BinaryPath
     {
         get
@@ -68,10 +79,21 @@ public sealed class StratusProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts `stratus ARGS --urls http://127.0.0.1:PORT` and waits until /healthz answers.</summary>
+    /// <summary>A start that still works may take this long on a busy machine; one that stopped working fails sooner.</summary>
+    public static readonly TimeSpan StartLimit = TimeSpan.FromMinutes(10);
+
+    /// <summary>A start that used no processor time and printed nothing for this long is stuck, not slow.</summary>
+    public static readonly TimeSpan StuckAfter = TimeSpan.FromSeconds(90);
+
+    /// <summary>
+    /// Starts `stratus ARGS --urls http://127.0.0.1:PORT` and waits until /readyz answers: up to
+    /// <paramref name="startTimeout"/> (<see cref="StartLimit"/>) while it makes progress, <see cref="StuckAfter"/>
+    /// once it makes none. Starts take turns, one per core on the machine (<see cref="StartGate"/>).
+    /// </summary>
     public static async Task<StratusProcess> StartAsync(IEnumerable<string> arguments, string dataFolder,
         IDictionary<string, string?>? environment = null, TimeSpan? startTimeout = null)
     {
+        using var turn = await StartGate.EnterAsync(StartLimit);
         var port = FreePort.Next();
         var baseAddress = new Uri($"http://127.0.0.1:{port}");
         var start = new ProcessStartInfo(BinaryPath)
@@ -102,8 +124,7 @@ public sealed class StratusProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => stratus.Append(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        // Generous: with every test project at once on two cores (and TCG VMs busy on both), a start once took over 90 s in CI.
-        await stratus.WaitUntilHealthyAsync(startTimeout ?? TimeSpan.FromSeconds(180));
+        await stratus.WaitUntilReadyAsync(startTimeout ?? StartLimit);
         return stratus;
     }
 
@@ -158,14 +179,15 @@ public sealed class StratusProcess : IAsyncDisposable
         }
     }
 
-    private async Task WaitUntilHealthyAsync(TimeSpan timeout)
+    private async Task WaitUntilReadyAsync(TimeSpan limit)
     {
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < timeout)
+        var elapsed = Stopwatch.StartNew();
+        var progress = new StartProgress(process, () => OutputLength, StuckAfter);
+        while (elapsed.Elapsed < limit && progress.Check())
         {
             if (process.HasExited)
             {
-                throw new InvalidOperationException($"stratus exited with {process.ExitCode} before it was healthy:\n{Output}");
+                throw new InvalidOperationException($"stratus exited with {process.ExitCode} before it was ready:\n{Output}");
             }
 
             try
@@ -182,15 +204,16 @@ public sealed class StratusProcess : IAsyncDisposable
             }
             catch (TaskCanceledException)
             {
-                // Listening but no answer within the client's 30 s: a process still starting among many on two cores
-                // (CI once met this while a dozen test hosts started at once). Asked again until the deadline.
+                // Listening but no answer within the client's 30 s: still starting on a busy machine; the progress
+                // check decides whether it is worth asking again.
             }
 
             await Task.Delay(100);
         }
 
+        var verdict = progress.Describe(elapsed.Elapsed);
         process.Kill(entireProcessTree: true);
-        throw new TimeoutException($"stratus was not ready within {timeout}:\n{Output}");
+        throw new TimeoutException($"stratus was not ready within {limit}: {verdict}\n{Output}");
     }
 
     private sealed record TokenBody(string AccessToken);
