@@ -6,6 +6,7 @@ using Stratus.Compute.Hosts;
 using Stratus.Compute.Persistence;
 using Stratus.Compute.Regions;
 using Stratus.Compute.Vms;
+using Stratus.Platform.Jobs;
 using Stratus.Platform.Messaging;
 using Stratus.Platform.Persistence;
 
@@ -21,7 +22,7 @@ public static class ComputeModule
         builder.AddServiceStore<ComputeDbContext, SqliteComputeDbContext, PostgresComputeDbContext>(ComputeDbContext.SchemaName);
         builder.Services.AddOptions<ComputeOptions>().BindConfiguration("Stratus:Compute");
         builder.Services.AddScoped<Placement>();
-        builder.Services.AddHostedService<HeartbeatMonitor>();
+        builder.Services.AddPeriodicJob<HeartbeatMonitor>();
         builder.Services.AddMessageHandler<PlaceVm, PlaceVmHandler>(Queue);
         builder.Services.AddMessageHandler<ChangeVm, ChangeVmHandler>(Queue);
         builder.Services.AddMessageHandler<RunVmOperation, RunVmOperationHandler>(Queue);

@@ -6,6 +6,7 @@ using Stratus.Images.DeviceImages;
 using Stratus.Images.Gallery;
 using Stratus.Images.Persistence;
 using Stratus.Images.Store;
+using Stratus.Platform.Jobs;
 using Stratus.Platform.Messaging;
 using Stratus.Platform.Persistence;
 
@@ -27,8 +28,7 @@ public static class ImagesModule
         builder.Services.AddSingleton<DiskInspector>();
         builder.Services.AddScoped<DeviceImageImporter>();
         builder.Services.AddMessageHandler<DeviceImageContentUploaded, DeviceImageContentUploadedHandler>(Queue);
-        builder.Services.AddSingleton<ImageReplicator>();
-        builder.Services.AddHostedService(provider => provider.GetRequiredService<ImageReplicator>());
+        builder.Services.AddPeriodicJob<ImageReplicator>();
         return builder;
     }
 

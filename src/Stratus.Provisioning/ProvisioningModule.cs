@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Stratus.Platform.Jobs;
 using Stratus.Platform.Messaging;
 using Stratus.Platform.Persistence;
 using Stratus.Provisioning.CloudPcs;
@@ -24,8 +25,8 @@ public static class ProvisioningModule
         builder.Services.AddScoped<Lifecycle>();
         builder.Services.AddScoped<AssignmentEvaluator>();
         builder.Services.AddScoped<ServiceClients>();
-        builder.Services.AddHostedService<Reconciliation>();
-        builder.Services.AddHostedService<RestorePointScheduler>();
+        builder.Services.AddPeriodicJob<Reconciliation>();
+        builder.Services.AddPeriodicJob<RestorePointScheduler>();
 
         var services = builder.Services;
         services.AddMessageHandler<UserCreated, DirectoryEventHandler>(Queue);

@@ -1,31 +1,20 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Stratus.Compute.Persistence;
+using Stratus.Platform.Jobs;
 
 namespace Stratus.Compute.Hosts;
 
-/// <summary>Marks hosts that stopped reporting as down and says so with an event, once per outage.</summary>
-internal sealed partial class HeartbeatMonitor(IServiceScopeFactory scopes, IOptions<ComputeOptions> options, TimeProvider clock, ILogger<HeartbeatMonitor> logger) : BackgroundService
+/// <summary>Marks hosts that stopped reporting as down and says so with an event, once per outage; in the instance that leads it.</summary>
+internal sealed partial class HeartbeatMonitor(IServiceScopeFactory scopes, IOptions<ComputeOptions> options, TimeProvider clock, ILogger<HeartbeatMonitor> logger) : IPeriodicJob
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await CheckAsync(stoppingToken);
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                LogCheckFailed(logger, e);
-            }
+    public string Name => "compute.heartbeatMonitor";
 
-            await Task.Delay(options.Value.HeartbeatTimeout / 3, clock, stoppingToken);
-        }
-    }
+    public TimeSpan Interval => options.Value.HeartbeatTimeout / 3;
+
+    public Task RunAsync(CancellationToken cancellationToken) => CheckAsync(cancellationToken);
 
     internal async Task CheckAsync(CancellationToken cancellationToken)
     {
@@ -53,7 +42,4 @@ internal sealed partial class HeartbeatMonitor(IServiceScopeFactory scopes, IOpt
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Host {Name} in {Region}/{Zone} is down: no heartbeat since {LastHeartbeat}")]
     private static partial void LogHostDown(ILogger logger, string name, string region, string zone, DateTimeOffset? lastHeartbeat);
-
-    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Checking host heartbeats failed; retrying")]
-    private static partial void LogCheckFailed(ILogger logger, Exception exception);
 }

@@ -1,11 +1,11 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Stratus.Images.DeviceImages;
 using Stratus.Images.Persistence;
 using Stratus.Images.Store;
+using Stratus.Platform.Jobs;
 
 namespace Stratus.Images.Gallery;
 
@@ -13,38 +13,25 @@ namespace Stratus.Images.Gallery;
 /// Keeps every region's store complete: at start, every <see cref="ImagesOptions.ReplicationInterval"/> and on
 /// demand, it copies each gallery image (and each ready custom image, for a region added since) into every
 /// region that lacks it, removes the files of custom images that no longer exist, and what crashed work left.
+/// Scheduled passes run in the instance that leads the job.
 /// </summary>
 internal sealed partial class ImageReplicator(
     ImageStore store,
     IServiceScopeFactory scopes,
     IOptions<ImagesOptions> options,
     TimeProvider clock,
-    ILogger<ImageReplicator> logger) : BackgroundService
+    ILogger<ImageReplicator> logger) : IPeriodicJob, IDisposable
 {
     /// <summary>Work that writes nothing for this long is taken for dead.</summary>
     private static readonly TimeSpan LeftoverAge = TimeSpan.FromHours(1);
 
     private readonly SemaphoreSlim pass = new(1, 1);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        // File copies complete synchronously on Linux: without this the first pass (gigabytes, perhaps) would
-        // run inside the host's start, before it listens.
-        await Task.Yield();
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await RunOnceAsync(stoppingToken);
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                LogPassFailed(logger, e);
-            }
+    public string Name => "images.replicator";
 
-            await Task.Delay(options.Value.ReplicationInterval, clock, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        }
-    }
+    public TimeSpan Interval => options.Value.ReplicationInterval;
+
+    public Task RunAsync(CancellationToken cancellationToken) => RunOnceAsync(cancellationToken);
 
     /// <summary>One pass; a pass already running is waited for, then this one runs.</summary>
     public async Task RunOnceAsync(CancellationToken cancellationToken)
@@ -126,14 +113,7 @@ internal sealed partial class ImageReplicator(
         }
     }
 
-    public override void Dispose()
-    {
-        pass.Dispose();
-        base.Dispose();
-    }
-
-    [LoggerMessage(EventId = 7201, Level = LogLevel.Warning, Message = "Replicating images failed; the next pass tries again")]
-    private static partial void LogPassFailed(ILogger logger, Exception exception);
+    public void Dispose() => pass.Dispose();
 
     [LoggerMessage(EventId = 7202, Level = LogLevel.Warning, Message = "Replicating image {ImageId} into region {Region} failed; the next pass tries again")]
     private static partial void LogReplicationFailed(ILogger logger, Exception exception, string imageId, string region);

@@ -14,6 +14,7 @@ using Scalar.AspNetCore;
 using Stratus.Platform.Auth;
 using Stratus.Platform.Http;
 using Stratus.Platform.Idempotency;
+using Stratus.Platform.Jobs;
 using Stratus.Platform.Messaging;
 using Stratus.Platform.Persistence;
 
@@ -81,7 +82,7 @@ public static class PlatformExtensions
         builder.AddStore<PlatformDbContext, SqlitePlatformDbContext, PostgresPlatformDbContext>(PlatformDbContext.SchemaName);
         builder.Services.AddSingleton<IStartupTask, RegisterSubscriptions>();
         builder.Services.AddHostedService<QueueWorker>();
-        builder.Services.AddHostedService<IdempotencyRecordPruner>();
+        builder.Services.AddPeriodicJob<IdempotencyRecordPruner>();
         builder.Services.AddHealthChecks().AddCheck<MessagingHealthCheck>("queues", tags: [HealthTags.Ready]);
 
         builder.AddStratusAuth(settings.DataFolder);

@@ -1,37 +1,23 @@
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Stratus.Platform.Jobs;
 using Stratus.Platform.Messaging;
 
 namespace Stratus.Platform.Idempotency;
 
 /// <summary>
 /// Forgets idempotency keys a day after their request: a client retries within minutes, and a key kept forever
-/// would keep its response forever. Every instance prunes; a delete that finds nothing costs one statement an hour.
+/// would keep its response forever. Hourly, in the instance that leads the job.
 /// </summary>
-internal sealed partial class IdempotencyRecordPruner(IServiceScopeFactory scopes, TimeProvider clock, ILogger<IdempotencyRecordPruner> logger) : BackgroundService
+internal sealed partial class IdempotencyRecordPruner(IServiceScopeFactory scopes, TimeProvider clock, ILogger<IdempotencyRecordPruner> logger) : IPeriodicJob
 {
     public static readonly TimeSpan KeepFor = TimeSpan.FromHours(24);
 
-    private static readonly TimeSpan Interval = TimeSpan.FromHours(1);
+    public string Name => "platform.idempotencyRecordPruner";
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await PruneAsync(stoppingToken);
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                // Never stops the host: the next hour tries again.
-                LogPruneFailed(logger, e);
-            }
+    public TimeSpan Interval => TimeSpan.FromHours(1);
 
-            await Task.Delay(Interval, clock, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        }
-    }
+    public Task RunAsync(CancellationToken cancellationToken) => PruneAsync(cancellationToken);
 
     internal async Task<int> PruneAsync(CancellationToken cancellationToken)
     {
@@ -41,9 +27,6 @@ internal sealed partial class IdempotencyRecordPruner(IServiceScopeFactory scope
         LogPruned(logger, pruned);
         return pruned;
     }
-
-    [LoggerMessage(EventId = 1411, Level = LogLevel.Warning, Message = "Pruning old idempotency keys failed; retrying in an hour")]
-    private static partial void LogPruneFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 1412, Level = LogLevel.Debug, Message = "Pruned {Count} idempotency keys older than a day")]
     private static partial void LogPruned(ILogger logger, int count);

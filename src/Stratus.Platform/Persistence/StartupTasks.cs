@@ -70,17 +70,8 @@ internal sealed partial class MigrateDatabase<TContext>(DatabaseSettings setting
         }
     }
 
-    /// <summary>A fixed advisory lock key per schema (FNV-1a of its name), the same in every instance.</summary>
-    private static long LockKey(string schema)
-    {
-        var hash = 14695981039346656037UL;
-        foreach (var c in "stratus-migrate:" + schema)
-        {
-            hash = (hash ^ c) * 1099511628211UL;
-        }
-
-        return unchecked((long)hash);
-    }
+    /// <summary>A fixed advisory lock key per schema, the same in every instance.</summary>
+    private static long LockKey(string schema) => AdvisoryLockKey.For("stratus-migrate:" + schema);
 
     private static bool IsDatabaseFailure(Exception e) => e is NpgsqlException or SqliteException or System.Net.Sockets.SocketException or TimeoutException;
 

@@ -1,9 +1,9 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Stratus.Provisioning.CloudPcs;
+using Stratus.Platform.Jobs;
 using Stratus.Provisioning.Persistence;
 
 namespace Stratus.Provisioning.Directory;
@@ -13,25 +13,17 @@ namespace Stratus.Provisioning.Directory;
 /// identity's full state (rows newer than the state's sequence are left alone), then every user is evaluated.
 /// Resizes that stopped half-way are settled first.
 /// </summary>
-internal sealed partial class Reconciliation(IServiceScopeFactory scopes, IOptions<ProvisioningOptions> options, TimeProvider clock, ILogger<Reconciliation> logger) : BackgroundService
+internal sealed partial class Reconciliation(IServiceScopeFactory scopes, IOptions<ProvisioningOptions> options, TimeProvider clock, ILogger<Reconciliation> logger) : IPeriodicJob
 {
     private const int PageSize = 500;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.ReconcileInterval, clock);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                await ReconcileAllAsync(stoppingToken);
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                LogFailed(logger, e.Message);
-            }
-        }
-    }
+    public string Name => "provisioning.reconciliation";
+
+    public TimeSpan Interval => options.Value.ReconcileInterval;
+
+    public bool RunsAtStart => false;
+
+    public Task RunAsync(CancellationToken cancellationToken) => ReconcileAllAsync(cancellationToken);
 
     public async Task ReconcileAllAsync(CancellationToken cancellationToken)
     {
@@ -109,7 +101,4 @@ internal sealed partial class Reconciliation(IServiceScopeFactory scopes, IOptio
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Reconciled tenant {Tenant} with identity's state at sequence {Sequence}: {Users} users; evaluating them")]
     private static partial void LogReconciled(ILogger logger, Guid tenant, int users, long sequence);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciliation with identity failed, next try at the next interval: {Reason}")]
-    private static partial void LogFailed(ILogger logger, string reason);
 }

@@ -1,8 +1,8 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Stratus.Platform.Jobs;
 using Stratus.Provisioning.CloudPcs;
 using Stratus.Provisioning.Persistence;
 using Stratus.Provisioning.Settings;
@@ -13,29 +13,22 @@ namespace Stratus.Provisioning.RestorePoints;
 /// Takes each provisioned Cloud PC's automatic restore points at its user's frequency and lets expired points
 /// go. The next slot of every Cloud PC is stored with it: a restart (or a second instance) finds the same
 /// slots, and a unique index on (Cloud PC, slot) keeps a slot from being taken twice. Slots missed while no
-/// instance ran are made up by one point, not one per missed slot.
+/// instance ran are made up by one point, not one per missed slot. Passes run in the instance that leads the job.
 /// </summary>
-internal sealed partial class RestorePointScheduler(IServiceScopeFactory scopes, IOptions<ProvisioningOptions> options, TimeProvider clock, ILogger<RestorePointScheduler> logger) : BackgroundService
+internal sealed partial class RestorePointScheduler(IServiceScopeFactory scopes, IOptions<ProvisioningOptions> options, TimeProvider clock, ILogger<RestorePointScheduler> logger) : IPeriodicJob
 {
     private const int Batch = 200;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    public string Name => "provisioning.restorePointScheduler";
+
+    public TimeSpan Interval => options.Value.RestorePointScanInterval;
+
+    public bool RunsAtStart => false;
+
+    public async Task RunAsync(CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(options.Value.RestorePointScanInterval, clock);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                await using var scope = scopes.CreateAsyncScope();
-                await RunOnceAsync(scope.ServiceProvider.GetRequiredService<ProvisioningDbContext>(), options.Value, clock, logger, stoppingToken);
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                // The database may be failing over, or out of reach for a while: the next pass retries, and a
-                // failure here must not stop the process (an unhandled exception in a background service does).
-                LogFailed(logger, e.Message);
-            }
-        }
+        await using var scope = scopes.CreateAsyncScope();
+        await RunOnceAsync(scope.ServiceProvider.GetRequiredService<ProvisioningDbContext>(), options.Value, clock, logger, cancellationToken);
     }
 
     /// <summary>One pass: schedules new Cloud PCs, takes the due points, deletes the expired ones. Returns the points taken.</summary>
@@ -121,9 +114,6 @@ internal sealed partial class RestorePointScheduler(IServiceScopeFactory scopes,
 
     [LoggerMessage(EventId = 7302, Level = LogLevel.Debug, Message = "Restore points: {Device}'s slot was taken by another instance")]
     private static partial void LogRaced(ILogger logger, string device);
-
-    [LoggerMessage(EventId = 7303, Level = LogLevel.Warning, Message = "Restore point pass failed, retried at the next one: {Reason}")]
-    private static partial void LogFailed(ILogger logger, string reason);
 }
 
 /// <summary>Deletes restore points: the row says deleting until the host confirms the snapshot is gone.</summary>

@@ -455,7 +455,7 @@ public sealed class IdempotencyKeyTests(PostgresServer postgres, ITestOutputHelp
             return db.SaveChangesAsync();
         });
 
-        var pruner = host.App.Services.GetServices<IHostedService>().OfType<IdempotencyRecordPruner>().Single();
+        var pruner = host.App.Services.GetRequiredService<IdempotencyRecordPruner>();
         Assert.Equal(1, await pruner.PruneAsync(CancellationToken.None));
 
         Assert.Equal(["young"], await host.PlatformAsync(db => db.IdempotencyRecords.Select(r => r.Key).ToListAsync()));

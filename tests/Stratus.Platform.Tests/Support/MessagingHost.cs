@@ -27,14 +27,20 @@ public sealed class MessagingHost : IAsyncDisposable
 
     private bool started;
 
-    private MessagingHost(WebApplication app)
+    private readonly TestOutputLoggerProvider log;
+
+    private MessagingHost(WebApplication app, TestOutputLoggerProvider log)
     {
         App = app;
+        this.log = log;
         Deliveries = app.Services.GetRequiredService<DeliveryLog>();
         Failures = app.Services.GetRequiredService<FailureSwitch>();
     }
 
     public WebApplication App { get; }
+
+    /// <summary>The host's warnings and errors so far.</summary>
+    public IReadOnlyList<string> Logs => log.Lines;
 
     public DeliveryLog Deliveries { get; }
 
@@ -47,14 +53,15 @@ public sealed class MessagingHost : IAsyncDisposable
     /// loops poll every 50 ms and retry after 200 ms unless <paramref name="messaging"/> says otherwise.
     /// </summary>
     internal static MessagingHost Build(TestDatabase database, ITestOutputHelper output, string name = "host",
-        Action<MessagingOptions>? messaging = null, TimeProvider? clock = null)
+        Action<MessagingOptions>? messaging = null, TimeProvider? clock = null, Action<IServiceCollection>? services = null)
     {
         ArgumentNullException.ThrowIfNull(database);
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], EnvironmentName = "Testing" });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.AddStratusPlatform(new StratusHostSettings(database.Settings, database.DataFolder, "test"));
         builder.Logging.ClearProviders();
-        builder.Logging.AddProvider(new TestOutputLoggerProvider(output, name));
+        var log = new TestOutputLoggerProvider(output, name);
+        builder.Logging.AddProvider(log);
 
         builder.Services.Configure<MessagingOptions>(options =>
         {
@@ -76,17 +83,18 @@ public sealed class MessagingHost : IAsyncDisposable
         builder.Services.AddMessageHandler<ItemCreated, ItemCreatedHandler>(QueueB);
         builder.Services.AddMessageHandler<FlakyWork, FlakyWorkHandler>(QueueA);
         builder.Services.AddMessageHandler<SlowWork, SlowWorkHandler>(QueueA);
+        services?.Invoke(builder.Services);
 
         var app = builder.Build();
         app.UseStratusPlatform();
-        return new MessagingHost(app);
+        return new MessagingHost(app, log);
     }
 
     /// <summary>Builds, runs the start-up tasks, creates the test service's tables and starts every loop.</summary>
     internal static async Task<MessagingHost> StartAsync(TestDatabase database, ITestOutputHelper output, string name = "host",
-        Action<MessagingOptions>? messaging = null, TimeProvider? clock = null, bool createTables = true)
+        Action<MessagingOptions>? messaging = null, TimeProvider? clock = null, bool createTables = true, Action<IServiceCollection>? services = null)
     {
-        var host = Build(database, output, name, messaging, clock);
+        var host = Build(database, output, name, messaging, clock, services);
         try
         {
             await host.RunStartupTasksAsync();

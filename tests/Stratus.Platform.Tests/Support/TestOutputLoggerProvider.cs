@@ -1,17 +1,25 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
 namespace Stratus.Platform.Tests.Support;
 
-/// <summary>Sends a host's warnings and errors to the test's output, which xunit shows when the test fails.</summary>
+/// <summary>
+/// Sends a host's warnings and errors to the test's output, which xunit shows when the test fails, and keeps them
+/// for the test to read.
+/// </summary>
 public sealed class TestOutputLoggerProvider(ITestOutputHelper output, string prefix) : ILoggerProvider
 {
-    public ILogger CreateLogger(string categoryName) => new Logger(output, $"{prefix} {categoryName}");
+    private readonly ConcurrentQueue<string> lines = new();
+
+    public IReadOnlyList<string> Lines => lines.ToArray();
+
+    public ILogger CreateLogger(string categoryName) => new Logger(output, lines, $"{prefix} {categoryName}");
 
     public void Dispose()
     {
     }
 
-    private sealed class Logger(ITestOutputHelper output, string category) : ILogger
+    private sealed class Logger(ITestOutputHelper output, ConcurrentQueue<string> lines, string category) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state)
             where TState : notnull => null;
@@ -25,9 +33,11 @@ public sealed class TestOutputLoggerProvider(ITestOutputHelper output, string pr
                 return;
             }
 
+            var line = $"{logLevel} {category}: {formatter(state, exception)}{(exception is null ? "" : $" ({exception.GetType().Name}: {exception.Message})")}";
+            lines.Enqueue(line);
             try
             {
-                output.WriteLine($"{logLevel} {category}: {formatter(state, exception)}{(exception is null ? "" : $" ({exception.GetType().Name}: {exception.Message})")}");
+                output.WriteLine(line);
             }
             catch (InvalidOperationException)
             {
