@@ -3,12 +3,22 @@
 CONFIGURATION ?= Release
 STRATUS_URLS ?= http://127.0.0.1:8080
 STRATUS_DATA ?= ./.stratus
+# `make install` puts the program under $(PREFIX)/lib/stratus and the command `stratus` in $(PREFIX)/bin.
+PREFIX ?= /usr/local
 
-.PHONY: up test chaos build image deps-up deps-test clean
+.PHONY: up install test chaos build image deps-up deps-test clean
 
 up: deps-up build image
 	@echo "Starting Stratus all-in-one on $(STRATUS_URLS) (data in $(STRATUS_DATA)); Ctrl+C stops it."
 	./src/Stratus/bin/$(CONFIGURATION)/net10.0/stratus up --urls "$(STRATUS_URLS)" --data "$(STRATUS_DATA)"
+
+# The built program is a folder (the stratus launcher and its libraries); the command on the PATH is a link to it.
+install: build
+	rm -rf "$(DESTDIR)$(PREFIX)/lib/stratus"
+	mkdir -p "$(DESTDIR)$(PREFIX)/lib/stratus" "$(DESTDIR)$(PREFIX)/bin"
+	cp -R ./src/Stratus/bin/$(CONFIGURATION)/net10.0/. "$(DESTDIR)$(PREFIX)/lib/stratus/"
+	ln -sfn ../lib/stratus/stratus "$(DESTDIR)$(PREFIX)/bin/stratus"
+	@echo "Installed $(DESTDIR)$(PREFIX)/bin/stratus; run 'stratus --help'."
 
 test: deps-test
 	./scripts/test.sh $(CONFIGURATION)

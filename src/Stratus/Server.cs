@@ -60,6 +60,11 @@ internal static class Server
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Connection", LogLevel.None);
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Migrations", LogLevel.Warning);
+        if (!options.Verbose)
+        {
+            ServerLogging.MakeQuiet(builder.Logging);
+        }
+
         foreach (var service in services)
         {
             service.Add(builder);

@@ -19,18 +19,24 @@ internal static class ServerCommands
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable("STRATUS_HOSTS") ?? "qemu",
         };
         hosts.AcceptOnlyFromAmong("qemu", "simulated", "none");
+        var verbose = new Option<bool>("--verbose")
+        {
+            Description = "Log every event (each request, the host agents' polls); without it, after the banner only warnings, errors and what you should know.",
+        };
         var command = new Command("up", "Run all of Stratus in one process with embedded defaults: SQLite and local queues in the data folder, and a host per region.")
         {
             data,
             urls,
             hosts,
+            verbose,
         };
         command.SetAction((result, cancellationToken) => Server.RunAsync(new ServerOptions(
             Targets: "all",
             Database: null,
             DataFolder: result.GetValue(data)!,
             Urls: result.GetValue(urls)!,
-            EmbeddedHosts: result.GetValue(hosts)!), cancellationToken));
+            EmbeddedHosts: result.GetValue(hosts)!,
+            Verbose: result.GetValue(verbose)), cancellationToken));
         return command;
     }
 
@@ -59,7 +65,8 @@ internal static class ServerCommands
             Database: result.GetValue(database),
             DataFolder: result.GetValue(data)!,
             Urls: result.GetValue(urls)!,
-            EmbeddedHosts: "none"), cancellationToken));
+            EmbeddedHosts: "none",
+            Verbose: true), cancellationToken));
         return command;
     }
 
@@ -88,4 +95,6 @@ internal static class ServerCommands
 }
 
 /// <param name="EmbeddedHosts">qemu, simulated or none: the driver of the one host per region that `up` runs in-process.</param>
-internal sealed record ServerOptions(string Targets, string? Database, string DataFolder, string Urls, string EmbeddedHosts);
+/// <param name="Verbose">Every log line; else (`up` without --verbose) see <see cref="ServerLogging"/>. `run` is always
+/// verbose: a service run apart logs to its supervisor's journal, not to a person's terminal.</param>
+internal sealed record ServerOptions(string Targets, string? Database, string DataFolder, string Urls, string EmbeddedHosts, bool Verbose);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Stratus.Provisioning.Persistence;
 using Stratus.Provisioning.Policies;
@@ -9,7 +10,7 @@ namespace Stratus.Provisioning.CloudPcs;
 /// the deadline of the step it starts) in the same transaction: a crash either keeps all of it or none, and
 /// compute's commands are idempotent by VM and operation id, so a redelivery has its effect once.
 /// </summary>
-public sealed class Lifecycle(ProvisioningDbContext db, IOptions<ProvisioningOptions> options, TimeProvider clock)
+public sealed partial class Lifecycle(ProvisioningDbContext db, IOptions<ProvisioningOptions> options, TimeProvider clock, ILogger<Lifecycle> logger)
 {
     private const int MaxAttempts = 3;
 
@@ -94,7 +95,12 @@ public sealed class Lifecycle(ProvisioningDbContext db, IOptions<ProvisioningOpt
         pc.StatusDetailMessage = $"{message} Gave up after {MaxAttempts} attempts; retry the Cloud PC once the cause is fixed.";
         pc.StatusDetailRetryable = true;
         CompleteActiveOperation(pc, OperationStatus.Failed, pc.StatusDetailMessage);
+        LogFailed(logger, pc.ManagedDeviceName, pc.Id, code, pc.StatusDetailMessage);
     }
+
+    // A warning: `stratus up` shows it on a quiet terminal, where a person waits for the Cloud PC.
+    [LoggerMessage(EventId = 7401, Level = LogLevel.Warning, Message = "Cloud PC {Name} ({CloudPcId}) failed ({Code}): {Detail}")]
+    private static partial void LogFailed(ILogger logger, string name, Guid cloudPcId, string code, string detail);
 
     public void EnterGracePeriod(CloudPc pc, ProvisioningPolicy? policy)
     {

@@ -22,7 +22,7 @@ internal static partial class ClientCommands
     {
         var url = new Option<string>("--url") { Description = "The Stratus API, for example http://127.0.0.1:8080.", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
         var user = new Option<string>("--user") { Description = "Your user name (operator, or name@tenant-domain).", Required = true };
-        var passwordStdin = new Option<bool>("--password-stdin") { Description = "Read the password from standard input (else STRATUS_PASSWORD, else a prompt)." };
+        var passwordStdin = new Option<bool>("--password-stdin") { Description = "Read the password from standard input even when STRATUS_PASSWORD is set." };
         var command = new Command("login", "Sign in and keep the session for the other client commands.") { url, user, passwordStdin };
         command.SetAction((result, cancellationToken) => RunAsync(async () =>
         {
@@ -31,12 +31,10 @@ internal static partial class ClientCommands
                 throw new ClientException("--url must be an http(s) URL, for example http://127.0.0.1:8080.");
             }
 
-            var password = result.GetValue(passwordStdin)
-                ? (await Console.In.ReadLineAsync(cancellationToken))?.TrimEnd('\r', '\n')
-                : Environment.GetEnvironmentVariable("STRATUS_PASSWORD") ?? (Console.IsInputRedirected ? null : AnsiConsole.Prompt(new TextPrompt<string>("Password:").Secret()));
+            var password = await ReadPasswordAsync(result.GetValue(passwordStdin), cancellationToken);
             if (string.IsNullOrEmpty(password))
             {
-                throw new ClientException("no password: pass it on standard input with --password-stdin, or set STRATUS_PASSWORD.");
+                throw new ClientException("no password: type it at the prompt, pass it on standard input, or set STRATUS_PASSWORD.");
             }
 
             using var client = ApiClient.Anonymous(api);
@@ -46,6 +44,25 @@ internal static partial class ClientCommands
             Console.WriteLine($"Signed in to {api} as {result.GetValue(user)} (session kept in {Credentials.FilePath}).");
         }));
         return command;
+    }
+
+    /// <summary>
+    /// The password of `stratus login`: STRATUS_PASSWORD when set (unless --password-stdin), else the first line of
+    /// standard input when it is a pipe or a file, else a prompt in the terminal that does not echo what is typed.
+    /// </summary>
+    private static async Task<string?> ReadPasswordAsync(bool fromStdin, CancellationToken cancellationToken)
+    {
+        if (!fromStdin && Environment.GetEnvironmentVariable("STRATUS_PASSWORD") is { } fromEnvironment)
+        {
+            return fromEnvironment;
+        }
+
+        if (fromStdin || Console.IsInputRedirected)
+        {
+            return (await Console.In.ReadLineAsync(cancellationToken))?.TrimEnd('\r', '\n');
+        }
+
+        return await AnsiConsole.PromptAsync(new TextPrompt<string>("Password:").Secret(), cancellationToken);
     }
 
     private static Command CloudPc()

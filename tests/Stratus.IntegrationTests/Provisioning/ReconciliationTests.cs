@@ -41,7 +41,8 @@ public sealed class ReconciliationTests
                 new { addLicenses = new[] { new { skuId = Guid.Parse(SmallPlan) } }, removeLicenses = Array.Empty<Guid>() })).StatusCode);
         }
 
-        await using var all = await StratusProcess.StartAsync(["up", "--hosts", "simulated"], data.Path, new Dictionary<string, string?>
+        // --verbose: the reconciliation line is information, which a quiet terminal leaves out.
+        await using var all = await StratusProcess.StartAsync(["up", "--hosts", "simulated", "--verbose"], data.Path, new Dictionary<string, string?>
         {
             ["Stratus__Provisioning__ReconcileInterval"] = "00:00:03",
         });

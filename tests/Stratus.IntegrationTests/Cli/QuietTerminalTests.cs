@@ -1,0 +1,58 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Stratus.IntegrationTests.Support;
+using Stratus.Testing;
+
+namespace Stratus.IntegrationTests.Cli;
+
+/// <summary>
+/// `stratus up`'s terminal after the banner: warnings, errors and what a person should know; the host agents' polls
+/// and every other request only with --verbose.
+/// </summary>
+public sealed class QuietTerminalTests
+{
+    [Fact]
+    public async Task Up_AfterItsBanner_PrintsNoRequestLines_WhileHostAgentsPoll()
+    {
+        using var data = new TempFolder();
+        await using var stratus = await StratusProcess.StartAsync(["up", "--hosts", "simulated"], data.Path);
+
+        await WaitForAgentReportsAsync(stratus);
+
+        var output = stratus.Output;
+        var afterBanner = output[(output.IndexOf("Press Ctrl+C to stop.", StringComparison.Ordinal) + 1)..];
+        Assert.DoesNotContain("Request starting", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Request finished", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("/api/v1/agent/", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("info: Microsoft.", afterBanner, StringComparison.Ordinal);
+        // What a person should know still shows: each host agent that came up.
+        Assert.Contains("Host agent vm-local-1 running in local-1", output, StringComparison.Ordinal);
+        Assert.Contains("Host agent vm-local-2 running in local-2", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Up_WithVerbose_PrintsTheHostAgentsPolls()
+    {
+        using var data = new TempFolder();
+        await using var stratus = await StratusProcess.StartAsync(["up", "--hosts", "simulated", "--verbose"], data.Path);
+
+        await WaitForAgentReportsAsync(stratus);
+
+        await Eventually.MatchesAsync(() => Task.FromResult(stratus.Output), o => o.Contains("Request finished HTTP/1.1 POST", StringComparison.Ordinal)
+            && o.Contains("/api/v1/agent/report", StringComparison.Ordinal), "a host agent's report as a request line", TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>Until every host's heartbeat is newer than when it was first seen: each agent polled after the start.</summary>
+    private static async Task WaitForAgentReportsAsync(StratusProcess stratus)
+    {
+        using var operatorClient = await stratus.OperatorClientAsync();
+        async Task<Dictionary<string, DateTimeOffset?>> HeartbeatsAsync() =>
+            (await operatorClient.GetFromJsonAsync<JsonElement>("/api/v1/hosts")).EnumerateArray()
+                .ToDictionary(h => h.GetProperty("name").GetString()!, h => h.GetProperty("lastHeartbeatDateTime").ValueKind == JsonValueKind.Null
+                    ? (DateTimeOffset?)null
+                    : h.GetProperty("lastHeartbeatDateTime").GetDateTimeOffset());
+
+        var first = await Eventually.MatchesAsync(HeartbeatsAsync, h => h.Count == 2 && h.Values.All(v => v is not null), "both embedded hosts to report");
+        await Eventually.MatchesAsync(HeartbeatsAsync, h => h.All(pair => pair.Value > first[pair.Key]), "both hosts to report again", TimeSpan.FromSeconds(60));
+    }
+}
