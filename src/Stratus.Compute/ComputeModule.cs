@@ -22,6 +22,7 @@ public static class ComputeModule
         builder.Services.AddOptions<ComputeOptions>().BindConfiguration("Stratus:Compute");
         builder.Services.AddScoped<Placement>();
         builder.Services.AddHostedService<HeartbeatMonitor>();
+        builder.Services.AddHostedService<ComputeRecordPruner>();
         builder.Services.AddMessageHandler<PlaceVm, PlaceVmHandler>(Queue);
         builder.Services.AddMessageHandler<ChangeVm, ChangeVmHandler>(Queue);
         builder.Services.AddMessageHandler<RunVmOperation, RunVmOperationHandler>(Queue);
@@ -32,6 +33,7 @@ public static class ComputeModule
     {
         endpoints.MapRegionsApi();
         endpoints.MapHostsApi();
+        endpoints.MapUnmanagedVmsApi();
         endpoints.MapAgentApi();
         endpoints.MapVmsApi();
         return endpoints;
