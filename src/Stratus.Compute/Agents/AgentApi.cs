@@ -135,7 +135,9 @@ public static class AgentApi
         var operations = await db.VmOperations.AsNoTracking().Where(o => ids.Contains(o.VmId) && o.Status == VmOperationStatus.Pending)
             .OrderBy(o => o.CreatedAt).ToListAsync(cancellationToken);
         var relays = await db.ConsoleRelays.AsNoTracking().Where(r => r.HostId == hostId && r.ExpiresAt > now).OrderBy(r => r.Id).ToListAsync(cancellationToken);
-        var tombstones = await db.DeletedVms.AsNoTracking().Where(d => d.HostId == hostId && d.ConfirmedAt == null).OrderBy(d => d.Id).Select(d => d.Id).ToListAsync(cancellationToken);
+        var listedSince = now - DeletedVm.ListedAfterConfirmation;
+        var tombstones = await db.DeletedVms.AsNoTracking().Where(d => d.HostId == hostId && (d.ConfirmedAt == null || d.ConfirmedAt > listedSince))
+            .OrderBy(d => d.Id).Select(d => d.Id).ToListAsync(cancellationToken);
         return new DesiredState(hostId, version,
             vms.Select(v => new DesiredVm(v.Id, v.ImageId, v.VCpuCount, v.MemoryMiB, v.DiskGiB, v.DesiredPower.ToString().ToLowerInvariant(), v.DeleteRequested, v.Generation)).ToList(),
             operations.Select(o => new DesiredOperation(o.Id, o.VmId, o.Kind.ToString(), o.Argument)).ToList(),

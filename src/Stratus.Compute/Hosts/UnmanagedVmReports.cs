@@ -16,11 +16,18 @@ internal static class UnmanagedVmReports
     public static async Task ApplyAsync(ComputeDbContext db, Host host, AgentReport? report, IReadOnlySet<Guid> managedIds, IReadOnlySet<Guid> reportedIds,
         DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var pending = await db.DeletedVms.Where(d => d.HostId == host.Id && d.ConfirmedAt == null).ToListAsync(cancellationToken);
-        foreach (var deleted in pending.Where(t => !reportedIds.Contains(t.Id)))
+        // The tombstones the host's desired state lists: pending ones, and those confirmed lately (a VM whose create was
+        // under way when it was deleted shows up again, and reopens its tombstone until the agent deletes it).
+        var listedSince = now - DeletedVm.ListedAfterConfirmation;
+        var pending = await db.DeletedVms.Where(d => d.HostId == host.Id && (d.ConfirmedAt == null || d.ConfirmedAt > listedSince)).ToListAsync(cancellationToken);
+        foreach (var deleted in pending)
         {
-            deleted.ConfirmedAt = now;
-            host.DesiredVersion++;
+            var gone = !reportedIds.Contains(deleted.Id);
+            if (gone != deleted.ConfirmedAt.HasValue)
+            {
+                deleted.ConfirmedAt = gone ? now : null;
+                host.DesiredVersion++;
+            }
         }
 
         if (report?.UnmanagedVms is not { } reported)

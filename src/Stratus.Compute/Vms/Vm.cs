@@ -60,6 +60,13 @@ public sealed class Vm
 /// </summary>
 public sealed class DeletedVm
 {
+    /// <summary>
+    /// How long a confirmed tombstone stays in its host's desired state: an agent pass that was creating the VM when
+    /// it was deleted (a report does not show a create under way) may finish it after the confirmation, and that VM
+    /// must be deleted, not kept as unmanaged. A report that shows the VM again reopens the tombstone.
+    /// </summary>
+    public static readonly TimeSpan ListedAfterConfirmation = TimeSpan.FromHours(1);
+
     public Guid Id { get; init; }
 
     public DateTimeOffset DeletedAt { get; set; }
