@@ -23,6 +23,7 @@ public static class ComputeModule
         builder.Services.AddOptions<ComputeOptions>().BindConfiguration("Stratus:Compute");
         builder.Services.AddScoped<Placement>();
         builder.Services.AddPeriodicJob<HeartbeatMonitor>();
+        builder.Services.AddPeriodicJob<ComputeRecordPruner>();
         builder.Services.AddMessageHandler<PlaceVm, PlaceVmHandler>(Queue);
         builder.Services.AddMessageHandler<ChangeVm, ChangeVmHandler>(Queue);
         builder.Services.AddMessageHandler<RunVmOperation, RunVmOperationHandler>(Queue);
@@ -33,6 +34,7 @@ public static class ComputeModule
     {
         endpoints.MapRegionsApi();
         endpoints.MapHostsApi();
+        endpoints.MapUnmanagedVmsApi();
         endpoints.MapAgentApi();
         endpoints.MapVmsApi();
         return endpoints;

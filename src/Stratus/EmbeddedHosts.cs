@@ -58,13 +58,22 @@ internal sealed partial class EmbeddedHosts(
         {
             var folder = Path.Combine(settings.DataFolder, "hosts", region.Name);
             Directory.CreateDirectory(folder);
+            var name = $"{Environment.MachineName}-{region.Name}";
+            var enrolled = await IsEnrolledAsync(folder, stoppingToken);
+            if (!enrolled && await HostNamedAsync(region.Name, name, stoppingToken) is { } existing)
+            {
+                // Enrolling again under the same name is refused (409), and an agent that cannot enroll never runs.
+                LogIdentityLost(logger, region.Name, Path.Combine(folder, "agent.json"), name, existing);
+                continue;
+            }
+
             var options = new AgentOptions
             {
                 ControlPlane = controlPlane,
-                EnrollmentToken = await IsEnrolledAsync(folder, stoppingToken) ? null : await IssueEnrollmentTokenAsync(region.Name, stoppingToken),
+                EnrollmentToken = enrolled ? null : await IssueEnrollmentTokenAsync(region.Name, stoppingToken),
                 Region = region.Name,
                 Zone = region.Zones.FirstOrDefault() ?? region.Name,
-                Name = $"{Environment.MachineName}-{region.Name}",
+                Name = name,
                 DataFolder = folder,
                 ImagesFolder = Path.Combine(imagesRoot, "regions", region.Name),
                 // Stratus:EmbeddedHosts:VCpus, MemoryMiB and DiskGiB override a region's share (scale tests of the simulated driver).
@@ -128,6 +137,13 @@ internal sealed partial class EmbeddedHosts(
         return await scope.ServiceProvider.GetRequiredService<ComputeDbContext>().Hosts.AnyAsync(h => h.Id == hostId, cancellationToken);
     }
 
+    private async Task<Guid?> HostNamedAsync(string region, string name, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<ComputeDbContext>().Hosts.Where(h => h.Region == region && h.Name == name)
+            .Select(h => (Guid?)h.Id).FirstOrDefaultAsync(cancellationToken);
+    }
+
     private async Task<string> IssueEnrollmentTokenAsync(string region, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
@@ -137,6 +153,11 @@ internal sealed partial class EmbeddedHosts(
         await db.SaveChangesAsync(cancellationToken);
         return secret;
     }
+
+    [LoggerMessage(EventId = 6102, Level = LogLevel.Warning, Message = "The embedded host of region {Region} is not started: its identity {IdentityFile} is gone and "
+        + "compute already has a host named {Name} ({HostId}), which refuses a second enrollment under that name. Restore the file from a backup; or remove "
+        + "that host (DELETE /api/v1/hosts/{HostId}) and start again: the host enrolls anew and keeps the VMs in its folder as unmanaged, for the operator to adopt or delete")]
+    private static partial void LogIdentityLost(ILogger logger, string region, string identityFile, string name, Guid hostId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Started {Count} embedded hosts (driver {Driver}, accelerator {Accelerator}); their VMs keep running when Stratus stops")]
     private static partial void LogStarted(ILogger logger, int count, string driver, string accelerator);

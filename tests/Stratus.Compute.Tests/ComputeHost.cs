@@ -82,7 +82,8 @@ public sealed record Agent(Guid HostId, HttpClient Client) : IDisposable
     public async Task<JsonElement> DesiredStateAsync(long? after = null) =>
         await Client.GetFromJsonAsync<JsonElement>("/api/v1/agent/desiredState" + (after is { } a ? $"?after={a}" : ""));
 
-    public Task<HttpResponseMessage> ReportAsync(object? vms = null, object? operations = null) =>
-        Client.PostAsJsonAsync("/api/v1/agent/report", new { accelerator = "simulated", agentVersion = "test", vms = vms ?? Array.Empty<object>(), operations = operations ?? Array.Empty<object>() });
+    /// <summary>A report; unmanagedVms null is an agent that has not told its VMs apart (older, or before its first desired state).</summary>
+    public Task<HttpResponseMessage> ReportAsync(object? vms = null, object? operations = null, object? unmanagedVms = null) =>
+        Client.PostAsJsonAsync("/api/v1/agent/report", new { accelerator = "simulated", agentVersion = "test", vms = vms ?? Array.Empty<object>(), operations = operations ?? Array.Empty<object>(), unmanagedVms });
 }
 

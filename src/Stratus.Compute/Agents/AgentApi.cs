@@ -135,10 +135,14 @@ public static class AgentApi
         var operations = await db.VmOperations.AsNoTracking().Where(o => ids.Contains(o.VmId) && o.Status == VmOperationStatus.Pending)
             .OrderBy(o => o.CreatedAt).ToListAsync(cancellationToken);
         var relays = await db.ConsoleRelays.AsNoTracking().Where(r => r.HostId == hostId && r.ExpiresAt > now).OrderBy(r => r.Id).ToListAsync(cancellationToken);
+        var listedSince = now - DeletedVm.ListedAfterConfirmation;
+        var tombstones = await db.DeletedVms.AsNoTracking().Where(d => d.HostId == hostId && (d.ConfirmedAt == null || d.ConfirmedAt > listedSince))
+            .OrderBy(d => d.Id).Select(d => d.Id).ToListAsync(cancellationToken);
         return new DesiredState(hostId, version,
             vms.Select(v => new DesiredVm(v.Id, v.ImageId, v.VCpuCount, v.MemoryMiB, v.DiskGiB, v.DesiredPower.ToString().ToLowerInvariant(), v.DeleteRequested, v.Generation)).ToList(),
             operations.Select(o => new DesiredOperation(o.Id, o.VmId, o.Kind.ToString(), o.Argument)).ToList(),
-            relays.Select(r => new DesiredConsoleRelay(r.Id, r.VmId, r.Url, r.Secret)).ToList());
+            relays.Select(r => new DesiredConsoleRelay(r.Id, r.VmId, r.Url, r.Secret)).ToList(),
+            tombstones);
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> ReportAsync(
@@ -195,11 +199,11 @@ public static class AgentApi
         }
 
         // A VM whose deletion was wanted and that the host no longer reports is gone: free its capacity.
-        var reportedIds = (report?.Vms ?? []).Select(v => v.Id).ToHashSet();
+        var reportedIds = (report?.Vms ?? []).Select(v => v.Id).Concat((report?.UnmanagedVms ?? []).Select(v => v.Id)).ToHashSet();
         foreach (var gone in vms.Where(v => v.DeleteRequested && !reportedIds.Contains(v.Id)))
         {
             db.Vms.Remove(gone);
-            db.DeletedVms.Add(new DeletedVm { Id = gone.Id, DeletedAt = now });
+            await DeletedVm.MarkAsync(db, gone.Id, hostId, now, confirmed: true, cancellationToken);
             host.VCpuAllocated -= gone.VCpuCount;
             host.MemoryMiBAllocated -= gone.MemoryMiB;
             host.DiskGiBAllocated -= gone.DiskGiB;
@@ -221,12 +225,18 @@ public static class AgentApi
             }
         }
 
+        await UnmanagedVmReports.ApplyAsync(db, host, report, byId.Keys.ToHashSet(), reportedIds, now, cancellationToken);
         try
         {
             await db.SaveChangesAsync(cancellationToken);
         }
         catch (DbUpdateConcurrencyException)
         {
+            return false;
+        }
+        catch (DbUpdateException e) when (e.Entries.Any(entry => entry.Entity is UnmanagedVm))
+        {
+            // Another report of this host added the same unmanaged VM first: a race like the one above.
             return false;
         }
 

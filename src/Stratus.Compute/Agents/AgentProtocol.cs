@@ -14,13 +14,25 @@ public sealed record DesiredOperation(Guid Id, Guid VmId, string Kind, string? A
 /// <summary>Connect the VM's display (VNC) out to Url, a gateway's WebSocket, showing Secret in X-Stratus-Relay-Secret.</summary>
 public sealed record DesiredConsoleRelay(Guid Id, Guid VmId, string Url, string Secret);
 
-/// <summary>Everything the host should be running, at a version; the agent converges on it as a whole.</summary>
+/// <summary>
+/// Everything the host should be running, at a version; the agent converges on it as a whole. It deletes only
+/// the VMs marked Delete and those in DeletedVmIds (tombstones it has not confirmed yet); any other VM it has is
+/// unmanaged, never deleted.
+/// </summary>
 public sealed record DesiredState(
-    Guid HostId, long Version, IReadOnlyList<DesiredVm> Vms, IReadOnlyList<DesiredOperation> Operations, IReadOnlyList<DesiredConsoleRelay> ConsoleRelays);
+    Guid HostId, long Version, IReadOnlyList<DesiredVm> Vms, IReadOnlyList<DesiredOperation> Operations, IReadOnlyList<DesiredConsoleRelay> ConsoleRelays,
+    IReadOnlyList<Guid> DeletedVmIds);
 
 public sealed record ReportedVm(Guid Id, string State, bool Ready, long Generation, string? Detail);
 
 public sealed record ReportedOperation(Guid Id, bool Succeeded, string? Result);
 
-/// <summary>A heartbeat with the host's actual state: every VM it runs, and finished operations.</summary>
-public sealed record AgentReport(string? Accelerator, string? AgentVersion, IReadOnlyList<ReportedVm>? Vms, IReadOnlyList<ReportedOperation>? Operations);
+/// <summary>A VM the agent has that its desired state neither wants nor marked deleted; kept stopped.</summary>
+public sealed record ReportedUnmanagedVm(Guid Id, string? State, string? ImageId, int VCpuCount, int MemoryMiB, int DiskGiB);
+
+/// <summary>
+/// A heartbeat with the host's actual state: every VM it runs, and finished operations. UnmanagedVms is null
+/// from an agent older than them, or before its first desired state: then the host's list stays as it was.
+/// </summary>
+public sealed record AgentReport(string? Accelerator, string? AgentVersion, IReadOnlyList<ReportedVm>? Vms, IReadOnlyList<ReportedOperation>? Operations,
+    IReadOnlyList<ReportedUnmanagedVm>? UnmanagedVms = null);

@@ -15,7 +15,7 @@ public sealed record Capacity(int VCpus, int MemoryMiB, int DiskGiB);
 
 public sealed record HostView(
     Guid Id, string Name, string Region, string Zone, string State, string Driver, string Accelerator,
-    Capacity Capacity, Capacity Allocated, int VmCount, DateTimeOffset? LastHeartbeatDateTime, string? AgentVersion);
+    Capacity Capacity, Capacity Allocated, int VmCount, DateTimeOffset? LastHeartbeatDateTime, string? AgentVersion, int UnmanagedVmCount);
 
 public sealed record EnrollmentTokenRequest(string? Region, int? ValidForMinutes);
 
@@ -37,21 +37,25 @@ public static class HostsApi
         return endpoints;
     }
 
-    internal static HostView ToView(Host h, int vmCount) => new(h.Id, h.Name, h.Region, h.Zone, h.State.ToString().ToLowerInvariant(), h.Driver, h.Accelerator,
+    internal static HostView ToView(Host h, int vmCount, int unmanagedVmCount) => new(h.Id, h.Name, h.Region, h.Zone, h.State.ToString().ToLowerInvariant(), h.Driver, h.Accelerator,
         new Capacity(h.VCpuCapacity, h.MemoryMiBCapacity, h.DiskGiBCapacity), new Capacity(h.VCpuAllocated, h.MemoryMiBAllocated, h.DiskGiBAllocated),
-        vmCount, h.LastHeartbeatAt, h.AgentVersion);
+        vmCount, h.LastHeartbeatAt, h.AgentVersion, unmanagedVmCount);
+
+    private static async Task<HostView> ViewAsync(Host host, ComputeDbContext db, CancellationToken cancellationToken) => ToView(host,
+        await db.Vms.CountAsync(v => v.HostId == host.Id, cancellationToken), await db.UnmanagedVms.CountAsync(u => u.HostId == host.Id, cancellationToken));
 
     private static async Task<Ok<List<HostView>>> ListAsync(ComputeDbContext db, CancellationToken cancellationToken)
     {
         var hosts = await db.Hosts.AsNoTracking().OrderBy(h => h.Region).ThenBy(h => h.Zone).ThenBy(h => h.Name).ToListAsync(cancellationToken);
         var counts = await db.Vms.GroupBy(v => v.HostId).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
-        return TypedResults.Ok(hosts.Select(h => ToView(h, counts.GetValueOrDefault(h.Id))).ToList());
+        var unmanaged = await db.UnmanagedVms.GroupBy(u => u.HostId).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
+        return TypedResults.Ok(hosts.Select(h => ToView(h, counts.GetValueOrDefault(h.Id), unmanaged.GetValueOrDefault(h.Id))).ToList());
     }
 
     private static async Task<Results<Ok<HostView>, ProblemHttpResult>> GetAsync(Guid id, ComputeDbContext db, CancellationToken cancellationToken)
     {
         var host = await db.Hosts.AsNoTracking().FirstOrDefaultAsync(h => h.Id == id, cancellationToken);
-        return host is null ? Problems.NotFound("host", id) : TypedResults.Ok(ToView(host, await db.Vms.CountAsync(v => v.HostId == id, cancellationToken)));
+        return host is null ? Problems.NotFound("host", id) : TypedResults.Ok(await ViewAsync(host, db, cancellationToken));
     }
 
     private static Task<Results<Ok<HostView>, ProblemHttpResult>> DrainAsync(Guid id, HttpContext http, ComputeDbContext db, TimeProvider clock, CancellationToken cancellationToken) =>
@@ -82,7 +86,7 @@ public static class HostsApi
         db.Audit(clock, null, AuditActor.From(http), "host", state == HostState.Draining ? "DrainHost" : "ResumeHost", $"{(state == HostState.Draining ? "Drained" : "Resumed")} host {host.Name}", true,
             new AuditResource(host.Id.ToString(), "host", host.Name));
         await db.SaveChangesAsync(cancellationToken);
-        return TypedResults.Ok(ToView(host, await db.Vms.CountAsync(v => v.HostId == id, cancellationToken)));
+        return TypedResults.Ok(await ViewAsync(host, db, cancellationToken));
     }
 
     private static Task<Results<NoContent, ProblemHttpResult>> RemoveAsync(Guid id, HttpContext http, ComputeDbContext db, TimeProvider clock, CancellationToken cancellationToken) =>
@@ -100,6 +104,13 @@ public static class HostsApi
         if (vms > 0)
         {
             return Problems.Conflict("host-not-empty", $"Host {host.Name} still has {vms} VMs. Drain it and move or delete them first.");
+        }
+
+        // What the host had but compute did not manage is gone with it, and so is any order to delete such a VM.
+        db.UnmanagedVms.RemoveRange(await db.UnmanagedVms.Where(u => u.HostId == id).ToListAsync(cancellationToken));
+        foreach (var order in await db.DeletedVms.Where(d => d.HostId == id && d.ConfirmedAt == null).ToListAsync(cancellationToken))
+        {
+            order.ConfirmedAt = clock.GetUtcNow();
         }
 
         db.Hosts.Remove(host);

@@ -22,6 +22,8 @@ public abstract class ComputeDbContext(DbContextOptions options, TimeProvider cl
 
     public DbSet<DeletedVm> DeletedVms => Set<DeletedVm>();
 
+    public DbSet<UnmanagedVm> UnmanagedVms => Set<UnmanagedVm>();
+
     public DbSet<ConsoleRelay> ConsoleRelays => Set<ConsoleRelay>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
@@ -68,6 +70,15 @@ public abstract class ComputeDbContext(DbContextOptions options, TimeProvider cl
         {
             deleted.ToTable("deleted_vms");
             deleted.HasKey(d => d.Id);
+            deleted.HasIndex(d => new { d.HostId, d.ConfirmedAt });
+            deleted.HasIndex(d => d.ConfirmedAt);
+        });
+        modelBuilder.Entity<UnmanagedVm>(unmanaged =>
+        {
+            unmanaged.ToTable("unmanaged_vms");
+            unmanaged.HasKey(u => new { u.HostId, u.VmId });
+            unmanaged.Property(u => u.State).HasMaxLength(32);
+            unmanaged.Property(u => u.ImageId).HasMaxLength(128);
         });
         modelBuilder.Entity<ConsoleRelay>(relay =>
         {
@@ -86,6 +97,7 @@ public abstract class ComputeDbContext(DbContextOptions options, TimeProvider cl
             operation.Property(o => o.Argument).HasMaxLength(1024);
             operation.Property(o => o.Result).HasMaxLength(4096);
             operation.HasIndex(o => new { o.VmId, o.Status });
+            operation.HasIndex(o => o.CompletedAt);
         });
     }
 }

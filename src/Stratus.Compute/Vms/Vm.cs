@@ -1,3 +1,5 @@
+using Stratus.Compute.Persistence;
+
 namespace Stratus.Compute.Vms;
 
 public enum PowerState
@@ -50,14 +52,65 @@ public sealed class Vm
 }
 
 /// <summary>
-/// A VM id that was deleted, or whose deletion was asked before it was placed. Commands can arrive out of
-/// order or be redelivered; a placement for one of these ids must not bring the VM back.
+/// A tombstone: a VM id that was deleted, or whose deletion was asked before it was placed. Commands can arrive
+/// out of order or be redelivered; a placement for one of these ids must not bring the VM back. One with a host
+/// and no confirmation is an order to that host's agent (its desired state lists it), the only way besides a
+/// desired VM marked deleted that an agent deletes a disk; the agent confirms by no longer reporting the VM.
+/// Confirmed tombstones are pruned after <see cref="ComputeOptions.TombstoneRetention"/>.
 /// </summary>
 public sealed class DeletedVm
 {
+    /// <summary>
+    /// How long a confirmed tombstone stays in its host's desired state: an agent pass that was creating the VM when
+    /// it was deleted (a report does not show a create under way) may finish it after the confirmation, and that VM
+    /// must be deleted, not kept as unmanaged. A report that shows the VM again reopens the tombstone.
+    /// </summary>
+    public static readonly TimeSpan ListedAfterConfirmation = TimeSpan.FromHours(1);
+
     public Guid Id { get; init; }
 
-    public DateTimeOffset DeletedAt { get; init; }
+    public DateTimeOffset DeletedAt { get; set; }
+
+    /// <summary>The host whose agent is to delete the VM; null when no host had it (deleted before placement).</summary>
+    public Guid? HostId { get; set; }
+
+    /// <summary>When the host reported the VM gone (or, with no host, when it was deleted); null while pending.</summary>
+    public DateTimeOffset? ConfirmedAt { get; set; }
+
+    /// <summary>Records that the VM is deleted: a new tombstone, or the existing one made an order to this host again.</summary>
+    public static async Task<DeletedVm> MarkAsync(ComputeDbContext db, Guid id, Guid? hostId, DateTimeOffset now, bool confirmed, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        var tombstone = await db.DeletedVms.FindAsync([id], cancellationToken) ?? db.DeletedVms.Add(new DeletedVm { Id = id }).Entity;
+        tombstone.DeletedAt = now;
+        tombstone.HostId = hostId;
+        tombstone.ConfirmedAt = confirmed ? now : null;
+        return tombstone;
+    }
+}
+
+/// <summary>
+/// A VM that a host's agent found on its disk and that compute neither wants there nor marked deleted (a host
+/// enrolled again over its old data, a store restored from an older backup). The agent keeps it stopped; the
+/// operator adopts it (back to its Cloud PC) or deletes it. The host's reports replace its list.
+/// </summary>
+public sealed class UnmanagedVm
+{
+    public Guid HostId { get; init; }
+
+    public Guid VmId { get; init; }
+
+    public required string State { get; set; }
+
+    public required string ImageId { get; set; }
+
+    public int VCpuCount { get; set; }
+
+    public int MemoryMiB { get; set; }
+
+    public int DiskGiB { get; set; }
+
+    public DateTimeOffset FirstReportedAt { get; init; }
 }
 
 public enum VmOperationKind

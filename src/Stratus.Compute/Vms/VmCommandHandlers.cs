@@ -39,9 +39,10 @@ internal sealed class ChangeVmHandler(ComputeDbContext db, TimeProvider clock) :
             {
                 // Never placed, or already gone: the sender waits for this answer either way. The tombstone
                 // keeps a placement that arrives after this (out of order, or redelivered) from creating it.
+                // No host has it, so there is nothing to confirm; an existing tombstone (maybe an order to a host) stays.
                 if (!await db.DeletedVms.AnyAsync(d => d.Id == message.VmId, cancellationToken))
                 {
-                    db.DeletedVms.Add(new DeletedVm { Id = message.VmId, DeletedAt = clock.GetUtcNow() });
+                    db.DeletedVms.Add(new DeletedVm { Id = message.VmId, DeletedAt = clock.GetUtcNow(), ConfirmedAt = clock.GetUtcNow() });
                 }
 
                 db.Publish(new VmReported(message.VmId, Guid.Empty, "deleted", false, 0, null, clock.GetUtcNow()));

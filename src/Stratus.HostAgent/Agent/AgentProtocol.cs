@@ -1,3 +1,5 @@
+using Stratus.HostAgent.Drivers;
+
 namespace Stratus.HostAgent.Agent;
 
 // The agent's own copy of the compute service's agent protocol (see Stratus.Compute/Agents).
@@ -13,15 +15,35 @@ internal sealed record DesiredOperation(Guid Id, Guid VmId, string Kind, string?
 /// <summary>Connect the VM's display out to Url (a gateway instance's WebSocket), showing Secret; see ConsoleRelayDialer.</summary>
 internal sealed record DesiredConsoleRelay(Guid Id, Guid VmId, string Url, string Secret);
 
-/// <summary>ConsoleRelays is null from a control plane older than console relays.</summary>
+/// <summary>
+/// ConsoleRelays is null from a control plane older than console relays; DeletedVmIds (compute's tombstones of
+/// VMs on this host whose deletion the agent has not confirmed yet) is null from one older than tombstones.
+/// </summary>
 internal sealed record DesiredState(
-    Guid HostId, long Version, IReadOnlyList<DesiredVm> Vms, IReadOnlyList<DesiredOperation> Operations, IReadOnlyList<DesiredConsoleRelay>? ConsoleRelays = null);
+    Guid HostId, long Version, IReadOnlyList<DesiredVm> Vms, IReadOnlyList<DesiredOperation> Operations, IReadOnlyList<DesiredConsoleRelay>? ConsoleRelays = null,
+    IReadOnlyList<Guid>? DeletedVmIds = null)
+{
+    /// <summary>
+    /// The VMs compute explicitly marked deleted: a desired VM with Delete set, or a tombstone. The only VMs the
+    /// agent ever deletes; one the desired state merely leaves out is kept (see HostAgentService.ConvergeAsync).
+    /// </summary>
+    public IReadOnlyList<VmTombstone> Deletions() =>
+        Vms.Where(v => v.Delete).Select(v => v.Id).Concat(DeletedVmIds ?? []).Distinct().Select(id => VmTombstone.Issue(HostAgentService.DriverId(id))).ToList();
+}
 
 internal sealed record ReportedVm(Guid Id, string State, bool Ready, long Generation, string? Detail);
 
+/// <summary>
+/// A VM on this host that compute neither wants nor marked deleted (a host enrolled again over its old data, a
+/// store restored from an older backup): kept, stopped, and shown to the operator, who adopts or deletes it.
+/// </summary>
+internal sealed record UnmanagedVm(Guid Id, string State, string ImageId, int VCpuCount, int MemoryMiB, int DiskGiB);
+
 internal sealed record ReportedOperation(Guid Id, bool Succeeded, string? Result);
 
-internal sealed record AgentReport(string Accelerator, string AgentVersion, IReadOnlyList<ReportedVm> Vms, IReadOnlyList<ReportedOperation> Operations);
+/// <summary>UnmanagedVms is null until the agent has had a desired state to tell its VMs apart by.</summary>
+internal sealed record AgentReport(string Accelerator, string AgentVersion, IReadOnlyList<ReportedVm> Vms, IReadOnlyList<ReportedOperation> Operations,
+    IReadOnlyList<UnmanagedVm>? UnmanagedVms);
 
 /// <summary>What enrollment gave this host, kept in its data folder so that a restart is the same host.</summary>
 internal sealed record AgentIdentity(Guid HostId, string AgentToken, string Region, string Zone);

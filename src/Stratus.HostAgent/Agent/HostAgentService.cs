@@ -11,7 +11,8 @@ namespace Stratus.HostAgent.Agent;
 /// The host agent: enrolls once, then loops forever over "fetch the desired state (long poll), converge on
 /// it, report". Level-triggered: every pass compares the whole desired state with what the driver has, so
 /// an agent that restarts, or a control plane that fails over, converges again with no duplicates (create
-/// is idempotent by VM id) and no orphans (a VM the control plane does not want is deleted).
+/// is idempotent by VM id). It deletes only what compute explicitly marked deleted; a VM the desired state
+/// merely leaves out is unmanaged: kept, stopped, and reported for the operator to adopt or delete.
 /// </summary>
 public sealed partial class HostAgentService(
     IVmDriver driver,
@@ -26,10 +27,14 @@ public sealed partial class HostAgentService(
     private const string JournalFile = "operations.json";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly ConcurrentDictionary<Guid, VmOutcome> outcomes = new();
+    private readonly ConcurrentDictionary<string, bool> unmanagedSeen = new();
     private readonly SemaphoreSlim reporting = new(1, 1);
     private OperationJournal journal = new([]);
     private AgentIdentity? identity;
     private ConsoleRelayDialer? relays;
+
+    /// <summary>The desired state of the pass under way: reports tell wanted VMs from unmanaged ones by it.</summary>
+    private volatile DesiredState? lastDesired;
 
     public Guid? HostId => identity?.HostId;
 
@@ -142,28 +147,44 @@ public sealed partial class HostAgentService(
 
     private async Task ConvergeAsync(DesiredState desired, CancellationToken cancellationToken)
     {
+        // Set before anything is created: a heartbeat during the pass must count a VM it creates as wanted.
+        lastDesired = desired;
         var actual = (await driver.ListAsync(cancellationToken)).ToDictionary(v => v.Id);
+        var deletions = desired.Deletions();
+        var deleted = deletions.Select(t => t.VmId).ToHashSet();
+        var wanted = desired.Vms.Where(v => !v.Delete).ToList();
+        var wantedIds = desired.Vms.Select(v => DriverId(v.Id)).ToHashSet();
+
+        // Anything else on this disk is not compute's to lose: a host enrolled again over its old data, a store
+        // restored from an older backup, a confused instance's empty answer. Kept, stopped, reported unmanaged.
+        var unmanaged = actual.Values.Where(vm => !wantedIds.Contains(vm.Id) && !deleted.Contains(vm.Id)).ToList();
         using var gate = new SemaphoreSlim(options.Parallelism);
-        var work = desired.Vms.Select(async vm =>
+        async Task GatedAsync(Func<Task> step)
         {
             await gate.WaitAsync(cancellationToken);
             try
             {
-                await ConvergeVmAsync(vm, actual.GetValueOrDefault(DriverId(vm.Id)), cancellationToken);
+                await step();
             }
             finally
             {
                 gate.Release();
             }
-        });
-        await Task.WhenAll(work);
+        }
 
-        // Anything this host runs that the control plane does not want is an orphan: remove it.
-        var wanted = desired.Vms.Select(v => DriverId(v.Id)).ToHashSet();
-        foreach (var orphan in actual.Keys.Where(id => !wanted.Contains(id)))
+        await Task.WhenAll(wanted.Select(vm => GatedAsync(() => ConvergeVmAsync(vm, actual.GetValueOrDefault(DriverId(vm.Id)), cancellationToken)))
+            .Concat(unmanaged.Select(vm => GatedAsync(() => KeepUnmanagedAsync(vm, cancellationToken)))));
+
+        foreach (var tombstone in deletions)
         {
-            LogRemovingOrphan(logger, orphan);
-            await driver.DeleteAsync(orphan, cancellationToken);
+            if (actual.ContainsKey(tombstone.VmId))
+            {
+                LogDeleting(logger, tombstone.VmId);
+            }
+
+            await driver.DeleteAsync(tombstone, cancellationToken);
+            outcomes.TryRemove(Guid.ParseExact(tombstone.VmId, "N"), out _);
+            unmanagedSeen.TryRemove(tombstone.VmId, out _);
         }
 
         foreach (var operation in desired.Operations)
@@ -175,18 +196,35 @@ public sealed partial class HostAgentService(
         await journal.RetainAsync(desired.Operations.Select(o => o.Id).ToHashSet(), cancellationToken);
     }
 
+    private async Task KeepUnmanagedAsync(VmInfo vm, CancellationToken cancellationToken)
+    {
+        if (unmanagedSeen.TryAdd(vm.Id, true))
+        {
+            LogUnmanaged(logger, vm.Id, vm.PowerState.ToString().ToLowerInvariant());
+        }
+
+        if (vm.PowerState == VmPowerState.Stopped)
+        {
+            return;
+        }
+
+        try
+        {
+            // Nobody may use a VM compute does not know: its console, its size and its owner are unchecked.
+            await driver.StopAsync(vm.Id, null, cancellationToken);
+        }
+        catch (VmDriverException e)
+        {
+            LogConvergeFailed(logger, e, vm.Id);
+        }
+    }
+
     private async Task ConvergeVmAsync(DesiredVm desired, VmInfo? actual, CancellationToken cancellationToken)
     {
         var id = DriverId(desired.Id);
         try
         {
-            if (desired.Delete)
-            {
-                await driver.DeleteAsync(id, cancellationToken);
-                outcomes.TryRemove(desired.Id, out _);
-                return;
-            }
-
+            unmanagedSeen.TryRemove(id, out _);
             var size = new VmSize(desired.VCpuCount, desired.MemoryMiB, desired.DiskGiB);
             actual ??= await driver.CreateAsync(new VmSpec { Id = id, ImagePath = Path.Combine(options.ImagesFolder, desired.ImageId), Size = size }, cancellationToken);
             if (actual.Spec.Size != size)
@@ -289,14 +327,30 @@ public sealed partial class HostAgentService(
         await reporting.WaitAsync(cancellationToken);
         try
         {
+            var desired = lastDesired;
             var vms = await driver.ListAsync(cancellationToken);
-            var reported = vms.Select(vm =>
+
+            // A VM compute wants or marked deleted is reported as its own (a deleted one until it is gone); any
+            // other is unmanaged. Before the first desired state there is nothing to tell them apart by.
+            var known = desired?.Vms.Select(v => v.Id).Concat(desired.DeletedVmIds ?? []).ToHashSet();
+            var reported = new List<ReportedVm>();
+            var unmanaged = new List<UnmanagedVm>();
+            foreach (var vm in vms)
             {
                 var vmId = Guid.ParseExact(vm.Id, "N");
-                var outcome = outcomes.GetValueOrDefault(vmId);
-                return new ReportedVm(vmId, vm.PowerState.ToString().ToLowerInvariant(), vm.Ready, outcome?.Generation ?? 0, outcome?.Error);
-            }).ToList();
-            var report = new AgentReport(accelerator, AgentVersion, reported, journal.Results);
+                var state = vm.PowerState.ToString().ToLowerInvariant();
+                if (known is null || known.Contains(vmId))
+                {
+                    var outcome = outcomes.GetValueOrDefault(vmId);
+                    reported.Add(new ReportedVm(vmId, state, vm.Ready, outcome?.Generation ?? 0, outcome?.Error));
+                }
+                else
+                {
+                    unmanaged.Add(new UnmanagedVm(vmId, state, Path.GetFileName(vm.Spec.ImagePath.TrimEnd('/')), vm.Spec.Size.VCpus, vm.Spec.Size.MemoryMiB, vm.Spec.Size.DiskGiB));
+                }
+            }
+
+            var report = new AgentReport(accelerator, AgentVersion, reported, journal.Results, known is null ? null : unmanaged);
             using var response = await http.PostAsJsonAsync("/api/v1/agent/report", report, Json, cancellationToken);
 
             // 409 means the host changed while reporting; the next report carries the same facts.
@@ -327,72 +381,16 @@ public sealed partial class HostAgentService(
     [LoggerMessage(EventId = 4006, Level = LogLevel.Error, Message = "The agent's pass failed (failure {Failures}); it is tried again")]
     private static partial void LogPassFailed(ILogger logger, Exception exception, int failures);
 
-    [LoggerMessage(EventId = 4003, Level = LogLevel.Warning, Message = "Removing VM {VmId}: the control plane does not want it")]
-    private static partial void LogRemovingOrphan(ILogger logger, string vmId);
+    [LoggerMessage(EventId = 4003, Level = LogLevel.Warning, Message = "Deleting VM {VmId} and its disk: compute marked it deleted")]
+    private static partial void LogDeleting(ILogger logger, string vmId);
+
+    [LoggerMessage(EventId = 4007, Level = LogLevel.Warning,
+        Message = "VM {VmId} ({State}) is not in compute's desired state: kept with its disk, stopped, and reported unmanaged for the operator to adopt or delete")]
+    private static partial void LogUnmanaged(ILogger logger, string vmId, string state);
 
     [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "Converging VM {VmId} failed")]
     private static partial void LogConvergeFailed(ILogger logger, Exception exception, string vmId);
 
     [LoggerMessage(EventId = 4005, Level = LogLevel.Warning, Message = "The control plane refused a report ({Status}): {Problem}")]
     private static partial void LogReportRefused(ILogger logger, int status, string problem);
-}
-
-/// <summary>Finished operations, on disk, so that none runs twice across agent restarts.</summary>
-internal sealed class OperationJournal(List<ReportedOperation> results)
-{
-    private readonly SemaphoreSlim gate = new(1, 1);
-    private string path = "";
-
-    public IReadOnlyList<ReportedOperation> Results
-    {
-        get
-        {
-            lock (results)
-            {
-                return results.ToList();
-            }
-        }
-    }
-
-    public bool Contains(Guid id)
-    {
-        lock (results)
-        {
-            return results.Any(r => r.Id == id);
-        }
-    }
-
-    public static async Task<OperationJournal> LoadAsync(string path, CancellationToken cancellationToken)
-    {
-        var loaded = File.Exists(path)
-            ? JsonSerializer.Deserialize<List<ReportedOperation>>(await File.ReadAllTextAsync(path, cancellationToken)) ?? []
-            : [];
-        return new OperationJournal(loaded) { path = path };
-    }
-
-    public Task AddAsync(ReportedOperation result, CancellationToken cancellationToken) => UpdateAsync(list => list.Add(result), cancellationToken);
-
-    public Task RetainAsync(HashSet<Guid> pending, CancellationToken cancellationToken) => UpdateAsync(list => list.RemoveAll(r => !pending.Contains(r.Id)), cancellationToken);
-
-    private async Task UpdateAsync(Action<List<ReportedOperation>> change, CancellationToken cancellationToken)
-    {
-        await gate.WaitAsync(cancellationToken);
-        try
-        {
-            string json;
-            lock (results)
-            {
-                change(results);
-                json = JsonSerializer.Serialize(results);
-            }
-
-            // Write then rename: a crash mid-write leaves the old journal, never half of one.
-            await File.WriteAllTextAsync(path + ".tmp", json, cancellationToken);
-            File.Move(path + ".tmp", path, overwrite: true);
-        }
-        finally
-        {
-            gate.Release();
-        }
-    }
 }

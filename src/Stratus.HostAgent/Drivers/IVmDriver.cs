@@ -49,8 +49,11 @@ public interface IVmDriver
     /// <summary>Stop, then start: a cold restart, so that a pending resize takes effect.</summary>
     Task<VmInfo> RestartAsync(string vmId, CancellationToken cancellationToken = default);
 
-    /// <summary>Turns the VM off and removes it with its disk and snapshots; nothing is left. Gone already: no-op.</summary>
-    Task DeleteAsync(string vmId, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Turns the VM off and removes it with its disk and snapshots; nothing is left. Gone already: no-op. Only
+    /// compute's order (a <see cref="VmTombstone"/>) deletes a VM: a VM id alone cannot.
+    /// </summary>
+    Task DeleteAsync(VmTombstone tombstone, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Sets the VM's size. vCPUs and memory apply at the next boot (<see cref="VmInfo.RestartPending"/>);

@@ -49,7 +49,11 @@ public sealed record DeviceImageItem(string Id, string DisplayName, string Versi
 
 public sealed record CapacityItem(int VCpus, int MemoryMiB, int DiskGiB);
 
-public sealed record HostItem(Guid Id, string Name, string Region, string Zone, string State, string Driver, string Accelerator, CapacityItem Capacity, CapacityItem Allocated, int VmCount, DateTimeOffset? LastHeartbeatDateTime, string? AgentVersion);
+public sealed record HostItem(Guid Id, string Name, string Region, string Zone, string State, string Driver, string Accelerator, CapacityItem Capacity, CapacityItem Allocated, int VmCount, DateTimeOffset? LastHeartbeatDateTime, string? AgentVersion, int UnmanagedVmCount);
+
+/// <summary>A VM a host keeps stopped that compute does not manage there (GET /api/v1/hosts/{id}/unmanagedVms).</summary>
+public sealed record UnmanagedVmItem(Guid Id, Guid HostId, string State, string ImageId, int VCpuCount, int MemoryMiB, int DiskGiB,
+    Guid? ManagedOnHostId, string? ManagedOnHostName, Guid? TenantId, bool Deleted, DateTimeOffset FirstReportedDateTime);
 
 public sealed record ZoneItem(string Name, int ReadyHosts);
 

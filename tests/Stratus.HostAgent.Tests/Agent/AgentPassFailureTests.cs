@@ -1,5 +1,3 @@
-using System.Net;
-using System.Text;
 using Microsoft.Extensions.Logging;
 using Stratus.HostAgent.Agent;
 using Stratus.HostAgent.Tests.Support;
@@ -18,7 +16,9 @@ public sealed class AgentPassFailureTests(ITestOutputHelper output)
     public async Task A_pass_that_fails_is_logged_and_tried_again_and_the_agent_converges_and_keeps_reporting()
     {
         await using var host = new VmHost(output);
-        await using var controlPlane = new ScriptedControlPlane(desiredVersion: 7);
+        await using var controlPlane = new ScriptedControlPlane((hostId, request) => request == 1
+            ? "null"
+            : $$"""{"hostId":"{{hostId}}","version":7,"vms":[],"operations":[]}""");
         var options = new AgentOptions
         {
             ControlPlane = controlPlane.Url,
@@ -51,76 +51,5 @@ public sealed class AgentPassFailureTests(ITestOutputHelper output)
         Assert.True(controlPlane.Reports >= reports + 3, $"{controlPlane.Reports - reports} reports in 2 s with a 200 ms heartbeat");
 
         await agent.StopAsync(CancellationToken.None);
-    }
-
-    /// <summary>Answers the agent's protocol; the first desired state is JSON null (a pass that cannot run).</summary>
-    private sealed class ScriptedControlPlane : IAsyncDisposable
-    {
-        private readonly HttpListener listener = new();
-        private readonly Task serving;
-        private readonly long desiredVersion;
-        private readonly Guid hostId = Guid.CreateVersion7();
-        private int desiredStateRequests;
-        private int reports;
-
-        public ScriptedControlPlane(long desiredVersion)
-        {
-            this.desiredVersion = desiredVersion;
-            var port = FreePort.Next();
-            Url = new Uri($"http://127.0.0.1:{port}/");
-            listener.Prefixes.Add(Url.ToString());
-            listener.Start();
-            serving = ServeAsync();
-        }
-
-        public Uri Url { get; }
-
-        public int DesiredStateRequests => Volatile.Read(ref desiredStateRequests);
-
-        public int Reports => Volatile.Read(ref reports);
-
-        private async Task ServeAsync()
-        {
-            while (listener.IsListening)
-            {
-                HttpListenerContext context;
-                try
-                {
-                    context = await listener.GetContextAsync();
-                }
-                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
-                {
-                    return;
-                }
-
-                var path = context.Request.Url!.AbsolutePath;
-                if (path == "/api/v1/agent/report")
-                {
-                    Interlocked.Increment(ref reports);
-                }
-
-                var (status, body) = path switch
-                {
-                    "/api/v1/agent/enroll" => (200, $$"""{"hostId":"{{hostId}}","agentToken":"agent-token","region":"region-1","zone":"region-1a"}"""),
-                    "/api/v1/agent/desiredState" => Interlocked.Increment(ref desiredStateRequests) == 1
-                        ? (200, "null")
-                        : (200, $$"""{"hostId":"{{hostId}}","version":{{desiredVersion}},"vms":[],"operations":[]}"""),
-                    "/api/v1/agent/report" => (204, ""),
-                    _ => (404, ""),
-                };
-                context.Response.StatusCode = status;
-                context.Response.ContentType = "application/json";
-                var bytes = Encoding.UTF8.GetBytes(body);
-                await context.Response.OutputStream.WriteAsync(bytes);
-                context.Response.Close();
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            listener.Stop();
-            listener.Close();
-            await serving;
-        }
     }
 }

@@ -24,6 +24,9 @@ public sealed class RemoteHostConsoleFixture : ConsoleFixture
 
     public string AgentOutput => agent?.Output ?? "";
 
+    /// <summary>The agent's data folder: its identity (agent.json) and its VMs (vms/VM/disk.qcow2).</summary>
+    public string AgentDataPath => agentData.Path;
+
     protected override string Region => "local-1";
 
     protected override async Task<StratusProcess> StartStratusAsync(string dataFolder, Dictionary<string, string?> settings)
@@ -33,9 +36,7 @@ public sealed class RemoteHostConsoleFixture : ConsoleFixture
         try
         {
             using var operatorClient = await stratus.OperatorClientAsync();
-            var tokenResponse = await operatorClient.PostAsJsonAsync("/api/v1/hosts/enrollmentTokens", new { region = Region });
-            Assert.True(tokenResponse.StatusCode == HttpStatusCode.Created, await tokenResponse.Content.ReadAsStringAsync());
-            var token = (await tokenResponse.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
+            var token = await EnrollmentTokenAsync(operatorClient);
             agentArguments =
             [
                 "--control-plane", stratus.BaseAddress.ToString().TrimEnd('/'), "--enrollment-token", token, "--region", Region, "--zone", $"{Region}a",
@@ -66,6 +67,27 @@ public sealed class RemoteHostConsoleFixture : ConsoleFixture
 
     /// <summary>Starts the agent again: it is the same host (its identity is in its data folder) and adopts its VMs.</summary>
     public void StartAgent() => agent ??= HostAgentProcess.Start(agentArguments);
+
+    /// <summary>
+    /// The machine reinstalled with its data disk kept: the agent is stopped, its identity removed, and it enrolls
+    /// again under <paramref name="name"/> with a new token, over the same data folder and its VMs.
+    /// </summary>
+    public async Task ReenrollAgentAsync(string name)
+    {
+        await StopAgentAsync();
+        File.Delete(Path.Combine(agentData.Path, "agent.json"));
+        using var operatorClient = await Stratus.OperatorClientAsync();
+        var token = await EnrollmentTokenAsync(operatorClient);
+        agentArguments = [.. agentArguments.Select((argument, i) => i > 0 && agentArguments[i - 1] == "--enrollment-token" ? token : i > 0 && agentArguments[i - 1] == "--name" ? name : argument)];
+        StartAgent();
+    }
+
+    private async Task<string> EnrollmentTokenAsync(HttpClient operatorClient)
+    {
+        var tokenResponse = await operatorClient.PostAsJsonAsync("/api/v1/hosts/enrollmentTokens", new { region = Region });
+        Assert.True(tokenResponse.StatusCode == HttpStatusCode.Created, await tokenResponse.Content.ReadAsStringAsync());
+        return (await tokenResponse.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
+    }
 
     public override async Task DisposeAsync()
     {

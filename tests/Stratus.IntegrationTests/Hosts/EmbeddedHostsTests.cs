@@ -56,6 +56,25 @@ public sealed class EmbeddedHostsTests
     }
 
     [Fact]
+    public async Task An_embedded_host_whose_identity_is_gone_while_compute_has_its_name_says_why_it_does_not_start()
+    {
+        using var data = new TempFolder();
+        await using (var first = await StratusProcess.StartAsync(["up", "--hosts", "simulated"], data.Path))
+        {
+            using var http = await first.OperatorClientAsync();
+            await Eventually.MatchesAsync(() => HostsAsync(http), h => h.Count == 2 && h.All(x => x.State == "ready"), "two ready hosts", TimeSpan.FromSeconds(90));
+        }
+
+        File.Delete(Path.Combine(data.Path, "hosts", "local-1", "agent.json"));
+        await using var second = await StratusProcess.StartAsync(["up", "--hosts", "simulated"], data.Path);
+        var output = await Eventually.MatchesAsync(() => Task.FromResult(second.Output), o => o.Contains("Started 1 embedded hosts", StringComparison.Ordinal),
+            "the one host that can start", TimeSpan.FromSeconds(90));
+        var warning = Assert.Single(output.Split('\n'), line => line.Contains("The embedded host of region local-1 is not started", StringComparison.Ordinal));
+        Assert.Contains($"{Path.Combine(data.Path, "hosts", "local-1", "agent.json")} is gone and compute already has a host named", warning, StringComparison.Ordinal);
+        Assert.DoesNotContain("region local-2 is not started", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Up_with_hosts_none_runs_no_host()
     {
         using var data = new TempFolder();

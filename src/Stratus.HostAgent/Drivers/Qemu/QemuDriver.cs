@@ -175,8 +175,10 @@ public sealed partial class QemuDriver : IVmDriver, IDisposable
         return Describe(folder);
     }
 
-    public async Task DeleteAsync(string vmId, CancellationToken cancellationToken = default)
+    public async Task DeleteAsync(VmTombstone tombstone, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(tombstone);
+        var vmId = tombstone.VmId;
         var folder = FolderOf(vmId);
         await using var _ = await LockAsync(vmId, cancellationToken);
         if (Directory.Exists(folder.Path))

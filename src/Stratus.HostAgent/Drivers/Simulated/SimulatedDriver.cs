@@ -86,9 +86,10 @@ public sealed class SimulatedDriver(SimulatedDriverOptions options, TimeProvider
         return await StartAsync(vmId, cancellationToken);
     }
 
-    public Task DeleteAsync(string vmId, CancellationToken cancellationToken = default)
+    public Task DeleteAsync(VmTombstone tombstone, CancellationToken cancellationToken = default)
     {
-        vms.TryRemove(vmId, out _);
+        ArgumentNullException.ThrowIfNull(tombstone);
+        vms.TryRemove(tombstone.VmId, out _);
         return Task.CompletedTask;
     }
 

@@ -115,8 +115,8 @@ public sealed class QemuDriverContractTests(ITestOutputHelper output) : IAsyncLi
         await host.Driver.CreateAsync(await VmHost.SpecAsync("gone"));
         await host.Driver.CreateSnapshotAsync("gone", "one");
 
-        await host.Driver.DeleteAsync("gone");
-        await host.Driver.DeleteAsync("gone");
+        await host.Driver.DeleteAsync(VmTombstone.Issue("gone"));
+        await host.Driver.DeleteAsync(VmTombstone.Issue("gone"));
 
         Assert.Null(await host.Driver.GetAsync("gone"));
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(host.DataPath, "vms")));

@@ -31,7 +31,7 @@ public sealed class QemuDriverDiskBootTests(ITestOutputHelper output) : IDisposa
         Assert.True((await host.Driver.GetAsync("custom"))!.Ready);
 
         // A blank disk has nothing to boot, so the guest cannot power itself off: deletion does not wait for it.
-        await host.Driver.DeleteAsync("custom");
+        await host.Driver.DeleteAsync(VmTombstone.Issue("custom"));
         Assert.Empty(VmHost.QemuProcesses(host.DataPath + "/"));
     }
 }

@@ -140,8 +140,8 @@ public sealed class QemuDriverLifecycleTests(ITestOutputHelper output)
         Assert.DoesNotContain("reboot: Power down", await driver.ReadSerialLogTailAsync(Id), StringComparison.Ordinal);
 
         // Delete: nothing left, and deleting again is a no-op.
-        await driver.DeleteAsync(Id);
-        await driver.DeleteAsync(Id);
+        await driver.DeleteAsync(VmTombstone.Issue(Id));
+        await driver.DeleteAsync(VmTombstone.Issue(Id));
         Assert.Null(await driver.GetAsync(Id));
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(host.DataPath, "vms")));
         Assert.Empty(VmHost.QemuProcesses(host.DataPath + "/"));

@@ -179,12 +179,57 @@ namespace Stratus.Compute.Persistence.Migrations.Postgres
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
+                    b.Property<DateTimeOffset?>("ConfirmedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<DateTimeOffset>("DeletedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<Guid?>("HostId")
+                        .HasColumnType("uuid");
+
                     b.HasKey("Id");
 
+                    b.HasIndex("ConfirmedAt");
+
+                    b.HasIndex("HostId", "ConfirmedAt");
+
                     b.ToTable("deleted_vms", "compute");
+                });
+
+            modelBuilder.Entity("Stratus.Compute.Vms.UnmanagedVm", b =>
+                {
+                    b.Property<Guid>("HostId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("VmId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("DiskGiB")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset>("FirstReportedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("ImageId")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<int>("MemoryMiB")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<int>("VCpuCount")
+                        .HasColumnType("integer");
+
+                    b.HasKey("HostId", "VmId");
+
+                    b.ToTable("unmanaged_vms", "compute");
                 });
 
             modelBuilder.Entity("Stratus.Compute.Vms.Vm", b =>
@@ -292,6 +337,8 @@ namespace Stratus.Compute.Persistence.Migrations.Postgres
                         .HasColumnType("uuid");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("CompletedAt");
 
                     b.HasIndex("VmId", "Status");
 

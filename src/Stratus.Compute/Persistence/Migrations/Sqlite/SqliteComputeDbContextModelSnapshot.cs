@@ -173,12 +173,57 @@ namespace Stratus.Compute.Persistence.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("ConfirmedAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("DeletedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<Guid?>("HostId")
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Id");
 
+                    b.HasIndex("ConfirmedAt");
+
+                    b.HasIndex("HostId", "ConfirmedAt");
+
                     b.ToTable("deleted_vms", (string)null);
+                });
+
+            modelBuilder.Entity("Stratus.Compute.Vms.UnmanagedVm", b =>
+                {
+                    b.Property<Guid>("HostId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("VmId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("DiskGiB")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("FirstReportedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ImageId")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("MemoryMiB")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("VCpuCount")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("HostId", "VmId");
+
+                    b.ToTable("unmanaged_vms", (string)null);
                 });
 
             modelBuilder.Entity("Stratus.Compute.Vms.Vm", b =>
@@ -286,6 +331,8 @@ namespace Stratus.Compute.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("CompletedAt");
 
                     b.HasIndex("VmId", "Status");
 

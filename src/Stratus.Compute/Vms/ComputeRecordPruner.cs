@@ -1,0 +1,40 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Stratus.Compute.Persistence;
+using Stratus.Platform.Jobs;
+
+namespace Stratus.Compute.Vms;
+
+/// <summary>
+/// Forgets finished VM operations after <see cref="ComputeOptions.FinishedOperationRetention"/> and tombstones
+/// their host confirmed after <see cref="ComputeOptions.TombstoneRetention"/>, so that neither table grows without
+/// end. A tombstone still waiting for its host's confirmation is an order to delete a disk, never pruned. Run by the
+/// instance that leads the job.
+/// </summary>
+internal sealed partial class ComputeRecordPruner(IServiceScopeFactory scopes, IOptions<ComputeOptions> options, TimeProvider clock, ILogger<ComputeRecordPruner> logger)
+    : IPeriodicJob
+{
+    public string Name => "compute.recordPruner";
+
+    public TimeSpan Interval => options.Value.PruneInterval;
+
+    public Task RunAsync(CancellationToken cancellationToken) => PruneAsync(cancellationToken);
+
+    internal async Task<(int Operations, int Tombstones)> PruneAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ComputeDbContext>();
+        var now = clock.GetUtcNow();
+        var operationsBefore = now - options.Value.FinishedOperationRetention;
+        var tombstonesBefore = now - options.Value.TombstoneRetention;
+        var operations = await db.VmOperations.Where(o => o.Status != VmOperationStatus.Pending && o.CompletedAt < operationsBefore).ExecuteDeleteAsync(cancellationToken);
+        var tombstones = await db.DeletedVms.Where(d => d.ConfirmedAt != null && d.ConfirmedAt < tombstonesBefore).ExecuteDeleteAsync(cancellationToken);
+        LogPruned(logger, operations, tombstones);
+        return (operations, tombstones);
+    }
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Debug, Message = "Pruned {Operations} finished VM operations and {Tombstones} confirmed tombstones past their retention")]
+    private static partial void LogPruned(ILogger logger, int operations, int tombstones);
+}
