@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Stratus.Provisioning.Tests.Support;
 
@@ -45,6 +46,13 @@ public sealed class DirectoryHealingTests(RestartedHost host) : IClassFixture<Re
         var ada = await gone.ProvisionAsync();
         Assert.Equal(HttpStatusCode.Created, (await gone.Admin.PostAsJsonAsync("/api/v1/userSettings", new { displayName = "Everyone" })).StatusCode);
         await gone.WaitForSuccessAsync(await gone.ActAsync(ada.CloudPc.Id, "createSnapshot"));
+        using (var adaClient = await gone.SignInAsync("ada"))
+        {
+            var ticket = await adaClient.PostAsync($"/api/v1/me/cloudPCs/{ada.CloudPc.Id}/connect", null);
+            Assert.True(ticket.StatusCode == HttpStatusCode.OK, await ticket.Content.ReadAsStringAsync());
+        }
+
+        Assert.Equal(1, await GatewayTicketsAsync(gone.Id));
         using var stays = await host.CreateTenantAsync("stays");
         var bob = await stays.ProvisionAsync("bob");
 
@@ -76,11 +84,25 @@ public sealed class DirectoryHealingTests(RestartedHost host) : IClassFixture<Re
         };
         Assert.All(left, kv => Assert.True(kv.Value == 0, $"{kv.Value} {kv.Key} of the deleted tenant are left"));
 
+        // The gateway lets its connect tickets (and sessions) go too.
+        await Eventually.UntilAsync(() => GatewayTicketsAsync(gone.Id), n => n == 0, "the gateway to delete the tenant's connect tickets");
+
         // The other tenant keeps its Cloud PC and VM.
         using var staysNow = await stays.ReconnectAsync();
         var other = await staysNow.GetCloudPcAsync(bob.CloudPc.Id);
         Assert.Equal("provisioned", other.Status);
         Assert.Single(await host.VmsAsync(stays.Id));
         gone.Dispose();
+    }
+
+    /// <summary>The tenant's connect tickets in the gateway's store (a service this test project does not reference).</summary>
+    private async Task<long> GatewayTicketsAsync(Guid tenant)
+    {
+        await using var connection = new SqliteConnection($"Data Source={Path.Combine(host.DataPath, "db", "gateway.db")}");
+        await connection.OpenAsync();
+        await using var count = connection.CreateCommand();
+        count.CommandText = "SELECT COUNT(*) FROM connect_tokens WHERE upper(TenantId) = upper($tenant)";
+        count.Parameters.AddWithValue("$tenant", tenant.ToString());
+        return (long)(await count.ExecuteScalarAsync())!;
     }
 }
