@@ -196,8 +196,11 @@ public sealed class Lifecycle(ProvisioningDbContext db, IOptions<ProvisioningOpt
     public void StartResize(CloudPc pc, PlanCopy plan)
     {
         ArgumentNullException.ThrowIfNull(plan);
-        db.Publish(new ChangeVm(pc.VmId, "stopped", Delete: false, plan.VCpuCount, plan.RamInGB * 1024, plan.StorageInGB));
-        pc.Step = CloudPcStep.ResizeStopping;
+        // A VM that is off starts with the new size at once. Either way the change asks for another power state than
+        // the VM's, so that it is a new generation even when an earlier attempt of this resize had set the size.
+        var start = pc.PowerState == CloudPcPowerState.PoweredOff;
+        db.Publish(new ChangeVm(pc.VmId, start ? "running" : "stopped", Delete: false, plan.VCpuCount, plan.RamInGB * 1024, plan.StorageInGB));
+        pc.Step = start ? CloudPcStep.ResizeStarting : CloudPcStep.ResizeStopping;
         pc.StepToken = Guid.Empty;
         pc.StepAfterGeneration = pc.LastVmGeneration;
         Touch(pc);
