@@ -11,7 +11,8 @@ namespace Stratus.Provisioning.Tests;
 /// (the user is not in identity's state any more), a tenant's deletion by identity.tenantDeleted.v1, which takes
 /// all of the tenant's provisioning data and VMs.
 /// </summary>
-public sealed class DirectoryHealingTests(RestartedHost host) : IClassFixture<RestartedHost>
+[Collection(RestartedHost.Collection)]
+public sealed class DirectoryHealingTests(RestartedHost host)
 {
     [Fact]
     public async Task A_user_deleted_in_identity_whose_event_was_lost_is_found_deleted_by_the_reconciliation()

@@ -9,7 +9,8 @@ namespace Stratus.Provisioning.Tests;
 /// rest of the resize run first: the resize completes only once the VM runs again after the change, so compute
 /// holds the new size when the operation says succeeded.
 /// </summary>
-public sealed class ResizeOrderTests(RestartedHost host) : IClassFixture<RestartedHost>
+[Collection(RestartedHost.Collection)]
+public sealed class ResizeOrderTests(RestartedHost host)
 {
     [Fact]
     public async Task A_resize_whose_size_change_compute_retries_completes_only_once_the_vm_has_the_new_size()

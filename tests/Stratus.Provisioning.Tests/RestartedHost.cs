@@ -11,6 +11,9 @@ namespace Stratus.Provisioning.Tests;
 /// </summary>
 public sealed class RestartedHost : ProvisioningHost
 {
+    /// <summary>The classes that restart it share one process, one test at a time.</summary>
+    public const string Collection = "restarted stratus";
+
     /// <summary>Every service but compute.</summary>
     public static readonly string[] WithoutCompute = ["run", "--targets", "identity,provisioning,images,diagnostics"];
 
@@ -31,3 +34,6 @@ public sealed class RestartedHost : ProvisioningHost
             .Where(m => m.Queue == queue && m.MessageType == messageType && m.Status == QueueMessageStatus.Pending).ToListAsync();
     }
 }
+
+[CollectionDefinition(RestartedHost.Collection)]
+public sealed class RestartedHostCollection : ICollectionFixture<RestartedHost>;
