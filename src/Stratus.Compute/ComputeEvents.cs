@@ -5,6 +5,10 @@ namespace Stratus.Compute;
 [MessageName("compute.hostDown.v1")]
 public sealed record HostDown(Guid HostId, string Name, string Region, string Zone, DateTimeOffset LastHeartbeatAt, DateTimeOffset DetectedAt);
 
+/// <summary>A host that was down reports again: its VMs are reachable again.</summary>
+[MessageName("compute.hostUp.v1")]
+public sealed record HostUp(Guid HostId, string Name, string Region, string Zone, DateTimeOffset DetectedAt);
+
 [MessageName("compute.vmReported.v1")]
 public sealed record VmReported(Guid VmId, Guid HostId, string State, bool Ready, long Generation, string? Detail, DateTimeOffset ReportedAt);
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Stratus.Gateway.Connect;
 using Stratus.Gateway.Persistence;
+using Stratus.Platform.Messaging;
 using Stratus.Platform.Persistence;
 
 namespace Stratus.Gateway;
@@ -15,6 +16,7 @@ public static class GatewayModule
         builder.Services.AddSingleton(GatewayOptions.Read(builder.Configuration));
         builder.Services.AddSingleton<ConsoleRelays>();
         builder.AddServiceStore<GatewayDbContext, SqliteGatewayDbContext, PostgresGatewayDbContext>(GatewayDbContext.SchemaName);
+        builder.Services.AddMessageHandler<TenantDeleted, TenantDeletedHandler>("gateway");
         return builder;
     }
 

@@ -29,6 +29,15 @@ public sealed record LicenseAssigned(Guid TenantId, long Sequence, DateTimeOffse
 [MessageName("identity.licenseRemoved.v1")]
 public sealed record LicenseRemoved(Guid TenantId, long Sequence, DateTimeOffset OccurredAt, Guid UserId, Guid SkuId);
 
+[MessageName("identity.tenantDeleted.v1")]
+public sealed record TenantDeleted(Guid TenantId, long Sequence, DateTimeOffset OccurredAt);
+
+[MessageName("compute.hostDown.v1")]
+public sealed record HostDown(Guid HostId, string Name, string Region, string Zone, DateTimeOffset LastHeartbeatAt, DateTimeOffset DetectedAt);
+
+[MessageName("compute.hostUp.v1")]
+public sealed record HostUp(Guid HostId, string Name, string Region, string Zone, DateTimeOffset DetectedAt);
+
 [MessageName("compute.placeVm.v1")]
 public sealed record PlaceVm(Guid VmId, Guid? TenantId, string Region, string ImageId, int VCpuCount, int MemoryMiB, int DiskGiB);
 
@@ -53,6 +62,10 @@ public sealed record VmOperationCompleted(Guid OperationId, Guid VmId, string Ki
 /// <summary>Scheduled when a step starts; a step still waiting when it arrives has timed out.</summary>
 [MessageName("provisioning.stepDeadline.v1")]
 public sealed record StepDeadline(Guid CloudPcId, Guid StepToken);
+
+/// <summary>Scheduled when an operation starts; an operation still running when it arrives has timed out.</summary>
+[MessageName("provisioning.operationDeadline.v1")]
+public sealed record OperationDeadline(Guid OperationId, Guid CloudPcId);
 
 [MessageName("provisioning.gracePeriodEnded.v1")]
 public sealed record GracePeriodEnded(Guid CloudPcId, DateTimeOffset GracePeriodEnd);

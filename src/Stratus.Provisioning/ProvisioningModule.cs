@@ -21,7 +21,9 @@ public static class ProvisioningModule
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddServiceStore<ProvisioningDbContext, SqliteProvisioningDbContext, PostgresProvisioningDbContext>(ProvisioningDbContext.SchemaName);
-        builder.Services.AddOptions<ProvisioningOptions>().BindConfiguration("Stratus:Provisioning");
+        builder.Services.AddOptions<ProvisioningOptions>().BindConfiguration("Stratus:Provisioning")
+            .Validate(o => !o.OperationDeadlines.Invalid().Any(), "Every Stratus:Provisioning:OperationDeadlines value must be a positive time span, for example 00:10:00.")
+            .ValidateOnStart();
         builder.Services.AddScoped<Lifecycle>();
         builder.Services.AddScoped<AssignmentEvaluator>();
         builder.Services.AddScoped<ServiceClients>();
@@ -44,6 +46,10 @@ public static class ProvisioningModule
         services.AddMessageHandler<VmOperationCompleted, OrchestrationHandlers>(Queue);
         services.AddMessageHandler<StepDeadline, OrchestrationHandlers>(Queue);
         services.AddMessageHandler<GracePeriodEnded, OrchestrationHandlers>(Queue);
+        services.AddMessageHandler<OperationDeadline, OperationDeadlineHandler>(Queue);
+        services.AddMessageHandler<HostDown, HostDownHandler>(Queue);
+        services.AddMessageHandler<HostUp, HostUpHandler>(Queue);
+        services.AddMessageHandler<TenantDeleted, TenantDeletedHandler>(Queue);
         return builder;
     }
 

@@ -47,4 +47,59 @@ public sealed class ProvisioningOptions
     /// when there are several). Defaults to DATA/exports.
     /// </summary>
     public string? RestorePointExportFolder { get; set; }
+
+    /// <summary>How long each kind of Cloud PC operation may run before it fails (Stratus:Provisioning:OperationDeadlines).</summary>
+    public OperationDeadlines OperationDeadlines { get; set; } = new();
+}
+
+/// <summary>
+/// The deadline of each kind of operation. One that has not completed by then fails with a retryable
+/// statusDetail (operationTimedOut) and its Cloud PC accepts actions again. Rename completes at once and needs none.
+/// </summary>
+public sealed class OperationDeadlines
+{
+    public TimeSpan Reboot { get; set; } = TimeSpan.FromMinutes(10);
+
+    public TimeSpan PowerOn { get; set; } = TimeSpan.FromMinutes(10);
+
+    public TimeSpan PowerOff { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>The size change, the VM's stop and its start with the new size.</summary>
+    public TimeSpan Resize { get; set; } = TimeSpan.FromMinutes(20);
+
+    /// <summary>Longer than a provisioning's own steps with their two retries (placement and boot, three times).</summary>
+    public TimeSpan Reprovision { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Deleting the VM; the deletion itself goes on being asked after this.</summary>
+    public TimeSpan EndGracePeriod { get; set; } = TimeSpan.FromMinutes(30);
+
+    public TimeSpan Restore { get; set; } = TimeSpan.FromMinutes(30);
+
+    public TimeSpan CreateSnapshot { get; set; } = TimeSpan.FromMinutes(30);
+
+    public TimeSpan ExportSnapshot { get; set; } = TimeSpan.FromHours(2);
+
+    /// <summary>The deadline of an action; null for one that completes when it is asked (rename).</summary>
+    public TimeSpan? For(string action) => action switch
+    {
+        "reboot" => Reboot,
+        "powerOn" => PowerOn,
+        "powerOff" => PowerOff,
+        "resize" => Resize,
+        "reprovision" or "retry" => Reprovision,
+        "endGracePeriod" => EndGracePeriod,
+        "restore" => Restore,
+        "createSnapshot" => CreateSnapshot,
+        "exportSnapshot" => ExportSnapshot,
+        _ => null,
+    };
+
+    /// <summary>The deadlines that are not positive, by name, for the check at start.</summary>
+    public IEnumerable<string> Invalid() =>
+        new (string Name, TimeSpan Value)[]
+        {
+            (nameof(Reboot), Reboot), (nameof(PowerOn), PowerOn), (nameof(PowerOff), PowerOff), (nameof(Resize), Resize),
+            (nameof(Reprovision), Reprovision), (nameof(EndGracePeriod), EndGracePeriod), (nameof(Restore), Restore),
+            (nameof(CreateSnapshot), CreateSnapshot), (nameof(ExportSnapshot), ExportSnapshot),
+        }.Where(d => d.Value <= TimeSpan.Zero).Select(d => d.Name);
 }

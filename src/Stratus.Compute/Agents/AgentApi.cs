@@ -174,6 +174,7 @@ public static class AgentApi
         if (host.State == HostState.Down)
         {
             host.State = HostState.Ready;
+            db.Publish(new HostUp(host.Id, host.Name, host.Region, host.Zone, now));
         }
 
         var vms = await db.Vms.Where(v => v.HostId == hostId).ToListAsync(cancellationToken);

@@ -27,6 +27,12 @@ public enum CloudPcStep
     Placing,
     Booting,
     Deleting,
+
+    /// <summary>A resize waits for the VM to report stopped with the new size (a report of the generation that holds it).</summary>
+    ResizeStopping,
+
+    /// <summary>A resize waits for the VM to report running and ready after its start with the new size.</summary>
+    ResizeStarting,
 }
 
 /// <summary>
@@ -88,11 +94,23 @@ public sealed class CloudPc
 
     public string? HostName { get; set; }
 
+    /// <summary>The host compute placed the current VM on: its Cloud PCs show when it goes down and comes back.</summary>
+    public Guid? HostId { get; set; }
+
     /// <summary>
     /// When compute took the VM report last applied here. Reports can be delivered out of order (a restart's
     /// "stopped" after its "running"); an older one than this is stale and changes nothing.
     /// </summary>
     public DateTimeOffset? LastVmReportAt { get; set; }
+
+    /// <summary>The highest desired-state generation of the VM that its host has reported converging on.</summary>
+    public long LastVmGeneration { get; set; }
+
+    /// <summary>
+    /// A resize step waits for a report of a generation above this one: the VM's change it asked for (compute
+    /// counts every change of a VM as a new generation), not an older report that happens to say the same.
+    /// </summary>
+    public long StepAfterGeneration { get; set; }
 
     /// <summary>What the VM's host last said about it (for a failed boot, the tail of its serial log).</summary>
     public string? VmDetail { get; set; }

@@ -187,6 +187,12 @@ public static class CloudPcActions
         if (operation.Status == OperationStatus.Running && action != "rename")
         {
             pc.ActiveOperationId = operation.Id;
+            lifecycle.ScheduleDeadline(operation);
+            if (pc.StatusDetailCode == OperationDeadlineHandler.TimedOut)
+            {
+                // The operation that timed out is being replaced: its detail no longer says how the Cloud PC is.
+                Lifecycle.ClearDetail(pc);
+            }
         }
 
         db.Operations.Add(operation);
@@ -328,11 +334,9 @@ public static class CloudPcActions
                     return new Refused(StatusCodes.Status409Conflict, "no-free-license", $"Cannot resize {pc.ManagedDeviceName} to {targetPlan.DisplayName}: {reason}; nothing was changed.");
                 }
 
-                // New CPU and memory apply at the next boot, so the resize restarts the VM; the disk grows at once. The
-                // restart goes a few seconds later: compute's queue may handle two messages in either order, and the
-                // agent resizes before it runs operations of the same desired state.
-                db.Publish(new ChangeVm(pc.VmId, null, Delete: false, targetPlan.VCpuCount, targetPlan.RamInGB * 1024, targetPlan.StorageInGB));
-                db.Publish(new RunVmOperation(operation.Id, pc.VmId, "Restart", null), operation.CreatedAt.AddSeconds(3));
+                // New CPU and memory apply at the next boot, so the VM stops with its new size and starts again; the
+                // disk grows at once.
+                lifecycle.StartResize(pc, targetPlan);
                 return null;
 
             default:

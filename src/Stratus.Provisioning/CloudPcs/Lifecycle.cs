@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Stratus.Provisioning.Directory;
 using Stratus.Provisioning.Persistence;
 using Stratus.Provisioning.Policies;
 
@@ -25,8 +26,7 @@ public sealed partial class Lifecycle(ProvisioningDbContext db, IOptions<Provisi
         }
 
         pc.VmId = Guid.CreateVersion7(clock.GetUtcNow());
-        pc.HostName = null;
-        pc.LastVmReportAt = null;
+        ForgetVm(pc);
         pc.NextRestorePointAt = null;
         ForgetRestorePoints(pc);
         pc.PowerState = CloudPcPowerState.Unknown;
@@ -42,13 +42,14 @@ public sealed partial class Lifecycle(ProvisioningDbContext db, IOptions<Provisi
         StartStep(pc, CloudPcStep.Placing, Options.PlaceTimeout);
     }
 
-    public void OnPlaced(CloudPc pc, string hostName)
+    public void OnPlaced(CloudPc pc, Guid hostId, string hostName)
     {
         if (pc.Step != CloudPcStep.Placing)
         {
             return;
         }
 
+        pc.HostId = hostId;
         pc.HostName = hostName;
         StartStep(pc, CloudPcStep.Booting, Options.BootTimeout);
     }
@@ -81,8 +82,7 @@ public sealed partial class Lifecycle(ProvisioningDbContext db, IOptions<Provisi
             // A fresh VM for the next attempt: a half-booted one is not trusted. The old one is deleted first.
             db.Publish(new ChangeVm(old, null, Delete: true));
             pc.VmId = Guid.CreateVersion7(clock.GetUtcNow());
-            pc.HostName = null;
-            pc.LastVmReportAt = null;
+            ForgetVm(pc);
             db.Publish(new PlaceVm(pc.VmId, pc.TenantId, pc.RegionName, pc.ImageId, pc.VCpuCount, pc.MemoryMiB, pc.DiskGiB), clock.GetUtcNow() + delay);
             StartStep(pc, CloudPcStep.Placing, delay + Options.PlaceTimeout);
             Touch(pc);
@@ -96,6 +96,155 @@ public sealed partial class Lifecycle(ProvisioningDbContext db, IOptions<Provisi
         pc.StatusDetailRetryable = true;
         CompleteActiveOperation(pc, OperationStatus.Failed, pc.StatusDetailMessage);
         LogFailed(logger, pc.ManagedDeviceName, pc.Id, code, pc.StatusDetailMessage);
+    }
+
+    /// <summary>
+    /// The current VM was deleted or lost while the Cloud PC still wanted it (an operator deleted it, its host lost
+    /// it). Before it held anything of the user's, provisioning just goes on with a new VM. After, the disk is gone,
+    /// and with it the restore points (snapshots inside that disk): the Cloud PC fails and says so.
+    /// </summary>
+    public void OnVmLost(CloudPc pc, string reported)
+    {
+        var where = pc.HostName is { } host ? $" on {host}" : "";
+        if (pc.Status == CloudPcStatus.Provisioning && pc.Step is CloudPcStep.Placing or CloudPcStep.Booting)
+        {
+            OnStepFailed(pc, "vmLost", $"Compute reported the new VM{where} {reported} before it was ready.");
+            return;
+        }
+
+        // Exports are the one copy of a disk outside it: named for the admin, who can rebuild from one.
+        var export = db.RestorePoints.Where(r => r.CloudPcId == pc.Id && r.ExportedTo != null).AsEnumerable()
+            .OrderByDescending(r => r.CreatedAt).Select(r => r.ExportedTo).FirstOrDefault();
+        var recovery = export is null
+            ? "Its restore points were snapshots inside that disk and went with it; no copy of the disk exists."
+            : $"Its restore points were snapshots inside that disk and went with it; the latest exported copy of the disk is {export}.";
+        EndStep(pc);
+        SetDetail(pc, "diskLost", $"Compute reported the VM{where} {reported} while the Cloud PC was {ToGraph(pc.Status)}: its disk, and the user's data on it, is lost. {recovery} Reprovision the Cloud PC to give the user a new one.", retryable: false);
+        ForgetRestorePoints(pc);
+        pc.PowerState = CloudPcPowerState.Unknown;
+        pc.TargetServicePlanId = null;
+        SetStatus(pc, CloudPcStatus.Failed);
+        CompleteActiveOperation(pc, OperationStatus.Failed, pc.StatusDetailMessage);
+        LogFailed(logger, pc.ManagedDeviceName, pc.Id, "diskLost", pc.StatusDetailMessage);
+    }
+
+    /// <summary>Schedules the operation's deadline, for the kinds that have one (all but rename).</summary>
+    public void ScheduleDeadline(CloudPcOperation operation)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        if (Options.OperationDeadlines.For(operation.Action) is { } deadline)
+        {
+            db.Publish(new OperationDeadline(operation.Id, operation.CloudPcId), operation.CreatedAt + deadline);
+        }
+    }
+
+    /// <summary>
+    /// The operation that holds the Cloud PC failed without an answer (its deadline passed, its host went down): the
+    /// Cloud PC says why, retryable, and accepts actions again. A resize stays resizing to its plan with no operation,
+    /// as one whose process stopped: the same resize sent again, or the reconciliation, finishes or undoes it.
+    /// </summary>
+    public void FailActiveOperation(CloudPc pc, string code, string message)
+    {
+        if (pc.ActiveOperationId is null)
+        {
+            return;
+        }
+
+        SetDetail(pc, code, message, retryable: true);
+        switch (pc.Status)
+        {
+            case CloudPcStatus.Resizing:
+                EndStep(pc);
+                break;
+            case CloudPcStatus.Restoring:
+                SetStatus(pc, CloudPcStatus.Provisioned);
+                break;
+            case CloudPcStatus.Provisioning:
+                EndStep(pc);
+                SetStatus(pc, CloudPcStatus.Failed);
+                break;
+        }
+
+        CompleteActiveOperation(pc, OperationStatus.Failed, message);
+        Touch(pc);
+    }
+
+    /// <summary>Fails an operation that does not hold its Cloud PC (a restore point taken or exported beside it).</summary>
+    public void FailOperation(CloudPcOperation operation, string detail)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        if (operation.Status != OperationStatus.Running)
+        {
+            return;
+        }
+
+        operation.Status = OperationStatus.Failed;
+        operation.Detail = detail;
+        operation.CompletedAt = clock.GetUtcNow();
+        if (operation.Action == "createSnapshot" && operation.RestorePointId is { } pointId
+            && db.RestorePoints.Find(pointId) is { Status: RestorePoints.RestorePointStatus.Creating } point)
+        {
+            // Retention deletes a failed point's snapshot, in case the host takes it after all.
+            point.Status = RestorePoints.RestorePointStatus.Failed;
+            point.FailureReason = detail;
+        }
+    }
+
+    /// <summary>
+    /// Resizes the VM in two steps, each started by the confirmation of the one before: the new size with a stop
+    /// in one change (compute applies both or neither), then, once the VM reports stopped at that change's
+    /// generation, a start, which boots it with the new size. Never on a timer: a size change that compute handles
+    /// late (retried) only makes the resize wait for it.
+    /// </summary>
+    public void StartResize(CloudPc pc, PlanCopy plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        // A VM that is off starts with the new size at once. Either way the change asks for another power state than
+        // the VM's, so that it is a new generation even when an earlier attempt of this resize had set the size.
+        var start = pc.PowerState == CloudPcPowerState.PoweredOff;
+        db.Publish(new ChangeVm(pc.VmId, start ? "running" : "stopped", Delete: false, plan.VCpuCount, plan.RamInGB * 1024, plan.StorageInGB));
+        pc.Step = start ? CloudPcStep.ResizeStarting : CloudPcStep.ResizeStopping;
+        pc.StepToken = Guid.Empty;
+        pc.StepAfterGeneration = pc.LastVmGeneration;
+        Touch(pc);
+    }
+
+    /// <summary>Moves a resize on a VM report of a generation it has not seen yet.</summary>
+    public async Task OnResizeReportAsync(CloudPc pc, VmReported report, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        if (report.Generation <= pc.StepAfterGeneration)
+        {
+            return;
+        }
+
+        if (pc.Step == CloudPcStep.ResizeStopping && report.State == "stopped")
+        {
+            db.Publish(new ChangeVm(pc.VmId, "running", Delete: false));
+            pc.Step = CloudPcStep.ResizeStarting;
+            pc.StepAfterGeneration = report.Generation;
+        }
+        else if (pc.Step == CloudPcStep.ResizeStarting && report.State == "running" && report.Ready)
+        {
+            await CompleteResizeAsync(pc, succeeded: true, cancellationToken);
+            CompleteActiveOperation(pc, OperationStatus.Succeeded, null);
+        }
+    }
+
+    /// <summary>The resize is over: the Cloud PC takes the target plan when it succeeded, else keeps its own.</summary>
+    public async Task CompleteResizeAsync(CloudPc pc, bool succeeded, CancellationToken cancellationToken)
+    {
+        if (succeeded && pc.TargetServicePlanId is { } target && await db.Plans.FindAsync([target], cancellationToken) is { } plan)
+        {
+            pc.ServicePlanId = plan.Id;
+            pc.ServicePlanName = plan.DisplayName;
+            pc.VCpuCount = plan.VCpuCount;
+            pc.MemoryMiB = plan.RamInGB * 1024;
+            pc.DiskGiB = plan.StorageInGB;
+        }
+
+        EndStep(pc);
+        EndResize(pc);
     }
 
     // A warning: `stratus up` shows it on a quiet terminal, where a person waits for the Cloud PC.
@@ -198,8 +347,27 @@ public sealed partial class Lifecycle(ProvisioningDbContext db, IOptions<Provisi
         pc.StepToken = Guid.Empty;
     }
 
-    private static void ClearDetail(CloudPc pc)
+    public static void SetDetail(CloudPc pc, string code, string message, bool retryable)
     {
+        ArgumentNullException.ThrowIfNull(pc);
+        pc.StatusDetailCode = code;
+        pc.StatusDetailMessage = message.Length > 4000 ? message[..4000] : message;
+        pc.StatusDetailRetryable = retryable;
+    }
+
+    /// <summary>A new VM: nothing known of it yet.</summary>
+    private static void ForgetVm(CloudPc pc)
+    {
+        pc.HostId = null;
+        pc.HostName = null;
+        pc.LastVmReportAt = null;
+        pc.LastVmGeneration = 0;
+        pc.StepAfterGeneration = 0;
+    }
+
+    public static void ClearDetail(CloudPc pc)
+    {
+        ArgumentNullException.ThrowIfNull(pc);
         pc.StatusDetailCode = null;
         pc.StatusDetailMessage = null;
         pc.StatusDetailRetryable = null;

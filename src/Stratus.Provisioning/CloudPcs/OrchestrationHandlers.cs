@@ -20,7 +20,7 @@ internal sealed class OrchestrationHandlers(ProvisioningDbContext db, Lifecycle 
     {
         if (await db.CloudPcs.FirstOrDefaultAsync(p => p.VmId == message.VmId, cancellationToken) is { } pc)
         {
-            lifecycle.OnPlaced(pc, message.HostName);
+            lifecycle.OnPlaced(pc, message.HostId, message.HostName);
         }
         else
         {
@@ -50,9 +50,9 @@ internal sealed class OrchestrationHandlers(ProvisioningDbContext db, Lifecycle 
             return;
         }
 
-        if (message.State == "deleted")
+        if (message.State is "deleted" or "missing")
         {
-            if (pc.Status == CloudPcStatus.Deprovisioning)
+            if (pc.Status == CloudPcStatus.Deprovisioning && message.State == "deleted")
             {
                 db.CloudPcs.Remove(pc);
                 lifecycle.ForgetRestorePoints(pc);
@@ -60,6 +60,12 @@ internal sealed class OrchestrationHandlers(ProvisioningDbContext db, Lifecycle 
                 lifecycle.CompleteActiveOperation(pc, OperationStatus.Succeeded, "Deprovisioned: the VM and its disks are deleted.");
                 db.Audit(clock, pc.TenantId, AuditActor.System("provisioning"), "cloudPc", "Deprovision",
                     $"Deprovisioned {pc.ManagedDeviceName} of {pc.UserPrincipalName}", true, new AuditResource(pc.Id.ToString(), "cloudPc", pc.ManagedDeviceName));
+            }
+            else if (pc.Status is not (CloudPcStatus.Deprovisioning or CloudPcStatus.NotProvisioned or CloudPcStatus.Failed))
+            {
+                lifecycle.OnVmLost(pc, message.State);
+                db.Audit(clock, pc.TenantId, AuditActor.System("provisioning"), "cloudPc", "VmLost",
+                    $"The VM of {pc.ManagedDeviceName} of {pc.UserPrincipalName} was reported {message.State}", false, new AuditResource(pc.Id.ToString(), "cloudPc", pc.ManagedDeviceName));
             }
 
             await db.SaveChangesAsync(cancellationToken);
@@ -73,6 +79,12 @@ internal sealed class OrchestrationHandlers(ProvisioningDbContext db, Lifecycle 
         }
 
         pc.LastVmReportAt = message.ReportedAt;
+        pc.LastVmGeneration = Math.Max(pc.LastVmGeneration, message.Generation);
+        if (message.HostId != Guid.Empty)
+        {
+            pc.HostId = message.HostId;
+        }
+
         if (message.Detail is { } detail)
         {
             pc.VmDetail = detail.Length > 4000 ? detail[^4000..] : detail;
@@ -94,6 +106,11 @@ internal sealed class OrchestrationHandlers(ProvisioningDbContext db, Lifecycle 
                 "stopped" => CloudPcPowerState.PoweredOff,
                 _ => pc.PowerState,
             };
+        }
+
+        if (pc.Step is CloudPcStep.ResizeStopping or CloudPcStep.ResizeStarting)
+        {
+            await lifecycle.OnResizeReportAsync(pc, message, cancellationToken);
         }
 
         // Every applied report changes the version: of two reports handled at once (a restart's "stopped" and
@@ -147,16 +164,8 @@ internal sealed class OrchestrationHandlers(ProvisioningDbContext db, Lifecycle 
 
         if (pc.Status == CloudPcStatus.Resizing)
         {
-            if (message.Succeeded && pc.TargetServicePlanId is { } target && await db.Plans.FindAsync([target], cancellationToken) is { } plan)
-            {
-                pc.ServicePlanId = plan.Id;
-                pc.ServicePlanName = plan.DisplayName;
-                pc.VCpuCount = plan.VCpuCount;
-                pc.MemoryMiB = plan.RamInGB * 1024;
-                pc.DiskGiB = plan.StorageInGB;
-            }
-
-            lifecycle.EndResize(pc);
+            // A restart that resized (what a resize sent before it was chained on the VM's reports) completed.
+            await lifecycle.CompleteResizeAsync(pc, message.Succeeded, cancellationToken);
         }
 
         lifecycle.CompleteActiveOperation(pc, message.Succeeded ? OperationStatus.Succeeded : OperationStatus.Failed, message.Result);

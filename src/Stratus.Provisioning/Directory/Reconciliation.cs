@@ -43,11 +43,15 @@ internal sealed partial class Reconciliation(IServiceScopeFactory scopes, IOptio
         var services = provider.GetRequiredService<ServiceClients>();
         var users = 0;
         long sequence = 0;
+        var oldestSequence = long.MaxValue;
+        var inIdentity = new HashSet<Guid>();
         for (var skip = 0; ; skip += PageSize)
         {
             var page = await services.DirectoryStateAsync(tenant, skip, PageSize, cancellationToken);
             users += page.Value.Count;
             sequence = page.Sequence;
+            oldestSequence = Math.Min(oldestSequence, page.Sequence);
+            inIdentity.UnionWith(page.Value.Select(u => u.UserId));
             var ids = page.Value.Select(u => u.UserId).ToList();
             var copies = await db.Users.Where(u => ids.Contains(u.UserId)).ToDictionaryAsync(u => u.UserId, cancellationToken);
             var memberships = await db.Memberships.Where(m => ids.Contains(m.UserId)).ToListAsync(cancellationToken);
@@ -81,9 +85,28 @@ internal sealed partial class Reconciliation(IServiceScopeFactory scopes, IOptio
             }
         }
 
+        var gone = await MarkGoneUsersDeletedAsync(db, tenant, inIdentity, oldestSequence, cancellationToken);
         db.Publish(new EvaluateTenant(tenant));
         await db.SaveChangesAsync(cancellationToken);
-        LogReconciled(logger, tenant, users, sequence);
+        LogReconciled(logger, tenant, users, sequence, gone);
+    }
+
+    /// <summary>
+    /// A user of the copy that identity no longer lists is deleted, as its lost userDeleted would have said: the
+    /// evaluation then puts their Cloud PCs in their grace period. A row changed after the oldest page was read (a
+    /// user created meanwhile, possibly on a page already read) is left to its own events.
+    /// </summary>
+    private static async Task<int> MarkGoneUsersDeletedAsync(ProvisioningDbContext db, Guid tenant, HashSet<Guid> inIdentity, long sequence, CancellationToken cancellationToken)
+    {
+        var gone = (await db.Users.Where(u => u.TenantId == tenant && !u.Deleted && u.Sequence <= sequence).ToListAsync(cancellationToken))
+            .Where(u => !inIdentity.Contains(u.UserId)).ToList();
+        foreach (var user in gone)
+        {
+            user.Deleted = true;
+            user.Sequence = sequence;
+        }
+
+        return gone.Count;
     }
 
     private static void Sync<TRow>(List<TRow> rows, IReadOnlyList<Guid> present, long sequence, Action<Guid> add, Func<TRow, Guid> key, Action<TRow, bool> set, Func<TRow, long> rowSequence)
@@ -99,6 +122,6 @@ internal sealed partial class Reconciliation(IServiceScopeFactory scopes, IOptio
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Reconciled tenant {Tenant} with identity's state at sequence {Sequence}: {Users} users; evaluating them")]
-    private static partial void LogReconciled(ILogger logger, Guid tenant, int users, long sequence);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Reconciled tenant {Tenant} with identity's state at sequence {Sequence}: {Users} users, {Gone} found deleted; evaluating them")]
+    private static partial void LogReconciled(ILogger logger, Guid tenant, int users, long sequence, int gone);
 }

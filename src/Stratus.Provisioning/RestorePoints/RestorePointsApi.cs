@@ -115,6 +115,7 @@ public static class RestorePointsApi
         };
         db.RestorePoints.Add(point);
         db.Operations.Add(operation);
+        lifecycle.ScheduleDeadline(operation);
         db.Publish(new RunVmOperation(point.Id, pc.VmId, "CreateSnapshot", point.SnapshotName));
         db.Audit(clock, tenant, AuditActor.From(http), "cloudPc", "createSnapshot", $"Manual restore point of {pc.ManagedDeviceName} of {pc.UserPrincipalName}", true,
             new AuditResource(pc.Id.ToString(), "cloudPc", pc.ManagedDeviceName));
@@ -209,6 +210,7 @@ public static class RestorePointsApi
         db.Operations.Add(operation);
         point.Version = Guid.NewGuid();
         pc.ActiveOperationId = operation.Id;
+        lifecycle.ScheduleDeadline(operation);
         lifecycle.SetStatus(pc, CloudPcStatus.Restoring);
         // The host shuts the VM down, reverts its disk and starts it again. The command leaves with this transaction
         // and the host journals it: a crash of either side resumes the restore, and it runs once.
@@ -220,7 +222,7 @@ public static class RestorePointsApi
     }
 
     private static async Task<Results<Accepted<OperationView>, Ok<OperationView>, ValidationProblem, ProblemHttpResult>> ExportAsync(
-        Guid id, Guid snapshotId, HttpContext http, ProvisioningDbContext db, IOptions<ProvisioningOptions> options, StratusHostSettings host, TimeProvider clock, CancellationToken cancellationToken)
+        Guid id, Guid snapshotId, HttpContext http, ProvisioningDbContext db, Lifecycle lifecycle, IOptions<ProvisioningOptions> options, StratusHostSettings host, TimeProvider clock, CancellationToken cancellationToken)
     {
         var tenant = http.User.RequiredTenantId();
         if (await RepeatedAsync(http, db, tenant, id, "exportSnapshot", cancellationToken) is { } repeated)
@@ -253,6 +255,7 @@ public static class RestorePointsApi
         var file = Path.Combine(folder, $"{pc.ManagedDeviceName}-{point.CreatedAt:yyyyMMdd-HHmmss}-{point.Id:N}.qcow2");
         var operation = NewOperation(http, tenant, pc, "exportSnapshot", now, point.Id);
         db.Operations.Add(operation);
+        lifecycle.ScheduleDeadline(operation);
         db.Publish(new RunVmOperation(operation.Id, pc.VmId, "ExportSnapshot", $"{point.SnapshotName}:{file}"));
         db.Audit(clock, tenant, AuditActor.From(http), "cloudPc", "exportSnapshot", $"Export the restore point of {point.CreatedAt:u} of {pc.ManagedDeviceName} to {file}", true,
             new AuditResource(pc.Id.ToString(), "cloudPc", pc.ManagedDeviceName));

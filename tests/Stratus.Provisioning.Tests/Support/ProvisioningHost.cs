@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Stratus.Platform.Messaging;
 using Stratus.Provisioning.Persistence;
 using Stratus.Testing;
 
@@ -41,10 +42,15 @@ public class ProvisioningHost : IAsyncLifetime
     /// <summary>Settings a test class adds to (or changes of) the ones above.</summary>
     protected virtual IReadOnlyDictionary<string, string?> ExtraSettings { get; } = new Dictionary<string, string?>();
 
+    /// <summary>The command line of the process: every service with an embedded simulated host per region.</summary>
+    protected virtual IReadOnlyList<string> Arguments { get; } = ["up", "--hosts", "simulated"];
+
+    private Dictionary<string, string?> settings = [];
+
     public virtual async Task InitializeAsync()
     {
         await FakeGalleryImage.WriteAsync(Path.Combine(data.Path, "images", "gallery"), ImageId, ImageName);
-        var settings = new Dictionary<string, string?>
+        settings = new Dictionary<string, string?>
         {
             ["Stratus__Provisioning__GracePeriodHour"] = GracePeriodHour.ToString(),
             ["Stratus__Provisioning__RetryBackoff"] = "00:00:01",
@@ -64,9 +70,26 @@ public class ProvisioningHost : IAsyncLifetime
             settings[name] = value;
         }
 
-        Stratus = await StratusProcess.StartAsync(["up", "--hosts", "simulated"], data.Path, settings);
+        Stratus = await StratusProcess.StartAsync(Arguments, data.Path, settings);
         Operator = await Stratus.OperatorClientAsync();
     }
+
+    /// <summary>
+    /// Stops the process (as a service manager does) and starts another on the same data folder, with other
+    /// arguments if given (some services only): what one deployment's services do while another's are away. The
+    /// embedded simulated hosts lose their VMs, and make them again from compute's desired state.
+    /// </summary>
+    public async Task RestartAsync(IReadOnlyList<string>? arguments = null)
+    {
+        Operator.Dispose();
+        await Stratus.DisposeAsync();
+        Stratus = await StratusProcess.StartAsync(arguments ?? Arguments, data.Path, settings);
+        Operator = await Stratus.OperatorClientAsync();
+    }
+
+    /// <summary>The running process's platform store: its queues.</summary>
+    public SqlitePlatformDbContext OpenPlatformStore() => new(
+        new DbContextOptionsBuilder<SqlitePlatformDbContext>().UseSqlite($"Data Source={Path.Combine(DataPath, "db", "platform.db")}").Options);
 
     public virtual async Task DisposeAsync()
     {

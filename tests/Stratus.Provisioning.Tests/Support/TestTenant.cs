@@ -15,6 +15,13 @@ public sealed record TestTenant(ProvisioningHost Host, Guid Id, string Domain, H
 
     public void Dispose() => Admin.Dispose();
 
+    /// <summary>The same tenant with its administrator signed in again, to the host's process of now (after a restart).</summary>
+    public async Task<TestTenant> ReconnectAsync()
+    {
+        Admin.Dispose();
+        return this with { Admin = await Host.Stratus.SignedInClientAsync("admin@" + Domain, AdminPassword) };
+    }
+
     public string Upn(string name) => $"{name}@{Domain}";
 
     public async Task SetSeatsAsync(Guid plan, int seats)

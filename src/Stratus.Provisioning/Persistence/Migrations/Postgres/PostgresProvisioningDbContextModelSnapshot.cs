@@ -98,6 +98,9 @@ namespace Stratus.Provisioning.Persistence.Migrations.Postgres
                     b.Property<DateTimeOffset?>("GracePeriodEnd")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<Guid?>("HostId")
+                        .HasColumnType("uuid");
+
                     b.Property<string>("HostName")
                         .HasMaxLength(128)
                         .HasColumnType("character varying(128)");
@@ -114,6 +117,9 @@ namespace Stratus.Provisioning.Persistence.Migrations.Postgres
 
                     b.Property<DateTimeOffset>("LastModifiedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("LastVmGeneration")
+                        .HasColumnType("bigint");
 
                     b.Property<DateTimeOffset?>("LastVmReportAt")
                         .HasColumnType("timestamp with time zone");
@@ -175,6 +181,9 @@ namespace Stratus.Provisioning.Persistence.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
+
+                    b.Property<long>("StepAfterGeneration")
+                        .HasColumnType("bigint");
 
                     b.Property<Guid>("StepToken")
                         .HasColumnType("uuid");

@@ -91,6 +91,9 @@ namespace Stratus.Provisioning.Persistence.Migrations.Sqlite
                     b.Property<long?>("GracePeriodEnd")
                         .HasColumnType("INTEGER");
 
+                    b.Property<Guid?>("HostId")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("HostName")
                         .HasMaxLength(128)
                         .HasColumnType("TEXT");
@@ -106,6 +109,9 @@ namespace Stratus.Provisioning.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<long>("LastModifiedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("LastVmGeneration")
                         .HasColumnType("INTEGER");
 
                     b.Property<long?>("LastVmReportAt")
@@ -168,6 +174,9 @@ namespace Stratus.Provisioning.Persistence.Migrations.Sqlite
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
+
+                    b.Property<long>("StepAfterGeneration")
+                        .HasColumnType("INTEGER");
 
                     b.Property<Guid>("StepToken")
                         .HasColumnType("TEXT");
