@@ -26,6 +26,8 @@ public static class ImagesModule
         builder.Services.AddSingleton<QemuImg>();
         builder.Services.AddSingleton<DiskInspector>();
         builder.Services.AddScoped<DeviceImageImporter>();
+        builder.Services.AddSingleton<ImageUsageClient>();
+        builder.Services.AddScoped<DeviceImageDeletion>();
         builder.Services.AddMessageHandler<DeviceImageContentUploaded, DeviceImageContentUploadedHandler>(Queue);
         builder.Services.AddSingleton<ImageReplicator>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<ImageReplicator>());

@@ -10,7 +10,7 @@ namespace Stratus.Images.Tests;
 
 /// <summary>
 /// Two real stratus processes, shared by the images tests, which run each case against both: `stratus up` on
-/// SQLite (the default regions local-1 and local-2), and identity, diagnostics and images on PostgreSQL with
+/// SQLite (the default regions local-1 and local-2), and identity, diagnostics, images and provisioning (what images asks before a delete) on PostgreSQL with
 /// regions of their own from configuration. Both start with a fake gallery image in DATA/images/gallery and
 /// accept uploads of at most <see cref="MaxUploadBytes"/> holding disks of at most <see cref="MaxVirtualSizeGiB"/>.
 /// Tests isolate themselves by creating tenants.
@@ -53,7 +53,7 @@ public sealed class ImagesHosts : IAsyncLifetime
         };
         var started = await Task.WhenAll(
             StratusProcess.StartAsync(["up"], sqliteData.Path, limits),
-            StratusProcess.StartAsync(["run", "--targets", "identity,diagnostics,images", "--database", postgresConnection], postgresData.Path, withRegions));
+            StratusProcess.StartAsync(["run", "--targets", "identity,diagnostics,images,provisioning", "--database", postgresConnection], postgresData.Path, withRegions));
         sqlite = new ImagesHost("sqlite", started[0], ["local-1", "local-2"], postgresConnection);
         onPostgres = new ImagesHost("postgres", started[1], ["east-1", "west-1"], postgresConnection);
     }

@@ -5,6 +5,9 @@ public enum DeviceImageStatus
     Pending,
     Ready,
     Failed,
+
+    /// <summary>A ready image being deleted: no new policy may name it while its usage is checked (issue 16).</summary>
+    Deleting,
 }
 
 /// <summary>
