@@ -15,6 +15,7 @@ public static class GatewayModule
         builder.Services.AddSingleton(GatewayOptions.Read(builder.Configuration));
         builder.Services.AddSingleton<ConsoleRelays>();
         builder.AddServiceStore<GatewayDbContext, SqliteGatewayDbContext, PostgresGatewayDbContext>(GatewayDbContext.SchemaName);
+        builder.Services.AddHostedService<ConnectTicketPruner>();
         return builder;
     }
 
