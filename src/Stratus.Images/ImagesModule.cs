@@ -28,6 +28,9 @@ public static class ImagesModule
         builder.Services.AddScoped<DeviceImageImporter>();
         builder.Services.AddSingleton<ImageUsageClient>();
         builder.Services.AddScoped<DeviceImageDeletion>();
+        builder.Services.AddScoped<ImportJobExecution>();
+        builder.Services.AddSingleton<ImportJobRunner>();
+        builder.Services.AddHostedService(provider => provider.GetRequiredService<ImportJobRunner>());
         builder.Services.AddMessageHandler<DeviceImageContentUploaded, DeviceImageContentUploadedHandler>(Queue);
         builder.Services.AddSingleton<ImageReplicator>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<ImageReplicator>());

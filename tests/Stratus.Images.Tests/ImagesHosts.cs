@@ -3,7 +3,9 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using Stratus.Images.Persistence;
 using Stratus.Testing;
 
 namespace Stratus.Images.Tests;
@@ -90,6 +92,12 @@ public sealed record ImagesHost(string Provider, StratusProcess Process, IReadOn
     public string ImagesRoot => Path.Combine(Process.DataFolder, "images");
 
     public string RegionFolder(string region) => Path.Combine(ImagesRoot, "regions", region);
+
+    /// <summary>The images store of the running service, for what its API does not show (import jobs) or cannot set up.</summary>
+    public ImagesDbContext OpenStore() => Provider == "sqlite"
+        ? new SqliteImagesDbContext(new DbContextOptionsBuilder<SqliteImagesDbContext>()
+            .UseSqlite($"Data Source={Path.Combine(Process.DataFolder, "db", "images.db")};Default Timeout=30").Options, TimeProvider.System)
+        : new PostgresImagesDbContext(new DbContextOptionsBuilder<PostgresImagesDbContext>().UseNpgsql(PostgresConnection).Options, TimeProvider.System);
 
     /// <summary>Creates a tenant with a unique domain and returns its administrator's client.</summary>
     public async Task<TestTenant> CreateTenantAsync()

@@ -17,7 +17,7 @@ namespace Stratus.Images.DeviceImages;
 
 public sealed record CreateDeviceImageRequest(string? DisplayName, string? Version);
 
-/// <summary>Graph's cloudPcDeviceImage.</summary>
+/// <summary>Graph's cloudPcDeviceImage, and how far its import got (<c>percentComplete</c>, a Stratus addition).</summary>
 public sealed record DeviceImageView(
     string Id,
     string DisplayName,
@@ -30,11 +30,12 @@ public sealed record DeviceImageView(
     string? StatusDetails,
     DateTimeOffset LastModifiedDateTime,
     string? SourceImageResourceId,
-    DateOnly? ExpirationDate)
+    DateOnly? ExpirationDate,
+    int? PercentComplete)
 {
     // The operating system inside an uploaded disk is not inspected, so Stratus does not claim to know it.
     public static DeviceImageView From(DeviceImage i) => new(i.ImageId, i.DisplayName, i.Version, null, null, "unknown",
-        i.Status.ToString().ToLowerInvariant(), i.ErrorCode, i.StatusDetails, i.LastModifiedAt, i.SourceImageResourceId, null);
+        i.Status.ToString().ToLowerInvariant(), i.ErrorCode, i.StatusDetails, i.LastModifiedAt, i.SourceImageResourceId, null, i.PercentComplete);
 }
 
 /// <summary>
@@ -208,7 +209,8 @@ public static partial class DeviceImagesApi
             var now = clock.GetUtcNow();
             image.UploadFile = uploadFile;
             image.SourceImageResourceId = "sha256:" + sha256;
-            image.StatusDetails = "Validating the uploaded disk.";
+            image.StatusDetails = "Queued for validation and import.";
+            image.PercentComplete = 0;
             image.LastModifiedAt = now;
             image.ConcurrencyStamp = Guid.NewGuid();
             db.Publish(new DeviceImageContentUploaded(image.Id, image.TenantId, uploadFile));
