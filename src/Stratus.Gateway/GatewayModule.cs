@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Stratus.Gateway.Connect;
 using Stratus.Gateway.Persistence;
+using Stratus.Platform.Jobs;
 using Stratus.Platform.Messaging;
 using Stratus.Platform.Persistence;
 
@@ -17,6 +18,7 @@ public static class GatewayModule
         builder.Services.AddSingleton<ConsoleRelays>();
         builder.AddServiceStore<GatewayDbContext, SqliteGatewayDbContext, PostgresGatewayDbContext>(GatewayDbContext.SchemaName);
         builder.Services.AddMessageHandler<TenantDeleted, TenantDeletedHandler>("gateway");
+        builder.Services.AddPeriodicJob<ConnectTicketPruner>();
         return builder;
     }
 

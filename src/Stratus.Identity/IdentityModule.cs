@@ -30,6 +30,7 @@ public static class IdentityModule
         builder.Services.AddSingleton<IStartupTask, BootstrapOperator>();
         builder.Services.AddSingleton<IStartupTask, SeedServicePlans>();
         builder.Services.AddScoped<DirectoryWriter>();
+        builder.Services.AddPeriodicJob<SignInAttemptPruner>();
         builder.AddScim();
         builder.Services.AddLdapSync(Queue);
         return builder;

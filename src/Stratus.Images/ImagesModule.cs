@@ -27,6 +27,11 @@ public static class ImagesModule
         builder.Services.AddSingleton<QemuImg>();
         builder.Services.AddSingleton<DiskInspector>();
         builder.Services.AddScoped<DeviceImageImporter>();
+        builder.Services.AddSingleton<ImageUsageClient>();
+        builder.Services.AddScoped<DeviceImageDeletion>();
+        builder.Services.AddScoped<ImportJobExecution>();
+        builder.Services.AddSingleton<ImportJobRunner>();
+        builder.Services.AddHostedService(provider => provider.GetRequiredService<ImportJobRunner>());
         builder.Services.AddMessageHandler<DeviceImageContentUploaded, DeviceImageContentUploadedHandler>(Queue);
         builder.Services.AddPeriodicJob<ImageReplicator>();
         return builder;

@@ -26,6 +26,18 @@ public sealed class ImagesOptions
 
     /// <summary>The limit of the conversion of an upload into the image's qcow2 disk.</summary>
     public TimeSpan ConvertTimeout { get; set; } = TimeSpan.FromHours(2);
+
+    /// <summary>An import job fails when it is not done this long after its upload: checks, conversion and copies, retries included.</summary>
+    public TimeSpan ImportTimeout { get; set; } = TimeSpan.FromHours(3);
+
+    /// <summary>How long a runner holds an import job without renewing; a runner that died loses it after this.</summary>
+    public TimeSpan ImportLease { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Attempts of an import whose failure is not the image's fault (a full disk, qemu-img missing).</summary>
+    public int ImportMaxAttempts { get; set; } = 3;
+
+    /// <summary>How often a runner looks for import jobs besides when this process queued one.</summary>
+    public TimeSpan ImportPollInterval { get; set; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>Reports every mistake in Stratus:Images at start, at once.</summary>
@@ -52,6 +64,16 @@ internal sealed class ImagesOptionsValidator : IValidateOptions<ImagesOptions>
         if (options.InspectTimeout <= TimeSpan.Zero || options.ConvertTimeout <= TimeSpan.Zero)
         {
             errors.Add("Stratus:Images:InspectTimeout and ConvertTimeout must be positive.");
+        }
+
+        if (options.ImportTimeout <= TimeSpan.Zero || options.ImportLease < TimeSpan.FromSeconds(3) || options.ImportPollInterval <= TimeSpan.Zero)
+        {
+            errors.Add("Stratus:Images:ImportTimeout and ImportPollInterval must be positive, and ImportLease at least 3 seconds.");
+        }
+
+        if (options.ImportMaxAttempts < 1)
+        {
+            errors.Add("Stratus:Images:ImportMaxAttempts must be at least 1.");
         }
 
         if (string.IsNullOrWhiteSpace(options.QemuImg))

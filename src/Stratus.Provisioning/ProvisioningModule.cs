@@ -56,6 +56,7 @@ public static class ProvisioningModule
     public static IEndpointRouteBuilder MapProvisioningApi(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapPoliciesApi();
+        endpoints.MapImageUsageApi();
         endpoints.MapUserSettingsApi();
         endpoints.MapCloudPcsApi();
         endpoints.MapRestorePointsApi();

@@ -3,14 +3,16 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using Stratus.Images.Persistence;
 using Stratus.Testing;
 
 namespace Stratus.Images.Tests;
 
 /// <summary>
 /// Two real stratus processes, shared by the images tests, which run each case against both: `stratus up` on
-/// SQLite (the default regions local-1 and local-2), and identity, diagnostics and images on PostgreSQL with
+/// SQLite (the default regions local-1 and local-2), and identity, diagnostics, images and provisioning (what images asks before a delete) on PostgreSQL with
 /// regions of their own from configuration. Both start with a fake gallery image in DATA/images/gallery and
 /// accept uploads of at most <see cref="MaxUploadBytes"/> holding disks of at most <see cref="MaxVirtualSizeGiB"/>.
 /// Tests isolate themselves by creating tenants.
@@ -53,7 +55,7 @@ public sealed class ImagesHosts : IAsyncLifetime
         };
         var started = await Task.WhenAll(
             StratusProcess.StartAsync(["up"], sqliteData.Path, limits),
-            StratusProcess.StartAsync(["run", "--targets", "identity,diagnostics,images", "--database", postgresConnection], postgresData.Path, withRegions));
+            StratusProcess.StartAsync(["run", "--targets", "identity,diagnostics,images,provisioning", "--database", postgresConnection], postgresData.Path, withRegions));
         sqlite = new ImagesHost("sqlite", started[0], ["local-1", "local-2"], postgresConnection);
         onPostgres = new ImagesHost("postgres", started[1], ["east-1", "west-1"], postgresConnection);
     }
@@ -90,6 +92,12 @@ public sealed record ImagesHost(string Provider, StratusProcess Process, IReadOn
     public string ImagesRoot => Path.Combine(Process.DataFolder, "images");
 
     public string RegionFolder(string region) => Path.Combine(ImagesRoot, "regions", region);
+
+    /// <summary>The images store of the running service, for what its API does not show (import jobs) or cannot set up.</summary>
+    public ImagesDbContext OpenStore() => Provider == "sqlite"
+        ? new SqliteImagesDbContext(new DbContextOptionsBuilder<SqliteImagesDbContext>()
+            .UseSqlite($"Data Source={Path.Combine(Process.DataFolder, "db", "images.db")};Default Timeout=30").Options, TimeProvider.System)
+        : new PostgresImagesDbContext(new DbContextOptionsBuilder<PostgresImagesDbContext>().UseNpgsql(PostgresConnection).Options, TimeProvider.System);
 
     /// <summary>Creates a tenant with a unique domain and returns its administrator's client.</summary>
     public async Task<TestTenant> CreateTenantAsync()

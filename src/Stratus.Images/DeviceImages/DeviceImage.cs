@@ -5,6 +5,9 @@ public enum DeviceImageStatus
     Pending,
     Ready,
     Failed,
+
+    /// <summary>A ready image being deleted: no new policy may name it while its usage is checked (issue 16).</summary>
+    Deleting,
 }
 
 /// <summary>
@@ -35,6 +38,9 @@ public sealed class DeviceImage
 
     /// <summary>The format the upload had (qcow2 or raw), once validated.</summary>
     public string? SourceFormat { get; set; }
+
+    /// <summary>How far its import job got, 0 to 100; null before the content arrives.</summary>
+    public int? PercentComplete { get; set; }
 
     /// <summary>The virtual size of the disk, once validated.</summary>
     public long? VirtualSizeBytes { get; set; }

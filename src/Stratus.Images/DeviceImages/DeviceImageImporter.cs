@@ -6,6 +6,9 @@ namespace Stratus.Images.DeviceImages;
 
 internal sealed record ImportResult(Inspection Source, IReadOnlyList<string> Regions);
 
+/// <summary>Where an import stands: a percentage and a sentence for the image's statusDetails.</summary>
+internal delegate Task ImportProgress(int percent, string details, CancellationToken cancellationToken);
+
 /// <summary>
 /// Turns a validated upload into an image: a standalone qcow2 and a manifest (no kernel: it boots from its
 /// disk) in custom/ID, then a copy in every region's store. Each step is atomic and skipped when already
@@ -15,19 +18,24 @@ internal sealed class DeviceImageImporter(ImageStore store, DiskInspector inspec
 {
     private const string DiskFile = "disk.qcow2";
 
-    public async Task<ImportResult> ImportAsync(DeviceImage image, string uploadPath, CancellationToken cancellationToken)
+    /// <summary>Checking is 10 %, the conversion up to 50 %, the copies into the regions share the rest.</summary>
+    public async Task<ImportResult> ImportAsync(DeviceImage image, string uploadPath, ImportProgress progress, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(progress);
+        await progress(5, "Checking the uploaded disk.", cancellationToken);
         var source = await inspector.InspectAsync(uploadPath, cancellationToken);
         var master = store.CustomImageFolder(image.ImageId);
         if (!Directory.Exists(master))
         {
+            await progress(10, $"Converting the {source.Format} disk to a standalone qcow2.", cancellationToken);
             await ConvertAsync(image, uploadPath, source, master, cancellationToken);
         }
 
         var stored = store.ReadImage(master) ?? throw new InvalidDataException($"{master} is not a complete image.");
-        foreach (var region in store.Regions)
+        for (var i = 0; i < store.Regions.Count; i++)
         {
-            await store.ReplicateAsync(stored, region, cancellationToken);
+            await progress(50 + (50 * i / store.Regions.Count), $"Copying the image into region {store.Regions[i]} ({i + 1} of {store.Regions.Count}).", cancellationToken);
+            await store.ReplicateAsync(stored, store.Regions[i], cancellationToken);
         }
 
         return new ImportResult(source, store.Regions);

@@ -17,7 +17,7 @@ namespace Stratus.Images.DeviceImages;
 
 public sealed record CreateDeviceImageRequest(string? DisplayName, string? Version);
 
-/// <summary>Graph's cloudPcDeviceImage.</summary>
+/// <summary>Graph's cloudPcDeviceImage, and how far its import got (<c>percentComplete</c>, a Stratus addition).</summary>
 public sealed record DeviceImageView(
     string Id,
     string DisplayName,
@@ -30,11 +30,12 @@ public sealed record DeviceImageView(
     string? StatusDetails,
     DateTimeOffset LastModifiedDateTime,
     string? SourceImageResourceId,
-    DateOnly? ExpirationDate)
+    DateOnly? ExpirationDate,
+    int? PercentComplete)
 {
     // The operating system inside an uploaded disk is not inspected, so Stratus does not claim to know it.
     public static DeviceImageView From(DeviceImage i) => new(i.ImageId, i.DisplayName, i.Version, null, null, "unknown",
-        i.Status.ToString().ToLowerInvariant(), i.ErrorCode, i.StatusDetails, i.LastModifiedAt, i.SourceImageResourceId, null);
+        i.Status.ToString().ToLowerInvariant(), i.ErrorCode, i.StatusDetails, i.LastModifiedAt, i.SourceImageResourceId, null, i.PercentComplete);
 }
 
 /// <summary>
@@ -61,7 +62,8 @@ public static partial class DeviceImagesApi
             .WithSummary("The disk (qcow2 or raw) as application/octet-stream; answers 202 and validation follows")
             .Accepts<Stream>("application/octet-stream")
             .WithMetadata(new DisableRequestSizeLimitAttribute());
-        write.MapDelete("/{id:guid}", DeleteAsync).WithName("DeleteDeviceImage").WithSummary("Delete the image and its files in every region");
+        write.MapDelete("/{id:guid}", DeleteAsync).WithName("DeleteDeviceImage")
+            .WithSummary("Delete the image and its files in every region; 409 while policies or Cloud PCs use it");
         return endpoints;
     }
 
@@ -93,7 +95,7 @@ public static partial class DeviceImagesApi
                 {
                     if (!Enum.TryParse<DeviceImageStatus>(value, ignoreCase: true, out var status) || !Enum.IsDefined(status))
                     {
-                        return Problems.Validation("$filter", "'status' must be pending, ready or failed.");
+                        return Problems.Validation("$filter", "'status' must be pending, ready, failed or deleting.");
                     }
 
                     query = query.Where(i => i.Status == status);
@@ -207,7 +209,8 @@ public static partial class DeviceImagesApi
             var now = clock.GetUtcNow();
             image.UploadFile = uploadFile;
             image.SourceImageResourceId = "sha256:" + sha256;
-            image.StatusDetails = "Validating the uploaded disk.";
+            image.StatusDetails = "Queued for validation and import.";
+            image.PercentComplete = 0;
             image.LastModifiedAt = now;
             image.ConcurrencyStamp = Guid.NewGuid();
             db.Publish(new DeviceImageContentUploaded(image.Id, image.TenantId, uploadFile));
@@ -263,46 +266,26 @@ public static partial class DeviceImagesApi
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
-        Guid id, HttpContext http, ImagesDbContext db, ImageStore store, TimeProvider clock, CancellationToken cancellationToken)
+        Guid id, HttpContext http, DeviceImageDeletion deletion, CancellationToken cancellationToken)
     {
-        var tenant = http.User.RequiredTenantId();
-        var image = await db.DeviceImages.AsNoTracking().FirstOrDefaultAsync(i => i.Id == id && i.TenantId == tenant, cancellationToken);
-        if (image is null)
+        var outcome = await deletion.DeleteAsync(http.User.RequiredTenantId(), id, AuditActor.From(http), cancellationToken);
+        return outcome.Result switch
         {
-            return Problems.NotFound("device image", id);
-        }
-
-        // Whatever state it reached since it was read (an upload committed, validation finished), it goes:
-        // one statement without a concurrency check, with its event and audit record in the same transaction.
-        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
-        {
-            if (await db.DeviceImages.Where(i => i.Id == id && i.TenantId == tenant).ExecuteDeleteAsync(cancellationToken) == 0)
-            {
-                return Problems.NotFound("device image", id);
-            }
-
-            db.Publish(new DeviceImageDeleted(image.Id, image.TenantId, image.DisplayName, image.Version, clock.GetUtcNow()));
-            db.Audit(clock, image.TenantId, AuditActor.From(http), "image", "DeleteDeviceImage", $"Deleted device image {image.DisplayName} {image.Version}", true, Resource(image));
-            await db.SaveChangesAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-        }
-
-        // The files go now, unless an import or a replication holds the image: then that work removes them
-        // when it finds the image gone (or the replicator's next pass does).
-        if (store.TryLock(image.ImageId, out var held))
-        {
-            using (held)
-            {
-                store.RemoveEverywhere(image.ImageId);
-                if (image.UploadFile is { } upload)
-                {
-                    File.Delete(store.UploadPath(upload));
-                }
-            }
-        }
-
-        return TypedResults.NoContent();
+            DeletionResult.Deleted => TypedResults.NoContent(),
+            DeletionResult.NotFound => Problems.NotFound("device image", id),
+            DeletionResult.InUse => InUse(id, outcome.Usage!),
+            _ => Problems.DependencyUnavailable($"Stratus could not learn whether device image {id} is in use ({outcome.Error}), so it is kept. Delete it again in a minute."),
+        };
     }
+
+    /// <summary>409 naming what uses the image, also as members for programs: policies and cloudPcCount.</summary>
+    private static ProblemHttpResult InUse(Guid id, ImageUsage usage) => TypedResults.Problem(
+        statusCode: StatusCodes.Status409Conflict,
+        title: "Conflict",
+        detail: $"Device image {id} is used by {usage.Describe()}: their disks are built on it. Point the policies at another image, "
+            + "reprovision or delete their Cloud PCs, then delete the image.",
+        type: Problems.TypePrefix + "image-in-use",
+        extensions: new Dictionary<string, object?> { ["policies"] = usage.Policies, ["cloudPcCount"] = usage.CloudPcCount });
 
     private static ProblemHttpResult NotWaitingForContent(DeviceImage image) => Problems.Conflict("image-not-pending",
         image.Status == DeviceImageStatus.Pending

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Stratus.Images.DeviceImages;
 using Stratus.Images.Persistence;
 using Stratus.Images.Store;
+using Stratus.Platform.Audit;
 using Stratus.Platform.Jobs;
 
 namespace Stratus.Images.Gallery;
@@ -17,6 +18,7 @@ namespace Stratus.Images.Gallery;
 /// </summary>
 internal sealed partial class ImageReplicator(
     ImageStore store,
+    ImageUsageClient usage,
     IServiceScopeFactory scopes,
     IOptions<ImagesOptions> options,
     TimeProvider clock,
@@ -24,6 +26,9 @@ internal sealed partial class ImageReplicator(
 {
     /// <summary>Work that writes nothing for this long is taken for dead.</summary>
     private static readonly TimeSpan LeftoverAge = TimeSpan.FromHours(1);
+
+    /// <summary>A delete takes seconds; one still marked deleting after this was cut short.</summary>
+    private static readonly TimeSpan StuckDeletionAge = TimeSpan.FromMinutes(10);
 
     private readonly SemaphoreSlim pass = new(1, 1);
 
@@ -48,7 +53,14 @@ internal sealed partial class ImageReplicator(
 
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<ImagesDbContext>();
-            var images = await db.DeviceImages.AsNoTracking().Select(i => new { i.Id, i.Status, i.UploadFile }).ToListAsync(cancellationToken);
+            var images = await db.DeviceImages.AsNoTracking().Select(i => new { i.Id, i.TenantId, i.Status, i.UploadFile, i.LastModifiedAt }).ToListAsync(cancellationToken);
+            var stuck = clock.GetUtcNow() - StuckDeletionAge;
+            foreach (var deleting in images.Where(i => i.Status == DeviceImageStatus.Deleting && i.LastModifiedAt < stuck))
+            {
+                // A delete cut short (a crash, a restart): finished, or undone when the image turns out to be in use.
+                await scope.ServiceProvider.GetRequiredService<DeviceImageDeletion>().DeleteAsync(deleting.TenantId, deleting.Id, AuditActor.System("images"), cancellationToken);
+            }
+
             foreach (var ready in images.Where(i => i.Status == DeviceImageStatus.Ready))
             {
                 if (store.ReadImage(store.CustomImageFolder(ready.Id.ToString())) is { } image)
@@ -102,14 +114,35 @@ internal sealed partial class ImageReplicator(
 
             using (held)
             {
-                // Asked again under the lock: an image created since the list was read is not an orphan.
+                // Asked again under the lock: an image created since the list was read is not an orphan. And an image
+                // in use is never removed, even one this store forgot (restored from an older backup, say).
                 var id = Guid.ParseExact(orphan, "D");
-                if (!await db.DeviceImages.AnyAsync(i => i.Id == id, cancellationToken))
+                if (!await db.DeviceImages.AnyAsync(i => i.Id == id, cancellationToken) && !await InUseAsync(orphan, cancellationToken))
                 {
                     store.RemoveEverywhere(orphan);
                     LogRemovedOrphan(logger, orphan);
                 }
             }
+        }
+    }
+
+    /// <summary>True when provisioning names the image anywhere, or cannot be asked (then the files stay until it can).</summary>
+    private async Task<bool> InUseAsync(string imageId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var used = await usage.OfAnyTenantAsync(imageId, cancellationToken);
+            if (used.InUse)
+            {
+                LogOrphanInUse(logger, imageId, used.Describe());
+            }
+
+            return used.InUse;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException or InvalidOperationException)
+        {
+            LogOrphanUsageUnknown(logger, e, imageId);
+            return true;
         }
     }
 
@@ -120,4 +153,10 @@ internal sealed partial class ImageReplicator(
 
     [LoggerMessage(EventId = 7203, Level = LogLevel.Information, Message = "Removed the files of deleted image {ImageId}")]
     private static partial void LogRemovedOrphan(ILogger logger, string imageId);
+
+    [LoggerMessage(EventId = 7204, Level = LogLevel.Warning, Message = "Kept the files of image {ImageId}, which this store no longer lists: {Usage} use it")]
+    private static partial void LogOrphanInUse(ILogger logger, string imageId, string usage);
+
+    [LoggerMessage(EventId = 7205, Level = LogLevel.Warning, Message = "Kept the files of image {ImageId}, which this store no longer lists: provisioning could not say whether it is in use")]
+    private static partial void LogOrphanUsageUnknown(ILogger logger, Exception exception, string imageId);
 }

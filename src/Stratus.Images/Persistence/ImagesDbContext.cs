@@ -13,6 +13,8 @@ public abstract class ImagesDbContext(DbContextOptions options, TimeProvider clo
 
     public DbSet<DeviceImage> DeviceImages => Set<DeviceImage>();
 
+    public DbSet<ImportJob> ImportJobs => Set<ImportJob>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         base.OnModelCreating(modelBuilder);
@@ -31,6 +33,16 @@ public abstract class ImagesDbContext(DbContextOptions options, TimeProvider clo
             image.Property(i => i.SourceFormat).HasMaxLength(16);
             image.Property(i => i.ConcurrencyStamp).IsConcurrencyToken();
             image.HasIndex(i => new { i.TenantId, i.CreatedAt });
+        });
+        modelBuilder.Entity<ImportJob>(job =>
+        {
+            job.ToTable("import_jobs");
+            job.HasKey(j => j.Id);
+            job.Property(j => j.UploadFile).HasMaxLength(128);
+            job.Property(j => j.State).HasConversion<string>().HasMaxLength(16);
+            job.Property(j => j.Error).HasMaxLength(2048);
+            job.Property(j => j.LeaseOwner).HasMaxLength(128);
+            job.HasIndex(j => new { j.State, j.CreatedAt });
         });
     }
 }

@@ -6,7 +6,6 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Stratus.Compute;
 using Stratus.Platform;
 using Stratus.Platform.Hosting;
 
@@ -49,9 +48,10 @@ public sealed partial class ImageStore
         this.logger = logger;
         Root = Path.GetFullPath(string.IsNullOrWhiteSpace(options.Value.Root) ? Path.Combine(settings.DataFolder, "images") : options.Value.Root);
 
-        // Compute's regions, read from the same configuration section with compute's own defaults.
-        var compute = configuration.GetSection("Stratus:Compute").Get<ComputeOptions>() ?? new ComputeOptions();
-        Regions = compute.EffectiveRegions.Select(r => r.Name).ToList();
+        // Compute's regions, read from its configuration section (never its types: modules depend only on the
+        // platform) with compute's defaults, the two local regions of all-in-one.
+        var configured = configuration.GetSection("Stratus:Compute:Regions").GetChildren().Select(r => r["Name"]).OfType<string>().ToList();
+        Regions = configured.Count > 0 ? configured : ["local-1", "local-2"];
         var invalid = Regions.Where(r => !IsImageId(r)).ToList();
         if (invalid.Count > 0)
         {
