@@ -12,6 +12,7 @@ using Stratus.Identity.Scim;
 using Stratus.Identity.Sync;
 using Stratus.Identity.Tenants;
 using Stratus.Identity.Users;
+using Stratus.Platform.Jobs;
 using Stratus.Platform.Persistence;
 
 namespace Stratus.Identity;

@@ -125,7 +125,7 @@ public sealed partial class Lifecycle(ProvisioningDbContext db, IOptions<Provisi
         pc.TargetServicePlanId = null;
         SetStatus(pc, CloudPcStatus.Failed);
         CompleteActiveOperation(pc, OperationStatus.Failed, pc.StatusDetailMessage);
-        LogFailed(logger, pc.ManagedDeviceName, pc.Id, "diskLost", pc.StatusDetailMessage);
+        LogFailed(logger, pc.ManagedDeviceName, pc.Id, "diskLost", pc.StatusDetailMessage ?? "");
     }
 
     /// <summary>Schedules the operation's deadline, for the kinds that have one (all but rename).</summary>
