@@ -86,4 +86,41 @@ public sealed class ImportJobTests(ImagesHosts hosts) : IDisposable
 
         Assert.False(File.Exists(Path.Combine(host.ImagesRoot, "uploads", upload)));
     }
+
+    [Theory]
+    [MemberData(nameof(ImagesHosts.Providers), MemberType = typeof(ImagesHosts))]
+    public async Task FinishedImportJobs_AreForgottenAWeekAfterTheyEnded_RunningOnesNever(string provider)
+    {
+        var host = hosts.Host(provider);
+        var now = TimeProvider.System.GetUtcNow();
+        var old = new[] { ImportJobState.Succeeded, ImportJobState.Failed }.Select(state => Job(state, finished: now - TimeSpan.FromDays(8))).ToList();
+        var recent = Job(ImportJobState.Succeeded, finished: now - TimeSpan.FromDays(6));
+        // Started a month ago and still held by a live runner elsewhere: not finished, so never pruned.
+        var running = Job(ImportJobState.Running, finished: null, age: TimeSpan.FromDays(30));
+        running.LeaseOwner = "another-instance";
+        running.LeaseExpiresAt = now + TimeSpan.FromHours(1);
+        await using (var db = host.OpenStore())
+        {
+            db.ImportJobs.AddRange([.. old, recent, running]);
+            await db.SaveChangesAsync();
+        }
+
+        using (var operatorClient = await host.Process.OperatorClientAsync())
+        {
+            Assert.Equal(HttpStatusCode.OK, (await operatorClient.PostAsync("/api/v1/galleryImages/replicate", null)).StatusCode);
+        }
+
+        await using (var db = host.OpenStore())
+        {
+            var ours = old.Select(o => o.Id).Append(recent.Id).Append(running.Id).ToList();
+            var left = await db.ImportJobs.AsNoTracking().Where(j => ours.Contains(j.Id)).Select(j => j.Id).ToListAsync();
+            Assert.Equal(new[] { recent.Id, running.Id }.Order(), left.Order());
+        }
+
+        ImportJob Job(ImportJobState state, DateTimeOffset? finished, TimeSpan? age = null) => new()
+        {
+            Id = Guid.NewGuid(), TenantId = Guid.NewGuid(), UploadFile = $"{Guid.NewGuid():N}.upload", State = state, PercentComplete = finished is null ? 50 : 100, Attempts = 1,
+            CreatedAt = (finished ?? now) - (age ?? TimeSpan.FromHours(1)), Deadline = now + TimeSpan.FromHours(3), FinishedAt = finished,
+        };
+    }
 }

@@ -27,6 +27,9 @@ internal sealed partial class ImageReplicator(
     /// <summary>Work that writes nothing for this long is taken for dead.</summary>
     private static readonly TimeSpan LeftoverAge = TimeSpan.FromHours(1);
 
+    /// <summary>How long a finished import job stays in import_jobs (README.md).</summary>
+    public static readonly TimeSpan FinishedImportJobsKeptFor = TimeSpan.FromDays(7);
+
     /// <summary>A delete takes seconds; one still marked deleting after this was cut short.</summary>
     private static readonly TimeSpan StuckDeletionAge = TimeSpan.FromMinutes(10);
 
@@ -71,6 +74,11 @@ internal sealed partial class ImageReplicator(
 
             await RemoveOrphansAsync(db, images.Select(i => i.Id.ToString()).Concat(gallery.Select(g => g.Id)).ToHashSet(StringComparer.Ordinal), cancellationToken);
             store.RemoveLeftovers(LeftoverAge, images.Where(i => i.UploadFile is not null).Select(i => i.UploadFile!).ToHashSet(StringComparer.Ordinal), clock.GetUtcNow());
+
+            // Finished import jobs are kept a while for the operator, then go: the image keeps the outcome.
+            var forgottenBefore = clock.GetUtcNow() - FinishedImportJobsKeptFor;
+            await db.ImportJobs.Where(j => (j.State == ImportJobState.Succeeded || j.State == ImportJobState.Failed) && j.FinishedAt < forgottenBefore)
+                .ExecuteDeleteAsync(cancellationToken);
         }
         finally
         {
