@@ -79,6 +79,25 @@ public sealed class ImageInUseTests(ImagesHosts hosts) : IDisposable
         await host.AssertNothingLeftAsync(id);
     }
 
+    [Theory]
+    [MemberData(nameof(ImagesHosts.Providers), MemberType = typeof(ImagesHosts))]
+    public async Task PolicyUpdate_ToAnImageNotReady_Returns400_AndKeepsItsImage(string provider)
+    {
+        var host = hosts.Host(provider);
+        using var tenant = await host.CreateTenantAsync();
+        var ready = await ReadyImageAsync(tenant);
+        var policy = await CreatePolicyAsync(tenant, ready, "Support");
+        var pending = await DeviceImagesClient.CreateAsync(tenant.Admin);
+
+        var refusal = await Problem.AssertAsync(
+            await tenant.Admin.PatchAsJsonAsync($"/api/v1/provisioningPolicies/{policy}", new { imageId = pending, imageType = "custom" }),
+            HttpStatusCode.BadRequest);
+
+        Assert.Contains($"'{pending}' is pending, not ready", refusal.GetProperty("errors").GetProperty("imageId")[0].GetString(), StringComparison.Ordinal);
+        var kept = await tenant.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/provisioningPolicies/{policy}");
+        Assert.Equal(ready, kept.GetProperty("imageId").GetString());
+    }
+
     private async Task<string> ReadyImageAsync(TestTenant tenant)
     {
         var id = await DeviceImagesClient.CreateAsync(tenant.Admin);

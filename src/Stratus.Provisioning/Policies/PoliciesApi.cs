@@ -92,11 +92,9 @@ public static class PoliciesApi
         }
 
         var image = await services.ImageAsync(tenant, request!.ImageId!, imageType == ImageType.Custom, cancellationToken);
-        if (image is null || (imageType == ImageType.Custom && image.Status != "ready"))
+        if (UnusableImage(image, imageType, request.ImageId!) is { } unusable)
         {
-            return Problems.Validation("imageId", image is null
-                ? $"There is no {Lifecycle.JsonNaming(imageType.ToString())} image '{request.ImageId}'; list them at /api/v1/{(imageType == ImageType.Custom ? "deviceImages" : "galleryImages")}."
-                : $"The custom image '{request.ImageId}' is {image.Status}, not ready; wait until it is ready.");
+            return unusable;
         }
 
         if (await db.Policies.AnyAsync(p => p.TenantId == tenant && p.DisplayName == request.DisplayName, cancellationToken))
@@ -113,7 +111,7 @@ public static class PoliciesApi
             Description = request.Description ?? "",
             ImageId = request.ImageId!,
             ImageType = imageType,
-            ImageDisplayName = image.DisplayName,
+            ImageDisplayName = image!.DisplayName,
             RegionNames = RegionNames(request.RegionNames),
             NetworkConnectionIds = [],
             CloudPcNamingTemplate = request.CloudPcNamingTemplate ?? NamingTemplate.Default,
@@ -155,14 +153,15 @@ public static class PoliciesApi
         {
             var type = request.ImageType is null ? policy.ImageType : imageType;
             var image = await services.ImageAsync(tenant, imageId, type == ImageType.Custom, cancellationToken);
-            if (image is null)
+            // The same rule as a new policy's: an image being deleted (or not yet imported) is never named by a policy.
+            if (UnusableImage(image, type, imageId) is { } unusable)
             {
-                return Problems.Validation("imageId", $"There is no {Lifecycle.JsonNaming(type.ToString())} image '{imageId}'.");
+                return unusable;
             }
 
             policy.ImageId = imageId;
             policy.ImageType = type;
-            policy.ImageDisplayName = image.DisplayName;
+            policy.ImageDisplayName = image!.DisplayName;
         }
 
         if (request.DisplayName is { } name && name.Trim() != policy.DisplayName)
@@ -265,6 +264,15 @@ public static class PoliciesApi
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.Ok(PolicyView.From(policy, await db.Assignments.AsNoTracking().Where(a => a.PolicyId == id).ToListAsync(cancellationToken)));
     }
+
+    /// <summary>A problem when a policy cannot name the image: it does not exist, or a custom one is not ready (still
+    /// importing, failed, or being deleted: the images service deletes only what no policy names).</summary>
+    private static ValidationProblem? UnusableImage(ImageBody? image, ImageType type, string imageId) =>
+        image is null
+            ? Problems.Validation("imageId", $"There is no {Lifecycle.JsonNaming(type.ToString())} image '{imageId}'; list them at /api/v1/{(type == ImageType.Custom ? "deviceImages" : "galleryImages")}.")
+            : type == ImageType.Custom && image.Status != "ready"
+                ? Problems.Validation("imageId", $"The custom image '{imageId}' is {image.Status}, not ready; wait until it is ready.")
+                : null;
 
     private static ImageType ValidateCommon(PolicyRequest? request, Validator validator, IConfiguration configuration)
     {
