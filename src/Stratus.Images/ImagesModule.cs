@@ -33,6 +33,7 @@ public static class ImagesModule
         builder.Services.AddSingleton<ImportJobRunner>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<ImportJobRunner>());
         builder.Services.AddMessageHandler<DeviceImageContentUploaded, DeviceImageContentUploadedHandler>(Queue);
+        builder.Services.AddMessageHandler<TenantDeleted, TenantDeletedHandler>(Queue);
         builder.Services.AddPeriodicJob<ImageReplicator>();
         return builder;
     }
