@@ -19,17 +19,7 @@ public sealed class AgentPassFailureTests(ITestOutputHelper output)
         await using var controlPlane = new ScriptedControlPlane((hostId, request) => request == 1
             ? "null"
             : $$"""{"hostId":"{{hostId}}","version":7,"vms":[],"operations":[]}""");
-        var options = new AgentOptions
-        {
-            ControlPlane = controlPlane.Url,
-            EnrollmentToken = "enrollment-token",
-            Region = "region-1",
-            Zone = "region-1a",
-            Name = "pass-failure-host",
-            DataFolder = Path.Combine(host.DataPath, "agent"),
-            ImagesFolder = Path.Combine(host.DataPath, "images"),
-            HeartbeatInterval = TimeSpan.FromMilliseconds(200),
-        };
+        var options = controlPlane.AgentOptions(host.DataPath, "pass-failure-host", TimeSpan.FromMilliseconds(200));
         using var loggers = new TestOutputLoggerFactory(output);
         using var agent = new HostAgentService(host.Driver, options, "tcg", new HttpClient { BaseAddress = controlPlane.Url }, TimeProvider.System,
             loggers.CreateLogger<HostAgentService>());

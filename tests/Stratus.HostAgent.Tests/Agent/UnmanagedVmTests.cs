@@ -31,7 +31,7 @@ public sealed class UnmanagedVmTests(ITestOutputHelper output)
         await using var controlPlane = new ScriptedControlPlane((hostId, request) =>
             $$"""{"hostId":"{{hostId}}","version":{{request}},"vms":[],"operations":[],"deletedVmIds":[{{Volatile.Read(ref tombstones)}}]}""");
         using var loggers = new TestOutputLoggerFactory(output);
-        using var agent = new HostAgentService(host.Driver, Options(host, controlPlane), "tcg", new HttpClient { BaseAddress = controlPlane.Url }, TimeProvider.System,
+        using var agent = new HostAgentService(host.Driver, controlPlane.AgentOptions(host.DataPath, "confused-control-plane-host", TimeSpan.FromMilliseconds(300)), "tcg", new HttpClient { BaseAddress = controlPlane.Url }, TimeProvider.System,
             loggers.CreateLogger<HostAgentService>());
         await agent.StartAsync(CancellationToken.None);
         try
@@ -69,18 +69,6 @@ public sealed class UnmanagedVmTests(ITestOutputHelper output)
             await agent.StopAsync(CancellationToken.None);
         }
     }
-
-    private static AgentOptions Options(VmHost host, ScriptedControlPlane controlPlane) => new()
-    {
-        ControlPlane = controlPlane.Url,
-        EnrollmentToken = "enrollment-token",
-        Region = "region-1",
-        Zone = "region-1a",
-        Name = "confused-control-plane-host",
-        DataFolder = Path.Combine(host.DataPath, "agent"),
-        ImagesFolder = Path.Combine(host.DataPath, "images"),
-        HeartbeatInterval = TimeSpan.FromMilliseconds(300),
-    };
 
     private static List<JsonElement> Unmanaged(JsonElement report) =>
         report.TryGetProperty("unmanagedVms", out var vms) && vms.ValueKind == JsonValueKind.Array ? vms.EnumerateArray().ToList() : [];

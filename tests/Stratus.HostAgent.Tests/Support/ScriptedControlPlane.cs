@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Stratus.HostAgent.Agent;
 using Stratus.Testing;
 
 namespace Stratus.HostAgent.Tests.Support;
@@ -43,6 +44,19 @@ internal sealed class ScriptedControlPlane : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>An agent of this control plane named <paramref name="name"/>, its data (identity, images) under <paramref name="dataPath"/>.</summary>
+    public AgentOptions AgentOptions(string dataPath, string name, TimeSpan heartbeatInterval) => new()
+    {
+        ControlPlane = Url,
+        EnrollmentToken = "enrollment-token",
+        Region = "region-1",
+        Zone = "region-1a",
+        Name = name,
+        DataFolder = Path.Combine(dataPath, "agent"),
+        ImagesFolder = Path.Combine(dataPath, "images"),
+        HeartbeatInterval = heartbeatInterval,
+    };
 
     /// <summary>The last report the agent sent, or null before the first.</summary>
     public JsonElement? LastReport
