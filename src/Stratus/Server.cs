@@ -126,9 +126,25 @@ internal static class Server
                 : $"  Sign in as '{BootstrapResult.OperatorUserName}' with the password you set in STRATUS_BOOTSTRAP_PASSWORD");
         }
 
+        if (services.Any(s => s.Name == "images") && MissingGalleryImage(app, settings) is { } expected)
+        {
+            // Without it a policy has no image to use, and nothing else would say why.
+            Console.WriteLine($"  Gallery image   missing: Stratus Tiny Linux is expected in {expected}");
+            Console.WriteLine($"                  build it with 'make image STRATUS_DATA={settings.DataFolder}' in the Stratus source folder");
+            Console.WriteLine($"                  (or scripts/build-tiny-image.sh {expected}), then restart Stratus");
+        }
+
         Console.WriteLine("Press Ctrl+C to stop.");
 
         static IEnumerable<string> options(WebApplication app) => app.Urls.Select(u => u.TrimEnd('/'));
+    }
+
+    /// <summary>The folder of the gallery image when it holds no image (no manifest.json), else null.</summary>
+    private static string? MissingGalleryImage(WebApplication app, StratusHostSettings settings)
+    {
+        var root = app.Configuration["Stratus:Images:Root"] is { Length: > 0 } configured ? Path.GetFullPath(configured) : Path.Combine(settings.DataFolder, "images");
+        var folder = Path.Combine(root, "gallery", "stratus-tiny-linux");
+        return File.Exists(Path.Combine(folder, "manifest.json")) ? null : folder;
     }
 
     private static void EnsureWritableFolder(string folder, string flag)

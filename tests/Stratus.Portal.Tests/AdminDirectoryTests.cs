@@ -18,6 +18,21 @@ public sealed class AdminDirectoryTests(DirectoryFixture stratus) : IClassFixtur
     internal const string MediumPlan = "5c1a0000-0000-4000-8000-000000020216";
 
     [Fact]
+    public async Task An_empty_gallery_says_on_the_images_page_where_the_image_is_expected_and_how_to_build_it()
+    {
+        // This fixture's data folder has no gallery image, as one that `make up` did not prepare.
+        var page = await stratus.SignInAsync(stratus.TenantA.AdminUserName, stratus.TenantA.AdminPassword);
+
+        await page.GotoAsync("/admin/images");
+
+        var missing = page.Locator("[data-testid=gallery-missing]");
+        var expected = Path.Combine(stratus.Process.DataFolder, "images", "gallery", "stratus-tiny-linux");
+        await Assertions.Expect(missing).ToContainTextAsync($"Stratus Tiny Linux is expected in {expected}");
+        await Assertions.Expect(missing).ToContainTextAsync($"scripts/build-tiny-image.sh {expected}");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task A_tenant_admin_creates_a_user_a_group_and_a_license_and_finds_them_in_the_audit_log()
     {
         var tenant = stratus.TenantA;

@@ -68,6 +68,11 @@ public static class ScimGroupsApi
 
     private static IQueryable<Group>? Filter(IQueryable<Group> query, ScimCondition condition)
     {
+        if (condition.Selector is not null)
+        {
+            return null;
+        }
+
         if (!condition.IsString(out var value))
         {
             return null;
@@ -134,6 +139,12 @@ public static class ScimGroupsApi
         var tenantId = http.User.RequiredTenantId();
         var (created, error) = await directory.ChangeAsync<(Group?, ScimError?)>(tenantId, async change =>
         {
+            if (await NameTakenAsync(change, tenantId, null, draft.DisplayName!.Trim(), cancellationToken) is { } taken)
+            {
+                change.Refuse();
+                return (null, taken);
+            }
+
             var group = new Group
             {
                 Id = Guid.CreateVersion7(change.Now),
@@ -243,6 +254,7 @@ public static class ScimGroupsApi
             var current = await change.Db.GroupMembers.AsNoTracking().Where(m => m.GroupId == group.Id).Select(m => m.UserId).ToListAsync(cancellationToken);
             var (draft, error) = edit(group, current);
             error ??= draft!.Validate();
+            error ??= await NameTakenAsync(change, tenantId, group.Id, draft!.DisplayName!.Trim(), cancellationToken);
             error ??= await ChangeMembersAsync(change, group, current, draft!.Members, actor, cancellationToken);
             if (error is not null)
             {
@@ -269,6 +281,18 @@ public static class ScimGroupsApi
 
             return (group, null);
         }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Entra ID matches groups by displayName, so a tenant's groups are unique by it (ignoring case): a second group
+    /// of the same name, by a create or a rename, is refused with 409 uniqueness (RFC 7644 section 3.12).
+    /// </summary>
+    private static async Task<ScimError?> NameTakenAsync(TenantChange change, Guid tenantId, Guid? self, string displayName, CancellationToken cancellationToken)
+    {
+        var lowered = displayName.ToLowerInvariant();
+        var taken = await change.Db.Groups.AsNoTracking()
+            .AnyAsync(g => g.TenantId == tenantId && g.Id != self && g.DisplayName.ToLower() == lowered, cancellationToken);
+        return taken ? ScimError.Uniqueness($"A group named '{displayName}' already exists.") : null;
     }
 
     /// <summary>

@@ -245,13 +245,17 @@ public sealed class ScimUserDraft
         return null;
     }
 
-    private bool SelectsMail(IReadOnlyList<ScimCondition> filter) => filter.All(c => c.Attribute switch
+    private bool SelectsMail(IReadOnlyList<ScimCondition> filter) => filter.All(c => c.Attribute == "value"
+        ? c.IsString(out var value) && Mail is not null && value.Equals(Mail, StringComparison.OrdinalIgnoreCase)
+        : PicksWorkMail(c));
+
+    /// <summary>A condition in emails[...] that picks the one address Stratus keeps: the work (and primary) one.</summary>
+    public static bool PicksWorkMail(ScimCondition condition) => condition.Attribute switch
     {
-        "type" => c.IsString(out var type) && type.Equals("work", StringComparison.OrdinalIgnoreCase),
-        "primary" => c.Kind == ScimValueKind.Boolean && c.Value == "true",
-        "value" => c.IsString(out var value) && Mail is not null && value.Equals(Mail, StringComparison.OrdinalIgnoreCase),
+        "type" => condition.IsString(out var type) && type.Equals("work", StringComparison.OrdinalIgnoreCase),
+        "primary" => condition.Kind == ScimValueKind.Boolean && condition.Value == "true",
         _ => false,
-    });
+    };
 
     private static ScimError? Set(Action assign)
     {

@@ -49,7 +49,7 @@ public static class ScimUsersApi
                 if (Filter(query, condition) is not { } filtered)
                 {
                     return ScimError.BadRequest(ScimErrorTypes.InvalidFilter,
-                        $"Users cannot be filtered on '{condition.Attribute}' with that value. Supported: userName, externalId, displayName and id eq \"text\"; active eq true|false.");
+                        $"Users cannot be filtered on '{condition.Attribute}' with that value. Supported: userName, externalId, displayName, id and emails[type eq \"work\"].value eq \"text\"; active eq true|false.");
                 }
 
                 query = filtered;
@@ -65,6 +65,11 @@ public static class ScimUsersApi
 
     private static IQueryable<Account>? Filter(IQueryable<Account> query, ScimCondition condition)
     {
+        if (condition.Selector is { } selector && (condition.Attribute != "emails.value" || !selector.All(ScimUserDraft.PicksWorkMail)))
+        {
+            return null;
+        }
+
         if (condition.Attribute == "active")
         {
             return condition.Kind == ScimValueKind.Boolean ? query.Where(a => a.Enabled == (condition.Value == "true")) : null;
@@ -86,6 +91,10 @@ public static class ScimUsersApi
                 return query.Where(a => a.DisplayName == value);
             case "id":
                 return Guid.TryParse(value, out var id) ? query.Where(a => a.Id == id) : query.Where(a => false);
+            case "emails.value":
+                // A user has one e-mail address, the work one (see ScimUserResource); addresses compare without case.
+                var mail = value.ToLowerInvariant();
+                return query.Where(a => a.Mail != null && a.Mail.ToLower() == mail);
             default:
                 return null;
         }

@@ -87,10 +87,28 @@ public sealed record ApiProblem(string Title, string Detail, IReadOnlyDictionary
         return new ApiProblem(Text("title") ?? $"The request failed ({(int)status})", Text("detail") ?? "", errors);
     }
 
-    /// <summary>The message for one field (the API names fields as in its JSON, e.g. 'displayName').</summary>
-    public string? For(string field) => Errors.TryGetValue(field, out var messages) ? string.Join(" ", messages) : null;
+    /// <summary>The message for one field (the API names fields as in its JSON, e.g. 'displayName'), in the portal's words.</summary>
+    public string? For(string field) => Errors.TryGetValue(field, out var messages)
+        ? string.Join(" ", messages.Select(m => FieldLabels.Rephrase(field, m)))
+        : null;
 
-    public override string ToString() => Detail.Length > 0 ? $"{Title}: {Detail}" : Title;
+    /// <summary>
+    /// What to tell a person: each wrong field by its label when the API named fields (its detail then only points
+    /// at its 'errors' member), else the detail, else the title.
+    /// </summary>
+    public string Message => Errors.Count > 0
+        ? string.Join(" ", Errors.Keys.Select(name => For(name)))
+        : Detail.Length > 0 ? Detail : Title;
+
+    /// <summary>
+    /// What a form shows above its fields: the messages of fields it does not show next to a field of its own (a
+    /// problem the API did not tie to a field, or one about e.g. 'regionNames[0]'), empty when there is none.
+    /// </summary>
+    public string Besides(params string[] shownFields) => Errors.Count == 0
+        ? Message
+        : string.Join(" ", Errors.Keys.Where(name => !shownFields.Contains(name, StringComparer.OrdinalIgnoreCase)).Select(name => For(name)));
+
+    public override string ToString() => Errors.Count > 0 ? Message : Detail.Length > 0 ? $"{Title}: {Detail}" : Title;
 }
 
 public sealed class ApiException(ApiProblem problem) : Exception(problem.ToString())

@@ -9,7 +9,7 @@ window.stratusAdmin = {
       });
       if (response.ok) return { ok: true, message: '' };
       const problem = await response.json().catch(() => ({}));
-      return { ok: false, message: problem.detail || problem.title || `Sign-in failed (${response.status}).` };
+      return { ok: false, message: problem.detail || problem.title || `Sign-in failed (${response.status}).`, errors: problem.errors || null };
     } catch {
       return { ok: false, message: 'Stratus could not be reached. Check your connection and try again.' };
     }
@@ -45,3 +45,19 @@ window.stratusAdmin = {
     await fetch('/api/v1/auth/signout', { method: 'POST' }).catch(() => {});
   },
 };
+
+// Enter in a text field. A Fluent field hands its value to the page on 'change', which the browser raises after the
+// field has already clicked its form's submit button: the page would send the form with the value from before the
+// typing (or none). So Enter first commits the value, then sends the form: through its submit button when it has one
+// (the field's own doing), else by submitting the form (dialogs keep their buttons outside the form).
+const textFields = new Set(['FLUENT-TEXT-FIELD', 'FLUENT-NUMBER-FIELD', 'FLUENT-SEARCH']);
+document.addEventListener('keypress', event => {
+  const field = event.target;
+  if (event.key !== 'Enter' || event.isComposing || !field || !textFields.has(field.tagName)) return;
+  field.dispatchEvent(new Event('change', { bubbles: true }));
+  const form = field.form || field.closest('form');
+  if (form && !form.querySelector('[type=submit]')) {
+    event.preventDefault();
+    form.requestSubmit();
+  }
+}, true);

@@ -11,7 +11,8 @@ namespace Stratus.Provisioning.CloudPcs;
 /// the deadline of the step it starts) in the same transaction: a crash either keeps all of it or none, and
 /// compute's commands are idempotent by VM and operation id, so a redelivery has its effect once.
 /// </summary>
-public sealed partial class Lifecycle(ProvisioningDbContext db, IOptions<ProvisioningOptions> options, TimeProvider clock, ILogger<Lifecycle> logger)
+/// <param name="logger">Optional for the tests that build a Lifecycle by hand; the service container always gives one.</param>
+public sealed partial class Lifecycle(ProvisioningDbContext db, IOptions<ProvisioningOptions> options, TimeProvider clock, ILogger<Lifecycle>? logger = null)
 {
     private const int MaxAttempts = 3;
 
@@ -95,7 +96,7 @@ public sealed partial class Lifecycle(ProvisioningDbContext db, IOptions<Provisi
         pc.StatusDetailMessage = $"{message} Gave up after {MaxAttempts} attempts; retry the Cloud PC once the cause is fixed.";
         pc.StatusDetailRetryable = true;
         CompleteActiveOperation(pc, OperationStatus.Failed, pc.StatusDetailMessage);
-        LogFailed(logger, pc.ManagedDeviceName, pc.Id, code, pc.StatusDetailMessage);
+        LogFailed(logger ?? (ILogger)Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, pc.ManagedDeviceName, pc.Id, code, pc.StatusDetailMessage);
     }
 
     /// <summary>

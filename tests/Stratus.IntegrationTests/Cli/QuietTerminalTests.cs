@@ -15,9 +15,11 @@ public sealed class QuietTerminalTests
     public async Task Up_AfterItsBanner_PrintsNoRequestLines_WhileHostAgentsPoll()
     {
         using var data = new TempFolder();
+        await TinyImageFolder.InstallIntoAsync(data.Path);
         await using var stratus = await StratusProcess.StartAsync(["up", "--hosts", "simulated"], data.Path);
 
         await WaitForAgentReportsAsync(stratus);
+        await BannerAsync(stratus);
 
         var output = stratus.Output;
         var afterBanner = output[(output.IndexOf("Press Ctrl+C to stop.", StringComparison.Ordinal) + 1)..];
@@ -28,19 +30,31 @@ public sealed class QuietTerminalTests
         // What a person should know still shows: each host agent that came up.
         Assert.Contains("Host agent vm-local-1 running in local-1", output, StringComparison.Ordinal);
         Assert.Contains("Host agent vm-local-2 running in local-2", output, StringComparison.Ordinal);
+        // The gallery image is where it belongs: the banner does not ask for it.
+        Assert.DoesNotContain("Gallery image", output, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task Up_WithVerbose_PrintsTheHostAgentsPolls()
+    public async Task Up_WithVerbose_PrintsTheHostAgentsPolls_AndAnEmptyGalleryIsNamedInTheBanner()
     {
         using var data = new TempFolder();
         await using var stratus = await StratusProcess.StartAsync(["up", "--hosts", "simulated", "--verbose"], data.Path);
+
+        // A data folder that `make up` did not prepare: the banner says where the gallery image is expected and how to build it.
+        await BannerAsync(stratus);
+        var expected = Path.Combine(data.Path, "images", "gallery", "stratus-tiny-linux");
+        Assert.Contains($"Gallery image   missing: Stratus Tiny Linux is expected in {expected}", stratus.Output, StringComparison.Ordinal);
+        Assert.Contains($"scripts/build-tiny-image.sh {expected}", stratus.Output, StringComparison.Ordinal);
 
         await WaitForAgentReportsAsync(stratus);
 
         await Eventually.MatchesAsync(() => Task.FromResult(stratus.Output), o => o.Contains("Request finished HTTP/1.1 POST", StringComparison.Ordinal)
             && o.Contains("/api/v1/agent/report", StringComparison.Ordinal), "a host agent's report as a request line", TimeSpan.FromSeconds(30));
     }
+
+    /// <summary>The banner is printed once the listener has started, which may be just after /readyz first answers.</summary>
+    private static Task<string> BannerAsync(StratusProcess stratus) =>
+        Eventually.MatchesAsync(() => Task.FromResult(stratus.Output), o => o.Contains("Press Ctrl+C to stop.", StringComparison.Ordinal), "the start banner", TimeSpan.FromSeconds(30));
 
     /// <summary>Until every host's heartbeat is newer than when it was first seen: each agent polled after the start.</summary>
     private static async Task WaitForAgentReportsAsync(StratusProcess stratus)
