@@ -116,7 +116,7 @@ internal static class BootBenchmark
         foreach (var id in vms.ToList())
         {
             // Not cancellable: a VM left running would slow the next measurements (and outlive the benchmark).
-            await driver.DeleteAsync(id, CancellationToken.None);
+            await driver.DeleteAsync(VmTombstone.Issue(id), CancellationToken.None);
             vms.Remove(id);
         }
     }

@@ -302,7 +302,7 @@ internal static class RestoreBenchmark
                 // Not cancellable: a VM left running would slow B (and outlive the benchmark).
                 foreach (var vm in await driver.ListAsync(CancellationToken.None))
                 {
-                    await driver.DeleteAsync(vm.Id, CancellationToken.None);
+                    await driver.DeleteAsync(VmTombstone.Issue(vm.Id), CancellationToken.None);
                 }
             }
             catch (Exception exception) when (exception is VmDriverException or TimeoutException or IOException)
