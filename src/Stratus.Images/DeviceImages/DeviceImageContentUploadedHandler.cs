@@ -24,18 +24,11 @@ internal sealed partial class DeviceImageContentUploadedHandler(
     {
         ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(context);
-        if (await db.HasProcessedAsync(context, cancellationToken))
-        {
-            return;
-        }
-
         var upload = store.UploadPath(message.UploadFile);
         var image = await db.DeviceImages.FirstOrDefaultAsync(i => i.Id == message.Id && i.TenantId == message.TenantId, cancellationToken);
         if (image is not { Status: DeviceImageStatus.Pending } || image.UploadFile != message.UploadFile)
         {
             // Deleted meanwhile, or already decided: nothing to import, only the upload to drop.
-            db.MarkProcessed(context);
-            await db.SaveChangesAsync(cancellationToken);
             File.Delete(upload);
             return;
         }
@@ -74,7 +67,6 @@ internal sealed partial class DeviceImageContentUploadedHandler(
                 LogRefused(logger, image.Id, refusal.ErrorCode, refusal.Message);
             }
 
-            db.MarkProcessed(context);
             try
             {
                 await db.SaveChangesAsync(cancellationToken);
@@ -84,7 +76,6 @@ internal sealed partial class DeviceImageContentUploadedHandler(
                 // Deleted while it was imported: the delete left its files to this handler, which holds the lock.
                 store.RemoveEverywhere(image.ImageId);
                 db.ChangeTracker.Clear();
-                db.MarkProcessed(context);
                 await db.SaveChangesAsync(cancellationToken);
             }
         }
