@@ -27,7 +27,8 @@ public static class ImagesModule
         builder.Services.AddSingleton<QemuImg>();
         builder.Services.AddSingleton<DiskInspector>();
         builder.Services.AddScoped<DeviceImageImporter>();
-        builder.Services.AddMessageHandler<DeviceImageContentUploaded, DeviceImageContentUploadedHandler>(Queue);
+        // An import takes up to 2 h; until it runs as a job of its own, its handler may take as long.
+        builder.Services.AddMessageHandler<DeviceImageContentUploaded, DeviceImageContentUploadedHandler>(Queue, handlerTimeout: TimeSpan.FromHours(2));
         builder.Services.AddPeriodicJob<ImageReplicator>();
         return builder;
     }

@@ -11,7 +11,11 @@ public sealed record HandlerRegistration(
     string Queue,
     string MessageType,
     Type Store,
-    Func<IServiceProvider, string, MessageContext, CancellationToken, Task<bool>> Invoke);
+    Func<IServiceProvider, string, MessageContext, CancellationToken, Task<bool>> Invoke)
+{
+    /// <summary>The handler's own timeout, for a handler known to run long; configuration still overrides it.</summary>
+    public TimeSpan? Timeout { get; init; }
+}
 
 public static class MessageHandlerServiceCollectionExtensions
 {
@@ -19,7 +23,7 @@ public static class MessageHandlerServiceCollectionExtensions
     /// Subscribes a queue to a message type. The queue is usually the consuming service's name. The handler's store
     /// is the <see cref="ServiceDbContext"/> its constructor takes; the worker keeps that store's inbox for it.
     /// </summary>
-    public static IServiceCollection AddMessageHandler<TMessage, THandler>(this IServiceCollection services, string queue)
+    public static IServiceCollection AddMessageHandler<TMessage, THandler>(this IServiceCollection services, string queue, TimeSpan? handlerTimeout = null)
         where THandler : class, IMessageHandler<TMessage>
     {
         var stores = typeof(THandler).GetConstructors()
@@ -36,20 +40,20 @@ public static class MessageHandlerServiceCollectionExtensions
 
         var register = typeof(MessageHandlerServiceCollectionExtensions).GetMethod(nameof(Register), BindingFlags.NonPublic | BindingFlags.Static)!
             .MakeGenericMethod(typeof(TMessage), typeof(THandler), stores[0]);
-        register.Invoke(null, [services, queue]);
+        register.Invoke(null, [services, queue, handlerTimeout]);
         return services;
     }
 
     /// <summary>Subscribes a queue to a message type, with the store whose inbox records the handler's messages.</summary>
-    public static IServiceCollection AddMessageHandler<TMessage, THandler, TContext>(this IServiceCollection services, string queue)
+    public static IServiceCollection AddMessageHandler<TMessage, THandler, TContext>(this IServiceCollection services, string queue, TimeSpan? handlerTimeout = null)
         where THandler : class, IMessageHandler<TMessage>
         where TContext : ServiceDbContext
     {
-        Register<TMessage, THandler, TContext>(services, queue);
+        Register<TMessage, THandler, TContext>(services, queue, handlerTimeout);
         return services;
     }
 
-    private static void Register<TMessage, THandler, TContext>(IServiceCollection services, string queue)
+    private static void Register<TMessage, THandler, TContext>(IServiceCollection services, string queue, TimeSpan? handlerTimeout)
         where THandler : class, IMessageHandler<TMessage>
         where TContext : ServiceDbContext
     {
@@ -81,6 +85,9 @@ public static class MessageHandlerServiceCollectionExtensions
             }
 
             return true;
-        }));
+        })
+        {
+            Timeout = handlerTimeout,
+        });
     }
 }

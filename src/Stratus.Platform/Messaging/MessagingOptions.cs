@@ -60,9 +60,10 @@ public sealed class MessagingOptions
     public int ConcurrencyOf(string queue) =>
         Math.Max(1, Queues.TryGetValue(queue, out var options) && options.Concurrency is { } concurrency ? concurrency : Concurrency);
 
-    /// <summary>The message type's timeout, else its queue's, else the default.</summary>
-    public TimeSpan HandlerTimeoutOf(string queue, string messageType) =>
+    /// <summary>The message type's configured timeout, else the handler's own, else its queue's, else the default.</summary>
+    public TimeSpan HandlerTimeoutOf(string queue, string messageType, TimeSpan? handlers = null) =>
         HandlerTimeouts.TryGetValue(messageType, out var byType) ? byType
+        : handlers is { } own ? own
         : Queues.TryGetValue(queue, out var options) && options.HandlerTimeout is { } byQueue ? byQueue
         : HandlerTimeout;
 

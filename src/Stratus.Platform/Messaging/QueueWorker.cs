@@ -223,7 +223,7 @@ internal sealed partial class QueueWorker(
     private async Task<(string? Error, bool Permanent)> InvokeAsync(
         HandlerRegistration registration, QueueMessage message, MessageContext context, CancellationToken stoppingToken)
     {
-        var timeout = options.Value.HandlerTimeoutOf(message.Queue, message.MessageType);
+        var timeout = options.Value.HandlerTimeoutOf(message.Queue, message.MessageType, registration.Timeout);
         using var handlerToken = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         using var leaseToken = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var keepingLease = KeepLeaseAsync(message, leaseToken.Token);
