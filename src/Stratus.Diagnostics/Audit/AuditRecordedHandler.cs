@@ -9,11 +9,6 @@ internal sealed class AuditRecordedHandler(DiagnosticsDbContext db) : IMessageHa
 {
     public async Task HandleAsync(AuditRecorded message, MessageContext context, CancellationToken cancellationToken)
     {
-        if (await db.HasProcessedAsync(context, cancellationToken))
-        {
-            return;
-        }
-
         db.AuditEvents.Add(new AuditEvent
         {
             Id = message.Id,
@@ -30,7 +25,6 @@ internal sealed class AuditRecordedHandler(DiagnosticsDbContext db) : IMessageHa
             ResourcesJson = System.Text.Json.JsonSerializer.Serialize(message.Resources, MessageJson.Options),
             SourceMessageId = context.MessageId,
         });
-        db.MarkProcessed(context);
         await db.SaveChangesAsync(cancellationToken);
     }
 

@@ -18,11 +18,6 @@ internal sealed class SignInRecordedHandler(DiagnosticsDbContext db) : IMessageH
 {
     public async Task HandleAsync(SignInRecorded message, MessageContext context, CancellationToken cancellationToken)
     {
-        if (await db.HasProcessedAsync(context, cancellationToken))
-        {
-            return;
-        }
-
         var succeeded = message.Outcome == "Succeeded";
         db.AuditEvents.Add(new AuditEvent
         {
@@ -39,7 +34,6 @@ internal sealed class SignInRecordedHandler(DiagnosticsDbContext db) : IMessageH
             ActorIpAddress = message.RemoteAddress,
             SourceMessageId = context.MessageId,
         });
-        db.MarkProcessed(context);
         await db.SaveChangesAsync(cancellationToken);
     }
 

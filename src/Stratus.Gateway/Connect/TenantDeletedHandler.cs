@@ -13,16 +13,10 @@ internal sealed class TenantDeletedHandler(GatewayDbContext db) : IMessageHandle
 {
     public async Task HandleAsync(TenantDeleted message, MessageContext context, CancellationToken cancellationToken)
     {
-        if (await db.HasProcessedAsync(context, cancellationToken))
-        {
-            return;
-        }
-
         var tenant = message.TenantId;
         db.RoundTripSamples.RemoveRange(await db.RoundTripSamples.Where(s => s.TenantId == tenant).ToListAsync(cancellationToken));
         db.Sessions.RemoveRange(await db.Sessions.Where(s => s.TenantId == tenant).ToListAsync(cancellationToken));
         db.ConnectTokens.RemoveRange(await db.ConnectTokens.Where(t => t.TenantId == tenant).ToListAsync(cancellationToken));
-        db.MarkProcessed(context);
         await db.SaveChangesAsync(cancellationToken);
     }
 }

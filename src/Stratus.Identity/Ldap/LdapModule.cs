@@ -15,8 +15,9 @@ public static class LdapModule
         services.AddSingleton<LdapSecrets>();
         services.AddSingleton<LdapDirectoryReader>();
         services.AddScoped<LdapSync>();
-        services.AddMessageHandler<LdapSyncRequested, LdapSyncHandler>(queue);
-        services.AddMessageHandler<LdapSyncDue, LdapSyncHandler>(queue);
+        // A sync may run as long as its lease on the tenant (LdapOptions.LeaseDuration, 30 min).
+        services.AddMessageHandler<LdapSyncRequested, LdapSyncHandler>(queue, handlerTimeout: TimeSpan.FromMinutes(30));
+        services.AddMessageHandler<LdapSyncDue, LdapSyncHandler>(queue, handlerTimeout: TimeSpan.FromMinutes(30));
         services.AddSingleton<IStartupTask, RepairLdapSchedules>();
         return services;
     }

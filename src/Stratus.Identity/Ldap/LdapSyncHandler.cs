@@ -18,8 +18,10 @@ public sealed record LdapSyncDue(Guid TenantId, Guid ScheduleToken);
 
 /// <summary>
 /// Runs syncs from the durable queue: once per message (the inbox), one at a time per tenant (a lease on
-/// its configuration row, across instances), and keeps each tenant's schedule a single chain of messages.
+/// its configuration row, across instances), and keeps each tenant's schedule a single chain of messages. The sync
+/// saves page by page; its effect is the transaction that finishes it, which carries the inbox record.
 /// </summary>
+[EffectInOwnTransaction]
 internal sealed partial class LdapSyncHandler(
     IdentityDbContext db,
     LdapSync sync,
@@ -33,15 +35,9 @@ internal sealed partial class LdapSyncHandler(
     public async Task HandleAsync(LdapSyncRequested message, MessageContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
-        if (await db.HasProcessedAsync(context, cancellationToken))
-        {
-            return;
-        }
-
         var configuration = await db.LdapConfigurations.AsNoTracking().FirstOrDefaultAsync(c => c.TenantId == message.TenantId, cancellationToken);
         if (configuration is null)
         {
-            await SkipAsync(context, cancellationToken);
             return;
         }
 
@@ -51,16 +47,10 @@ internal sealed partial class LdapSyncHandler(
     public async Task HandleAsync(LdapSyncDue message, MessageContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
-        if (await db.HasProcessedAsync(context, cancellationToken))
-        {
-            return;
-        }
-
         var configuration = await db.LdapConfigurations.AsNoTracking().FirstOrDefaultAsync(c => c.TenantId == message.TenantId, cancellationToken);
         if (configuration is null || configuration.ScheduleToken != message.ScheduleToken)
         {
             // The configuration was deleted or re-armed since: this schedule is over.
-            await SkipAsync(context, cancellationToken);
             return;
         }
 
@@ -84,7 +74,6 @@ internal sealed partial class LdapSyncHandler(
             // Another sync of this tenant is running: ask again a little later, as a new message.
             LogBusy(logger, tenantId);
             db.Publish(message, startedAt + BusyRetry);
-            db.MarkProcessed(context);
             await db.SaveChangesAsync(cancellationToken);
             return;
         }
@@ -152,20 +141,8 @@ internal sealed partial class LdapSyncHandler(
             status.LastSuccessAt = outcome.Succeeded ? now : status.LastSuccessAt;
         }
 
-        // A sync that outlived the queue's lease may have been delivered again meanwhile (and deferred by ours).
-        if (!await db.HasProcessedAsync(context, cancellationToken))
-        {
-            db.MarkProcessed(context);
-        }
-
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-    }
-
-    private async Task SkipAsync(MessageContext context, CancellationToken cancellationToken)
-    {
-        db.MarkProcessed(context);
-        await db.SaveChangesAsync(cancellationToken);
     }
 
     // Only our own lease: one that ran out may belong to another sync by now.

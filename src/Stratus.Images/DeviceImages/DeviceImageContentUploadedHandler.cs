@@ -22,17 +22,10 @@ internal sealed class DeviceImageContentUploadedHandler(
     {
         ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(context);
-        if (await db.HasProcessedAsync(context, cancellationToken))
-        {
-            return;
-        }
-
         var image = await db.DeviceImages.AsNoTracking().FirstOrDefaultAsync(i => i.Id == message.Id && i.TenantId == message.TenantId, cancellationToken);
         if (image is not { Status: DeviceImageStatus.Pending } || image.UploadFile != message.UploadFile)
         {
             // Deleted meanwhile, or already decided: nothing to import, only the upload to drop.
-            db.MarkProcessed(context);
-            await db.SaveChangesAsync(cancellationToken);
             File.Delete(store.UploadPath(message.UploadFile));
             return;
         }
@@ -51,7 +44,6 @@ internal sealed class DeviceImageContentUploadedHandler(
             });
         }
 
-        db.MarkProcessed(context);
         await db.SaveChangesAsync(cancellationToken);
         runner.Wake();
     }

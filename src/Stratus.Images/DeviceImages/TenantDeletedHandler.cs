@@ -17,15 +17,9 @@ internal sealed class TenantDeletedHandler(ImagesDbContext db) : IMessageHandler
 {
     public async Task HandleAsync(TenantDeleted message, MessageContext context, CancellationToken cancellationToken)
     {
-        if (await db.HasProcessedAsync(context, cancellationToken))
-        {
-            return;
-        }
-
         var tenant = message.TenantId;
         db.ImportJobs.RemoveRange(await db.ImportJobs.Where(j => j.TenantId == tenant).ToListAsync(cancellationToken));
         db.DeviceImages.RemoveRange(await db.DeviceImages.Where(i => i.TenantId == tenant).ToListAsync(cancellationToken));
-        db.MarkProcessed(context);
         await db.SaveChangesAsync(cancellationToken);
     }
 }

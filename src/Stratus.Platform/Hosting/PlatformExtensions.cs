@@ -83,6 +83,7 @@ public static class PlatformExtensions
         builder.Services.AddSingleton<IStartupTask, RegisterSubscriptions>();
         builder.Services.AddHostedService<QueueWorker>();
         builder.Services.AddPeriodicJob<IdempotencyRecordPruner>();
+        builder.Services.AddPeriodicJob<QueueRetention>();
         builder.Services.AddHealthChecks().AddCheck<MessagingHealthCheck>("queues", tags: [HealthTags.Ready]);
 
         builder.AddStratusAuth(settings.DataFolder);

@@ -22,59 +22,131 @@ internal sealed partial class QueueWorker(
     ILogger<QueueWorker> logger) : BackgroundService
 {
     private static readonly ActivitySource Activity = new("Stratus.Messaging");
+
+    /// <summary>How long a handler that ignores its cancelled token keeps its slot before the worker gives up on it.</summary>
+    private static readonly TimeSpan AbandonAfter = TimeSpan.FromSeconds(10);
+
     private readonly string instance = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
     private readonly Dictionary<(string Queue, string Type), HandlerRegistration> handlers =
         registrations.ToDictionary(r => (r.Queue, r.MessageType));
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var queues = handlers.Keys.Select(k => k.Queue).Distinct().ToList();
-        if (queues.Count == 0)
-        {
-            return;
-        }
+    /// <summary>One loop per queue, each with its own handlers: a slow queue never holds another.</summary>
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(handlers.Keys.Select(k => k.Queue).Distinct().Select(queue => RunQueueAsync(queue, stoppingToken)));
 
-        while (!stoppingToken.IsCancellationRequested)
+    private async Task RunQueueAsync(string queue, CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        var wake = signal.Listen();
+        var concurrency = options.Value.ConcurrencyOf(queue);
+        using var slots = new SemaphoreSlim(concurrency, concurrency);
+        var running = new HashSet<Task>();
+        try
         {
-            var handled = 0;
-            foreach (var queue in queues)
+            while (!stoppingToken.IsCancellationRequested)
             {
+                await slots.WaitAsync(stoppingToken);
+                var free = 1;
+                while (free < Math.Min(concurrency, options.Value.BatchSize) && slots.Wait(0))
+                {
+                    free++;
+                }
+
+                List<QueueMessage> claimed;
                 try
                 {
-                    handled += await ProcessBatchAsync(queue, stoppingToken);
+                    claimed = await ClaimAsync(queue, free, stoppingToken);
                     health.ReportSuccess($"queue:{queue}");
                 }
                 catch (Exception e) when (!stoppingToken.IsCancellationRequested)
                 {
+                    slots.Release(free);
                     health.ReportFailure($"queue:{queue}", e.Message);
                     LogQueueFailed(logger, e, queue);
+                    await wake.WaitAsync(options.Value.PollInterval * 4, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    continue;
+                }
+
+                if (free > claimed.Count)
+                {
+                    slots.Release(free - claimed.Count);
+                }
+
+                foreach (var message in claimed)
+                {
+                    var handling = HandleInSlotAsync(message, slots, wake, stoppingToken);
+                    lock (running)
+                    {
+                        running.Add(handling);
+                    }
+
+                    _ = handling.ContinueWith(done =>
+                    {
+                        lock (running)
+                        {
+                            running.Remove(done);
+                        }
+                    }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                }
+
+                if (claimed.Count == 0)
+                {
+                    await wake.WaitAsync(options.Value.PollInterval, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 }
             }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
 
-            if (handled == 0)
-            {
-                await signal.WaitAsync(options.Value.PollInterval, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
+        Task[] left;
+        lock (running)
+        {
+            left = [.. running];
+        }
+
+        await Task.WhenAll(left).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    private async Task HandleInSlotAsync(QueueMessage message, SemaphoreSlim slots, WakeSignal wake, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await HandleAsync(message, stoppingToken);
+        }
+        catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+        {
+            // Completing, retrying or dead-lettering failed (the database is away): the lease runs out and the
+            // message comes again.
+            LogQueueFailed(logger, e, message.Queue);
+        }
+        finally
+        {
+            slots.Release();
+            wake.Notify();
         }
     }
 
-    internal async Task<int> ProcessBatchAsync(string queue, CancellationToken cancellationToken)
+    internal async Task<List<QueueMessage>> ClaimAsync(string queue, int count, CancellationToken cancellationToken)
     {
-        List<QueueMessage> claimed;
-        await using (var scope = scopes.CreateAsyncScope())
+        await using var scope = scopes.CreateAsyncScope();
+        var store = new QueueStore(scope.ServiceProvider.GetRequiredService<PlatformDbContext>(), clock);
+        var spent = await store.DeadLetterSpentAsync(queue, options.Value.MaxAttempts, cancellationToken);
+        if (spent > 0)
         {
-            var store = new QueueStore(scope.ServiceProvider.GetRequiredService<PlatformDbContext>(), clock);
-            claimed = await store.ClaimAsync(queue, instance, options.Value.BatchSize, options.Value.LeaseDuration, cancellationToken);
+            LogSpentDeadLettered(logger, spent, queue, options.Value.MaxAttempts);
         }
 
+        return await store.ClaimAsync(queue, instance, count, options.Value.LeaseDuration, cancellationToken);
+    }
+
+    /// <summary>Claims and handles one batch of a queue, the messages one after another (for tests that drive the worker).</summary>
+    internal async Task<int> ProcessBatchAsync(string queue, CancellationToken cancellationToken)
+    {
+        var claimed = await ClaimAsync(queue, options.Value.BatchSize, cancellationToken);
         foreach (var message in claimed)
         {
-            // One lease covers the whole batch, so a message waiting behind slow ones could outlive it and
-            // be claimed by another instance too: renew it first, and leave it to that instance if it did.
-            if (await RenewLeaseAsync(message, cancellationToken))
-            {
-                await HandleAsync(message, cancellationToken);
-            }
+            await HandleAsync(message, cancellationToken);
         }
 
         return claimed.Count;
@@ -126,38 +198,9 @@ internal sealed partial class QueueWorker(
         activity?.SetTag("messaging.destination.name", message.Queue);
         activity?.SetTag("messaging.message.id", message.SourceMessageId.ToString());
 
-        string? error = null;
-        var permanent = false;
-        if (!handlers.TryGetValue((message.Queue, message.MessageType), out var registration))
-        {
-            error = $"No handler for {message.MessageType} on queue {message.Queue} in this version of Stratus.";
-            permanent = true;
-        }
-        else
-        {
-            using var handling = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var keepingLease = KeepLeaseAsync(message, handling.Token);
-            try
-            {
-                await using var handlerScope = scopes.CreateAsyncScope();
-                await registration.Invoke(handlerScope.ServiceProvider, message.Body, context, cancellationToken);
-            }
-            catch (System.Text.Json.JsonException e)
-            {
-                error = $"The message body cannot be read: {e.Message}";
-                permanent = true;
-            }
-            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
-            {
-                error = $"{e.GetType().Name}: {e.Message}";
-                LogHandlerFailed(logger, e, message.MessageType, message.Attempts);
-            }
-            finally
-            {
-                await handling.CancelAsync();
-                await keepingLease;
-            }
-        }
+        var (error, permanent) = handlers.TryGetValue((message.Queue, message.MessageType), out var registration)
+            ? await InvokeAsync(registration, message, context, cancellationToken)
+            : ($"No handler for {message.MessageType} on queue {message.Queue} in this version of Stratus.", true);
 
         await using var completionScope = scopes.CreateAsyncScope();
         var store = new QueueStore(completionScope.ServiceProvider.GetRequiredService<PlatformDbContext>(), clock);
@@ -176,6 +219,67 @@ internal sealed partial class QueueWorker(
         }
     }
 
+    /// <summary>Runs the handler under its timeout, renewing the lease meanwhile; the error, or null when it took effect.</summary>
+    private async Task<(string? Error, bool Permanent)> InvokeAsync(
+        HandlerRegistration registration, QueueMessage message, MessageContext context, CancellationToken stoppingToken)
+    {
+        var timeout = options.Value.HandlerTimeoutOf(message.Queue, message.MessageType, registration.Timeout);
+        using var handlerToken = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        using var leaseToken = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var keepingLease = KeepLeaseAsync(message, leaseToken.Token);
+        var handling = RunHandlerAsync(registration, message.Body, context, handlerToken.Token);
+        try
+        {
+            try
+            {
+                await handling.WaitAsync(timeout, clock, stoppingToken);
+            }
+            catch (TimeoutException)
+            {
+                await handlerToken.CancelAsync();
+                try
+                {
+                    await handling.WaitAsync(AbandonAfter, stoppingToken);
+                }
+                catch (TimeoutException)
+                {
+                    // It ignores its token; its slot is freed, and the inbox keeps a late effect from counting twice.
+                }
+                catch (Exception) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // It ended on its cancelled token, as it should.
+                }
+
+                LogHandlerTimedOut(logger, message.MessageType, message.Attempts, timeout);
+                return ($"The handler timed out: it ran longer than {timeout} and was cancelled.", false);
+            }
+
+            return (null, false);
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            return ($"The message body cannot be read: {e.Message}", true);
+        }
+        catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+        {
+            LogHandlerFailed(logger, e, message.MessageType, message.Attempts);
+            return ($"{e.GetType().Name}: {e.Message}", false);
+        }
+        finally
+        {
+            await leaseToken.CancelAsync();
+            await keepingLease;
+        }
+    }
+
+    private async Task RunHandlerAsync(HandlerRegistration registration, string body, MessageContext context, CancellationToken cancellationToken)
+    {
+        // Its own task and scope: a handler abandoned after its timeout keeps its scope until it ends.
+        await Task.Yield();
+        await using var handlerScope = scopes.CreateAsyncScope();
+        await registration.Invoke(handlerScope.ServiceProvider, body, context, cancellationToken);
+    }
+
     [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Reading queue {Queue} failed; retrying")]
     private static partial void LogQueueFailed(ILogger logger, Exception exception, string queue);
 
@@ -187,6 +291,12 @@ internal sealed partial class QueueWorker(
 
     [LoggerMessage(EventId = 1103, Level = LogLevel.Error, Message = "{MessageType} on queue {Queue} moved to the dead letters after {Attempts} attempts: {Error}")]
     private static partial void LogDeadLettered(ILogger logger, string messageType, string queue, int attempts, string error);
+
+    [LoggerMessage(EventId = 1105, Level = LogLevel.Warning, Message = "Handling {MessageType} timed out on attempt {Attempt} after {Timeout}; cancelled")]
+    private static partial void LogHandlerTimedOut(ILogger logger, string messageType, int attempt, TimeSpan timeout);
+
+    [LoggerMessage(EventId = 1106, Level = LogLevel.Error, Message = "{Count} messages on queue {Queue} moved to the dead letters: their {Attempts} attempts were spent without an answer")]
+    private static partial void LogSpentDeadLettered(ILogger logger, int count, string queue, int attempts);
 }
 
 /// <summary>The queue table's state changes, each one statement, each guarded by the caller's lease.</summary>
@@ -232,6 +342,25 @@ internal sealed class QueueStore(PlatformDbContext db, TimeProvider clock)
             .Where(m => m.Queue == queue && m.Status == QueueMessageStatus.Pending && m.LeaseOwner == claim)
             .ToListAsync(cancellationToken);
         return claimed.OrderBy(m => m.VisibleAt).ToList();
+    }
+
+    /// <summary>
+    /// Dead-letters the claimable messages whose attempts are all spent: each attempt was counted at its claim and
+    /// none answered (the handler's process ended, or it lost its lease), so claiming it again could end the next
+    /// process too.
+    /// </summary>
+    public Task<int> DeadLetterSpentAsync(string queue, int maxAttempts, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var error = $"Its {maxAttempts} attempts were spent without an answer: the handler's process ended (or lost the message's lease) on the last one, so it is not claimed again. ";
+        return db.QueueMessages
+            .Where(m => m.Queue == queue && m.Status == QueueMessageStatus.Pending && m.VisibleAt <= now
+                        && (m.LeaseUntil == null || m.LeaseUntil < now) && m.Attempts >= maxAttempts)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(m => m.Status, QueueMessageStatus.Dead)
+                .SetProperty(m => m.LeaseOwner, (string?)null)
+                .SetProperty(m => m.LeaseUntil, (DateTimeOffset?)null)
+                .SetProperty(m => m.LastError, m => error + (m.LastError == null ? "" : "Before: " + m.LastError)), cancellationToken);
     }
 
     /// <summary>Extends the caller's lease from now; false when the message is no longer the caller's.</summary>

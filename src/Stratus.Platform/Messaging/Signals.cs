@@ -12,7 +12,7 @@ public class WakeSignal
 {
     private readonly SemaphoreSlim semaphore = new(0, 1);
 
-    public void Notify()
+    public virtual void Notify()
     {
         try
         {
@@ -31,7 +31,34 @@ public class WakeSignal
 
 public sealed class OutboxSignal : WakeSignal;
 
-public sealed class QueueSignal : WakeSignal;
+/// <summary>Wakes every queue's loop: each listens with a signal of its own, so that one wake-up is not taken by another.</summary>
+public sealed class QueueSignal : WakeSignal
+{
+    private readonly List<WakeSignal> listeners = [];
+
+    public WakeSignal Listen()
+    {
+        var listener = new WakeSignal();
+        lock (listeners)
+        {
+            listeners.Add(listener);
+        }
+
+        return listener;
+    }
+
+    public override void Notify()
+    {
+        base.Notify();
+        lock (listeners)
+        {
+            foreach (var listener in listeners)
+            {
+                listener.Notify();
+            }
+        }
+    }
+}
 
 /// <summary>Wakes the outbox relay once a transaction that wrote outbox rows has committed.</summary>
 internal sealed class OutboxSignalInterceptor(OutboxSignal signal) : DbTransactionInterceptor, ISaveChangesInterceptor

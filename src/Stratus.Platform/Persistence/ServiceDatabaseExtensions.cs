@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
+using Stratus.Platform.Jobs;
 using Stratus.Platform.Messaging;
 
 namespace Stratus.Platform.Persistence;
@@ -64,6 +65,7 @@ public static class ServiceDatabaseExtensions
     {
         builder.AddStore<TContext, TSqlite, TPostgres>(schema);
         builder.Services.AddHostedService<OutboxRelay<TContext>>();
+        builder.Services.AddPeriodicJob<ServiceStoreRetention<TContext>>();
         return builder;
     }
 

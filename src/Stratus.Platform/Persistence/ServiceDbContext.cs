@@ -69,18 +69,55 @@ public abstract class ServiceDbContext(DbContextOptions options, TimeProvider cl
         }
     }
 
+    /// <summary>The message whose handler uses this context, set by the queue worker; null outside a handler.</summary>
+    internal InboxMark? Inbox { get; set; }
+
     /// <summary>True when this service already took effect for the message (a redelivery).</summary>
-    public Task<bool> HasProcessedAsync(MessageContext context, CancellationToken cancellationToken)
+    internal Task<bool> HasProcessedAsync(MessageContext context, CancellationToken cancellationToken) =>
+        ProcessedMessages.AnyAsync(p => p.MessageId == context.MessageId && p.Consumer == context.Queue, cancellationToken);
+
+    public override int SaveChanges(bool acceptAllChangesOnSuccess)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        return ProcessedMessages.AnyAsync(p => p.MessageId == context.MessageId && p.Consumer == context.Queue, cancellationToken);
+        var marking = AddInboxMark(Inbox is { InOwnTransaction: true, Message: var message } && ProcessedMessages.Any(p => p.MessageId == message.MessageId && p.Consumer == message.Queue));
+        var saved = base.SaveChanges(acceptAllChangesOnSuccess);
+        marking?.Saved();
+        return saved;
     }
 
-    /// <summary>Records in this transaction that the message took effect, so a redelivery is a no-op.</summary>
-    public void MarkProcessed(MessageContext context)
+    public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        ProcessedMessages.Add(new ProcessedMessage { MessageId = context.MessageId, Consumer = context.Queue, ProcessedAt = clock.GetUtcNow() });
+        var marking = AddInboxMark(Inbox is { InOwnTransaction: true, Message: var message } && await HasProcessedAsync(message, cancellationToken));
+        var saved = await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+        marking?.Saved();
+        return saved;
+    }
+
+    /// <summary>
+    /// Adds the inbox record of the message being handled to this save, so that the handler's effect and the record
+    /// commit together: to its first save, or, for a handler whose effect is a transaction of its own, to the first
+    /// save inside a transaction. Added again after a failed save whose changes were cleared (a retried conflict).
+    /// </summary>
+    /// <param name="recordedMeanwhile">A long handler's message, recorded by a redelivery that ran meanwhile (one in
+    /// its own transaction, which asks inside that transaction).</param>
+    private InboxMark? AddInboxMark(bool recordedMeanwhile)
+    {
+        if (Inbox is not { IsSaved: false } inbox || (inbox.InOwnTransaction && Database.CurrentTransaction is null))
+        {
+            return null;
+        }
+
+        if (recordedMeanwhile)
+        {
+            return inbox;
+        }
+
+        var context = inbox.Message;
+        if (!ChangeTracker.Entries<ProcessedMessage>().Any(e => e.Entity.MessageId == context.MessageId && e.Entity.Consumer == context.Queue))
+        {
+            ProcessedMessages.Add(new ProcessedMessage { MessageId = context.MessageId, Consumer = context.Queue, ProcessedAt = clock.GetUtcNow() });
+        }
+
+        return inbox;
     }
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)

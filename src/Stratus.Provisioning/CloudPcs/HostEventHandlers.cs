@@ -14,11 +14,6 @@ internal sealed class HostDownHandler(ProvisioningDbContext db, Lifecycle lifecy
 
     public async Task HandleAsync(HostDown message, MessageContext context, CancellationToken cancellationToken)
     {
-        if (await db.HasProcessedAsync(context, cancellationToken))
-        {
-            return;
-        }
-
         var detail = $"Host {message.Name} in {message.Region}/{message.Zone} stopped answering (last heartbeat {message.LastHeartbeatAt:u}): the Cloud PC cannot be reached until it is back.";
         var pcs = await db.CloudPcs.Where(p => p.HostId == message.HostId).ToListAsync(cancellationToken);
         var ids = pcs.Select(p => p.Id).ToList();
@@ -46,7 +41,6 @@ internal sealed class HostDownHandler(ProvisioningDbContext db, Lifecycle lifecy
             }
         }
 
-        db.MarkProcessed(context);
         await db.SaveChangesAsync(cancellationToken);
     }
 }
@@ -56,18 +50,12 @@ internal sealed class HostUpHandler(ProvisioningDbContext db, Lifecycle lifecycl
 {
     public async Task HandleAsync(HostUp message, MessageContext context, CancellationToken cancellationToken)
     {
-        if (await db.HasProcessedAsync(context, cancellationToken))
-        {
-            return;
-        }
-
         foreach (var pc in await db.CloudPcs.Where(p => p.HostId == message.HostId && p.StatusDetailCode == HostDownHandler.HostUnreachable).ToListAsync(cancellationToken))
         {
             Lifecycle.ClearDetail(pc);
             lifecycle.Touch(pc);
         }
 
-        db.MarkProcessed(context);
         await db.SaveChangesAsync(cancellationToken);
     }
 }

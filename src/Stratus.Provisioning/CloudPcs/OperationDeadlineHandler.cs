@@ -17,11 +17,6 @@ internal sealed class OperationDeadlineHandler(ProvisioningDbContext db, Lifecyc
 
     public async Task HandleAsync(OperationDeadline message, MessageContext context, CancellationToken cancellationToken)
     {
-        if (await db.HasProcessedAsync(context, cancellationToken))
-        {
-            return;
-        }
-
         var operation = await db.Operations.FindAsync([message.OperationId], cancellationToken);
         if (operation is { Status: OperationStatus.Running })
         {
@@ -38,7 +33,6 @@ internal sealed class OperationDeadlineHandler(ProvisioningDbContext db, Lifecyc
             }
         }
 
-        db.MarkProcessed(context);
         await db.SaveChangesAsync(cancellationToken);
     }
 }

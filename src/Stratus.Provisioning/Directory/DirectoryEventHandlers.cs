@@ -53,11 +53,8 @@ internal sealed class DirectoryEventHandler(ProvisioningDbContext db, Assignment
 
     private async Task ApplyAsync(MessageContext context, Guid tenantId, IReadOnlyList<Guid> users, Func<Task> apply, CancellationToken cancellationToken)
     {
-        if (await db.HasProcessedAsync(context, cancellationToken))
-        {
-            return;
-        }
-
+        // One transaction: the evaluation reads the applied copy, and the inbox record joins the first save.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await apply();
         await db.SaveChangesAsync(cancellationToken);
         foreach (var user in users)
@@ -65,8 +62,8 @@ internal sealed class DirectoryEventHandler(ProvisioningDbContext db, Assignment
             await evaluator.EvaluateAsync(tenantId, user, cancellationToken);
         }
 
-        db.MarkProcessed(context);
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
     }
 
     private async Task UpsertUserAsync(Guid tenantId, Guid userId, long sequence, Action<DirectoryUser> change, CancellationToken cancellationToken)

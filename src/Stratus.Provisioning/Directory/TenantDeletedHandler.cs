@@ -16,11 +16,6 @@ internal sealed class TenantDeletedHandler(ProvisioningDbContext db, Lifecycle l
 {
     public async Task HandleAsync(TenantDeleted message, MessageContext context, CancellationToken cancellationToken)
     {
-        if (await db.HasProcessedAsync(context, cancellationToken))
-        {
-            return;
-        }
-
         var tenant = message.TenantId;
         foreach (var pc in await db.CloudPcs.Where(p => p.TenantId == tenant).ToListAsync(cancellationToken))
         {
@@ -43,7 +38,6 @@ internal sealed class TenantDeletedHandler(ProvisioningDbContext db, Lifecycle l
         // The snapshots are inside the disks being deleted.
         db.RestorePoints.RemoveRange(await db.RestorePoints.Where(r => r.TenantId == tenant).ToListAsync(cancellationToken));
         db.Operations.RemoveRange(await db.Operations.Where(o => o.TenantId == tenant).ToListAsync(cancellationToken));
-        db.MarkProcessed(context);
         await db.SaveChangesAsync(cancellationToken);
     }
 }

@@ -26,7 +26,7 @@ public sealed class MultiInstanceTests(PostgresServer postgres, ITestOutputHelpe
 
         var subscriptions = await first.PlatformAsync(db => db.Subscriptions.AsNoTracking().ToListAsync());
         Assert.Equal(
-            ["alpha testsvc.flakyWork.v1", "alpha testsvc.itemCreated.v1", "alpha testsvc.slowWork.v1", "beta testsvc.itemCreated.v1"],
+            ["alpha testsvc.failAfterSave.v1", "alpha testsvc.flakyWork.v1", "alpha testsvc.itemCreated.v1", "alpha testsvc.slowWork.v1", "beta testsvc.itemCreated.v1"],
             subscriptions.Select(s => $"{s.Queue} {s.MessageType}").Order(StringComparer.Ordinal));
         Assert.Empty(await first.PlatformAsync(db => db.Database.GetPendingMigrationsAsync()));
         Assert.Equal(1, await first.PlatformAsync(db => db.Secrets.CountAsync()));

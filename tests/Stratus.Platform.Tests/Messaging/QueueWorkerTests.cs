@@ -127,11 +127,14 @@ public sealed class QueueWorkerTests(PostgresServer postgres, ITestOutputHelper 
     [InlineData(DatabaseProvider.Postgres)]
     public async Task Handler_SameMessageDeliveredTwice_AppliesItsEffectOnce(DatabaseProvider provider)
     {
+        // ItemCreatedHandler saves its effect and never mentions the inbox: the worker keeps it.
         using var database = await TestDatabase.CreateAsync(provider, postgres);
         await using var host = await MessagingHost.StartAsync(database, output);
 
         var itemId = await host.CreateItemAsync("twice");
         await Eventually.WaitForAsync(host.QueueRowsAsync, r => r.Count == 2 && r.All(m => m.Status == QueueMessageStatus.Done), "the first delivery");
+        var processed = await host.ServiceAsync(db => db.ProcessedMessages.AsNoTracking().ToListAsync());
+        Assert.Equal([MessagingHost.QueueA, MessagingHost.QueueB], processed.Select(p => p.Consumer).Order());
 
         // As a lease that ran out after the effect committed and before the completion: the message comes again.
         await host.PlatformAsync(db => db.QueueMessages
@@ -141,10 +144,10 @@ public sealed class QueueWorkerTests(PostgresServer postgres, ITestOutputHelper 
 
         await Eventually.WaitForAsync(host.QueueRowsAsync, r => r.All(m => m.Status == QueueMessageStatus.Done) && r.Single(m => m.Queue == MessagingHost.QueueA).Attempts == 2,
             "the second delivery");
-        var deliveries = host.Deliveries.For(itemId).Where(d => d.Context.Queue == MessagingHost.QueueA).ToList();
-        Assert.Equal([1, 2], deliveries.Select(d => d.Context.Attempt));
-        Assert.Equal(deliveries[0].Context.MessageId, deliveries[1].Context.MessageId);
 
+        // The second delivery was completed without reaching the handler: its record said it took effect.
+        var deliveries = host.Deliveries.For(itemId).Where(d => d.Context.Queue == MessagingHost.QueueA).ToList();
+        Assert.Equal([1], deliveries.Select(d => d.Context.Attempt));
         var effects = await host.ServiceAsync(db => db.HandledItems.AsNoTracking().Where(h => h.ItemId == itemId).ToListAsync());
         Assert.Equal([MessagingHost.QueueA, MessagingHost.QueueB], effects.Select(e => e.Queue).Order());
         Assert.Equal(2, await host.ServiceAsync(db => db.ProcessedMessages.CountAsync()));

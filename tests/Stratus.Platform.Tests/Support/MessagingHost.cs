@@ -49,16 +49,23 @@ public sealed class MessagingHost : IAsyncDisposable
     public HttpClient? Http { get; private set; }
 
     /// <summary>
-    /// Builds a host that consumes ItemCreated on queues alpha and beta, FlakyWork and SlowWork on alpha. Messaging
+    /// Builds a host that consumes ItemCreated on queues alpha and beta, FlakyWork, SlowWork and FailAfterSave on alpha. Messaging
     /// loops poll every 50 ms and retry after 200 ms unless <paramref name="messaging"/> says otherwise.
     /// </summary>
     internal static MessagingHost Build(TestDatabase database, ITestOutputHelper output, string name = "host",
         Action<MessagingOptions>? messaging = null, TimeProvider? clock = null, Action<IServiceCollection>? services = null)
     {
         ArgumentNullException.ThrowIfNull(database);
+        return Build(database.Settings, database.DataFolder, output, name, messaging, clock, services);
+    }
+
+    /// <summary>A host on a database that another process (or test) created.</summary>
+    internal static MessagingHost Build(DatabaseSettings database, string dataFolder, ITestOutputHelper output, string name = "host",
+        Action<MessagingOptions>? messaging = null, TimeProvider? clock = null, Action<IServiceCollection>? services = null)
+    {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], EnvironmentName = "Testing" });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.AddStratusPlatform(new StratusHostSettings(database.Settings, database.DataFolder, "test"));
+        builder.AddStratusPlatform(new StratusHostSettings(database, dataFolder, "test"));
         builder.Logging.ClearProviders();
         var log = new TestOutputLoggerProvider(output, name);
         builder.Logging.AddProvider(log);
@@ -82,7 +89,8 @@ public sealed class MessagingHost : IAsyncDisposable
         builder.Services.AddMessageHandler<ItemCreated, ItemCreatedHandler>(QueueA);
         builder.Services.AddMessageHandler<ItemCreated, ItemCreatedHandler>(QueueB);
         builder.Services.AddMessageHandler<FlakyWork, FlakyWorkHandler>(QueueA);
-        builder.Services.AddMessageHandler<SlowWork, SlowWorkHandler>(QueueA);
+        builder.Services.AddMessageHandler<SlowWork, SlowWorkHandler, TestDbContext>(QueueA);
+        builder.Services.AddMessageHandler<FailAfterSave, FailAfterSaveHandler>(QueueA);
         services?.Invoke(builder.Services);
 
         var app = builder.Build();

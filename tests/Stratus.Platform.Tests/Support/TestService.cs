@@ -73,6 +73,10 @@ public sealed record FlakyWork(Guid ItemId);
 [MessageName("testsvc.slowWork.v1")]
 public sealed record SlowWork(Guid ItemId, TimeSpan? Duration = null);
 
+/// <summary>Saves its effect and then fails on its first attempt, in a transaction of its own or not.</summary>
+[MessageName("testsvc.failAfterSave.v1")]
+public sealed record FailAfterSave(Guid ItemId, bool InTransaction);
+
 public sealed record Delivery(Guid ItemId, MessageContext Context, DateTimeOffset At);
 
 /// <summary>Every call of a handler in one host, effect or not.</summary>
@@ -98,19 +102,13 @@ public sealed class FailureSwitch
     }
 }
 
-/// <summary>Records an item once per queue, with the inbox, as a real service's handler does.</summary>
+/// <summary>Records an item per queue, as a real service's handler does; the worker keeps the inbox for it.</summary>
 internal sealed class ItemCreatedHandler(TestDbContext db, DeliveryLog log, TimeProvider clock) : IMessageHandler<ItemCreated>
 {
     public async Task HandleAsync(ItemCreated message, MessageContext context, CancellationToken cancellationToken)
     {
         log.Record(message.ItemId, context, clock.GetUtcNow());
-        if (await db.HasProcessedAsync(context, cancellationToken))
-        {
-            return;
-        }
-
         db.HandledItems.Add(new HandledItem { Id = Guid.NewGuid(), ItemId = message.ItemId, Queue = context.Queue, MessageId = context.MessageId });
-        db.MarkProcessed(context);
         await db.SaveChangesAsync(cancellationToken);
     }
 }
@@ -125,13 +123,7 @@ internal sealed class FlakyWorkHandler(TestDbContext db, DeliveryLog log, Failur
             throw new InvalidOperationException($"flaky failure on attempt {context.Attempt}");
         }
 
-        if (await db.HasProcessedAsync(context, cancellationToken))
-        {
-            return;
-        }
-
         db.HandledItems.Add(new HandledItem { Id = Guid.NewGuid(), ItemId = message.ItemId, Queue = context.Queue, MessageId = context.MessageId });
-        db.MarkProcessed(context);
         await db.SaveChangesAsync(cancellationToken);
     }
 }
@@ -144,5 +136,25 @@ internal sealed class SlowWorkHandler(DeliveryLog log, TimeProvider clock) : IMe
     {
         log.Record(message.ItemId, context, clock.GetUtcNow());
         await Task.Delay(message.Duration ?? Duration, cancellationToken);
+    }
+}
+
+internal sealed class FailAfterSaveHandler(TestDbContext db, DeliveryLog log, TimeProvider clock) : IMessageHandler<FailAfterSave>
+{
+    public async Task HandleAsync(FailAfterSave message, MessageContext context, CancellationToken cancellationToken)
+    {
+        log.Record(message.ItemId, context, clock.GetUtcNow());
+        await using var transaction = message.InTransaction ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        db.HandledItems.Add(new HandledItem { Id = Guid.NewGuid(), ItemId = message.ItemId, Queue = context.Queue, MessageId = context.MessageId });
+        await db.SaveChangesAsync(cancellationToken);
+        if (context.Attempt == 1)
+        {
+            throw new InvalidOperationException("failed after saving");
+        }
+
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
     }
 }
