@@ -14,6 +14,8 @@ namespace Stratus.Provisioning.CloudPcs;
 /// <param name="logger">Optional for the tests that build a Lifecycle by hand; the service container always gives one.</param>
 public sealed partial class Lifecycle(ProvisioningDbContext db, IOptions<ProvisioningOptions> options, TimeProvider clock, ILogger<Lifecycle>? logger = null)
 {
+    private readonly ILogger log = logger ?? (ILogger)Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
     private const int MaxAttempts = 3;
 
     private ProvisioningOptions Options => options.Value;
@@ -96,7 +98,7 @@ public sealed partial class Lifecycle(ProvisioningDbContext db, IOptions<Provisi
         pc.StatusDetailMessage = $"{message} Gave up after {MaxAttempts} attempts; retry the Cloud PC once the cause is fixed.";
         pc.StatusDetailRetryable = true;
         CompleteActiveOperation(pc, OperationStatus.Failed, pc.StatusDetailMessage);
-        LogFailed(logger ?? (ILogger)Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, pc.ManagedDeviceName, pc.Id, code, pc.StatusDetailMessage);
+        LogFailed(log, pc.ManagedDeviceName, pc.Id, code, pc.StatusDetailMessage);
     }
 
     /// <summary>
@@ -126,7 +128,7 @@ public sealed partial class Lifecycle(ProvisioningDbContext db, IOptions<Provisi
         pc.TargetServicePlanId = null;
         SetStatus(pc, CloudPcStatus.Failed);
         CompleteActiveOperation(pc, OperationStatus.Failed, pc.StatusDetailMessage);
-        LogFailed(logger, pc.ManagedDeviceName, pc.Id, "diskLost", pc.StatusDetailMessage ?? "");
+        LogFailed(log, pc.ManagedDeviceName, pc.Id, "diskLost", pc.StatusDetailMessage ?? "");
     }
 
     /// <summary>Schedules the operation's deadline, for the kinds that have one (all but rename).</summary>
