@@ -49,11 +49,15 @@ public sealed class AgentProtocolTests(ComputeHost compute) : IClassFixture<Comp
         var vm = desired.GetProperty("vms").EnumerateArray().Single();
         Assert.Equal(vmId, vm.GetProperty("id").GetGuid());
         Assert.Equal("running", vm.GetProperty("power").GetString());
+        Assert.False(vm.GetProperty("created").GetBoolean(), "a VM the host never reported is one to create");
 
         Assert.Equal(HttpStatusCode.NoContent, (await agent.ReportAsync(new[] { new { id = vmId, state = "running", ready = true, generation = vm.GetProperty("generation").GetInt64(), detail = (string?)null } })).StatusCode);
         var view = await compute.Operator.GetFromJsonAsync<JsonElement>($"/api/v1/vms/{vmId}");
         Assert.Equal("running", view.GetProperty("state").GetString());
         Assert.True(view.GetProperty("ready").GetBoolean());
+
+        // Once reported, the host had it: were its disk gone, the agent reports it missing instead of making it again.
+        Assert.True((await agent.DesiredStateAsync()).GetProperty("vms")[0].GetProperty("created").GetBoolean());
 
         // Deleting is desired state too: the row and its capacity go once the agent no longer reports the VM.
         Assert.Equal(HttpStatusCode.OK, (await compute.Operator.DeleteAsync($"/api/v1/vms/{vmId}")).StatusCode);

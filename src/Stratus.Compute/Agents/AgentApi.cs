@@ -139,7 +139,7 @@ public static class AgentApi
         var tombstones = await db.DeletedVms.AsNoTracking().Where(d => d.HostId == hostId && (d.ConfirmedAt == null || d.ConfirmedAt > listedSince))
             .OrderBy(d => d.Id).Select(d => d.Id).ToListAsync(cancellationToken);
         return new DesiredState(hostId, version,
-            vms.Select(v => new DesiredVm(v.Id, v.ImageId, v.VCpuCount, v.MemoryMiB, v.DiskGiB, v.DesiredPower.ToString().ToLowerInvariant(), v.DeleteRequested, v.Generation)).ToList(),
+            vms.Select(v => new DesiredVm(v.Id, v.ImageId, v.VCpuCount, v.MemoryMiB, v.DiskGiB, v.DesiredPower.ToString().ToLowerInvariant(), v.DeleteRequested, v.Generation, Created: v.ReportedState is not null)).ToList(),
             operations.Select(o => new DesiredOperation(o.Id, o.VmId, o.Kind.ToString(), o.Argument)).ToList(),
             relays.Select(r => new DesiredConsoleRelay(r.Id, r.VmId, r.Url, r.Secret)).ToList(),
             tombstones);

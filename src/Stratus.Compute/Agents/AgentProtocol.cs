@@ -7,7 +7,9 @@ public sealed record EnrollRequest(string? EnrollmentToken, string? Name, string
 
 public sealed record EnrollResponse(Guid HostId, string AgentToken, string Region, string Zone);
 
-public sealed record DesiredVm(Guid Id, string ImageId, int VCpuCount, int MemoryMiB, int DiskGiB, string Power, bool Delete, long Generation);
+/// <param name="Created">The host has reported this VM before: if its disk is not there now, it was lost, and the agent
+/// reports it missing instead of making a new, empty one in its place.</param>
+public sealed record DesiredVm(Guid Id, string ImageId, int VCpuCount, int MemoryMiB, int DiskGiB, string Power, bool Delete, long Generation, bool Created = false);
 
 public sealed record DesiredOperation(Guid Id, Guid VmId, string Kind, string? Argument);
 

@@ -8,7 +8,9 @@ internal sealed record EnrollRequest(string EnrollmentToken, string Name, string
 
 internal sealed record EnrollResponse(Guid HostId, string AgentToken, string Region, string Zone);
 
-internal sealed record DesiredVm(Guid Id, string ImageId, int VCpuCount, int MemoryMiB, int DiskGiB, string Power, bool Delete, long Generation);
+/// <param name="Created">The host reported this VM before; a disk that is gone now was lost and is reported missing, never
+/// replaced by an empty one. False from a control plane older than it, which made the agent create it again.</param>
+internal sealed record DesiredVm(Guid Id, string ImageId, int VCpuCount, int MemoryMiB, int DiskGiB, string Power, bool Delete, long Generation, bool Created = false);
 
 internal sealed record DesiredOperation(Guid Id, Guid VmId, string Kind, string? Argument);
 

@@ -28,6 +28,7 @@ public sealed partial class HostAgentService(
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly ConcurrentDictionary<Guid, VmOutcome> outcomes = new();
     private readonly ConcurrentDictionary<string, bool> unmanagedSeen = new();
+    private readonly ConcurrentDictionary<string, bool> missingSeen = new();
     private readonly SemaphoreSlim reporting = new(1, 1);
     private OperationJournal journal = new([]);
     private AgentIdentity? identity;
@@ -226,6 +227,19 @@ public sealed partial class HostAgentService(
         {
             unmanagedSeen.TryRemove(id, out _);
             var size = new VmSize(desired.VCpuCount, desired.MemoryMiB, desired.DiskGiB);
+            if (actual is null && desired.Created && driver.DisksOutliveTheAgent)
+            {
+                // Its disk was here and is gone (a lost or replaced data disk): a new, empty one in its place would
+                // hide the loss from its user and their administrator. It is reported missing instead (ReportAsync).
+                if (missingSeen.TryAdd(id, true))
+                {
+                    LogMissing(logger, id);
+                }
+
+                return;
+            }
+
+            missingSeen.TryRemove(id, out _);
             actual ??= await driver.CreateAsync(new VmSpec { Id = id, ImagePath = Path.Combine(options.ImagesFolder, desired.ImageId), Size = size }, cancellationToken);
             if (actual.Spec.Size != size)
             {
@@ -350,6 +364,13 @@ public sealed partial class HostAgentService(
                 }
             }
 
+            // A VM this host had and no longer has, which compute did not ask to delete: its disk is lost.
+            var listed = reported.Select(v => v.Id).ToHashSet();
+            foreach (var lost in desired?.Vms.Where(v => v.Created && !v.Delete && !listed.Contains(v.Id) && driver.DisksOutliveTheAgent) ?? [])
+            {
+                reported.Add(new ReportedVm(lost.Id, "missing", false, lost.Generation, "The VM's disk is not on this host any more."));
+            }
+
             var report = new AgentReport(accelerator, AgentVersion, reported, journal.Results, known is null ? null : unmanaged);
             using var response = await http.PostAsJsonAsync("/api/v1/agent/report", report, Json, cancellationToken);
 
@@ -387,6 +408,9 @@ public sealed partial class HostAgentService(
     [LoggerMessage(EventId = 4007, Level = LogLevel.Warning,
         Message = "VM {VmId} ({State}) is not in compute's desired state: kept with its disk, stopped, and reported unmanaged for the operator to adopt or delete")]
     private static partial void LogUnmanaged(ILogger logger, string vmId, string state);
+
+    [LoggerMessage(EventId = 4008, Level = LogLevel.Error, Message = "VM {VmId} ran on this host and its disk is gone; it is reported missing, not made again empty")]
+    private static partial void LogMissing(ILogger logger, string vmId);
 
     [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "Converging VM {VmId} failed")]
     private static partial void LogConvergeFailed(ILogger logger, Exception exception, string vmId);

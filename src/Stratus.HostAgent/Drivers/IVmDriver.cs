@@ -13,6 +13,13 @@ public interface IVmDriver
     string Name { get; }
 
     /// <summary>
+    /// True when a VM's disk outlives the agent's process (QEMU's files): a VM the host had and no longer has was
+    /// lost, and is reported missing rather than made again. False for VMs kept in memory (the simulated driver),
+    /// which a restarted agent makes again as a restarted simulated host would.
+    /// </summary>
+    bool DisksOutliveTheAgent => true;
+
+    /// <summary>
     /// Called once when the agent starts: removes what an interrupted create left behind and returns every
     /// VM with its actual state. A VM whose process is alive and answers is adopted as it runs (never
     /// started twice); one whose process died is <see cref="VmPowerState.Crashed"/>, and the agent either

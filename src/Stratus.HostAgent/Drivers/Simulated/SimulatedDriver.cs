@@ -25,6 +25,8 @@ public sealed class SimulatedDriver(SimulatedDriverOptions options, TimeProvider
 
     public string Name => "simulated";
 
+    public bool DisksOutliveTheAgent => false;
+
     public Task<IReadOnlyList<VmInfo>> AdoptAsync(CancellationToken cancellationToken = default) => ListAsync(cancellationToken);
 
     public Task<IReadOnlyList<VmInfo>> ListAsync(CancellationToken cancellationToken = default) =>
