@@ -11,27 +11,15 @@ namespace Stratus.Gateway.Connect;
 /// after a day nobody retries one, and the answer to a stale ticket merely changes from "used" or "expired"
 /// to "unknown". The sessions they opened are kept (they are the record of who connected).
 /// </summary>
-internal sealed partial class ConnectTicketPruner(IServiceScopeFactory scopes, TimeProvider clock, ILogger<ConnectTicketPruner> logger) : IPeriodicJob
+internal sealed class ConnectTicketPruner(IServiceScopeFactory scopes, TimeProvider clock, ILogger<ConnectTicketPruner> logger)
+    : RetentionJob<GatewayDbContext>(scopes, clock, logger)
 {
     public static readonly TimeSpan KeepFor = TimeSpan.FromDays(1);
 
-    public string Name => "gateway.connectTicketPruner";
+    public override string Name => "gateway.connectTicketPruner";
 
-    public TimeSpan Interval => TimeSpan.FromHours(1);
+    protected override TimeSpan Retention => KeepFor;
 
-    public Task RunAsync(CancellationToken cancellationToken) => PruneAsync(cancellationToken);
-
-    /// <returns>How many tickets were forgotten.</returns>
-    internal async Task<int> PruneAsync(CancellationToken cancellationToken)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
-        var cutoff = clock.GetUtcNow() - KeepFor;
-        var pruned = await db.ConnectTokens.Where(t => t.ExpiresAt < cutoff).ExecuteDeleteAsync(cancellationToken);
-        LogPruned(logger, pruned);
-        return pruned;
-    }
-
-    [LoggerMessage(EventId = 8102, Level = LogLevel.Debug, Message = "Pruned {Count} console tickets expired over a day ago")]
-    private static partial void LogPruned(ILogger logger, int count);
+    protected override Task<int> DeleteOlderThanAsync(GatewayDbContext store, DateTimeOffset cutoff, CancellationToken cancellationToken) =>
+        store.ConnectTokens.Where(t => t.ExpiresAt < cutoff).ExecuteDeleteAsync(cancellationToken);
 }

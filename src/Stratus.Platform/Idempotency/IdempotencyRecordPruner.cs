@@ -7,27 +7,17 @@ namespace Stratus.Platform.Idempotency;
 
 /// <summary>
 /// Forgets idempotency keys a day after their request: a client retries within minutes, and a key kept forever
-/// would keep its response forever. Hourly, in the instance that leads the job.
+/// would keep its response forever.
 /// </summary>
-internal sealed partial class IdempotencyRecordPruner(IServiceScopeFactory scopes, TimeProvider clock, ILogger<IdempotencyRecordPruner> logger) : IPeriodicJob
+internal sealed class IdempotencyRecordPruner(IServiceScopeFactory scopes, TimeProvider clock, ILogger<IdempotencyRecordPruner> logger)
+    : RetentionJob<PlatformDbContext>(scopes, clock, logger)
 {
     public static readonly TimeSpan KeepFor = TimeSpan.FromHours(24);
 
-    public string Name => "platform.idempotencyRecordPruner";
+    public override string Name => "platform.idempotencyRecordPruner";
 
-    public TimeSpan Interval => TimeSpan.FromHours(1);
+    protected override TimeSpan Retention => KeepFor;
 
-    public Task RunAsync(CancellationToken cancellationToken) => PruneAsync(cancellationToken);
-
-    internal async Task<int> PruneAsync(CancellationToken cancellationToken)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var store = new IdempotencyStore(scope.ServiceProvider.GetRequiredService<PlatformDbContext>(), clock);
-        var pruned = await store.PruneAsync(clock.GetUtcNow() - KeepFor, cancellationToken);
-        LogPruned(logger, pruned);
-        return pruned;
-    }
-
-    [LoggerMessage(EventId = 1412, Level = LogLevel.Debug, Message = "Pruned {Count} idempotency keys older than a day")]
-    private static partial void LogPruned(ILogger logger, int count);
+    protected override Task<int> DeleteOlderThanAsync(PlatformDbContext store, DateTimeOffset cutoff, CancellationToken cancellationToken) =>
+        new IdempotencyStore(store, Clock).PruneAsync(cutoff, cancellationToken);
 }
