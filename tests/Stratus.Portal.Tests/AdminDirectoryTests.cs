@@ -141,7 +141,7 @@ public sealed class AdminDirectoryTests(DirectoryFixture stratus) : IClassFixtur
         var groupDialog = page.Locator("[data-testid=create-group-dialog]");
         await Assertions.Expect(groupDialog.Locator("#newGroupName")).ToBeVisibleAsync();
         await page.ClickAsync("[data-testid=create-group-submit]");
-        await Assertions.Expect(groupDialog.Locator("[data-field=displayName]")).ToContainTextAsync("displayName");
+        await Assertions.Expect(groupDialog.Locator("[data-field=displayName]")).ToContainTextAsync("Name is required.");
         await ShotAsync(page, "32-group-create-error");
         await page.Locator("#newGroupName input").FillAsync("Designers");
         await page.Locator("#newGroupDescription textarea").FillAsync("The design team's Cloud PCs");

@@ -27,12 +27,12 @@ public sealed class RestorePortalTests(RestoreFixture stratus) : IClassFixture<R
         await Assertions.Expect(page.GetByText("No user settings yet")).ToBeVisibleAsync();
         await ShotAsync(page, "70-user-settings-empty");
 
-        // No name: the API's field error under the field, and nothing created.
+        // No name: the field is named in the portal's words under it (not the API's field name), and nothing created.
         await page.ClickAsync("[data-testid=new-setting]");
         var dialog = page.Locator("[data-testid=setting-dialog]");
         await Assertions.Expect(dialog.Locator("#setting-name")).ToBeVisibleAsync();
         await page.ClickAsync("[data-testid=setting-save]");
-        await Assertions.Expect(dialog.Locator("[data-field=displayName]")).ToContainTextAsync("displayName");
+        await Assertions.Expect(dialog.Locator("[data-field=displayName]")).ToContainTextAsync("Name is required.");
         await ShotAsync(page, "71-user-setting-no-name");
         Assert.Equal(0, (await tenant.Admin.GetFromJsonAsync<JsonElement>("/api/v1/userSettings")).GetProperty("totalCount").GetInt32());
 
