@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Stratus.Platform.Messaging;
+using Stratus.Platform.Persistence;
 using Stratus.Provisioning.CloudPcs;
 using Stratus.Provisioning.Persistence;
 
@@ -53,8 +54,11 @@ internal sealed class DirectoryEventHandler(ProvisioningDbContext db, Assignment
 
     private async Task ApplyAsync(MessageContext context, Guid tenantId, IReadOnlyList<Guid> users, Func<Task> apply, CancellationToken cancellationToken)
     {
-        // One transaction: the evaluation reads the applied copy, and the inbox record joins the first save.
+        // One transaction: the evaluation reads the applied copy, and the inbox record joins the first save. The
+        // users' locks first: two events of one user handled at once (a membership and a license, on two workers)
+        // would each evaluate without the other's change and neither would provision; in turns, the second sees both.
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.Database.LockAsync(users.Select(user => $"provisioning.user:{user}"), cancellationToken);
         await apply();
         await db.SaveChangesAsync(cancellationToken);
         foreach (var user in users)
