@@ -216,6 +216,7 @@ public sealed class ChaosRun(ChaosProfile profile, Action<string> log)
         log($"--- {fault.Name}");
         var acceptedBefore = ledger.Users.Count + ledger.Actions.Count;
         var abandonedBefore = ledger.Abandoned.ToHashSet();
+        var givenUpBefore = ledger.GivenUp.Count;
         using var stopLoad = new CancellationTokenSource();
         var load = StartLoad(stopLoad.Token);
         await Task.Delay(TimeSpan.FromSeconds(2));
@@ -249,6 +250,11 @@ public sealed class ChaosRun(ChaosProfile profile, Action<string> log)
         foreach (var failure in failures.Take(5))
         {
             log($"  failed at +{(failure.At - injected).TotalSeconds:F1} s: {failure.What}");
+        }
+
+        if (ledger.GivenUp.Count > givenUpBefore)
+        {
+            log($"  {ledger.GivenUp.Count - givenUpBefore} restarts failed on purpose, retryable (host declared down or deadline passed)");
         }
 
         log($"{fault.Name}: {Row(result)}");

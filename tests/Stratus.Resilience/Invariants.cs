@@ -107,8 +107,15 @@ public sealed class Invariants(Region region, FrontDoor door, Ledger ledger, IRe
                 continue;
             }
 
-            var status = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString();
-            if (status == "failed")
+            var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+            var status = body.GetProperty("status").GetString();
+            if (status == "failed" && IsGivenUpByDesign(body.GetProperty("detail").GetString()))
+            {
+                // Completed, once: its host was declared down (a zone's loss) or its deadline passed, so it failed with
+                // a retryable detail and the Cloud PC took actions again (issue 16), as a user is told.
+                ledger.GivenUp.TryAdd(operation, true);
+            }
+            else if (status == "failed")
             {
                 failed.Add($"restart {operation}");
             }
@@ -136,6 +143,10 @@ public sealed class Invariants(Region region, FrontDoor door, Ledger ledger, IRe
             pending.Add($"{restarts} of {accepted.Count} restarts audited in {tenant.Domain}");
         }
     }
+
+    /// <summary>The two ways provisioning gives up an operation on purpose; their details say to send it again.</summary>
+    private static bool IsGivenUpByDesign(string? detail) =>
+        detail is not null && (detail.Contains("stopped answering", StringComparison.Ordinal) || detail.Contains("did not complete within its deadline", StringComparison.Ordinal));
 
     private async Task CheckVmsAsync(HashSet<Guid> vmIdsOfCloudPcs, List<string> pending, List<string> orphans)
     {

@@ -19,6 +19,12 @@ public sealed class Ledger
     /// <summary>Accepted actions: operation id to (tenant, Cloud PC).</summary>
     public ConcurrentDictionary<Guid, (ChaosTenant Tenant, Guid CloudPcId)> Actions { get; } = new();
 
+    /// <summary>
+    /// Accepted actions that provisioning gave up on purpose (their host was declared down, their deadline passed):
+    /// completed once, as failed with a detail that says to send them again.
+    /// </summary>
+    public ConcurrentDictionary<Guid, bool> GivenUp { get; } = new();
+
     /// <summary>Steps that never got an answer within the give-up time: operations the client had to abandon.</summary>
     public ConcurrentBag<string> Abandoned { get; } = [];
 }
