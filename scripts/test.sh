@@ -22,9 +22,16 @@ chaos=${PIPESTATUS[0]}
 # A run that was aborted (a test hung past --blame-hang-timeout, or its host crashed) prints no such line; its
 # running test counts as failed, so that the summary never says 0 failed of a run that failed.
 aborted=$(grep -c '^Test Run Aborted' "$log")
-summary=$(grep -E '(Passed|Failed)! +- +Failed: +[0-9]+' "$log" | awk -F'[:,]' -v aborted="$aborted" '
-  { failed += $2; passed += $4; skipped += $6 }
-  END { printf "%d passed, %d failed, %d skipped\n", passed, failed + aborted, skipped }')
+# The harness runs with the detailed logger, which prints a block instead: "Total tests: N", then "Passed: P",
+# "Failed: F", "Skipped: S" lines, up to "Total time:". Both kinds count, so that its failure is in the summary.
+summary=$(awk -v aborted="$aborted" '
+  /(Passed|Failed)! +- +Failed: +[0-9]+/ { n = split($0, f, /[:,]/); failed += f[2]; passed += f[4]; skipped += f[6]; next }
+  /^Total tests: [0-9]+/ { block = 1; next }
+  block && /^ +Passed: +[0-9]+/ { passed += $2 }
+  block && /^ +Failed: +[0-9]+/ { failed += $2 }
+  block && /^ +Skipped: +[0-9]+/ { skipped += $2 }
+  /Total time:/ { block = 0 }
+  END { printf "%d passed, %d failed, %d skipped\n", passed, failed + aborted, skipped }' "$log")
 echo
 echo "${summary:-0 passed, 0 failed, 0 skipped}"
 if [ "$status" -ne 0 ]; then
