@@ -47,7 +47,7 @@ public static class TinyImageFolder
         return folder;
     }
 
-    private static async Task<FileStream> AcquireLockAsync(string path)
+    internal static async Task<FileStream> AcquireLockAsync(string path)
     {
         for (var attempt = 0; ; attempt++)
         {
