@@ -383,12 +383,14 @@ public sealed partial class QemuDriver : IVmDriver, IDisposable
 
     private async Task WaitUntilReadyAsync(VmFolder folder, int pid, string? marker, long started, CancellationToken cancellationToken)
     {
-        var readiness = GuestReadiness.ForMarker(marker);
         string? failure = null;
         while (failure is null)
         {
             var log = folder.ReadSerialLog();
-            if (readiness.IsReady(log))
+
+            // An image without a marker (a custom image, booting from its disk) says nothing we could wait for:
+            // it is ready once QEMU runs it.
+            if (marker is null ? HostProcess.IsRunning(pid, folder.ProcessMark) : log.Contains(marker, StringComparison.Ordinal))
             {
                 LogReady(_logger, folder.Id, _time.GetElapsedTime(started).TotalSeconds);
                 return;
@@ -405,7 +407,7 @@ public sealed partial class QemuDriver : IVmDriver, IDisposable
             }
             else if (_time.GetElapsedTime(started) > _options.ReadyTimeout)
             {
-                failure = readiness.NotReadyWithin(_options.ReadyTimeout);
+                failure = $"it did not report ready ({marker}) within {_options.ReadyTimeout.TotalSeconds:0} s";
             }
             else
             {
@@ -487,7 +489,7 @@ public sealed partial class QemuDriver : IVmDriver, IDisposable
                 Id = folder.Id,
                 PowerState = VmPowerState.Running,
                 Spec = spec,
-                Ready = GuestReadiness.ForMarker(marker).IsReady(folder.ReadSerialLog()),
+                Ready = marker is null || folder.ReadSerialLog().Contains(marker, StringComparison.Ordinal),
                 BootedSize = runtime?.BootedSize,
                 ProcessId = pid,
                 Accelerator = runtime?.Accelerator,
