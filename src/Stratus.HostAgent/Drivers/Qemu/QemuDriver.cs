@@ -383,14 +383,12 @@ public sealed partial class QemuDriver : IVmDriver, IDisposable
 
     private async Task WaitUntilReadyAsync(VmFolder folder, int pid, string? marker, long started, CancellationToken cancellationToken)
     {
+        var readiness = GuestReadiness.ForMarker(marker);
         string? failure = null;
         while (failure is null)
         {
             var log = folder.ReadSerialLog();
-
-            // An image without a marker (a custom image, booting from its disk) says nothing we could wait for:
-            // it is ready once QEMU runs it.
-            if (marker is null ? HostProcess.IsRunning(pid, folder.ProcessMark) : log.Contains(marker, StringComparison.Ordinal))
+            if (readiness.IsReady(log))
             {
                 LogReady(_logger, folder.Id, _time.GetElapsedTime(started).TotalSeconds);
                 return;
@@ -407,7 +405,7 @@ public sealed partial class QemuDriver : IVmDriver, IDisposable
             }
             else if (_time.GetElapsedTime(started) > _options.ReadyTimeout)
             {
-                failure = $"it did not report ready ({marker}) within {_options.ReadyTimeout.TotalSeconds:0} s";
+                failure = readiness.NotReadyWithin(_options.ReadyTimeout);
             }
             else
             {
@@ -489,7 +487,7 @@ public sealed partial class QemuDriver : IVmDriver, IDisposable
                 Id = folder.Id,
                 PowerState = VmPowerState.Running,
                 Spec = spec,
-                Ready = marker is null || folder.ReadSerialLog().Contains(marker, StringComparison.Ordinal),
+                Ready = GuestReadiness.ForMarker(marker).IsReady(folder.ReadSerialLog()),
                 BootedSize = runtime?.BootedSize,
                 ProcessId = pid,
                 Accelerator = runtime?.Accelerator,

@@ -9,6 +9,13 @@ internal static partial class SerialLog
     /// <summary>The last <paramref name="lines"/> lines, without terminal escape sequences and control characters.</summary>
     public static string Tail(string text, int lines)
     {
+        var all = Clean(text).TrimEnd().Split('\n');
+        return string.Join('\n', all.Skip(Math.Max(0, all.Length - lines)));
+    }
+
+    /// <summary>The text without terminal escape sequences and control characters other than new lines and tabs.</summary>
+    public static string Clean(string text)
+    {
         var clean = new StringBuilder(text.Length);
         foreach (var c in EscapeSequence().Replace(text, ""))
         {
@@ -18,8 +25,7 @@ internal static partial class SerialLog
             }
         }
 
-        var all = clean.ToString().TrimEnd().Split('\n');
-        return string.Join('\n', all.Skip(Math.Max(0, all.Length - lines)));
+        return clean.ToString();
     }
 
     /// <summary>The kernel's last words when a guest powers itself off: a stop, not a crash.</summary>
