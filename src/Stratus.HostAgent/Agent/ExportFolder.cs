@@ -9,6 +9,15 @@ namespace Stratus.HostAgent.Agent;
 /// </summary>
 internal static class ExportFolder
 {
+    /// <summary>The snapshot and the file of an ExportSnapshot operation's argument, snapshot:FILE.</summary>
+    public static (string Snapshot, string Destination) Target(string folder, string argument)
+    {
+        var separator = argument.IndexOf(':', StringComparison.Ordinal);
+        return separator <= 0
+            ? throw new VmDriverException("ExportSnapshot needs 'snapshot:file', the file relative to the host's export folder.")
+            : (argument[..separator], Resolve(folder, argument[(separator + 1)..]));
+    }
+
     public static string Resolve(string folder, string asked)
     {
         var root = Path.GetFullPath(folder);

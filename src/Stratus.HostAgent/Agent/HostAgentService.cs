@@ -309,14 +309,8 @@ public sealed partial class HostAgentService(
 
     private async Task<string> ExportAsync(string vmId, string argument, CancellationToken cancellationToken)
     {
-        var separator = argument.IndexOf(':', StringComparison.Ordinal);
-        if (separator <= 0)
-        {
-            throw new VmDriverException("ExportSnapshot needs 'snapshot:destination-path'.");
-        }
-
-        var destination = ExportFolder.Resolve(options.ExportsFolder, argument[(separator + 1)..]);
-        await driver.ExportSnapshotAsync(vmId, argument[..separator], destination, cancellationToken);
+        var (snapshot, destination) = ExportFolder.Target(options.ExportsFolder, argument);
+        await driver.ExportSnapshotAsync(vmId, snapshot, destination, cancellationToken);
         return destination;
     }
 
