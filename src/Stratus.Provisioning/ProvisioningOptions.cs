@@ -43,8 +43,8 @@ public sealed class ProvisioningOptions
     public TimeSpan RestorePointHour { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>
-    /// Where exported restore points are written, one folder per Cloud PC: a path on the hosts (shared storage
-    /// when there are several). Defaults to DATA/exports.
+    /// Where the embedded hosts of `stratus up` write exported restore points, one folder per Cloud PC. Defaults to
+    /// DATA/exports. A host of its own writes them to its `stratus host --exports` folder: no API names the path.
     /// </summary>
     public string? RestorePointExportFolder { get; set; }
 

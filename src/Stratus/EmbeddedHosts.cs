@@ -14,6 +14,8 @@ namespace Stratus;
 /// `stratus up` runs one host agent per region in its own process, so that all-in-one runs real Cloud PCs
 /// in two regions on one machine. Each is an ordinary agent: it enrolls over HTTP with a token made here,
 /// keeps its identity in DATA/hosts/REGION, and reads images from its region's store DATA/images/regions/REGION.
+/// Under `up --tls` they call the HTTPS address and pin its certificate, as a host of another machine does. Exports
+/// go to Stratus:Provisioning:RestorePointExportFolder (default DATA/exports), the folder restore points are exported to.
 /// VMs are separate QEMU processes: they keep running when Stratus stops and are re-adopted at its next start.
 /// </summary>
 internal sealed partial class EmbeddedHosts(
@@ -24,7 +26,8 @@ internal sealed partial class EmbeddedHosts(
     IOptions<ComputeOptions> compute,
     IConfiguration configuration,
     StratusHostSettings settings,
-    ILoggerFactory loggers) : BackgroundService
+    ILoggerFactory loggers,
+    ControlPlaneTls? tls = null) : BackgroundService
 {
     private readonly ILogger logger = loggers.CreateLogger<EmbeddedHosts>();
 
@@ -53,6 +56,8 @@ internal sealed partial class EmbeddedHosts(
         // A region's share of this machine: VMs are thin-provisioned and mostly idle, so vCPUs are overcommitted 4:1.
         var memoryMiB = (int)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1024 / 1024 / 2 / regions.Count);
         var diskGiB = (int)Math.Max(1, new DriveInfo(settings.DataFolder).AvailableFreeSpace / 1024 / 1024 / 1024 / 2 / regions.Count);
+        var exportsFolder = Path.GetFullPath(configuration["Stratus:Provisioning:RestorePointExportFolder"] is { Length: > 0 } configured
+            ? configured : Path.Combine(settings.DataFolder, "exports"));
         var agents = new List<HostAgentService>();
         foreach (var region in regions)
         {
@@ -76,6 +81,8 @@ internal sealed partial class EmbeddedHosts(
                 Name = name,
                 DataFolder = folder,
                 ImagesFolder = Path.Combine(imagesRoot, "regions", region.Name),
+                ExportsFolder = exportsFolder,
+                ControlPlanePin = tls?.Pin,
                 // Stratus:EmbeddedHosts:VCpus, MemoryMiB and DiskGiB override a region's share (scale tests of the simulated driver).
                 VCpus = configuration.GetValue("Stratus:EmbeddedHosts:VCpus", Environment.ProcessorCount * 4),
                 MemoryMiB = configuration.GetValue("Stratus:EmbeddedHosts:MemoryMiB", memoryMiB),
@@ -83,7 +90,7 @@ internal sealed partial class EmbeddedHosts(
             };
             var driver = HostDrivers.Create(driverName, folder, accelerator, loggers);
             agents.Add(new HostAgentService(driver, options, acceleratorName,
-                new HttpClient { BaseAddress = controlPlane, Timeout = TimeSpan.FromSeconds(60) }, TimeProvider.System,
+                new HttpClient(ControlPlanePin.Handler(tls?.Pin, logger)) { BaseAddress = controlPlane, Timeout = TimeSpan.FromSeconds(60) }, TimeProvider.System,
                 loggers.CreateLogger<HostAgentService>()));
         }
 

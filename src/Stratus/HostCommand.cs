@@ -15,12 +15,18 @@ internal static partial class HostCommand
             Description = "The control plane's URL, for example http://10.0.0.1:8080; several instances comma-separated (one per zone): the agent moves to the next when one cannot be reached.",
             Required = true,
         };
+        var pin = new Option<string?>("--control-plane-cert-hash")
+        {
+            Description = "sha256:HEX, the control plane's pin that `stratus up --tls` prints (SHA-256 of its certificate's or its CA's public key), as kubeadm's "
+                + "--discovery-token-ca-cert-hash: the agent talks only to a server that shows it. Given at enrollment; kept in DATA/agent.json for later starts.",
+        };
         var token = new Option<string?>("--enrollment-token") { Description = "From POST /api/v1/hosts/enrollmentTokens; needed on the first start only." };
         var region = new Option<string?>("--region") { Description = "The region the token is for (checked)." };
         var zone = new Option<string>("--zone") { Description = "The zone of this machine in its region.", Required = true };
         var name = new Option<string>("--name") { Description = "The host's name in its region.", DefaultValueFactory = _ => Environment.MachineName };
         var data = new Option<string>("--data") { Description = "The agent's folder: its identity, VMs and disks.", DefaultValueFactory = _ => "./.stratus-host" };
         var images = new Option<string?>("--images") { Description = "Where image folders are (one per image id). Default: DATA/images." };
+        var exports = new Option<string?>("--exports") { Description = "The only folder snapshot exports are written to. Default: DATA/exports." };
         var driver = new Option<string>("--driver") { Description = "qemu (real VMs) or simulated (fake VMs for scale tests).", DefaultValueFactory = _ => "qemu" };
         driver.AcceptOnlyFromAmong("qemu", "simulated");
         var vcpus = new Option<int>("--vcpus") { Description = "vCPUs to offer.", DefaultValueFactory = _ => Environment.ProcessorCount };
@@ -28,7 +34,7 @@ internal static partial class HostCommand
         var disk = new Option<int>("--disk-gib") { Description = "Disk to offer, GiB.", DefaultValueFactory = _ => 100 };
         var command = new Command("host", "Run the host agent: enroll this machine, then run the VMs the control plane places on it.")
         {
-            controlPlane, token, region, zone, name, data, images, driver, vcpus, memory, disk,
+            controlPlane, pin, token, region, zone, name, data, images, exports, driver, vcpus, memory, disk,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -55,12 +61,14 @@ internal static partial class HostCommand
                 var options = new AgentOptions
                 {
                     ControlPlane = urls[0],
+                    ControlPlanePin = ResolvePin(result.GetValue(pin), dataFolder, urls),
                     EnrollmentToken = result.GetValue(token),
                     Region = result.GetValue(region),
                     Zone = result.GetValue(zone)!,
                     Name = result.GetValue(name)!,
                     DataFolder = dataFolder,
                     ImagesFolder = Path.GetFullPath(result.GetValue(images) ?? Path.Combine(dataFolder, "images")),
+                    ExportsFolder = Path.GetFullPath(result.GetValue(exports) ?? Path.Combine(dataFolder, "exports")),
                     VCpus = result.GetValue(vcpus),
                     MemoryMiB = result.GetValue(memory),
                     DiskGiB = result.GetValue(disk),
@@ -74,6 +82,40 @@ internal static partial class HostCommand
             }
         });
         return command;
+    }
+
+    /// <summary>The pin given now, else the one kept at enrollment; two that differ are a mistake, not a choice.</summary>
+    private static ControlPlanePin? ResolvePin(string? given, string dataFolder, IReadOnlyList<Uri> urls)
+    {
+        ControlPlanePin? parsed = null;
+        if (given is not null && !ControlPlanePin.TryParse(given, out parsed))
+        {
+            throw new ConfigurationException($"--control-plane-cert-hash: '{given}' is not a pin; give it as printed by `stratus up --tls`: sha256: and 64 hex digits.");
+        }
+
+        ControlPlanePin? enrolled;
+        try
+        {
+            enrolled = ControlPlanePin.Enrolled(dataFolder);
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or System.Text.Json.JsonException)
+        {
+            throw new ConfigurationException($"cannot read this host's identity in {dataFolder}: {e.Message}", e);
+        }
+
+        if (parsed is not null && enrolled is not null && parsed != enrolled)
+        {
+            throw new ConfigurationException($"--control-plane-cert-hash {parsed} differs from {enrolled}, the pin this host enrolled with (in {Path.Combine(dataFolder, HostAgentService.IdentityFile)}). "
+                + "Leave the option out to keep that pin, or remove the file and enroll again with a new token to trust a new certificate.");
+        }
+
+        var pin = parsed ?? enrolled;
+        if (pin is not null && urls.FirstOrDefault(u => u.Scheme != Uri.UriSchemeHttps) is { } plain)
+        {
+            throw new ConfigurationException($"--control-plane-cert-hash pins an HTTPS control plane, but {plain} is http://; give its https:// address.");
+        }
+
+        return pin;
     }
 
     private static async Task<int> RunAsync(AgentOptions options, IReadOnlyList<Uri> controlPlanes, string driverName, CancellationToken cancellationToken)
@@ -104,7 +146,7 @@ internal static partial class HostCommand
         var failoverLog = loggers.CreateLogger("Stratus.HostAgent.ControlPlane");
         endpoints.FailedOver += next => LogFailedOver(failoverLog, next);
         builder.Services.AddSingleton(provider => new HostAgentService(driver, options, accelerator,
-            new HttpClient(new InstanceFailover(endpoints, new SocketsHttpHandler())) { BaseAddress = controlPlanes[0], Timeout = TimeSpan.FromSeconds(60) }, TimeProvider.System,
+            new HttpClient(new InstanceFailover(endpoints, ControlPlanePin.Handler(options.ControlPlanePin, failoverLog))) { BaseAddress = controlPlanes[0], Timeout = TimeSpan.FromSeconds(60) }, TimeProvider.System,
             provider.GetRequiredService<ILogger<HostAgentService>>()));
         builder.Services.AddHostedService(provider => provider.GetRequiredService<HostAgentService>());
 

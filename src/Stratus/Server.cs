@@ -52,7 +52,15 @@ internal static class Server
             ContentRootPath = AppContext.BaseDirectory,
             EnvironmentName = Environment.GetEnvironmentVariable("STRATUS_ENVIRONMENT") ?? Environments.Production,
         });
-        builder.WebHost.UseUrls(options.Urls);
+        var tls = options.Tls ? ControlPlaneTls.LoadOrCreate(settings.DataFolder, options.Urls) : null;
+        builder.WebHost.UseUrls(tls is null ? options.Urls : ControlPlaneTls.Secure(options.Urls));
+        if (tls is not null)
+        {
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureHttpsDefaults(https => https.ServerCertificate = tls.Certificate));
+            builder.Services.AddSingleton(tls);
+            builder.Services.ConfigureHttpClientDefaults(http => http.ConfigurePrimaryHttpMessageHandler((handler, _) => tls.TrustOwnCertificate(handler)));
+        }
+
         builder.Configuration.AddEnvironmentVariables();
         builder.AddStratusPlatform(settings);
 
@@ -112,6 +120,12 @@ internal static class Server
         Console.WriteLine($"  API reference   {url}/docs");
         Console.WriteLine($"  Health          {url}/healthz  {url}/readyz");
         Console.WriteLine($"  Data            {settings.DataFolder} ({settings.Database.Describe()})");
+        if (app.Services.GetService<ControlPlaneTls>() is { } tls)
+        {
+            Console.WriteLine($"  TLS             {tls.File}, pin {tls.Pin}");
+            Console.WriteLine($"  Join a host     stratus host --control-plane {url} --control-plane-cert-hash {tls.Pin} --enrollment-token TOKEN --zone ZONE");
+        }
+
         var bootstrap = app.Services.GetService<BootstrapResult>();
         if (bootstrap is { Created: true, GeneratedPassword: { } password })
         {

@@ -23,11 +23,17 @@ internal static class ServerCommands
         {
             Description = "Log every event (each request, the host agents' polls); without it, after the banner only warnings, errors and what you should know.",
         };
+        var tls = new Option<bool>("--tls")
+        {
+            Description = "Serve --urls over HTTPS (http:// becomes https://) with a certificate made on first start and kept in DATA/tls; "
+                + "the banner prints its pin for `stratus host --control-plane-cert-hash`. Without it, plain HTTP: keep that to loopback.",
+        };
         var command = new Command("up", "Run all of Stratus in one process with embedded defaults: SQLite and local queues in the data folder, and a host per region.")
         {
             data,
             urls,
             hosts,
+            tls,
             verbose,
         };
         command.SetAction((result, cancellationToken) => Server.RunAsync(new ServerOptions(
@@ -36,7 +42,8 @@ internal static class ServerCommands
             DataFolder: result.GetValue(data)!,
             Urls: result.GetValue(urls)!,
             EmbeddedHosts: result.GetValue(hosts)!,
-            Verbose: result.GetValue(verbose)), cancellationToken));
+            Verbose: result.GetValue(verbose),
+            Tls: result.GetValue(tls)), cancellationToken));
         return command;
     }
 
@@ -66,7 +73,8 @@ internal static class ServerCommands
             DataFolder: result.GetValue(data)!,
             Urls: result.GetValue(urls)!,
             EmbeddedHosts: "none",
-            Verbose: true), cancellationToken));
+            Verbose: true,
+            Tls: false), cancellationToken));
         return command;
     }
 
@@ -97,4 +105,5 @@ internal static class ServerCommands
 /// <param name="EmbeddedHosts">qemu, simulated or none: the driver of the one host per region that `up` runs in-process.</param>
 /// <param name="Verbose">Every log line; else (`up` without --verbose) see <see cref="ServerLogging"/>. `run` is always
 /// verbose: a service run apart logs to its supervisor's journal, not to a person's terminal.</param>
-internal sealed record ServerOptions(string Targets, string? Database, string DataFolder, string Urls, string EmbeddedHosts, bool Verbose);
+/// <param name="Tls">HTTPS on --urls with the certificate of <see cref="ControlPlaneTls"/> (`up --tls`).</param>
+internal sealed record ServerOptions(string Targets, string? Database, string DataFolder, string Urls, string EmbeddedHosts, bool Verbose, bool Tls);

@@ -8,7 +8,7 @@ namespace Stratus.Compute.Tests;
 public sealed class AgentProtocolTests(ComputeHost compute) : IClassFixture<ComputeHost>
 {
     [Fact]
-    public async Task Enroll_UnknownOrReusedToken_Returns401()
+    public async Task Enroll_UnknownToken_Returns401_AndAReusedOne409()
     {
         var bogus = await compute.Stratus.Http.PostAsJsonAsync("/api/v1/agent/enroll", new { enrollmentToken = "nope", name = "h", zone = "test-1a", driver = "simulated", vCpus = 1, memoryMiB = 1024, diskGiB = 10 });
         Assert.Equal(HttpStatusCode.Unauthorized, bogus.StatusCode);
@@ -16,7 +16,8 @@ public sealed class AgentProtocolTests(ComputeHost compute) : IClassFixture<Comp
         var token = (await (await compute.Operator.PostAsJsonAsync("/api/v1/hosts/enrollmentTokens", new { region = "test-1" })).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString();
         var request = new { enrollmentToken = token, name = "once-" + Guid.NewGuid().ToString("N")[..6], zone = "test-1a", driver = "simulated", vCpus = 1, memoryMiB = 1024, diskGiB = 10 };
         Assert.Equal(HttpStatusCode.Created, (await compute.Stratus.Http.PostAsJsonAsync("/api/v1/agent/enroll", request)).StatusCode);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await compute.Stratus.Http.PostAsJsonAsync("/api/v1/agent/enroll", request with { name = request.name + "x" })).StatusCode);
+        // A token enrolls one host: a second machine with it is told so (EnrollmentRaceTests: also when they race).
+        Assert.Equal(HttpStatusCode.Conflict, (await compute.Stratus.Http.PostAsJsonAsync("/api/v1/agent/enroll", request with { name = request.name + "x" })).StatusCode);
 
         var wrongZone = (await (await compute.Operator.PostAsJsonAsync("/api/v1/hosts/enrollmentTokens", new { region = "test-2" })).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString();
         var zone = await compute.Stratus.Http.PostAsJsonAsync("/api/v1/agent/enroll", request with { enrollmentToken = wrongZone });

@@ -19,7 +19,34 @@ public sealed class StratusProcess : IAsyncDisposable
         this.process = process;
         BaseAddress = baseAddress;
         DataFolder = dataFolder;
-        Http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        Http = NewClient();
+    }
+
+    /// <summary>
+    /// Where `up --tls` keeps its certificate. A test's clients trust exactly that certificate (not any): the one the
+    /// process made, read when they connect.
+    /// </summary>
+    public string CertificateFile => Path.Combine(DataFolder, "tls", "control-plane.pfx");
+
+    /// <summary>A client of this process: over HTTPS (`up --tls`) it trusts only the process's own certificate.</summary>
+    public HttpClient NewClient()
+    {
+        var handler = new SocketsHttpHandler();
+        if (BaseAddress.Scheme == Uri.UriSchemeHttps)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+            {
+                if (certificate is null || !File.Exists(CertificateFile))
+                {
+                    return false;
+                }
+
+                using var own = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12FromFile(CertificateFile, null);
+                return own.RawData.AsSpan().SequenceEqual(certificate.GetRawCertData());
+            };
+        }
+
+        return new HttpClient(handler) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
     }
 
     public Uri BaseAddress { get; }
@@ -95,14 +122,16 @@ public sealed class StratusProcess : IAsyncDisposable
     {
         using var turn = await StartGate.EnterAsync(StartLimit);
         var port = FreePort.Next();
-        var baseAddress = new Uri($"http://127.0.0.1:{port}");
+        // `up --tls` serves the address over HTTPS (http:// becomes https://).
+        var arguments_ = arguments.ToList();
+        var baseAddress = new Uri($"{(arguments_.Contains("--tls") ? "https" : "http")}://127.0.0.1:{port}");
         var start = new ProcessStartInfo(BinaryPath)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in arguments)
+        foreach (var argument in arguments_)
         {
             start.ArgumentList.Add(argument);
         }
@@ -110,7 +139,8 @@ public sealed class StratusProcess : IAsyncDisposable
         start.ArgumentList.Add("--data");
         start.ArgumentList.Add(dataFolder);
         start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add(baseAddress.ToString().TrimEnd('/'));
+        // Given as http:// also under --tls, which serves it over HTTPS: what a person who adds --tls to their command does.
+        start.ArgumentList.Add(baseAddress.ToString().TrimEnd('/').Replace("https://", "http://", StringComparison.Ordinal));
         start.Environment["STRATUS_BOOTSTRAP_PASSWORD"] = TestAccounts.OperatorPassword;
         start.Environment["Stratus__Messaging__PollInterval"] = "00:00:00.200";
         foreach (var (key, value) in environment ?? new Dictionary<string, string?>())
@@ -134,7 +164,7 @@ public sealed class StratusProcess : IAsyncDisposable
         var response = await Http.PostAsJsonAsync("/api/v1/auth/token", new { userName, password });
         response.EnsureSuccessStatusCode();
         var token = await response.Content.ReadFromJsonAsync<TokenBody>();
-        var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        var client = NewClient();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token!.AccessToken);
         return client;
     }

@@ -50,10 +50,15 @@ public static class AgentApi
 
         var now = clock.GetUtcNow();
         var hash = Secrets.Hash(request!.EnrollmentToken!);
-        var token = await db.EnrollmentTokens.FirstOrDefaultAsync(t => t.TokenHash == hash, cancellationToken);
-        if (token is null || token.UsedAt is not null || token.ExpiresAt < now)
+        var token = await db.EnrollmentTokens.AsNoTracking().FirstOrDefaultAsync(t => t.TokenHash == hash, cancellationToken);
+        if (token is null || token.ExpiresAt < now)
         {
-            return Problems.Unauthorized("The enrollment token is unknown, used or expired. Ask the operator for a new one (POST /api/v1/hosts/enrollmentTokens).");
+            return Problems.Unauthorized("The enrollment token is unknown or expired. Ask the operator for a new one (POST /api/v1/hosts/enrollmentTokens).");
+        }
+
+        if (token.UsedAt is not null)
+        {
+            return TokenUsed();
         }
 
         var region = options.Value.EffectiveRegions.First(r => r.Name == token.Region);
@@ -69,18 +74,44 @@ public static class AgentApi
 
         if (await db.Hosts.AnyAsync(h => h.Region == region.Name && h.Name == request.Name, cancellationToken))
         {
-            return Problems.Conflict("host-exists", $"Region {region.Name} already has a host named {request.Name}; remove it first or choose another name.");
+            return HostExists(region.Name, request.Name!);
         }
 
         var agentToken = Secrets.New();
         var host = NewHost(request, region.Name, Secrets.Hash(agentToken), now);
-        token.UsedAt = now;
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // The claim is the transaction's first statement and a conditional update, not the read above: of two
+        // enrollments with one token, the second's update waits for the first's commit and then matches no row.
+        var claimed = await db.EnrollmentTokens.Where(t => t.Id == token.Id && t.UsedAt == null)
+            .ExecuteUpdateAsync(set => set.SetProperty(t => t.UsedAt, now), cancellationToken);
+        if (claimed == 0)
+        {
+            return TokenUsed();
+        }
+
         db.Hosts.Add(host);
         db.Audit(clock, null, AuditActor.System("host-agent"), "host", "EnrollHost", $"Enrolled host {host.Name} in {host.Region}/{host.Zone} ({host.Driver}, {host.Accelerator})", true,
             new AuditResource(host.Id.ToString(), "host", host.Name));
-        await db.SaveChangesAsync(cancellationToken);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // Another token enrolled a host of this name meanwhile (the unique index); this token stays unused.
+            await transaction.RollbackAsync(CancellationToken.None);
+            return HostExists(region.Name, request.Name!);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
         return TypedResults.Created($"/api/v1/hosts/{host.Id}", new EnrollResponse(host.Id, agentToken, host.Region, host.Zone));
     }
+
+    private static ProblemHttpResult TokenUsed() => Problems.Conflict("enrollment-token-used",
+        "This enrollment token has already enrolled a host; a token enrolls one host only. Ask the operator for a new one (POST /api/v1/hosts/enrollmentTokens).");
+
+    private static ProblemHttpResult HostExists(string region, string name) =>
+        Problems.Conflict("host-exists", $"Region {region} already has a host named {name}; remove it first or choose another name.");
 
     internal static Host NewHost(EnrollRequest request, string region, string tokenHash, DateTimeOffset now) => new()
     {

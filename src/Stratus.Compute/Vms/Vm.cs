@@ -138,7 +138,7 @@ public sealed class VmOperation
 
     public VmOperationKind Kind { get; init; }
 
-    /// <summary>Snapshot name or export path, as the kind needs.</summary>
+    /// <summary>Snapshot name, or for an export name:FILE (FILE relative to the host's export folder), as the kind needs.</summary>
     public string? Argument { get; init; }
 
     public VmOperationStatus Status { get; set; }
@@ -148,6 +148,30 @@ public sealed class VmOperation
     public DateTimeOffset CreatedAt { get; init; }
 
     public DateTimeOffset? CompletedAt { get; set; }
+
+    /// <summary>
+    /// Why an argument does not fit its kind, or null. An export names no path on the host: only a .qcow2 file
+    /// relative to the host's export folder, which the agent resolves there and nowhere else.
+    /// </summary>
+    public static string? ArgumentProblem(VmOperationKind kind, string? argument)
+    {
+        if (kind == VmOperationKind.Restart)
+        {
+            return null;
+        }
+
+        if (string.IsNullOrWhiteSpace(argument))
+        {
+            return $"{kind} needs 'argument': the snapshot name{(kind == VmOperationKind.ExportSnapshot ? " and the export file as name:FILE" : "")}.";
+        }
+
+        var separator = argument.IndexOf(':', StringComparison.Ordinal);
+        var file = kind == VmOperationKind.ExportSnapshot && separator > 0 ? argument[(separator + 1)..] : null;
+        return kind != VmOperationKind.ExportSnapshot || (file is { Length: > 0 } && !Path.IsPathRooted(file) && file.EndsWith(".qcow2", StringComparison.Ordinal)
+                && file.Split('/', '\\').All(segment => segment is not ("" or "." or "..")))
+            ? null
+            : "ExportSnapshot's 'argument' is name:FILE, FILE a relative path ending in .qcow2 with no '..': the host writes it under its export folder, never elsewhere.";
+    }
 }
 
 /// <summary>

@@ -108,10 +108,11 @@ internal sealed class RunVmOperationHandler(ComputeDbContext db, TimeProvider cl
         }
 
         var vm = await db.Vms.FirstOrDefaultAsync(v => v.Id == message.VmId && !v.DeleteRequested, cancellationToken);
-        if (vm is null || !Enum.TryParse<VmOperationKind>(message.Kind, ignoreCase: true, out var kind))
+        var known = Enum.TryParse<VmOperationKind>(message.Kind, ignoreCase: true, out var kind) && Enum.IsDefined(kind);
+        var refused = vm is null ? "The VM does not exist (any more)." : !known ? $"Unknown operation '{message.Kind}'." : VmOperation.ArgumentProblem(kind, message.Argument);
+        if (vm is null || refused is not null)
         {
-            db.Publish(new VmOperationCompleted(message.OperationId, message.VmId, message.Kind, false,
-                vm is null ? "The VM does not exist (any more)." : $"Unknown operation '{message.Kind}'.", now));
+            db.Publish(new VmOperationCompleted(message.OperationId, message.VmId, message.Kind, false, refused, now));
             await db.SaveChangesAsync(cancellationToken);
             return;
         }

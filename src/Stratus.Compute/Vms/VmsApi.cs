@@ -48,7 +48,7 @@ public static class VmsApi
         group.MapPost("/{id:guid}/power", SetPowerAsync).WithName("SetVmPower").WithSummary("{\"power\": \"running\" | \"stopped\"}");
         group.MapDelete("/{id:guid}", DeleteAsync).WithName("DeleteVm").WithSummary("Delete the VM and its disks on its host");
         group.MapPost("/{id:guid}/operations", CreateOperationAsync).WithName("CreateVmOperation")
-            .WithSummary("Restart, CreateSnapshot, RevertSnapshot, DeleteSnapshot or ExportSnapshot (idempotent by id)");
+            .WithSummary("Restart, CreateSnapshot, RevertSnapshot, DeleteSnapshot or ExportSnapshot (name:FILE, in the host's export folder; idempotent by id)");
         group.MapGet("/{id:guid}/operations/{operationId:guid}", GetOperationAsync).WithName("GetVmOperation");
         group.MapPost("/{id:guid}/consoleRelays", CreateConsoleRelayAsync).WithName("CreateConsoleRelay")
             .WithSummary("Ask the VM's host to connect the VM's display out to a gateway's relay URL (ws/wss) within 30 s (idempotent by id)");
@@ -167,9 +167,9 @@ public static class VmsApi
             return Problems.Validation("kind", $"'kind' must be one of {string.Join(", ", Enum.GetNames<VmOperationKind>())}.");
         }
 
-        if (kind != VmOperationKind.Restart && string.IsNullOrWhiteSpace(request!.Argument))
+        if (VmOperation.ArgumentProblem(kind, request!.Argument) is { } problem)
         {
-            return Problems.Validation("argument", $"{kind} needs 'argument': the snapshot name{(kind == VmOperationKind.ExportSnapshot ? " and target path as name:path" : "")}.");
+            return Problems.Validation("argument", problem);
         }
 
         if (request!.Id is { } existingId && await db.VmOperations.AsNoTracking().FirstOrDefaultAsync(o => o.Id == existingId, cancellationToken) is { } existing)

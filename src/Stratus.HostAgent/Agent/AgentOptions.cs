@@ -3,7 +3,15 @@ namespace Stratus.HostAgent.Agent;
 /// <summary>How one host agent runs: where its control plane is, who it is, and what it offers.</summary>
 public sealed record AgentOptions
 {
+    private readonly string? exportsFolder;
+
     public required Uri ControlPlane { get; init; }
+
+    /// <summary>
+    /// The control plane's certificate (or its CA), given at enrollment and kept in agent.json; with it the agent
+    /// talks only to a server that shows it. Null: plain HTTP, or HTTPS trusted by the machine's store.
+    /// </summary>
+    public ControlPlanePin? ControlPlanePin { get; init; }
 
     /// <summary>Needed on the first start only; afterwards the agent's identity is in its data folder.</summary>
     public string? EnrollmentToken { get; init; }
@@ -18,6 +26,13 @@ public sealed record AgentOptions
 
     /// <summary>Where image folders live, one per image id (DIR/ID/manifest.json).</summary>
     public required string ImagesFolder { get; init; }
+
+    /// <summary>The only folder snapshot exports are written to (default DATA/exports); an export asked for elsewhere is refused.</summary>
+    public string ExportsFolder
+    {
+        get => exportsFolder ?? Path.Combine(DataFolder, "exports");
+        init => exportsFolder = value;
+    }
 
     public int VCpus { get; init; } = Environment.ProcessorCount;
 

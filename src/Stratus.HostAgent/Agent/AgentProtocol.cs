@@ -48,4 +48,6 @@ internal sealed record AgentReport(string Accelerator, string AgentVersion, IRea
     IReadOnlyList<UnmanagedVm>? UnmanagedVms);
 
 /// <summary>What enrollment gave this host, kept in its data folder so that a restart is the same host.</summary>
-internal sealed record AgentIdentity(Guid HostId, string AgentToken, string Region, string Zone);
+/// <param name="ControlPlaneCertificatePin">The pin the host enrolled with (ControlPlanePin), used for every later connection; null for one
+/// that enrolled over plain HTTP or trusting the machine's store.</param>
+internal sealed record AgentIdentity(Guid HostId, string AgentToken, string Region, string Zone, string? ControlPlaneCertificatePin = null);

@@ -11,7 +11,8 @@ namespace Stratus.HostAgent.Agent;
 /// gateway lists a relay (URL and secret) in the host's desired state, and the agent dials out to it once and
 /// bridges the WebSocket to the VM's VNC socket until either side closes.
 /// </summary>
-internal sealed partial class ConsoleRelayDialer(IVmDriver driver, ILogger logger)
+/// <remarks>A wss:// gateway is trusted by the machine's store or, as the rest of the control plane, by the host's pin.</remarks>
+internal sealed partial class ConsoleRelayDialer(IVmDriver driver, ControlPlanePin? pin, ILogger logger)
 {
     public const string SecretHeader = "X-Stratus-Relay-Secret";
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
@@ -53,6 +54,11 @@ internal sealed partial class ConsoleRelayDialer(IVmDriver driver, ILogger logge
 
             using var gateway = new ClientWebSocket();
             gateway.Options.SetRequestHeader(SecretHeader, relay.Secret);
+            if (pin is not null)
+            {
+                gateway.Options.RemoteCertificateValidationCallback = (_, certificate, chain, errors) => errors == System.Net.Security.SslPolicyErrors.None || pin.Matches(certificate, chain, errors);
+            }
+
             using (var connecting = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
             {
                 connecting.CancelAfter(ConnectTimeout);

@@ -23,7 +23,7 @@ public sealed partial class HostAgentService(
     ILogger<HostAgentService> logger) : BackgroundService
 {
     public const string TokenHeader = "X-Stratus-Agent-Token";
-    private const string IdentityFile = "agent.json";
+    public const string IdentityFile = "agent.json";
     private const string JournalFile = "operations.json";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly ConcurrentDictionary<Guid, VmOutcome> outcomes = new();
@@ -49,7 +49,7 @@ public sealed partial class HostAgentService(
         http.DefaultRequestHeaders.Remove(TokenHeader);
         http.DefaultRequestHeaders.Add(TokenHeader, identity.AgentToken);
         journal = await OperationJournal.LoadAsync(Path.Combine(options.DataFolder, JournalFile), stoppingToken);
-        relays = new ConsoleRelayDialer(driver, logger);
+        relays = new ConsoleRelayDialer(driver, options.ControlPlanePin, logger);
         var adopted = await driver.AdoptAsync(stoppingToken);
         LogStarted(logger, options.Name, identity.Region, identity.Zone, driver.Name, accelerator, adopted.Count);
 
@@ -117,6 +117,11 @@ public sealed partial class HostAgentService(
         {
             response = await http.PostAsJsonAsync("/api/v1/agent/enroll", request, Json, cancellationToken);
         }
+        catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.SecureConnectionError)
+        {
+            throw new InvalidOperationException($"Refused to enroll at {options.ControlPlane}: its TLS certificate is not "
+                + (options.ControlPlanePin is { } pin ? $"the pinned one ({pin}; see the line above)." : "trusted by this machine; give the pin it prints with --control-plane-cert-hash."), e);
+        }
         catch (HttpRequestException e)
         {
             throw new InvalidOperationException($"Cannot reach the control plane at {options.ControlPlane} to enroll: {e.Message}. Check --control-plane.", e);
@@ -131,7 +136,7 @@ public sealed partial class HostAgentService(
 
         var enrolled = await response.Content.ReadFromJsonAsync<EnrollResponse>(Json, cancellationToken)
             ?? throw new InvalidOperationException("Enrollment answered nothing.");
-        var saved = new AgentIdentity(enrolled.HostId, enrolled.AgentToken, enrolled.Region, enrolled.Zone);
+        var saved = new AgentIdentity(enrolled.HostId, enrolled.AgentToken, enrolled.Region, enrolled.Zone, options.ControlPlanePin?.Value);
         var options_ = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {
@@ -304,14 +309,8 @@ public sealed partial class HostAgentService(
 
     private async Task<string> ExportAsync(string vmId, string argument, CancellationToken cancellationToken)
     {
-        var separator = argument.IndexOf(':', StringComparison.Ordinal);
-        if (separator <= 0)
-        {
-            throw new VmDriverException("ExportSnapshot needs 'snapshot:destination-path'.");
-        }
-
-        var destination = argument[(separator + 1)..];
-        await driver.ExportSnapshotAsync(vmId, argument[..separator], destination, cancellationToken);
+        var (snapshot, destination) = ExportFolder.Target(options.ExportsFolder, argument);
+        await driver.ExportSnapshotAsync(vmId, snapshot, destination, cancellationToken);
         return destination;
     }
 

@@ -222,7 +222,7 @@ public static class RestorePointsApi
     }
 
     private static async Task<Results<Accepted<OperationView>, Ok<OperationView>, ValidationProblem, ProblemHttpResult>> ExportAsync(
-        Guid id, Guid snapshotId, HttpContext http, ProvisioningDbContext db, Lifecycle lifecycle, IOptions<ProvisioningOptions> options, StratusHostSettings host, TimeProvider clock, CancellationToken cancellationToken)
+        Guid id, Guid snapshotId, HttpContext http, ProvisioningDbContext db, Lifecycle lifecycle, TimeProvider clock, CancellationToken cancellationToken)
     {
         var tenant = http.User.RequiredTenantId();
         if (await RepeatedAsync(http, db, tenant, id, "exportSnapshot", cancellationToken) is { } repeated)
@@ -251,13 +251,13 @@ public static class RestorePointsApi
             return NotAllowed("export a restore point of", pc);
         }
 
-        var folder = Path.Combine(ExportRoot(options.Value, host), $"{pc.ManagedDeviceName}-{pc.Id:N}");
-        var file = Path.Combine(folder, $"{pc.ManagedDeviceName}-{point.CreatedAt:yyyyMMdd-HHmmss}-{point.Id:N}.qcow2");
+        // Relative to the host's export folder, the only place its agent writes exports to: no path is asked for or sent.
+        var file = $"{pc.ManagedDeviceName}-{pc.Id:N}/{pc.ManagedDeviceName}-{point.CreatedAt:yyyyMMdd-HHmmss}-{point.Id:N}.qcow2";
         var operation = NewOperation(http, tenant, pc, "exportSnapshot", now, point.Id);
         db.Operations.Add(operation);
         lifecycle.ScheduleDeadline(operation);
         db.Publish(new RunVmOperation(operation.Id, pc.VmId, "ExportSnapshot", $"{point.SnapshotName}:{file}"));
-        db.Audit(clock, tenant, AuditActor.From(http), "cloudPc", "exportSnapshot", $"Export the restore point of {point.CreatedAt:u} of {pc.ManagedDeviceName} to {file}", true,
+        db.Audit(clock, tenant, AuditActor.From(http), "cloudPc", "exportSnapshot", $"Export the restore point of {point.CreatedAt:u} of {pc.ManagedDeviceName} to {file} in the export folder", true,
             new AuditResource(pc.Id.ToString(), "cloudPc", pc.ManagedDeviceName));
         await db.SaveChangesAsync(cancellationToken);
         return Accepted(operation);
@@ -306,9 +306,6 @@ public static class RestorePointsApi
 
         return TypedResults.Ok(new BulkActionResult("restore", results.Count(r => r.Error is null), results.Count(r => r.Error is not null), results));
     }
-
-    private static string ExportRoot(ProvisioningOptions options, StratusHostSettings host) =>
-        Path.GetFullPath(string.IsNullOrWhiteSpace(options.RestorePointExportFolder) ? Path.Combine(host.DataFolder, "exports") : options.RestorePointExportFolder);
 
     private static Task<CloudPc?> FindCloudPcAsync(ProvisioningDbContext db, Guid id, Guid tenant, Guid? owner, CancellationToken cancellationToken) =>
         db.CloudPcs.FirstOrDefaultAsync(p => p.Id == id && p.TenantId == tenant && (owner == null || p.UserId == owner), cancellationToken);
