@@ -8,7 +8,8 @@ case "${1:-}" in
   # QEMU, qemu-img and the tools of scripts/build-tiny-image.sh (cpio, kmod for depmod, xz-utils) for the host agent's VM tests.
   # Debian's chromium for the portal's Playwright tests (never a downloaded browser).
   # etcd, Patroni, iproute2 (network namespaces) and curl for the fault-injection harness's region (deploy/local-region).
-  test) packages=(postgresql slapd libldap-2.5-0 qemu-system-x86 qemu-utils cpio kmod xz-utils chromium etcd-server patroni iproute2 curl) ;;
+  # python3: the HTTP server of the host agent's "outside world" network namespace (guest network tests).
+  test) packages=(postgresql slapd libldap-2.5-0 qemu-system-x86 qemu-utils cpio kmod xz-utils chromium etcd-server patroni iproute2 curl python3) ;;
   *)    echo "usage: $0 up|test" >&2; exit 2 ;;
 esac
 
