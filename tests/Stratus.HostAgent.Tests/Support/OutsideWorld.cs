@@ -32,6 +32,7 @@ internal sealed class OutsideWorld : IAsyncDisposable
         HostLink = $"sow{suffix}a";
         HostAddress = $"198.{18 + (subnet >> 14)}.{(subnet >> 6) & 0xff}.{((subnet & 0x3f) << 2) + 1}";
         Address = $"198.{18 + (subnet >> 14)}.{(subnet >> 6) & 0xff}.{((subnet & 0x3f) << 2) + 2}";
+        Network = $"198.{18 + (subnet >> 14)}.{(subnet >> 6) & 0xff}.{(subnet & 0x3f) << 2}/30";
         Body = $"hello from outside {suffix}";
     }
 
@@ -39,6 +40,9 @@ internal sealed class OutsideWorld : IAsyncDisposable
     public string HostLink { get; }
     public string HostAddress { get; }
     public string Address { get; }
+
+    /// <summary>The /30 of the pair, for a test that names this world a control-plane network.</summary>
+    public string Network { get; }
     public int Port { get; } = 8080;
 
     /// <summary>Accepts connections and never answers: a download from it ends only by a timeout.</summary>
