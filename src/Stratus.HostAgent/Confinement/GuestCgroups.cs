@@ -53,33 +53,33 @@ internal sealed class GuestCgroups
         throw new VmDriverException($"No cgroup with the cpu and memory controllers under {root} (neither cgroup v2 nor v1): cannot limit VMs.");
     }
 
-    /// <summary>Makes (or updates) the VM's group(s) and returns the cgroup.procs files its QEMU process must join.</summary>
-    public IReadOnlyList<string> Prepare(string vmId, int vCpus, long memoryBytes)
+    /// <summary>Makes (or updates) a VM's group(s), stratus/NAME, and returns the cgroup.procs files its QEMU process must join.</summary>
+    public IReadOnlyList<string> Prepare(string name, int vCpus, long memoryBytes)
     {
         var quota = (vCpus * PeriodMicroseconds).ToString(CultureInfo.InvariantCulture);
         var bytes = memoryBytes.ToString(CultureInfo.InvariantCulture);
         if (_unified is not null)
         {
-            var group = Directory.CreateDirectory(Path.Combine(_unified, vmId)).FullName;
+            var group = Directory.CreateDirectory(Path.Combine(_unified, name)).FullName;
             File.WriteAllText(Path.Combine(group, "cpu.max"), $"{quota} {PeriodMicroseconds}");
             File.WriteAllText(Path.Combine(group, "memory.max"), bytes);
             return [Path.Combine(group, "cgroup.procs")];
         }
 
-        var cpu = Directory.CreateDirectory(Path.Combine(_cpu!, vmId)).FullName;
+        var cpu = Directory.CreateDirectory(Path.Combine(_cpu!, name)).FullName;
         File.WriteAllText(Path.Combine(cpu, "cpu.cfs_period_us"), PeriodMicroseconds.ToString(CultureInfo.InvariantCulture));
         File.WriteAllText(Path.Combine(cpu, "cpu.cfs_quota_us"), quota);
-        var memory = Directory.CreateDirectory(Path.Combine(_memory!, vmId)).FullName;
+        var memory = Directory.CreateDirectory(Path.Combine(_memory!, name)).FullName;
         File.WriteAllText(Path.Combine(memory, "memory.limit_in_bytes"), bytes);
         return [Path.Combine(cpu, "cgroup.procs"), Path.Combine(memory, "cgroup.procs")];
     }
 
     /// <summary>Removes the VM's group(s) once its process is gone (a group with a process in it stays).</summary>
-    public void Remove(string vmId)
+    public void Remove(string name)
     {
         foreach (var parent in new[] { _unified, _cpu, _memory })
         {
-            var group = parent is null ? null : Path.Combine(parent, vmId);
+            var group = parent is null ? null : Path.Combine(parent, name);
             if (group is not null && Directory.Exists(group))
             {
                 try

@@ -52,6 +52,9 @@ public sealed partial class HostConfinement(GuestConfinementOptions options, ILo
         }
     }
 
+    /// <summary>What is in place, once <see cref="EnsureAsync"/> succeeded; null before.</summary>
+    internal Ready? Current => _ready;
+
     /// <summary>The memory limit of a VM's QEMU process: the plan's memory and QEMU's own overhead.</summary>
     public long MemoryLimitBytes(int planMemoryMiB) => (planMemoryMiB + (long)Options.MemoryOverheadMiB) * 1024 * 1024;
 

@@ -48,7 +48,8 @@ internal static class ConfinedLaunch
 
             var elapsed = time.GetElapsedTime(started);
             var errors = File.ReadAllText(folder.QemuLog).Trim();
-            if ((errors.Length > 0 && elapsed > TimeSpan.FromSeconds(2)) || elapsed > TimeSpan.FromSeconds(60))
+            // A few seconds of grace: a busy host may print a warning well before the pid file.
+            if ((errors.Length > 0 && elapsed > TimeSpan.FromSeconds(10)) || elapsed > TimeSpan.FromSeconds(60))
             {
                 throw new VmDriverException($"QEMU did not start VM '{folder.Id}': {(errors.Length > 0 ? errors : "no pid file within 60 s")}");
             }

@@ -71,6 +71,15 @@ public sealed partial class QemuDriver : IVmDriver, IDisposable
         }
 
         KillOrphans();
+        try
+        {
+            await _confinement.EnsureAsync(cancellationToken);
+        }
+        catch (VmDriverException)
+        {
+            // Set up at the agent's start; a failure (logged) keeps VMs from starting, not the agent from running.
+        }
+
         var adopted = new List<VmInfo>();
         foreach (var folder in Folders())
         {
@@ -192,7 +201,7 @@ public sealed partial class QemuDriver : IVmDriver, IDisposable
             // No grace: the disk goes too, so there is nothing for the guest to save.
             await StopCoreAsync(folder, TimeSpan.Zero, cancellationToken);
             Directory.Delete(folder.Path, recursive: true);
-            (await _confinement.EnsureAsync(cancellationToken)).Cgroups.Remove(vmId);
+            _confinement.Current?.Cgroups.Remove(CgroupName(vmId));
             LogDeleted(_logger, vmId);
         }
 
@@ -485,8 +494,13 @@ public sealed partial class QemuDriver : IVmDriver, IDisposable
         }
 
         folder.ClearRunFiles(includingRuntime: true);
+        _confinement.Current?.Cgroups.Remove(CgroupName(folder.Id));
         LogStopped(_logger, folder.Id, how);
     }
+
+    /// <summary>The VM's cgroup: the id, prefixed by this data folder's, as two agents of one machine may share ids.</summary>
+    private string CgroupName(string vmId) =>
+        $"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(_vmsRoot)))[..8]}-{vmId}";
 
     private VmInfo Describe(VmFolder folder)
     {
@@ -618,9 +632,10 @@ public sealed partial class QemuDriver : IVmDriver, IDisposable
             confined.User.RequireReadable(file);
         }
 
-        confined.User.RequirePassable(folder.Path);
+        // The folder itself is the user's (below); the folders above it must let the user through.
+        confined.User.RequirePassable(Path.GetDirectoryName(folder.Path)!);
         await confined.User.OwnAsync(folder.Path, [folder.DiskFile, folder.SerialLog, folder.PreviousSerialLog], cancellationToken);
-        return confined.Cgroups.Prepare(folder.Id, spec.Size.VCpus, _confinement.MemoryLimitBytes(spec.Size.MemoryMiB));
+        return confined.Cgroups.Prepare(CgroupName(folder.Id), spec.Size.VCpus, _confinement.MemoryLimitBytes(spec.Size.MemoryMiB));
     }
 
     private static List<string> QemuArguments(VmFolder folder, VmSpec spec, GalleryImage image, AcceleratorChoice accelerator,

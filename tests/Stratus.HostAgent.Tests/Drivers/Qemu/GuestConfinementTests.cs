@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using System.Text;
+using Stratus.HostAgent.Drivers;
 using Stratus.HostAgent.Tests.Support;
 using Stratus.Testing;
 
@@ -30,6 +31,21 @@ public sealed class GuestConfinementTests(ITestOutputHelper output)
             // The agent keeps the networks it was given in the host's table: this test's goes with it.
             await ProcessRunner.RunAsync("nft", ["delete", "element", "inet", "stratus", "control_plane_v4", $"{{ {controlPlane.Network} }}"], TimeSpan.FromSeconds(30));
         }
+    }
+
+    [Fact]
+    public async Task Start_WhenGuestsCannotBeConfined_IsRefusedWithTheReason_AndRunsNoQemu()
+    {
+        // A user name useradd refuses: the confinement cannot be set up on this host.
+        await using var host = new VmHost(output, o => o with { Confinement = o.Confinement with { User = "no such user" } });
+        await host.Driver.CreateAsync(await VmHost.SpecAsync("unconfined"));
+
+        var refused = await Assert.ThrowsAsync<VmDriverException>(() => host.Driver.StartAsync("unconfined"));
+
+        Assert.Contains("Guests cannot be confined on this host, so no VM starts", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("useradd", refused.Message, StringComparison.Ordinal);
+        Assert.Empty(VmHost.QemuProcesses(host.DataPath + "/"));
+        Assert.Equal(VmPowerState.Stopped, (await host.Driver.GetAsync("unconfined"))!.PowerState);
     }
 
     private async Task CheckAsync(OutsideWorld outside, OutsideWorld controlPlane)
@@ -94,15 +110,15 @@ public sealed class GuestConfinementTests(ITestOutputHelper output)
             if (File.Exists(controllers) && File.ReadAllText(controllers).Split(' ', '\n').Contains("memory"))
             {
                 var group = unified + lines.Single(f => f[0] == "0")[2];
-                Assert.EndsWith($"/stratus/{Id}", group, StringComparison.Ordinal);
+                Assert.Matches($"/stratus/[0-9a-f]{{8}}-{Id}$", group);
                 return (Read(group, "cpu.max"), Read(group, "memory.max"));
             }
         }
 
         var cpu = "/sys/fs/cgroup/cpu" + Group("cpu");
         var memory = "/sys/fs/cgroup/memory" + Group("memory");
-        Assert.EndsWith($"/stratus/{Id}", cpu, StringComparison.Ordinal);
-        Assert.EndsWith($"/stratus/{Id}", memory, StringComparison.Ordinal);
+        Assert.Matches($"/stratus/[0-9a-f]{{8}}-{Id}$", cpu);
+        Assert.Matches($"/stratus/[0-9a-f]{{8}}-{Id}$", memory);
         return ($"{Read(cpu, "cpu.cfs_quota_us")} {Read(cpu, "cpu.cfs_period_us")}", Read(memory, "memory.limit_in_bytes"));
     }
 
