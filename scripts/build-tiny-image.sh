@@ -94,9 +94,50 @@ root="$work/root"
 mkdir -p "$root"/{bin,dev,etc,proc,sys,run,tmp,home,root,lib/modules,etc/acpi/PWRF}
 cp "$work/busybox/bin/busybox" "$root/bin/busybox"
 for applet in $("$root/bin/busybox" --list); do
-  [ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
+  [ "$applet" = busybox ] || [ "$applet" = wget ] || ln -s busybox "$root/bin/$applet"
 done
 ln -s bin "$root/sbin"
+
+# Debian 12's busybox is built without wget's -T (FEATURE_WGET_TIMEOUT), yet its option parser still accepts -T
+# and the applet then writes through a pointer it never set: `wget -T 5 URL` ends with "Segmentation fault".
+# This wrapper takes -T SEC, -TSEC, --timeout=SEC (alone or after -c, -q, -S) out and runs wget under `timeout`.
+# busybox's sh runs its own applet for a bare `wget` whatever PATH says, so /etc/profile points shells here too.
+cat > "$root/bin/wget" <<'EOF_WGET'
+#!/bin/sh
+seconds=
+count=$#
+while [ "$count" -gt 0 ]; do
+  arg=$1; shift; count=$((count - 1))
+  case "$arg" in
+    -[OoPUY]|--header|--post-data|--post-file|--user-agent)
+      # Its value is passed on as it is, even one that starts with '-' and holds a T.
+      set -- "$@" "$arg"
+      if [ "$count" -gt 0 ]; then value=$1; shift; count=$((count - 1)); set -- "$@" "$value"; fi
+      continue ;;
+    --timeout=*) seconds=${arg#--timeout=}; continue ;;
+    -*T*)
+      flags=${arg%%T*}; flags=${flags#-}
+      case "$flags" in *[!cqS]*) ;; *)
+        seconds=${arg#*T}
+        if [ -z "$seconds" ]; then seconds=$1; shift; count=$((count - 1)); fi
+        [ -z "$flags" ] || set -- "$@" "-$flags"
+        continue ;;
+      esac ;;
+  esac
+  set -- "$@" "$arg"
+done
+case "$seconds" in
+  "") exec busybox wget "$@" ;;
+  *[!0-9]*) echo "wget: invalid timeout '$seconds'" >&2; exit 1 ;;
+  *) exec timeout "$seconds" busybox wget "$@" ;;
+esac
+EOF_WGET
+chmod 755 "$root/bin/wget"
+
+# Names: static glibc resolves through its built-in "files" and "dns" sources, which read these.
+printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' > "$root/etc/hosts"
+printf 'hosts: files dns\nnetworks: files\nservices: files\nprotocols: files\n' > "$root/etc/nsswitch.conf"
+printf 'ftp\t\t21/tcp\nhttp\t\t80/tcp\t\twww\nhttps\t\t443/tcp\n' > "$root/etc/services"
 
 # The modules /init loads, with what modules.dep says each needs, dependencies first.
 # crc32c has no modules.dep edge (ext4 asks for it by name at run time), so it is named here.
@@ -138,6 +179,8 @@ EOF
 # Readiness is announced by the serial console's first shell, so a host that sees the line can type at once.
 cat > "$root/etc/profile" <<'EOF'
 export PATH=/bin HOME=/root PS1='\h:\w\$ '
+# A function wins over busybox's built-in applet, which crashes on -T (see /bin/wget).
+wget() { /bin/wget "$@"; }
 if [ "$(tty)" = /dev/ttyS0 ] && [ ! -e /run/stratus-ready ]; then
   : > /run/stratus-ready
   echo STRATUS-READY
@@ -170,6 +213,8 @@ for arg in $(cat /proc/cmdline); do
   case "$arg" in stratus.hostname=*) hostname "${arg#*=}" ;; esac
 done
 [ "$(hostname)" != "(none)" ] || hostname stratus
+# The machine's own name resolves, as on any Linux (getaddrinfo of the hostname, prompts, tools).
+printf '127.0.1.1\t%s\n' "$(hostname)" >> /etc/hosts
 
 # Hosted network (QEMU user-mode NAT): its addresses are fixed, so no DHCP wait.
 ip link set lo up

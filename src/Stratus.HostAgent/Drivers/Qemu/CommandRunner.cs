@@ -5,7 +5,7 @@ namespace Stratus.HostAgent.Drivers.Qemu;
 
 internal sealed record CommandResult(int ExitCode, string StandardOutput, string StandardError);
 
-/// <summary>Runs a short-lived tool (qemu-img, the daemonizing qemu parent) to its end, killed on timeout.</summary>
+/// <summary>Runs a short-lived tool (qemu-img, nft, the launcher of a confined QEMU) to its end, killed on timeout.</summary>
 internal static class CommandRunner
 {
     public static async Task<CommandResult> RunAsync(string fileName, IReadOnlyList<string> arguments, TimeSpan timeout,

@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace Stratus.HostAgent.Drivers.Qemu;
 
 /// <summary>
-/// Looks at a VM's QEMU process through /proc. The process is not the agent's child (QEMU daemonizes so
+/// Looks at a VM's QEMU process through /proc. The process is not the agent's child (it is detached so
 /// that it survives the agent), so there is no handle to wait on: only its pid, checked against its command
 /// line so that a pid reused by another program is never taken for the VM (nor killed).
 /// </summary>

@@ -4,12 +4,13 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
+using Stratus.HostAgent.Confinement;
 
 namespace Stratus.HostAgent.Drivers.Qemu;
 
 /// <summary>
-/// Runs VMs with qemu-system-x86_64 on this host. Each VM is a QEMU process started with -daemonize, so it
-/// is not the agent's child and outlives an agent restart or crash; the agent controls it over QMP (a unix
+/// Runs VMs with qemu-system-x86_64 on this host. Each VM is a QEMU process started confined and detached
+/// (ConfinedLaunch), so it is not the agent's child and outlives an agent restart or crash; the agent controls it over QMP (a unix
 /// socket in the VM's folder) and finds it again from the pid file QEMU writes. One driver owns a data
 /// folder at a time (a lock file), and operations on one VM are serialized.
 /// </summary>
@@ -26,6 +27,7 @@ public sealed partial class QemuDriver : IVmDriver, IDisposable
     private readonly string _vmsRoot;
     private readonly FileStream _ownership;
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _vmLocks = new(StringComparer.Ordinal);
+    private readonly HostConfinement _confinement;
 
     public QemuDriver(QemuDriverOptions options, Accelerator accelerator, ILogger<QemuDriver> logger, TimeProvider time)
     {
@@ -42,6 +44,10 @@ public sealed partial class QemuDriver : IVmDriver, IDisposable
         _time = time;
         _vmsRoot = Path.Combine(data, "vms");
         Directory.CreateDirectory(_vmsRoot);
+        // QEMU runs as the guest user: it passes through (never lists) the data folder to its VM's own folder.
+        GuestUser.MakePassable(data);
+        GuestUser.MakePassable(_vmsRoot);
+        _confinement = new HostConfinement(_options.Confinement, logger);
         try
         {
             // An exclusive lock (flock) that the kernel drops when the process dies, even by kill -9.
@@ -65,6 +71,15 @@ public sealed partial class QemuDriver : IVmDriver, IDisposable
         }
 
         KillOrphans();
+        try
+        {
+            await _confinement.EnsureAsync(cancellationToken);
+        }
+        catch (VmDriverException)
+        {
+            // Set up at the agent's start; a failure (logged) keeps VMs from starting, not the agent from running.
+        }
+
         var adopted = new List<VmInfo>();
         foreach (var folder in Folders())
         {
@@ -186,6 +201,7 @@ public sealed partial class QemuDriver : IVmDriver, IDisposable
             // No grace: the disk goes too, so there is nothing for the guest to save.
             await StopCoreAsync(folder, TimeSpan.Zero, cancellationToken);
             Directory.Delete(folder.Path, recursive: true);
+            _confinement.Current?.Cgroups.Remove(CgroupName(vmId));
             LogDeleted(_logger, vmId);
         }
 
@@ -363,22 +379,26 @@ public sealed partial class QemuDriver : IVmDriver, IDisposable
         }
 
         var accelerator = await _accelerator.ResolveAsync(image, cancellationToken);
+        var confined = await _confinement.EnsureAsync(cancellationToken);
         folder.ClearRunFiles(includingRuntime: true);
         folder.RotateSerialLog();
+        var cgroupProcs = await PrepareConfinedAsync(folder, record.Spec, image, confined, cancellationToken);
         var started = _time.GetTimestamp();
-        var result = await CommandRunner.RunAsync(_options.QemuSystem, QemuArguments(folder, record.Spec, image, accelerator),
-            TimeSpan.FromSeconds(60), cancellationToken);
-        // With -daemonize the first process exits once the VM process is set up, with its errors if any.
-        var pid = folder.ReadPid();
-        if (result.ExitCode != 0 || pid is null)
+        int pid;
+        try
+        {
+            pid = await ConfinedLaunch.StartAsync(_options.QemuSystem, QemuArguments(folder, record.Spec, image, accelerator, _options.Confinement),
+                folder, confined.User, cgroupProcs, _time, cancellationToken);
+        }
+        catch (VmDriverException)
         {
             folder.ClearRunFiles(includingRuntime: true);
-            throw new VmDriverException($"QEMU did not start VM '{folder.Id}' (exit {result.ExitCode}): {result.StandardError.Trim()}");
+            throw;
         }
 
-        folder.WriteRuntime(new VmRuntime(pid.Value, accelerator.Name, record.Spec.Size, _time.GetUtcNow()));
-        LogStarting(_logger, folder.Id, pid.Value, accelerator.Name, record.Spec.Size.VCpus, record.Spec.Size.MemoryMiB);
-        await WaitUntilReadyAsync(folder, pid.Value, image.ReadyMarker, started, cancellationToken);
+        folder.WriteRuntime(new VmRuntime(pid, accelerator.Name, record.Spec.Size, _time.GetUtcNow()));
+        LogStarting(_logger, folder.Id, pid, accelerator.Name, record.Spec.Size.VCpus, record.Spec.Size.MemoryMiB);
+        await WaitUntilReadyAsync(folder, pid, image.ReadyMarker, started, cancellationToken);
     }
 
     private async Task WaitUntilReadyAsync(VmFolder folder, int pid, string? marker, long started, CancellationToken cancellationToken)
@@ -472,8 +492,13 @@ public sealed partial class QemuDriver : IVmDriver, IDisposable
         }
 
         folder.ClearRunFiles(includingRuntime: true);
+        _confinement.Current?.Cgroups.Remove(CgroupName(folder.Id));
         LogStopped(_logger, folder.Id, how);
     }
+
+    /// <summary>The VM's cgroup: the id, prefixed by this data folder's, as two agents of one machine may share ids.</summary>
+    private string CgroupName(string vmId) =>
+        $"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(_vmsRoot)))[..8]}-{vmId}";
 
     private VmInfo Describe(VmFolder folder)
     {
@@ -596,7 +621,23 @@ public sealed partial class QemuDriver : IVmDriver, IDisposable
     private Task<CommandResult> QemuImgAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
         CommandRunner.RunCheckedAsync(_options.QemuImg, arguments, _options.QemuImgTimeout, cancellationToken);
 
-    private static List<string> QemuArguments(VmFolder folder, VmSpec spec, GalleryImage image, AcceleratorChoice accelerator)
+    /// <summary>What the guest user must read (the image) and own (the VM's folder), and the VM's cgroups.</summary>
+    private async Task<IReadOnlyList<string>> PrepareConfinedAsync(VmFolder folder, VmSpec spec, GalleryImage image, HostConfinement.Ready confined,
+        CancellationToken cancellationToken)
+    {
+        foreach (var file in new[] { image.KernelPath, image.InitrdPath, image.BaseDiskPath }.OfType<string>())
+        {
+            confined.User.RequireReadable(file);
+        }
+
+        // The folder itself is the user's (below); the folders above it must let the user through.
+        confined.User.RequirePassable(Path.GetDirectoryName(folder.Path)!);
+        await confined.User.OwnAsync(folder.Path, [folder.DiskFile, folder.SerialLog, folder.PreviousSerialLog], cancellationToken);
+        return confined.Cgroups.Prepare(CgroupName(folder.Id), spec.Size.VCpus, _confinement.MemoryLimitBytes(spec.Size.MemoryMiB));
+    }
+
+    private static List<string> QemuArguments(VmFolder folder, VmSpec spec, GalleryImage image, AcceleratorChoice accelerator,
+        GuestConfinementOptions confinement)
     {
         // A gallery image boots its kernel directly; a custom image boots from its disk (the firmware's first boot device).
         var commandLine = $"{image.KernelCommandLine} stratus.hostname={spec.HostName ?? spec.Id} {spec.KernelArguments}".Trim();
@@ -608,7 +649,10 @@ public sealed partial class QemuDriver : IVmDriver, IDisposable
         [
             "-name", $"guest={spec.Id},process=stratus-{spec.Id}",
             "-nodefaults", "-no-user-config",
-            "-machine", "q35", "-accel", accelerator.Name,
+            "-machine", "q35",
+            "-accel", accelerator.Name == "tcg" ? $"tcg,tb-size={confinement.TranslationCacheMiB.ToString(CultureInfo.InvariantCulture)}" : accelerator.Name,
+            // seccomp: no obsolete syscalls, no setuid, no fork/exec, no scheduler or cgroup changes (docs/adr/0007).
+            "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
             "-smp", spec.Size.VCpus.ToString(CultureInfo.InvariantCulture),
             "-m", spec.Size.MemoryMiB.ToString(CultureInfo.InvariantCulture),
             .. boot,
@@ -624,8 +668,8 @@ public sealed partial class QemuDriver : IVmDriver, IDisposable
             "-mon", "chardev=qmp,mode=control",
             "-vnc", $"unix:{folder.VncSocket}",
             "-display", "none",
-            // Detached from the agent (its own session, stdio on /dev/null): an agent restart leaves VMs running.
-            "-daemonize", "-pidfile", folder.PidFile,
+            // Detached from the agent by ConfinedLaunch (its own session, stdio on /dev/null): an agent restart leaves VMs running.
+            "-pidfile", folder.PidFile,
         ];
     }
 

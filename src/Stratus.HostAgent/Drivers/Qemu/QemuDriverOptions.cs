@@ -28,5 +28,8 @@ public sealed record QemuDriverOptions
     /// <summary>The budget of one qemu-img run (a snapshot export copies the whole disk).</summary>
     public TimeSpan QemuImgTimeout { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>How VMs are confined: QEMU's user, the guest firewall, the cgroup limits. Always on (no VM starts without).</summary>
+    public Confinement.GuestConfinementOptions Confinement { get; init; } = new();
+
     internal const int MaxDataDirectoryLength = 48;
 }

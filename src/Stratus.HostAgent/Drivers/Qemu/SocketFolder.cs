@@ -51,6 +51,8 @@ public static class SocketFolder
             ? Path.Combine(xdg, "stratus")
             : Path.Combine("/tmp", $"stratus-{Environment.UserName}");
         var info = Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        // QEMU runs as the guest user and reaches its sockets through the link: others may pass, never list or write.
+        info.UnixFileMode |= UnixFileMode.OtherExecute;
         if (info.LinkTarget is not null || (info.UnixFileMode & (UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) != 0)
         {
             throw new VmDriverException($"{folder} is a link or writable by others; remove it so that Stratus can create it privately.");

@@ -18,7 +18,7 @@ internal sealed record VmRuntime(int ProcessId, string Accelerator, VmSize Boote
 /// <summary>
 /// One VM's folder, DATA/vms/ID/. Everything the VM is lives here, so that deleting the folder leaves nothing:
 /// vm.json, disk.qcow2 (a copy-on-write clone of the image's base disk, with the internal snapshots),
-/// runtime.json, and while it runs QEMU's qemu.pid, qmp.sock, serial.sock and vnc.sock; serial.log
+/// runtime.json, and while it runs QEMU's qemu.pid, qmp.sock, serial.sock and vnc.sock; qemu.log (QEMU's own messages); serial.log
 /// (this boot) and serial.log.1 (the boot before).
 /// </summary>
 internal sealed class VmFolder(string path)
@@ -36,6 +36,9 @@ internal sealed class VmFolder(string path)
     public string SerialLog => Combine("serial.log");
     public string PreviousSerialLog => Combine("serial.log.1");
     public string VncSocket => Combine("vnc.sock");
+
+    /// <summary>QEMU's standard error (its messages when it cannot start), this run's.</summary>
+    public string QemuLog => Combine("qemu.log");
 
     /// <summary>Part of the QEMU command line (-pidfile PATH) that only this VM's process has.</summary>
     public string ProcessMark => PidFile;
