@@ -84,8 +84,11 @@ public sealed class CredentialRevocations
         (notBefore.TryGetValue((RevokedSubject.Account, accountId), out var account) && issuedAt < account)
         || (tenantId is { } tenant && notBefore.TryGetValue((RevokedSubject.Tenant, tenant), out var suspended) && issuedAt < suspended);
 
-    /// <summary>The principal's credential, issued at the time in <paramref name="issuedAtClaim"/> (or <paramref name="fallback"/>).</summary>
-    public bool IsRevoked(ClaimsPrincipal principal, string issuedAtClaim, DateTimeOffset? fallback)
+    /// <summary>
+    /// The principal's credential: a bearer token issued at its <c>iat</c>, a cookie at its <c>auth_time</c>, else at
+    /// <paramref name="fallback"/> (a cookie from before <c>auth_time</c>: when the cookie was last written).
+    /// </summary>
+    public bool IsRevoked(ClaimsPrincipal principal, DateTimeOffset? fallback = null)
     {
         ArgumentNullException.ThrowIfNull(principal);
         if (!Guid.TryParse(principal.FindFirstValue(StratusClaims.Subject), out var account))
@@ -93,11 +96,14 @@ public sealed class CredentialRevocations
             return false;
         }
 
-        var issuedAt = long.TryParse(principal.FindFirstValue(issuedAtClaim), NumberStyles.Integer, CultureInfo.InvariantCulture, out var seconds)
-            ? DateTimeOffset.FromUnixTimeSeconds(seconds)
-            : fallback;
+        var issuedAt = Seconds(principal, IssuedAtClaim) ?? Seconds(principal, AuthTimeClaim) ?? fallback;
 
         // A credential that does not say when it was issued cannot be shown to be newer than a revocation.
         return IsRevoked(account, principal.TenantId(), issuedAt ?? DateTimeOffset.MinValue);
     }
+
+    private static DateTimeOffset? Seconds(ClaimsPrincipal principal, string claim) =>
+        long.TryParse(principal.FindFirstValue(claim), NumberStyles.Integer, CultureInfo.InvariantCulture, out var seconds)
+            ? DateTimeOffset.FromUnixTimeSeconds(seconds)
+            : null;
 }

@@ -125,7 +125,7 @@ public static class CredentialRevocationExtensions
             options.Events.OnTokenValidated = async context =>
             {
                 await before(context);
-                if (context.Principal is { } principal && revocations.IsRevoked(principal, CredentialRevocations.IssuedAtClaim, null))
+                if (context.Principal is { } principal && revocations.IsRevoked(principal))
                 {
                     context.Fail("The token was revoked: sign in again.");
                 }
@@ -141,7 +141,7 @@ public static class CredentialRevocationExtensions
             options.Events.OnValidatePrincipal = async context =>
             {
                 await before(context);
-                if (context.Principal is { } principal && revocations.IsRevoked(principal, CredentialRevocations.AuthTimeClaim, context.Properties.IssuedUtc))
+                if (context.Principal is { } principal && revocations.IsRevoked(principal, context.Properties.IssuedUtc))
                 {
                     context.RejectPrincipal();
                     await context.HttpContext.SignOutAsync(context.Scheme.Name);
