@@ -27,8 +27,7 @@ public sealed partial class SignInService(IdentityDbContext db, TimeProvider clo
     {
         var normalized = Account.Normalize(userName);
         var now = clock.GetUtcNow();
-        var wait = await SignInThrottle.RemainingWaitAsync(db, normalized, remoteAddress, now, cancellationToken);
-        if (wait > TimeSpan.Zero)
+        if (await SignInThrottle.RetryAfterAsync(db, normalized, remoteAddress, now, cancellationToken) is { } wait)
         {
             await RecordAsync(normalized, userName, null, remoteAddress, SignInOutcome.RateLimited, now, cancellationToken);
             var seconds = Math.Ceiling(wait.TotalSeconds);

@@ -40,8 +40,11 @@ internal static class SignInThrottle
         return delay < LongestDelay ? delay : LongestDelay;
     }
 
-    /// <summary>How long this client must still wait before it may try <paramref name="normalizedUserName"/>; zero when it may now.</summary>
-    public static async Task<TimeSpan> RemainingWaitAsync(IdentityDbContext db, string normalizedUserName, string remoteAddress, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Null when this client may try <paramref name="normalizedUserName"/> now; else how long it must wait, counting this
+    /// refused try too (it is recorded as a failure), so that a client that waits that long is let in.
+    /// </summary>
+    public static async Task<TimeSpan?> RetryAfterAsync(IdentityDbContext db, string normalizedUserName, string remoteAddress, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var since = now - Window;
 
@@ -50,19 +53,23 @@ internal static class SignInThrottle
             .Where(a => a.NormalizedUserName == normalizedUserName && a.RemoteAddress == remoteAddress && a.At >= since)
             .OrderByDescending(a => a.At).Take(32).Select(a => new { a.Outcome, a.At }).ToListAsync(cancellationToken);
         var clientFailures = recent.TakeWhile(a => a.Outcome != SignInOutcome.Succeeded).ToList();
-        var clientWait = clientFailures.Count == 0 ? TimeSpan.Zero
-            : clientFailures[0].At + DelayAfter(clientFailures.Count, FreeFailuresPerClient) - now;
+        var clientFree = clientFailures.Count == 0 ? now : clientFailures[0].At + DelayAfter(clientFailures.Count, FreeFailuresPerClient);
 
         var addressFailures = db.SignInAttempts.AsNoTracking().Where(a => a.RemoteAddress == remoteAddress && a.At >= since && a.Outcome != SignInOutcome.Succeeded);
         var addressCount = await addressFailures.CountAsync(cancellationToken);
-        var addressWait = TimeSpan.Zero;
+        var addressFree = now;
         if (addressCount >= FreeFailuresPerAddress)
         {
-            var last = await addressFailures.OrderByDescending(a => a.At).Select(a => a.At).FirstAsync(cancellationToken);
-            addressWait = last + DelayAfter(addressCount, FreeFailuresPerAddress) - now;
+            addressFree = await addressFailures.OrderByDescending(a => a.At).Select(a => a.At).FirstAsync(cancellationToken) + DelayAfter(addressCount, FreeFailuresPerAddress);
         }
 
-        var wait = clientWait > addressWait ? clientWait : addressWait;
-        return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+        if (clientFree <= now && addressFree <= now)
+        {
+            return null;
+        }
+
+        var clientWait = DelayAfter(clientFailures.Count + 1, FreeFailuresPerClient);
+        var addressWait = DelayAfter(addressCount + 1, FreeFailuresPerAddress);
+        return clientWait > addressWait ? clientWait : addressWait;
     }
 }

@@ -17,7 +17,8 @@ namespace Stratus.Platform.Auth;
 /// service asks for itself (ADR 0011): a queue hands a message to one instance, and every instance must know.
 /// When identity does not answer, the last answer stays in force and one warning says so.
 /// </summary>
-public sealed partial class RevocationPoller(CredentialRevocations revocations, ServiceCalls calls, IConfiguration configuration, ILogger<RevocationPoller> logger)
+public sealed partial class RevocationPoller(
+    CredentialRevocations revocations, ServiceCalls calls, IConfiguration configuration, IHostApplicationLifetime lifetime, ILogger<RevocationPoller> logger)
     : BackgroundService
 {
     public const string Path = "/api/v1/auth/revocations";
@@ -35,7 +36,16 @@ public sealed partial class RevocationPoller(CredentialRevocations revocations, 
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(Deadline);
-        await asking.WaitAsync(deadline.Token);
+        try
+        {
+            await asking.WaitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Another ask is still running past the deadline: its answer, when it comes, is the fresh one.
+            return false;
+        }
+
         try
         {
             var cursor = revocations.Cursor;
@@ -75,6 +85,21 @@ public sealed partial class RevocationPoller(CredentialRevocations revocations, 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var interval = configuration.GetValue("Stratus:Auth:RevocationPollInterval", DefaultInterval);
+
+        // Not before the server listens: all in one, identity is this process, and an ask before would only fail.
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        {
+            try
+            {
+                await started.Task.WaitAsync(stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+
         while (!stoppingToken.IsCancellationRequested)
         {
             try
