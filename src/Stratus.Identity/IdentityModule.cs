@@ -40,6 +40,7 @@ public static class IdentityModule
     public static IEndpointRouteBuilder MapIdentityApi(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapAuthApi();
+        endpoints.MapRevocationsApi();
         endpoints.MapTenantsApi();
         endpoints.MapUsersApi();
         endpoints.MapGroupsApi();

@@ -103,6 +103,11 @@ public static partial class ConnectApi
     private static async Task<Results<Ok<ConnectView>, ProblemHttpResult>> IssueAsync(
         CloudPcInfo pc, bool asOperator, HttpContext http, GatewayDbContext db, GatewayOptions options, TimeProvider clock, CancellationToken cancellationToken)
     {
+        if (await http.RequestServices.GetRequiredService<OpenConsoles>().IsRevokedNowAsync(http.User, cancellationToken))
+        {
+            return Problems.Unauthorized("Your sign-in was revoked (your account was disabled or changed): sign in again.");
+        }
+
         var now = clock.GetUtcNow();
         var secret = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         var token = new ConnectToken
@@ -237,7 +242,10 @@ public static partial class ConnectApi
         await db.SaveChangesAsync(http.RequestAborted);
         LogSessionStarted(logger, session.Id, ticket.UserName, ticket.CloudPcId);
 
-        var reason = await BridgeAsync(browser, display, session, http.RequestAborted);
+        using var tracked = http.RequestServices.GetRequiredService<OpenConsoles>().Track(ticket);
+        using var ending = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, tracked.Revoked);
+        var reason = await BridgeAsync(browser, display, session, ending.Token);
+        reason = tracked.Revoked.IsCancellationRequested ? OpenConsoles.RevokedReason : reason;
         session.EndedAt = clock.GetUtcNow();
         session.EndReason = reason;
         await db.SaveChangesAsync(CancellationToken.None);

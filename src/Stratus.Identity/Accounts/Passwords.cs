@@ -11,8 +11,8 @@ public static class Passwords
 
     public static string Hash(string password) => Hasher.HashPassword(null!, password);
 
-    public static bool Verify(string hash, string password) =>
-        Hasher.VerifyHashedPassword(null!, hash, password) != PasswordVerificationResult.Failed;
+    /// <summary>Failed, Success, or SuccessRehashNeeded: the hash is of older parameters and should be made again.</summary>
+    public static PasswordVerificationResult Verify(string hash, string password) => Hasher.VerifyHashedPassword(null!, hash, password);
 
     /// <summary>A password for a person to copy once: 20 characters without look-alikes.</summary>
     public static string Generate()

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Builder;
@@ -50,7 +51,7 @@ public static class AuthApi
     }
 
     private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> SignInWithCookieAsync(
-        TokenRequest? request, SignInService signIn, HttpContext http, CancellationToken cancellationToken)
+        TokenRequest? request, SignInService signIn, HttpContext http, TimeProvider clock, CancellationToken cancellationToken)
     {
         var outcome = await SignInAsync(request, signIn, http, cancellationToken);
         if (outcome.Problem is { } problem)
@@ -63,8 +64,11 @@ public static class AuthApi
             return invalid;
         }
 
-        await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme,
-            outcome.Identity!.ToPrincipal(CookieAuthenticationDefaults.AuthenticationScheme));
+        // The sign-in's time stays in the cookie when it slides, so that a revocation finds the cookie older (ADR 0011).
+        var principal = outcome.Identity!.ToPrincipal(CookieAuthenticationDefaults.AuthenticationScheme);
+        ((ClaimsIdentity)principal.Identity!).AddClaim(new Claim(CredentialRevocations.AuthTimeClaim,
+            clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), ClaimValueTypes.Integer64));
+        await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, principal);
         return TypedResults.NoContent();
     }
 

@@ -8,7 +8,7 @@ namespace Stratus.Identity.Auth;
 
 /// <summary>
 /// Forgets sign-in attempts after <see cref="KeepFor"/> (README.md): the rate limit reads only the last
-/// <see cref="SignInService.Window"/>, and a month answers "who tried to sign in as whom" for an incident, while
+/// <see cref="SignInThrottle.Window"/>, and a month answers "who tried to sign in as whom" for an incident, while
 /// the audit log keeps sign-ins longer. Without it every attempt, guesses included, stays forever.
 /// </summary>
 internal sealed class SignInAttemptPruner(IServiceScopeFactory scopes, TimeProvider clock, ILogger<SignInAttemptPruner> logger)

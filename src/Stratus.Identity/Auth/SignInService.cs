@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Stratus.Identity.Accounts;
 using Stratus.Identity.Persistence;
 using Stratus.Identity.Tenants;
+using Microsoft.AspNetCore.Identity;
 using Stratus.Platform.Auth;
 
 namespace Stratus.Identity.Auth;
@@ -17,35 +18,29 @@ public abstract record SignInResult
 }
 
 /// <summary>
-/// Checks a user name and password, limits guessing per user name and per address (counted in the
-/// database, so that every identity instance enforces the same limit), and records every attempt.
+/// Checks a user name and password, slows guessing down (<see cref="SignInThrottle"/>: growing delays per user name and
+/// client, never a lock-out), upgrades a password hash the hasher calls outdated, and records every attempt.
 /// </summary>
 public sealed partial class SignInService(IdentityDbContext db, TimeProvider clock, ILogger<SignInService> logger)
 {
-    public static readonly TimeSpan Window = TimeSpan.FromMinutes(15);
-    public const int MaxFailuresPerUser = 5;
-    public const int MaxFailuresPerAddress = 20;
-
     public async Task<SignInResult> SignInAsync(string userName, string password, string remoteAddress, CancellationToken cancellationToken)
     {
         var normalized = Account.Normalize(userName);
         var now = clock.GetUtcNow();
-        var since = now - Window;
-        var failures = db.SignInAttempts.Where(a => a.At >= since && a.Outcome != SignInOutcome.Succeeded);
-        var userFailures = await failures.CountAsync(a => a.NormalizedUserName == normalized, cancellationToken);
-        var addressFailures = await failures.CountAsync(a => a.RemoteAddress == remoteAddress, cancellationToken);
-        if (userFailures >= MaxFailuresPerUser || addressFailures >= MaxFailuresPerAddress)
+        if (await SignInThrottle.RetryAfterAsync(db, normalized, remoteAddress, now, cancellationToken) is { } wait)
         {
             await RecordAsync(normalized, userName, null, remoteAddress, SignInOutcome.RateLimited, now, cancellationToken);
-            LogThrottled(logger, userName, remoteAddress);
-            return new SignInResult.Throttled(Window, $"Too many failed sign-ins for '{userName}' or from your address. Wait {Window.TotalMinutes:0} minutes and try again, or ask an administrator to reset the password.");
+            var seconds = Math.Ceiling(wait.TotalSeconds);
+            LogThrottled(logger, userName, remoteAddress, seconds);
+            return new SignInResult.Throttled(TimeSpan.FromSeconds(seconds),
+                $"Too many failed sign-ins for '{userName}' from your address. Wait {seconds:0} seconds and try again; each further failure makes the wait longer.");
         }
 
-        var account = await db.Accounts.AsNoTracking().FirstOrDefaultAsync(a => a.NormalizedUserName == normalized, cancellationToken);
+        var account = await db.Accounts.FirstOrDefaultAsync(a => a.NormalizedUserName == normalized, cancellationToken);
 
         // Hash even when the account does not exist, so that timing does not tell which user names exist.
-        var passwordMatches = Passwords.Verify(account?.PasswordHash ?? DummyHash.Value, password);
-        if (account?.PasswordHash is null || !passwordMatches)
+        var verified = Passwords.Verify(account?.PasswordHash ?? DummyHash.Value, password);
+        if (account?.PasswordHash is null || verified == PasswordVerificationResult.Failed)
         {
             await RecordAsync(normalized, userName, account, remoteAddress, SignInOutcome.WrongCredentials, now, cancellationToken);
             LogRefused(logger, userName, remoteAddress);
@@ -65,8 +60,33 @@ public sealed partial class SignInService(IdentityDbContext db, TimeProvider clo
             return new SignInResult.Refused(SignInOutcome.TenantSuspended, "Your organization's access to Stratus is suspended. Contact your service provider.");
         }
 
+        if (verified == PasswordVerificationResult.SuccessRehashNeeded)
+        {
+            // Saved with the attempt below: the hash of today's parameters, from the password only a success has.
+            account.PasswordHash = Passwords.Hash(password);
+            LogRehashed(logger, account.UserName);
+        }
+
         await RecordAsync(normalized, account.UserName, account, remoteAddress, SignInOutcome.Succeeded, now, cancellationToken);
+        await WaitOutRevocationAsync(account, cancellationToken);
         return new SignInResult.Success(new AccountIdentity(account.Id, account.UserName, account.TenantId, account.Roles));
+    }
+
+    /// <summary>
+    /// A revocation of this second covers credentials issued in it (their times have whole seconds): issue nothing
+    /// before it ends, so that a sign-in right after a change is not taken for one from before it (at most a second).
+    /// </summary>
+    private async Task WaitOutRevocationAsync(Account account, CancellationToken cancellationToken)
+    {
+        var tenant = account.TenantId ?? Guid.Empty;
+        var notBefore = await db.Revocations.AsNoTracking()
+            .Where(r => (r.Subject == RevokedSubject.Account && r.SubjectId == account.Id) || (r.Subject == RevokedSubject.Tenant && r.SubjectId == tenant))
+            .Select(r => r.NotBefore).ToListAsync(cancellationToken);
+        var wait = notBefore.DefaultIfEmpty(DateTimeOffset.MinValue).Max() - clock.GetUtcNow();
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait, clock, cancellationToken);
+        }
     }
 
     private async Task RecordAsync(string normalized, string userName, Account? account, string remoteAddress, SignInOutcome outcome, DateTimeOffset now, CancellationToken cancellationToken)
@@ -91,6 +111,9 @@ public sealed partial class SignInService(IdentityDbContext db, TimeProvider clo
     [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Refused sign-in for {UserName} from {RemoteAddress}: wrong user name or password")]
     private static partial void LogRefused(ILogger logger, string userName, string remoteAddress);
 
-    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Throttled sign-in for {UserName} from {RemoteAddress}: too many failures")]
-    private static partial void LogThrottled(ILogger logger, string userName, string remoteAddress);
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Throttled sign-in for {UserName} from {RemoteAddress}: too many failures, {Seconds} s to wait")]
+    private static partial void LogThrottled(ILogger logger, string userName, string remoteAddress, double seconds);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "Upgraded the password hash of {UserName} to the current parameters")]
+    private static partial void LogRehashed(ILogger logger, string userName);
 }

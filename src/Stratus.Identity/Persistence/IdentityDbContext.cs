@@ -35,6 +35,27 @@ public abstract class IdentityDbContext(DbContextOptions options, TimeProvider c
 
     public DbSet<LdapSyncStatus> LdapSyncStatuses => Set<LdapSyncStatus>();
 
+    public DbSet<RevocationRecord> Revocations => Set<RevocationRecord>();
+
+    public override int SaveChanges(bool acceptAllChangesOnSuccess)
+    {
+        RecordRevocationsAsync(CancellationToken.None).GetAwaiter().GetResult();
+        return base.SaveChanges(acceptAllChangesOnSuccess);
+    }
+
+    public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        await RecordRevocationsAsync(cancellationToken);
+        return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+    }
+
+    /// <summary>A change that must end credentials already issued revokes them in its own transaction (ADR 0011).</summary>
+    private Task RecordRevocationsAsync(CancellationToken cancellationToken)
+    {
+        var revoked = RevocationRecorder.Revoked(ChangeTracker);
+        return revoked.Count == 0 ? Task.CompletedTask : RevocationRecorder.RecordAsync(this, revoked, Clock.GetUtcNow(), cancellationToken);
+    }
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         base.OnModelCreating(modelBuilder);
@@ -110,6 +131,13 @@ public abstract class IdentityDbContext(DbContextOptions options, TimeProvider c
             attempt.Property(a => a.Outcome).HasConversion<string>().HasMaxLength(32);
             attempt.HasIndex(a => new { a.NormalizedUserName, a.At });
             attempt.HasIndex(a => new { a.RemoteAddress, a.At });
+        });
+        modelBuilder.Entity<RevocationRecord>(revocation =>
+        {
+            revocation.ToTable("credential_revocations");
+            revocation.HasKey(r => new { r.Subject, r.SubjectId });
+            revocation.Property(r => r.Subject).HasConversion<string>().HasMaxLength(16);
+            revocation.HasIndex(r => r.RecordedAt);
         });
         modelBuilder.Entity<LdapConfiguration>(ldap =>
         {

@@ -53,6 +53,7 @@ public static class AuthExtensions
                 options.Events.OnRedirectToAccessDenied = context => Deny(context, StatusCodes.Status403Forbidden);
             });
         builder.Services.AddSingleton<IConfigureOptions<JwtBearerOptions>, ConfigureJwtBearer>();
+        builder.Services.AddCredentialRevocation();
 
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(StratusPolicies.PlatformOperator, p => p.RequireRole(StratusRoles.PlatformOperator))

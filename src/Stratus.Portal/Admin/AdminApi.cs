@@ -12,7 +12,7 @@ namespace Stratus.Portal.Admin;
 /// The admin portal's only way to read or change anything: the public API, called as the signed-in admin
 /// (the same endpoints, checks and audit as the CLI). One per circuit.
 /// </summary>
-public sealed class AdminApi(ServiceCalls calls, AuthenticationStateProvider authentication)
+public sealed class AdminApi(ServiceCalls calls, AuthenticationStateProvider authentication, CredentialRevocations revocations)
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -39,7 +39,17 @@ public sealed class AdminApi(ServiceCalls calls, AuthenticationStateProvider aut
             request.Headers.Add("Idempotency-Key", idempotencyKey);
         }
 
-        using var client = calls.AsAccount(service, await UserAsync());
+        // A circuit keeps the principal its cookie had when it opened, and each call mints a new token from it: the
+        // revocation check of authentication never sees this cookie again, so it is made here (ADR 0011).
+        var user = await UserAsync();
+        if (revocations.IsRevoked(user))
+        {
+            return new ApiResult(401, default, new ApiProblem("Signed out",
+                "Your sign-in was revoked (your account was disabled or changed, or your organization suspended). Reload the page and sign in again.",
+                new Dictionary<string, string[]>()));
+        }
+
+        using var client = calls.AsAccount(service, user);
         try
         {
             using var response = await client.SendAsync(request, cancellationToken);

@@ -97,6 +97,28 @@ namespace Stratus.Identity.Persistence.Migrations.Postgres
                     b.ToTable("accounts", "identity");
                 });
 
+            modelBuilder.Entity("Stratus.Identity.Auth.RevocationRecord", b =>
+                {
+                    b.Property<string>("Subject")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<Guid>("SubjectId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("NotBefore")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset>("RecordedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Subject", "SubjectId");
+
+                    b.HasIndex("RecordedAt");
+
+                    b.ToTable("credential_revocations", "identity");
+                });
+
             modelBuilder.Entity("Stratus.Identity.Auth.SignInAttempt", b =>
                 {
                     b.Property<Guid>("Id")

@@ -90,6 +90,28 @@ namespace Stratus.Identity.Persistence.Migrations.Sqlite
                     b.ToTable("accounts", (string)null);
                 });
 
+            modelBuilder.Entity("Stratus.Identity.Auth.RevocationRecord", b =>
+                {
+                    b.Property<string>("Subject")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("SubjectId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("NotBefore")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("RecordedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Subject", "SubjectId");
+
+                    b.HasIndex("RecordedAt");
+
+                    b.ToTable("credential_revocations", (string)null);
+                });
+
             modelBuilder.Entity("Stratus.Identity.Auth.SignInAttempt", b =>
                 {
                     b.Property<Guid>("Id")
