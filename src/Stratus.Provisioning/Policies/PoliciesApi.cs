@@ -140,7 +140,7 @@ public static class PoliciesApi
 
         if (request is null)
         {
-            return Problems.Validation("body", "Send the fields to change as a JSON object, such as {\"displayName\": \"Engineering\"}.");
+            return Problems.MissingBody("{\"displayName\": \"Engineering\"}");
         }
 
         var validator = new Validator();
@@ -285,13 +285,17 @@ public static class PoliciesApi
                 ? Problems.Validation("imageId", $"The custom image '{imageId}' is {image.Status}, not ready; wait until it is ready.")
                 : null;
 
-    /// <summary>Checked before the images service is asked: a custom image's id is a GUID, and no id is longer than a URL segment should be.</summary>
+    /// <summary>Checked before the images service is asked: a custom image's id is a GUID, a gallery image's a name of the gallery.</summary>
     private static void ValidateImageId(string? imageId, ImageType type, Validator validator)
     {
         validator.Require("imageId", imageId, maxLength: 128);
         if (imageId is not null && type == ImageType.Custom && !Guid.TryParse(imageId, out _))
         {
             validator.Add("imageId", "A custom image's 'imageId' is the id of a device image (a GUID); list them at /api/v1/deviceImages.");
+        }
+        else if (imageId is not null && type == ImageType.Gallery && !ImageIds.IsWellFormed(imageId))
+        {
+            validator.Add("imageId", "'imageId' is not the id of a gallery image; list them at /api/v1/galleryImages.");
         }
     }
 

@@ -31,12 +31,18 @@ internal sealed class BadCases(Func<Operation, Samples> samplesFor, Func<Operati
     public const int HundredKb = 100 * 1024;
     public const int FiveMb = 5 * 1024 * 1024;
 
-    /// <summary>Ids no route should follow. Kestrel's request line takes 8 KiB, so a long id is 4,000 characters.</summary>
+    /// <summary>
+    /// Ids no route should follow, escaped as they go in the URL. Kestrel's request line takes 8 KiB, so a long id is
+    /// 4,000 characters. ("%2E%2E" alone is not among them: the client removes it as a dot segment before sending.)
+    /// </summary>
     public static readonly string[] BadIds =
     [
-        "..%2F..%2F..%2Fetc%2Fpasswd", "..%5C..%5Cwindows", "%2E%2E", "a%00b", "%1B%5B31m", "%E2%80%AEgnp.exe", "-1", "99999999999999999999",
+        "..%2F..%2F..%2Fetc%2Fpasswd", "..%5C..%5Cwindows", ".%2E%2F.%2E%2Fetc", "a%00b", "%1B%5B31m", "%E2%80%AEgnp.exe",
         "'%20or%20'1'%3D'1", new string('x', 4000),
     ];
+
+    /// <summary>Numbers where an id goes: never a GUID, but a name (a gallery image's) may be one.</summary>
+    public static readonly string[] NumericIds = ["-1", "99999999999999999999"];
 
     /// <summary>$filter (and $orderby, SCIM's filter) values that are not expressions.</summary>
     public static readonly string[] OddFilters =
@@ -178,10 +184,11 @@ internal sealed class BadCases(Func<Operation, Samples> samplesFor, Func<Operati
     {
         foreach (var parameter in operation.Parameters.Where(p => p.In == ParameterPlace.Path))
         {
-            foreach (var id in BadIds)
+            var numeric = parameter.Shape.Format == "uuid" ? Expect.Refused : Expect.NoServerError;
+            foreach (var (id, expect) in BadIds.Select(id => (id, Expect.Refused)).Concat(NumericIds.Select(id => (id, numeric))))
             {
                 var shown = Uri.UnescapeDataString(id);
-                yield return Request(operation, $"{{{parameter.Name}}} = {shown[..Math.Min(shown.Length, 30)]}", Expect.Refused,
+                yield return Request(operation, $"{{{parameter.Name}}} = {shown[..Math.Min(shown.Length, 30)]}", expect,
                     SampleBodyOrNone(operation), path: Path(operation, parameter, id));
             }
         }

@@ -59,7 +59,7 @@ internal sealed class Samples(string domain, Func<string, JsonNode?>? overrideAt
             return JsonValue.Create(Marker);
         }
 
-        if (path.Length > 0 && overrideAt?.Invoke(path) is { } given)
+        if (path.Length > 0 && (target is null || !target.StartsWith(path, StringComparison.Ordinal)) && overrideAt?.Invoke(path) is { } given)
         {
             return given;
         }
