@@ -7,6 +7,8 @@ namespace Stratus.Platform.Http;
 /// </summary>
 public static class TextRules
 {
+    private static readonly string[] FreeTextSuffixes = ["description", "message", "detail", "details", "result"];
+
     /// <summary>The reason a text breaks the rules, or null when it does not.</summary>
     /// <param name="allowLineBreaks">Free text (a description) may hold tabs and line breaks; a name may not.</param>
     /// <param name="allowBidiControls">A secret (a password) is never shown, so its characters are its owner's business.</param>
@@ -43,9 +45,13 @@ public static class TextRules
     /// <summary>U+202A..U+202E (embeddings and overrides) and U+2066..U+2069 (isolates); the marks (LRM, RLM) are harmless.</summary>
     public static bool IsBidiControl(char c) => c is >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069';
 
-    /// <summary>A JSON property or query parameter that carries free text, where tabs and line breaks are fine.</summary>
+    /// <summary>
+    /// A JSON property that carries free text, where tabs and line breaks are fine: a description, or what a host
+    /// agent reports of a failure (a VM's detail, an operation's result), which quotes the hypervisor's own lines.
+    /// </summary>
     public static bool IsFreeText(string field) =>
-        field.EndsWith("description", StringComparison.OrdinalIgnoreCase) || field.EndsWith("message", StringComparison.OrdinalIgnoreCase);
+        FreeTextSuffixes.Any(suffix => field.EndsWith(suffix, StringComparison.OrdinalIgnoreCase));
+
 
     /// <summary>A field whose value no person reads back: a password or another secret.</summary>
     public static bool IsSecret(string field) =>
