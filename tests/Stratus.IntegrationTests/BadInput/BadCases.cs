@@ -125,7 +125,7 @@ internal sealed class BadCases(Func<Operation, Samples> samplesFor, Func<Operati
         {
             foreach (var (name, expect, raw) in BadValues(place, shape))
             {
-                yield return Request(operation, $"{place}: {name}", expect, samples.Body(body, place, raw));
+                yield return Request(operation, $"{place}: {name}", expect, samples.Body(body, place, raw, onlyTarget: operation.Method == "PATCH"));
             }
         }
     }

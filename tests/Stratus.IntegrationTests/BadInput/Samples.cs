@@ -44,15 +44,19 @@ internal sealed class Samples(string domain, Func<string, JsonNode?>? overrideAt
         }
     }
 
-    /// <summary>The JSON text of a sample body, with the value at <paramref name="target"/> being <paramref name="raw"/>.</summary>
-    public string Body(Shape shape, string? target = null, string? raw = null)
+    /// <summary>
+    /// The JSON text of a sample body, with the value at <paramref name="target"/> being <paramref name="raw"/>.
+    /// <paramref name="onlyTarget"/> leaves out every other field (a PATCH changes only what it names), so that
+    /// no other sample value is refused first and hides what the bad one does.
+    /// </summary>
+    public string Body(Shape shape, string? target = null, string? raw = null, bool onlyTarget = false)
     {
-        var node = Build(shape, "", "", target);
+        var node = Build(shape, "", "", target, onlyTarget);
         var text = node?.ToJsonString() ?? "null";
         return raw is null ? text : text.Replace($"\"{Marker}\"", raw, StringComparison.Ordinal);
     }
 
-    private JsonNode? Build(Shape shape, string name, string path, string? target)
+    private JsonNode? Build(Shape shape, string name, string path, string? target, bool onlyTarget = false)
     {
         if (target is not null && path == target)
         {
@@ -71,7 +75,12 @@ internal sealed class Samples(string domain, Func<string, JsonNode?>? overrideAt
                 foreach (var field in shape.Properties)
                 {
                     var inner = path.Length == 0 ? field.Name : $"{path}.{field.Name}";
-                    if (Build(field.Shape, field.Name, inner, target) is { } value)
+                    if (onlyTarget && !(target ?? "").StartsWith(inner, StringComparison.Ordinal) && overrideAt?.Invoke(inner) is null)
+                    {
+                        continue;
+                    }
+
+                    if (Build(field.Shape, field.Name, inner, target, onlyTarget) is { } value)
                     {
                         obj[field.Name] = value;
                     }
@@ -82,7 +91,7 @@ internal sealed class Samples(string domain, Func<string, JsonNode?>? overrideAt
                 // Empty unless the bad value goes inside: a sample item (a member id) may itself be refused.
                 var itemPath = $"{path}[0]";
                 return target is not null && target.StartsWith(itemPath, StringComparison.Ordinal) && shape.Items is { } items
-                    ? new JsonArray(Build(items, name, itemPath, target))
+                    ? new JsonArray(Build(items, name, itemPath, target, onlyTarget))
                     : new JsonArray();
             case ValueKind.String:
                 return JsonValue.Create(SampleText(name, path, shape.Format));
