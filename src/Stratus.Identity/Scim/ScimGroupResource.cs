@@ -28,6 +28,7 @@ public sealed class ScimGroupDraft
         var members = new List<Guid>();
         ScimError?[] errors =
         [
+            ScimRequest.ReadSchemas(body, ScimSchemas.Group),
             ScimRequest.ReadString(body.Attribute("displayName"), "displayName", out var displayName),
             ScimRequest.ReadString(body.Attribute("externalId"), "externalId", out var externalId),
             body.Attribute("members") is { } list ? ReadMembers(list, out members) : null,

@@ -27,9 +27,14 @@ internal sealed class ScimProblemDetailsWriter : IProblemDetailsWriter
             StatusCodes.Status404NotFound when context.ProblemDetails.Type != Problems.TypePrefix + "not-found" =>
                 $"There is no SCIM endpoint at {http.Request.Path}. The endpoints are {ScimModule.BasePath}/Users, /Groups, /ServiceProviderConfig, /Schemas and /ResourceTypes.",
             StatusCodes.Status405MethodNotAllowed => $"{http.Request.Method} is not supported on {http.Request.Path}.",
+            // A value the platform refused (a control character, a lone surrogate): SCIM's detail names the fields.
+            _ when context.ProblemDetails is HttpValidationProblemDetails { Errors.Count: > 0 } validation =>
+                string.Join(" ", validation.Errors.SelectMany(e => e.Value)),
             _ => context.ProblemDetails.Detail ?? context.ProblemDetails.Title ?? "The request failed.",
         };
-        var scimType = status == StatusCodes.Status400BadRequest ? ScimErrorTypes.InvalidSyntax : null;
+        var scimType = status != StatusCodes.Status400BadRequest ? null
+            : context.ProblemDetails.Type == Problems.TypePrefix + "validation" ? ScimErrorTypes.InvalidValue
+            : ScimErrorTypes.InvalidSyntax;
         return new ValueTask(ScimResponse.WriteAsync(http.Response, ScimError.Body(status, scimType, detail)));
     }
 }

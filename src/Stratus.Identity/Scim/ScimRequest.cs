@@ -76,6 +76,23 @@ public static class ScimRequest
         return null;
     }
 
+    /// <summary>
+    /// <c>schemas</c> of a resource (RFC 7643 section 3): when given, a list of URI strings that names the resource's
+    /// core schema. Left out, it is taken to be that one, as before (some clients leave it out).
+    /// </summary>
+    public static ScimError? ReadSchemas(JsonElement body, string coreSchema)
+    {
+        if (body.Attribute("schemas") is not { } schemas)
+        {
+            return null;
+        }
+
+        return schemas.ValueKind == JsonValueKind.Array && schemas.EnumerateArray().All(s => s.ValueKind == JsonValueKind.String)
+            && schemas.EnumerateArray().Any(s => string.Equals(s.GetString(), coreSchema, StringComparison.OrdinalIgnoreCase))
+            ? null
+            : ScimError.InvalidValue($"'schemas' must be a list of schema URIs that holds \"{coreSchema}\".");
+    }
+
     /// <summary>A boolean; Entra ID sends them as strings ("True", "False"), which are accepted too.</summary>
     public static ScimError? ReadBoolean(JsonElement? value, string attribute, out bool? result)
     {

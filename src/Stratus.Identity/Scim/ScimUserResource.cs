@@ -48,6 +48,7 @@ public sealed class ScimUserDraft
         // Every attribute is read (some into the draft), and the first error wins.
         ScimError?[] errors =
         [
+            ScimRequest.ReadSchemas(body, ScimSchemas.User),
             ScimRequest.ReadString(body.Attribute("userName"), "userName", out var userName),
             ScimRequest.ReadString(body.Attribute("externalId"), "externalId", out var externalId),
             ScimRequest.ReadString(body.Attribute("displayName"), "displayName", out var displayName),
@@ -219,9 +220,11 @@ public sealed class ScimUserDraft
             JsonValueKind.Object => [emails],
             _ => null,
         };
-        if (list is null || list.Any(e => e.ValueKind != JsonValueKind.Object || e.Attribute("value") is not { ValueKind: JsonValueKind.String }))
+        // Each sub-attribute has its type (RFC 7643 section 4.1.2): value and type strings, primary a boolean.
+        if (list is null || list.Any(e => e.ValueKind != JsonValueKind.Object || e.Attribute("value") is not { ValueKind: JsonValueKind.String }
+            || e.Attribute("type") is { ValueKind: not JsonValueKind.String } || ScimRequest.ReadBoolean(e.Attribute("primary"), "primary", out _) is not null))
         {
-            return ScimError.InvalidValue("'emails' must be a list of objects with a string 'value', such as [{\"value\": \"alice@contoso.example\", \"type\": \"work\", \"primary\": true}].");
+            return ScimError.InvalidValue("'emails' must be a list of objects with a string 'value' (and a string 'type', a boolean 'primary'), such as [{\"value\": \"alice@contoso.example\", \"type\": \"work\", \"primary\": true}].");
         }
 
         // The primary address, else the work one, else the first: the one Stratus keeps.

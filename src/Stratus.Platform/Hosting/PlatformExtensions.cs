@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -25,6 +26,9 @@ public sealed record StratusHostSettings(DatabaseSettings Database, string DataF
 
 public static class PlatformExtensions
 {
+    /// <summary>The largest request body an endpoint takes unless it states its own limit: 1 MiB.</summary>
+    public const long MaxRequestBodyBytes = 1024 * 1024;
+
     /// <summary>
     /// What every Stratus process has, whichever services it runs: logging with request ids, telemetry,
     /// problem details, auth, the platform store with its durable queues, health and the API reference.
@@ -60,6 +64,10 @@ public static class PlatformExtensions
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Information);
 
         builder.AddStratusTelemetry(settings.Targets);
+
+        // Every body is refused with 413 above this size, before it is read whole; an endpoint that takes more
+        // (a disk image upload) says so with RequestSizeLimit or DisableRequestSizeLimit metadata.
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
 
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
         {
@@ -133,6 +141,10 @@ public static class PlatformExtensions
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();
+
+        // After authorization, so that a stranger's body is not even parsed; before idempotency, so that a
+        // request refused for its text reserves no key.
+        app.UseMiddleware<RequestTextMiddleware>();
 
         // After authorization: the caller scopes the key, and a request refused 401 or 403 reserves nothing.
         app.UseMiddleware<IdempotencyMiddleware>();

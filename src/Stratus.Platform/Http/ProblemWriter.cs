@@ -25,14 +25,18 @@ internal static class ProblemWriter
     }
 
     /// <summary>The 400 of <see cref="Problems.Validation(string, string)"/>, for code that runs outside an endpoint.</summary>
-    public static async Task WriteValidationAsync(HttpContext context, string field, string message)
+    public static Task WriteValidationAsync(HttpContext context, string field, string message) =>
+        WriteValidationAsync(context, new Dictionary<string, string[]> { [field] = [message] });
+
+    /// <summary>The 400 of <see cref="Problems.Validation(IDictionary{string, string[]})"/>, for code that runs outside an endpoint.</summary>
+    public static async Task WriteValidationAsync(HttpContext context, IDictionary<string, string[]> errors)
     {
         context.Response.StatusCode = StatusCodes.Status400BadRequest;
         var problems = context.RequestServices.GetRequiredService<IProblemDetailsService>();
         await problems.WriteAsync(new ProblemDetailsContext
         {
             HttpContext = context,
-            ProblemDetails = new HttpValidationProblemDetails(new Dictionary<string, string[]> { [field] = [message] })
+            ProblemDetails = new HttpValidationProblemDetails(errors)
             {
                 Status = StatusCodes.Status400BadRequest,
                 Title = "The request is not valid",

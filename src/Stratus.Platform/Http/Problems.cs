@@ -38,6 +38,10 @@ public static class Problems
 
     public static ValidationProblem Validation(string field, string message) =>
         Validation(new Dictionary<string, string[]> { [field] = [message] });
+
+    /// <summary>A request with no body where one is needed: a PATCH without it would otherwise change nothing and still be audited.</summary>
+    public static ValidationProblem MissingBody(string example) =>
+        Validation("body", $"Send the fields to change as a JSON object, such as {example}.");
 }
 
 /// <summary>Collects every field error of a request, so that one answer names them all.</summary>

@@ -30,6 +30,11 @@ public static class ImageUsageApi
 
     private static async Task<Results<Ok<ImageUsageView>, ProblemHttpResult>> GetAsync(string imageId, HttpContext http, ProvisioningDbContext db, CancellationToken cancellationToken)
     {
+        if (!ImageIds.IsWellFormed(imageId))
+        {
+            return Problems.NotFound("image", imageId);
+        }
+
         var tenant = http.User.TenantId();
         var policies = db.Policies.AsNoTracking().Where(p => p.ImageId == imageId);
         var cloudPcs = db.CloudPcs.AsNoTracking().Where(p => p.ImageId == imageId);

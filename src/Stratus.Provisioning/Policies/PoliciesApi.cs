@@ -84,8 +84,9 @@ public static class PoliciesApi
         PolicyRequest? request, HttpContext http, ProvisioningDbContext db, ServiceClients services, IConfiguration configuration, TimeProvider clock, CancellationToken cancellationToken)
     {
         var tenant = http.User.RequiredTenantId();
-        var validator = new Validator().Require("displayName", request?.DisplayName).Require("imageId", request?.ImageId, maxLength: 128);
+        var validator = new Validator().Require("displayName", request?.DisplayName);
         var imageType = ValidateCommon(request, validator, configuration);
+        ValidateImageId(request?.ImageId, imageType, validator);
         if (!validator.IsValid)
         {
             return validator.ToProblem();
@@ -137,19 +138,29 @@ public static class PoliciesApi
             return Problems.NotFound("provisioning policy", id);
         }
 
+        if (request is null)
+        {
+            return Problems.MissingBody("{\"displayName\": \"Engineering\"}");
+        }
+
         var validator = new Validator();
-        if (request?.DisplayName is not null)
+        if (request.DisplayName is not null)
         {
             validator.Require("displayName", request.DisplayName);
         }
 
         var imageType = ValidateCommon(request, validator, configuration);
+        if (request.ImageId is not null)
+        {
+            ValidateImageId(request.ImageId, request.ImageType is null ? policy.ImageType : imageType, validator);
+        }
+
         if (!validator.IsValid)
         {
             return validator.ToProblem();
         }
 
-        if (request!.ImageId is { } imageId)
+        if (request.ImageId is { } imageId)
         {
             var type = request.ImageType is null ? policy.ImageType : imageType;
             var image = await services.ImageAsync(tenant, imageId, type == ImageType.Custom, cancellationToken);
@@ -273,6 +284,20 @@ public static class PoliciesApi
             : type == ImageType.Custom && image.Status != "ready"
                 ? Problems.Validation("imageId", $"The custom image '{imageId}' is {image.Status}, not ready; wait until it is ready.")
                 : null;
+
+    /// <summary>Checked before the images service is asked: a custom image's id is a GUID, a gallery image's a name of the gallery.</summary>
+    private static void ValidateImageId(string? imageId, ImageType type, Validator validator)
+    {
+        validator.Require("imageId", imageId, maxLength: 128);
+        if (imageId is not null && type == ImageType.Custom && !Guid.TryParse(imageId, out _))
+        {
+            validator.Add("imageId", "A custom image's 'imageId' is the id of a device image (a GUID); list them at /api/v1/deviceImages.");
+        }
+        else if (imageId is not null && type == ImageType.Gallery && !ImageIds.IsWellFormed(imageId))
+        {
+            validator.Add("imageId", "'imageId' is not the id of a gallery image; list them at /api/v1/galleryImages.");
+        }
+    }
 
     private static ImageType ValidateCommon(PolicyRequest? request, Validator validator, IConfiguration configuration)
     {

@@ -140,9 +140,14 @@ public static class UserSettingsApi
     private static async Task<Results<Ok<UserSettingView>, ValidationProblem, ProblemHttpResult>> UpdateAsync(
         Guid id, UserSettingRequest? request, HttpContext http, ProvisioningDbContext db, TimeProvider clock, CancellationToken cancellationToken)
     {
+        if (request is null)
+        {
+            return Problems.MissingBody("{\"displayName\": \"Engineering\"}");
+        }
+
         var tenant = http.User.RequiredTenantId();
         var validator = new Validator();
-        if (request?.DisplayName is not null)
+        if (request.DisplayName is not null)
         {
             validator.Require("displayName", request.DisplayName, maxLength: 128);
         }
