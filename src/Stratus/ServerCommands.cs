@@ -36,7 +36,8 @@ internal static class ServerCommands
             DataFolder: result.GetValue(data)!,
             Urls: result.GetValue(urls)!,
             EmbeddedHosts: result.GetValue(hosts)!,
-            Verbose: result.GetValue(verbose)), cancellationToken));
+            Verbose: result.GetValue(verbose),
+            RequestLines: result.GetValue(verbose)), cancellationToken));
         return command;
     }
 
@@ -66,7 +67,8 @@ internal static class ServerCommands
             DataFolder: result.GetValue(data)!,
             Urls: result.GetValue(urls)!,
             EmbeddedHosts: "none",
-            Verbose: true), cancellationToken));
+            Verbose: true,
+            RequestLines: false), cancellationToken));
         return command;
     }
 
@@ -97,4 +99,6 @@ internal static class ServerCommands
 /// <param name="EmbeddedHosts">qemu, simulated or none: the driver of the one host per region that `up` runs in-process.</param>
 /// <param name="Verbose">Every log line; else (`up` without --verbose) see <see cref="ServerLogging"/>. `run` is always
 /// verbose: a service run apart logs to its supervisor's journal, not to a person's terminal.</param>
-internal sealed record ServerOptions(string Targets, string? Database, string DataFolder, string Urls, string EmbeddedHosts, bool Verbose);
+/// <param name="RequestLines">A line per request: only when a person asks (`up --verbose`). Off by default everywhere else,
+/// `run` included (a journal keeps what a URL carried); configuration can turn them on.</param>
+internal sealed record ServerOptions(string Targets, string? Database, string DataFolder, string Urls, string EmbeddedHosts, bool Verbose, bool RequestLines);

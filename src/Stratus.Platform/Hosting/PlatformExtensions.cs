@@ -25,6 +25,8 @@ public sealed record StratusHostSettings(DatabaseSettings Database, string DataF
 
 public static class PlatformExtensions
 {
+    private const string ApiReferencePath = "/docs";
+
     /// <summary>
     /// What every Stratus process has, whichever services it runs: logging with request ids, telemetry,
     /// problem details, auth, the platform store with its durable queues, health and the API reference.
@@ -56,8 +58,10 @@ public static class PlatformExtensions
 
         // Keys at rest in the data folder are protected by its permissions (see docs/adr/0003-tokens.md).
         builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
+        // Request lines too ("Request starting ..."): a URL can carry what its caller should not have put there, and a
+        // line per request buries the lines that matter. An operator who wants them sets
+        // Logging__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics=Information (more specific, so it wins).
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Information);
 
         builder.AddStratusTelemetry(settings.Targets);
 
@@ -129,6 +133,7 @@ public static class PlatformExtensions
     public static WebApplication UseStratusPlatform(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        app.UseSecurityHeaders(ApiReferencePath);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
@@ -146,7 +151,7 @@ public static class PlatformExtensions
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapOpenApi("/openapi/{documentName}.json");
         // Served from this process only: Stratus runs offline, and the default fonts come from Scalar's CDN.
-        app.MapScalarApiReference("/docs", options => options
+        app.MapScalarApiReference(ApiReferencePath, options => options
             .WithTitle("Stratus API")
             .WithOpenApiRoutePattern("/openapi/{documentName}.json")
             .DisableDefaultFonts());
