@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -14,9 +13,6 @@ namespace Stratus.Portal.Tests;
 /// </summary>
 public sealed class BrowserHardeningTests
 {
-    /// <summary>What the page reports, through a listener Playwright adds before any of the page's own scripts run.</summary>
-    private const string ViolationPrefix = "CSP violation:";
-
     [Fact]
     public async Task Both_portals_and_the_console_page_send_the_security_headers_and_work_under_their_policy_without_a_violation()
     {
@@ -36,24 +32,15 @@ public sealed class BrowserHardeningTests
         using var playwright = await Chromium.StartPlaywrightAsync();
         await using var browser = await Chromium.LaunchAsync(playwright);
         var context = await Chromium.NewContextAsync(browser, stratus);
-        var violations = new ConcurrentQueue<string>();
-        context.Console += (_, message) =>
-        {
-            if (message.Text.Contains(ViolationPrefix, StringComparison.Ordinal) || message.Text.Contains("Content Security Policy", StringComparison.OrdinalIgnoreCase))
-            {
-                violations.Enqueue($"{message.Text} (on {message.Page?.Url})");
-            }
-        };
-        await context.AddInitScriptAsync($$"""
-            document.addEventListener('securitypolicyviolation', e =>
-              console.error('{{ViolationPrefix}} ' + e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline') + ' at ' + e.sourceFile + ':' + e.lineNumber));
-            """);
+        var violations = await Chromium.ListenForCspViolationsAsync(context);
 
         // The admin portal, by keyboard: sign in, then move between pages through its navigation.
         var admin = await context.NewPageAsync();
         await admin.GotoAsync("/admin/signin");
+        await Assertions.Expect(admin.Locator("#userName input")).ToBeEditableAsync();
         await admin.Locator("#userName input").FocusAsync();
         await admin.Keyboard.TypeAsync($"admin@{domain}");
+        await Assertions.Expect(admin.Locator("#userName input")).ToHaveValueAsync($"admin@{domain}");
         await admin.Locator("#password input").FocusAsync();
         await admin.Keyboard.TypeAsync(UserPortalTests.AdminPassword);
         await admin.Keyboard.PressAsync("Enter");
@@ -72,8 +59,11 @@ public sealed class BrowserHardeningTests
         await context.ClearCookiesAsync();
         var user = await context.NewPageAsync();
         await user.GotoAsync("/");
+        // The form shows once the page has asked who is signed in: keys typed before that go nowhere.
+        await Assertions.Expect(user.Locator("#signin")).ToBeVisibleAsync();
         await user.Locator("#username").FocusAsync();
         await user.Keyboard.TypeAsync($"ada@{domain}");
+        await Assertions.Expect(user.Locator("#username")).ToHaveValueAsync($"ada@{domain}");
         await user.Keyboard.PressAsync("Tab");
         await user.Keyboard.TypeAsync("ada-password-123");
         await user.Keyboard.PressAsync("Enter");

@@ -53,6 +53,7 @@ public sealed class UserPortalTests
             await admin.CloseAsync();
 
             var context = await Chromium.NewContextAsync(browser, stratus);
+            var violations = await Chromium.ListenForCspViolationsAsync(context);
             var page = await context.NewPageAsync();
 
             await page.GotoAsync("/");
@@ -111,6 +112,8 @@ public sealed class UserPortalTests
             await WaitForAsync(() => Directory.GetFiles(Path.Combine(data.Path, "hosts"), "serial.log", SearchOption.AllDirectories).Length == 1, "one VM folder");
             var serialLog = Directory.GetFiles(Path.Combine(data.Path, "hosts"), "serial.log", SearchOption.AllDirectories).Single();
             await WaitForAsync(() => ReadShared(serialLog).Contains("typed-in-42", StringComparison.Ordinal), "the typed command's output in the VM's serial log");
+            // The portal and noVNC showed a real display under the portals' Content-Security-Policy, which it never had to bend.
+            Assert.True(violations.IsEmpty, "the browser reported Content-Security-Policy violations:\n" + string.Join("\n", violations));
             await console.CloseAsync();
 
             // Another user's or an unknown Cloud PC: a clear message in the page, no display.
