@@ -10,8 +10,8 @@ public sealed class GatewayOptions
     public const string Section = "Stratus:Gateway";
 
     /// <summary>
-    /// The longest a connect ticket may live. A ticket travels in a URL (browsers cannot send headers on a
-    /// WebSocket), where proxies and histories may keep it; a short life keeps such a copy useless.
+    /// The longest a connect ticket may live. A ticket is a bearer credential in a browser's hands (it travels as a
+    /// WebSocket subprotocol, ConsoleTicketProtocol); a short life keeps a copy of it useless.
     /// </summary>
     public static readonly TimeSpan MaxTicketLifetime = TimeSpan.FromSeconds(60);
 
@@ -51,7 +51,7 @@ public sealed class GatewayOptions
         if (options.TicketLifetime <= TimeSpan.Zero || options.TicketLifetime > MaxTicketLifetime)
         {
             throw new ConfigurationException(
-                $"{Section}:TicketLifetime is {options.TicketLifetime}; it must be more than 0 and at most {MaxTicketLifetime} (a ticket travels in a URL). Set for example 00:00:30.");
+                $"{Section}:TicketLifetime is {options.TicketLifetime}; it must be more than 0 and at most {MaxTicketLifetime} (a ticket is a bearer credential). Set for example 00:00:30.");
         }
 
         if (options.RelayUrl is { } relay && (!relay.IsAbsoluteUri || relay.Scheme is not ("http" or "https")))

@@ -18,6 +18,8 @@ public static class PortalModule
         // Outside Development the host does not look for the static files of referenced libraries (Fluent UI,
         // the Blazor script) in the build output's manifest; a published binary carries them in wwwroot instead.
         builder.WebHost.UseStaticWebAssets();
+        // Secure whenever the portal is reached over HTTPS (the default, None, would never mark it so).
+        builder.Services.AddAntiforgery(options => options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest);
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddFluentUIComponents();
         builder.Services.AddScoped<Admin.AdminApi>();

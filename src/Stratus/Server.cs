@@ -72,6 +72,10 @@ internal static class Server
         {
             ServerLogging.MakeQuiet(builder.Logging);
         }
+        else if (options.RequestLines)
+        {
+            builder.Logging.AddFilter(ServerLogging.RequestLines, LogLevel.Information);
+        }
 
         foreach (var service in services)
         {

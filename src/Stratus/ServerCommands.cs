@@ -43,7 +43,8 @@ internal static class ServerCommands
             Urls: result.GetValue(urls)!,
             EmbeddedHosts: result.GetValue(hosts)!,
             Verbose: result.GetValue(verbose),
-            Tls: result.GetValue(tls)), cancellationToken));
+            Tls: result.GetValue(tls),
+            RequestLines: result.GetValue(verbose)), cancellationToken));
         return command;
     }
 
@@ -74,7 +75,8 @@ internal static class ServerCommands
             Urls: result.GetValue(urls)!,
             EmbeddedHosts: "none",
             Verbose: true,
-            Tls: false), cancellationToken));
+            Tls: false,
+            RequestLines: false), cancellationToken));
         return command;
     }
 
@@ -106,4 +108,6 @@ internal static class ServerCommands
 /// <param name="Verbose">Every log line; else (`up` without --verbose) see <see cref="ServerLogging"/>. `run` is always
 /// verbose: a service run apart logs to its supervisor's journal, not to a person's terminal.</param>
 /// <param name="Tls">HTTPS on --urls with the certificate of <see cref="ControlPlaneTls"/> (`up --tls`).</param>
-internal sealed record ServerOptions(string Targets, string? Database, string DataFolder, string Urls, string EmbeddedHosts, bool Verbose, bool Tls);
+/// <param name="RequestLines">A line per request: only when a person asks (`up --verbose`). Off by default everywhere else,
+/// `run` included (a journal keeps what a URL carried); configuration can turn them on.</param>
+internal sealed record ServerOptions(string Targets, string? Database, string DataFolder, string Urls, string EmbeddedHosts, bool Verbose, bool Tls, bool RequestLines);

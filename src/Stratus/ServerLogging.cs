@@ -20,10 +20,13 @@ internal static class ServerLogging
         "Stratus.Images.DeviceImages.DeviceImageContentUploadedHandler",
     ];
 
+    /// <summary>The category of ASP.NET's request lines: off unless asked for (`up --verbose`, or configuration).</summary>
+    public const string RequestLines = "Microsoft.AspNetCore.Hosting.Diagnostics";
+
     /// <summary>
     /// Lowers every rule that lets Information or finer through to Warning, except the categories of
-    /// <see cref="PersonShouldKnow"/>. Rules are rewritten after everything else configured them (the platform lets
-    /// request lines through on purpose, for the services run apart), so none of them wins over this.
+    /// <see cref="PersonShouldKnow"/>. Rules are rewritten after everything else configured them (configuration may
+    /// let request lines through), so none of them wins over this.
     /// </summary>
     public static void MakeQuiet(ILoggingBuilder logging)
     {

@@ -13,8 +13,8 @@ namespace Stratus.Portal.Tests;
 /// </summary>
 public sealed class UserPortalTests
 {
-    private const string SmallPlan = "5c1a0000-0000-4000-8000-000000010108";
-    private const string AdminPassword = "tenant-admin-pass-1";
+    internal const string SmallPlan = "5c1a0000-0000-4000-8000-000000010108";
+    internal const string AdminPassword = "tenant-admin-pass-1";
 
     [Fact]
     public async Task An_admin_gives_a_user_a_cloud_pc_in_the_admin_portal_and_the_user_connects_and_types_a_command_that_runs_in_the_vm()
@@ -53,6 +53,7 @@ public sealed class UserPortalTests
             await admin.CloseAsync();
 
             var context = await Chromium.NewContextAsync(browser, stratus);
+            var violations = await Chromium.ListenForCspViolationsAsync(context);
             var page = await context.NewPageAsync();
 
             await page.GotoAsync("/");
@@ -111,6 +112,8 @@ public sealed class UserPortalTests
             await WaitForAsync(() => Directory.GetFiles(Path.Combine(data.Path, "hosts"), "serial.log", SearchOption.AllDirectories).Length == 1, "one VM folder");
             var serialLog = Directory.GetFiles(Path.Combine(data.Path, "hosts"), "serial.log", SearchOption.AllDirectories).Single();
             await WaitForAsync(() => ReadShared(serialLog).Contains("typed-in-42", StringComparison.Ordinal), "the typed command's output in the VM's serial log");
+            // The portal and noVNC showed a real display under the portals' Content-Security-Policy, which it never had to bend.
+            Assert.True(violations.IsEmpty, "the browser reported Content-Security-Policy violations:\n" + string.Join("\n", violations));
             await console.CloseAsync();
 
             // Another user's or an unknown Cloud PC: a clear message in the page, no display.
@@ -167,7 +170,7 @@ public sealed class UserPortalTests
     }
 
     /// <summary>A tenant with two seats of the small plan, Ada in the group Designers and Bob outside it, made through the API.</summary>
-    private static async Task<(string Domain, Guid GroupId)> CreateTenantAsync(StratusProcess stratus)
+    internal static async Task<(string Domain, Guid GroupId)> CreateTenantAsync(StratusProcess stratus)
     {
         using var operatorClient = await stratus.OperatorClientAsync();
         var domain = $"p{Guid.NewGuid():N}"[..12] + ".test";
@@ -183,7 +186,7 @@ public sealed class UserPortalTests
         return (domain, group);
     }
 
-    private static async Task<Guid> IdAsync(HttpResponseMessage response)
+    internal static async Task<Guid> IdAsync(HttpResponseMessage response)
     {
         Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
@@ -222,7 +225,7 @@ public sealed class UserPortalTests
         return reader.ReadToEnd();
     }
 
-    private static async Task WaitForAsync(Func<bool> condition, string what)
+    internal static async Task WaitForAsync(Func<bool> condition, string what)
     {
         var deadline = TimeProvider.System.GetUtcNow().AddSeconds(60);
         while (!condition())

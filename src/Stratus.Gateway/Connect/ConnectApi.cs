@@ -20,7 +20,9 @@ using Stratus.Platform.Http;
 
 namespace Stratus.Gateway.Connect;
 
-public sealed record ConnectView(string Token, DateTimeOffset ExpiresDateTime, string WebSocketPath, Guid SessionId);
+/// <param name="WebSocketProtocols">The subprotocols to offer when opening <paramref name="WebSocketPath"/>: the ticket travels in
+/// one of them, never in the URL (<see cref="ConsoleTicketProtocol"/>).</param>
+public sealed record ConnectView(string Token, DateTimeOffset ExpiresDateTime, string WebSocketPath, IReadOnlyList<string> WebSocketProtocols, Guid SessionId);
 
 internal sealed record CloudPcInfo(Guid Id, string ManagedDeviceName, string Status, string PowerState, Guid VmId, Guid UserId, string UserPrincipalName);
 
@@ -31,6 +33,8 @@ internal sealed record CloudPcInfo(Guid Id, string ManagedDeviceName, string Sta
 /// </summary>
 public static partial class ConnectApi
 {
+    private const string ConsolePath = "/api/v1/gateway/console";
+
     public static IEndpointRouteBuilder MapConnectApi(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapPost("/api/v1/me/cloudPCs/{id:guid}/connect", ConnectMineAsync).WithTags("Gateway").WithName("ConnectToMyCloudPc")
@@ -42,8 +46,8 @@ public static partial class ConnectApi
             .RequireAuthorization(StratusPolicies.TenantMember);
 
         // Anonymous on purpose: the browser cannot send a bearer header on a WebSocket, the single-use ticket is the credential.
-        endpoints.MapGet("/api/v1/gateway/console", ConsoleAsync).WithTags("Gateway").WithName("OpenConsole")
-            .WithSummary("WebSocket: ?token=TICKET; carries the VM's VNC").AllowAnonymous();
+        endpoints.MapGet(ConsolePath, ConsoleAsync).WithTags("Gateway").WithName("OpenConsole")
+            .WithSummary($"WebSocket with subprotocols {ConsoleTicketProtocol.Console} and {ConsoleTicketProtocol.TicketPrefix}TICKET; carries the VM's VNC").AllowAnonymous();
         return endpoints;
     }
 
@@ -118,11 +122,11 @@ public static partial class ConnectApi
         };
         db.ConnectTokens.Add(token);
         await db.SaveChangesAsync(cancellationToken);
-        return TypedResults.Ok(new ConnectView(secret, token.ExpiresAt, $"/api/v1/gateway/console?token={secret}", token.SessionId));
+        return TypedResults.Ok(new ConnectView(secret, token.ExpiresAt, ConsolePath, ConsoleTicketProtocol.Offer(secret), token.SessionId));
     }
 
     private static async Task ConsoleAsync(
-        HttpContext http, GatewayDbContext db, IServiceProvider services, GatewayOptions options, TimeProvider clock, ILoggerFactory loggers, string? token)
+        HttpContext http, GatewayDbContext db, IServiceProvider services, GatewayOptions options, TimeProvider clock, ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger("Stratus.Gateway.Console");
         if (!http.WebSockets.IsWebSocketRequest)
@@ -132,7 +136,7 @@ public static partial class ConnectApi
         }
 
         var now = clock.GetUtcNow();
-        var hash = Hash(token ?? "");
+        var hash = Hash(ConsoleTicketProtocol.TicketOf(http) ?? "");
 
         // Consumed in one statement: of two requests with one ticket, exactly one gets it.
         var taken = await db.ConnectTokens.Where(t => t.TokenHash == hash && t.UsedAt == null && t.ExpiresAt > now)
@@ -218,7 +222,7 @@ public static partial class ConnectApi
 
     private static async Task RunSessionAsync(HttpContext http, GatewayDbContext db, TimeProvider clock, ILogger logger, ConnectToken ticket, DateTimeOffset now, Stream display)
     {
-        using var browser = await http.WebSockets.AcceptWebSocketAsync(http.WebSockets.WebSocketRequestedProtocols.Contains("binary") ? "binary" : null);
+        using var browser = await http.WebSockets.AcceptWebSocketAsync(ConsoleTicketProtocol.Accepted(http));
         var session = new ConsoleSession
         {
             Id = ticket.SessionId == Guid.Empty ? Guid.CreateVersion7(now) : ticket.SessionId, TenantId = ticket.TenantId, UserId = ticket.UserId, UserName = ticket.UserName,

@@ -28,6 +28,7 @@ public static class PlatformExtensions
 {
     /// <summary>The largest request body an endpoint takes unless it states its own limit: 1 MiB.</summary>
     public const long MaxRequestBodyBytes = 1024 * 1024;
+    private const string ApiReferencePath = "/docs";
 
     /// <summary>
     /// What every Stratus process has, whichever services it runs: logging with request ids, telemetry,
@@ -60,8 +61,10 @@ public static class PlatformExtensions
 
         // Keys at rest in the data folder are protected by its permissions (see docs/adr/0003-tokens.md).
         builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
+        // Request lines too ("Request starting ..."): a URL can carry what its caller should not have put there, and a
+        // line per request buries the lines that matter. An operator who wants them sets
+        // Logging__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics=Information (more specific, so it wins).
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Information);
 
         builder.AddStratusTelemetry(settings.Targets);
 
@@ -137,6 +140,7 @@ public static class PlatformExtensions
     public static WebApplication UseStratusPlatform(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        app.UseSecurityHeaders(ApiReferencePath);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
@@ -158,7 +162,7 @@ public static class PlatformExtensions
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapOpenApi("/openapi/{documentName}.json");
         // Served from this process only: Stratus runs offline, and the default fonts come from Scalar's CDN.
-        app.MapScalarApiReference("/docs", options => options
+        app.MapScalarApiReference(ApiReferencePath, options => options
             .WithTitle("Stratus API")
             .WithOpenApiRoutePattern("/openapi/{documentName}.json")
             .DisableDefaultFonts());

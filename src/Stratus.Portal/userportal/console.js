@@ -90,7 +90,8 @@ async function connect(attempt = 0) {
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${ticket.webSocketPath}`;
   let connected = false;
   let refused = false;
-  rfb = new RFB($('screen'), url, { shared: true });
+  // The ticket travels as a WebSocket subprotocol, never in the URL, which logs and history keep.
+  rfb = new RFB($('screen'), url, { shared: true, wsProtocols: ticket.webSocketProtocols });
   rfb.scaleViewport = true;
   rfb.resizeSession = false;
   rfb.focusOnClick = true;

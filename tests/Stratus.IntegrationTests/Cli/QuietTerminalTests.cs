@@ -52,6 +52,30 @@ public sealed class QuietTerminalTests
             && o.Contains("/api/v1/agent/report", StringComparison.Ordinal), "a host agent's report as a request line", TimeSpan.FromSeconds(30));
     }
 
+    [Fact]
+    public async Task Run_ByDefault_PrintsNoRequestLines_WhichCarryUrls()
+    {
+        using var data = new TempFolder();
+        var stratus = await StratusProcess.StartAsync(["run", "--targets", "all"], data.Path);
+        string output;
+        try
+        {
+            using var operatorClient = await stratus.OperatorClientAsync();
+            Assert.Equal(System.Net.HttpStatusCode.OK, (await operatorClient.GetAsync("/api/v1/me?probe=request-line")).StatusCode);
+        }
+        finally
+        {
+            // Stopped before reading: a graceful stop flushes every line the process had queued.
+            await stratus.DisposeAsync();
+            output = stratus.Output;
+        }
+
+        Assert.DoesNotContain("Request starting", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("probe=request-line", output, StringComparison.Ordinal);
+        // It did log: a service run apart writes its information lines for its journal.
+        Assert.Contains("info: ", output, StringComparison.Ordinal);
+    }
+
     /// <summary>The banner is printed once the listener has started, which may be just after /readyz first answers.</summary>
     private static Task<string> BannerAsync(StratusProcess stratus) =>
         Eventually.MatchesAsync(() => Task.FromResult(stratus.Output), o => o.Contains("Press Ctrl+C to stop.", StringComparison.Ordinal), "the start banner", TimeSpan.FromSeconds(30));

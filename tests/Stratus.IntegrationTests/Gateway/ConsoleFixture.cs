@@ -64,10 +64,11 @@ public class ConsoleFixture : IAsyncLifetime
     }
 
     /// <summary>A WebSocket handshake sent as plain HTTP, to read the refusal's problem details (a browser cannot).</summary>
-    public async Task<(HttpStatusCode Status, JsonElement Problem)> RefusalAsync(Uri url)
+    public async Task<(HttpStatusCode Status, JsonElement Problem)> RefusalAsync(ConsoleTicket ticket)
     {
-        ArgumentNullException.ThrowIfNull(url);
-        using var request = new HttpRequestMessage(HttpMethod.Get, url.PathAndQuery);
+        ArgumentNullException.ThrowIfNull(ticket);
+        using var request = new HttpRequestMessage(HttpMethod.Get, ticket.Url.PathAndQuery);
+        request.Headers.Add("Sec-WebSocket-Protocol", string.Join(", ", ticket.Protocols));
         request.Headers.Connection.Add("Upgrade");
         request.Headers.Upgrade.Add(new ProductHeaderValue("websocket"));
         request.Headers.Add("Sec-WebSocket-Version", "13");

@@ -27,8 +27,12 @@ public sealed class ConsoleTests(ConsoleFixture fixture) : IClassFixture<Console
         var sessionId = ticket.GetProperty("sessionId").GetGuid();
         var url = SocketUrl(ticket);
 
+        // The ticket is not in the URL (request logs, proxies and history keep URLs): it travels as a subprotocol.
+        Assert.DoesNotContain(url.Token, url.Url.ToString(), StringComparison.Ordinal);
+        Assert.Equal("/api/v1/gateway/console", url.Url.PathAndQuery);
         using (var console = await OpenDisplayAsync(url))
         {
+            Assert.Equal(ConsoleTicket.ConsoleProtocol, console.SubProtocol);
             await console.SendAsync(Encoding.ASCII.GetBytes("RFB 003.008\n"), WebSocketMessageType.Binary, true, CancellationToken.None);
             var buffer = new byte[64];
             var received = await console.ReceiveAsync(buffer, CancellationToken.None);
@@ -41,13 +45,17 @@ public sealed class ConsoleTests(ConsoleFixture fixture) : IClassFixture<Console
         Assert.Equal(HttpStatusCode.Forbidden, replayStatus);
         Assert.Equal("https://stratus.dev/problems/console-ticket-used", replay.GetProperty("type").GetString());
 
-        var forgedUrl = new Uri(url.GetLeftPart(UriPartial.Path) + "?token=forged-ticket");
-        using (var forged = new ClientWebSocket())
+        using (var forged = url.WithToken("forged-ticket").Socket())
         {
-            forged.Options.CollectHttpResponseDetails = true;
-            await Assert.ThrowsAsync<WebSocketException>(() => forged.ConnectAsync(forgedUrl, CancellationToken.None));
+            await Assert.ThrowsAsync<WebSocketException>(() => forged.ConnectAsync(url.Url, CancellationToken.None));
             Assert.Equal(HttpStatusCode.Forbidden, forged.HttpStatusCode);
         }
+
+        // Nor does the old way, a fresh ticket in the query string, open anything.
+        var fresh = SocketUrl(await TicketAsync(fixture.Ada, $"/api/v1/me/cloudPCs/{fixture.PcId}/connect"));
+        var (queryStatus, inQuery) = await fixture.RefusalAsync(fresh with { Url = new Uri(fresh.Url + "?token=" + fresh.Token), Protocols = [ConsoleTicket.ConsoleProtocol] });
+        Assert.Equal(HttpStatusCode.Forbidden, queryStatus);
+        Assert.Equal("https://stratus.dev/problems/console-ticket-unknown", inQuery.GetProperty("type").GetString());
 
         var session = await Eventually.MatchesAsync(async () => (await SessionsAsync(fixture.Ada)).FirstOrDefault(s => s.GetProperty("id").GetGuid() == sessionId),
             s => s.ValueKind == JsonValueKind.Object && s.GetProperty("endedAt").ValueKind != JsonValueKind.Null, "the session record");
@@ -69,10 +77,9 @@ public sealed class ConsoleTests(ConsoleFixture fixture) : IClassFixture<Console
         await Task.Delay(ConsoleFixture.TicketLifetime + TimeSpan.FromSeconds(1));
 
         // What a browser sees: the WebSocket handshake answered 403.
-        using (var late = new ClientWebSocket())
+        using (var late = url.Socket())
         {
-            late.Options.CollectHttpResponseDetails = true;
-            await Assert.ThrowsAsync<WebSocketException>(() => late.ConnectAsync(url, CancellationToken.None));
+            await Assert.ThrowsAsync<WebSocketException>(() => late.ConnectAsync(url.Url, CancellationToken.None));
             Assert.Equal(HttpStatusCode.Forbidden, late.HttpStatusCode);
         }
 
@@ -256,14 +263,12 @@ public sealed class ConsoleTests(ConsoleFixture fixture) : IClassFixture<Console
         return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
 
-    private Uri SocketUrl(JsonElement ticket) =>
-        new(fixture.Stratus.BaseAddress.ToString().Replace("http://", "ws://", StringComparison.Ordinal).TrimEnd('/') + ticket.GetProperty("webSocketPath").GetString());
+    private ConsoleTicket SocketUrl(JsonElement ticket) => ConsoleTicket.From(fixture.Stratus, ticket);
 
     /// <summary>Opens the console and reads QEMU's greeting (the RFB version): the bridge runs, so the session is recorded.</summary>
-    private static async Task<ClientWebSocket> OpenDisplayAsync(Uri url)
+    private static async Task<ClientWebSocket> OpenDisplayAsync(ConsoleTicket ticket)
     {
-        var console = new ClientWebSocket();
-        await console.ConnectAsync(url, CancellationToken.None);
+        var console = await ticket.ConnectAsync();
         var buffer = new byte[64];
         var received = await console.ReceiveAsync(buffer, CancellationToken.None);
         Assert.Equal("RFB 003.008\n", Encoding.ASCII.GetString(buffer, 0, received.Count));

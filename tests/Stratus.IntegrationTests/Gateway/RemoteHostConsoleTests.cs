@@ -13,7 +13,7 @@ namespace Stratus.IntegrationTests.Gateway;
 /// The services as separate-machine deployments run them (`stratus run --targets all`, no embedded host) and a
 /// `stratus host` agent with real QEMU, which takes no inbound connections: Ada's Cloud PC runs on the agent.
 /// </summary>
-public sealed class RemoteHostConsoleFixture : ConsoleFixture
+public class RemoteHostConsoleFixture : ConsoleFixture
 {
     /// <summary>How long a console waits for the host here: short, so that a test can wait one out.</summary>
     public static readonly TimeSpan RelayWait = TimeSpan.FromSeconds(3);
@@ -21,8 +21,12 @@ public sealed class RemoteHostConsoleFixture : ConsoleFixture
     private readonly TempFolder agentData = new();
     private HostAgentProcess? agent;
     private string[] agentArguments = [];
+    private readonly List<string> enrollmentTokens = [];
 
     public string AgentOutput => agent?.Output ?? "";
+
+    /// <summary>Every enrollment token the fixture made, in order.</summary>
+    public IReadOnlyList<string> EnrollmentTokens => enrollmentTokens;
 
     /// <summary>The agent's data folder: its identity (agent.json) and its VMs (vms/VM/disk.qcow2).</summary>
     public string AgentDataPath => agentData.Path;
@@ -86,7 +90,9 @@ public sealed class RemoteHostConsoleFixture : ConsoleFixture
     {
         var tokenResponse = await operatorClient.PostAsJsonAsync("/api/v1/hosts/enrollmentTokens", new { region = Region });
         Assert.True(tokenResponse.StatusCode == HttpStatusCode.Created, await tokenResponse.Content.ReadAsStringAsync());
-        return (await tokenResponse.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
+        var token = (await tokenResponse.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
+        enrollmentTokens.Add(token);
+        return token;
     }
 
     public override async Task DisposeAsync()
@@ -114,10 +120,7 @@ public sealed class RemoteHostConsoleTests(RemoteHostConsoleFixture fixture) : I
         var response = await fixture.Ada.PostAsync($"/api/v1/me/cloudPCs/{fixture.PcId}/connect", null);
         Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
         var ticket = await response.Content.ReadFromJsonAsync<JsonElement>();
-        var url = new Uri(fixture.Stratus.BaseAddress.ToString().Replace("http://", "ws://", StringComparison.Ordinal).TrimEnd('/') + ticket.GetProperty("webSocketPath").GetString());
-
-        using var console = new ClientWebSocket();
-        await console.ConnectAsync(url, CancellationToken.None);
+        using var console = await ConsoleTicket.From(fixture.Stratus, ticket).ConnectAsync();
         var buffer = new byte[64];
         var greeting = await console.ReceiveAsync(buffer, CancellationToken.None);
         Assert.Equal("RFB 003.008\n", Encoding.ASCII.GetString(buffer, 0, greeting.Count));
@@ -156,15 +159,12 @@ public sealed class RemoteHostConsoleTests(RemoteHostConsoleFixture fixture) : I
         // The agent back (the same host, adopting the running VM): Connect again is all it takes.
         var console = await Eventually.MatchesAsync(async () =>
             {
-                var attempt = new ClientWebSocket();
                 try
                 {
-                    await attempt.ConnectAsync(await SocketUrlAsync(), CancellationToken.None);
-                    return attempt;
+                    return await (await SocketUrlAsync()).ConnectAsync();
                 }
                 catch (WebSocketException)
                 {
-                    attempt.Dispose();
                     return null;
                 }
             },
@@ -217,12 +217,12 @@ public sealed class RemoteHostConsoleTests(RemoteHostConsoleFixture fixture) : I
         await Eventually.MatchesAsync(() => Task.FromResult(fixture.AgentOutput), o => o.Contains("nobody-listens failed", StringComparison.Ordinal), "the agent's log line");
     }
 
-    private async Task<Uri> SocketUrlAsync()
+    private async Task<ConsoleTicket> SocketUrlAsync()
     {
         var response = await fixture.Ada.PostAsync($"/api/v1/me/cloudPCs/{fixture.PcId}/connect", null);
         Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
         var ticket = await response.Content.ReadFromJsonAsync<JsonElement>();
-        return new Uri(fixture.Stratus.BaseAddress.ToString().Replace("http://", "ws://", StringComparison.Ordinal).TrimEnd('/') + ticket.GetProperty("webSocketPath").GetString());
+        return ConsoleTicket.From(fixture.Stratus, ticket);
     }
 
     private sealed record RelayRequest(Guid Id, string Url, string Secret);

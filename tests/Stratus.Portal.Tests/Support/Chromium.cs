@@ -48,6 +48,31 @@ internal static class Chromium
         return context;
     }
 
+    /// <summary>What a page reports of a Content-Security-Policy violation, through the listener <see cref="ListenForCspViolationsAsync"/> adds.</summary>
+    public const string CspViolationPrefix = "CSP violation:";
+
+    /// <summary>
+    /// Collects every Content-Security-Policy violation in the context's pages: a securitypolicyviolation listener
+    /// added before any of a page's own scripts run (it reports through the console), and chromium's own console lines.
+    /// </summary>
+    public static async Task<System.Collections.Concurrent.ConcurrentQueue<string>> ListenForCspViolationsAsync(IBrowserContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var violations = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        context.Console += (_, message) =>
+        {
+            if (message.Text.Contains(CspViolationPrefix, StringComparison.Ordinal) || message.Text.Contains("Content Security Policy", StringComparison.OrdinalIgnoreCase))
+            {
+                violations.Enqueue($"{message.Text} (on {message.Page?.Url})");
+            }
+        };
+        await context.AddInitScriptAsync($$"""
+            document.addEventListener('securitypolicyviolation', e =>
+              console.error('{{CspViolationPrefix}} ' + e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline') + ' at ' + e.sourceFile + ':' + e.lineNumber));
+            """);
+        return violations;
+    }
+
     /// <summary>A page in a new context (see <see cref="NewContextAsync"/>).</summary>
     public static async Task<IPage> NewPageAsync(IBrowser browser, StratusProcess stratus, int width = 1280, int height = 800)
     {
