@@ -1,7 +1,11 @@
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Configuration;
 using Stratus.Identity.Accounts;
+using Stratus.Identity.Clients;
+using Stratus.Identity.Keys;
+using Stratus.Platform.Auth;
 using Stratus.Identity.Auth;
 using Stratus.Identity.Groups;
 using Stratus.Identity.Ldap;
@@ -27,6 +31,14 @@ public static class IdentityModule
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddServiceStore<IdentityDbContext, SqliteIdentityDbContext, PostgresIdentityDbContext>(IdentityDbContext.SchemaName);
         builder.Services.AddScoped<SignInService>();
+        builder.Services.AddSingleton(new SigningKeyOptions(
+            builder.Configuration.GetValue<TimeSpan?>("Stratus:Identity:SigningKeyRotation") ?? SigningKeyOptions.DefaultRotation));
+        builder.Services.AddSingleton<IdentitySecrets>();
+        builder.Services.AddSingleton<SigningKeyStore>();
+        builder.Services.AddSingleton<ISigningKeySource>(services => services.GetRequiredService<SigningKeyStore>());
+        builder.Services.AddSingleton<SigningKeyRefresher>();
+        builder.Services.AddSingleton<IStartupTask>(services => services.GetRequiredService<SigningKeyRefresher>());
+        builder.Services.AddHostedService(services => services.GetRequiredService<SigningKeyRefresher>());
         builder.Services.AddSingleton<BootstrapResult>();
         builder.Services.AddSingleton<IStartupTask, BootstrapOperator>();
         builder.Services.AddSingleton<IStartupTask, SeedServicePlans>();
@@ -40,6 +52,8 @@ public static class IdentityModule
     public static IEndpointRouteBuilder MapIdentityApi(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapAuthApi();
+        endpoints.MapTokenKeys();
+        endpoints.MapTokenEndpoint();
         endpoints.MapTenantsApi();
         endpoints.MapUsersApi();
         endpoints.MapGroupsApi();

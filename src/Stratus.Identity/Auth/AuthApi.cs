@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using System.Globalization;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
@@ -50,7 +51,7 @@ public static class AuthApi
     }
 
     private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> SignInWithCookieAsync(
-        TokenRequest? request, SignInService signIn, HttpContext http, CancellationToken cancellationToken)
+        TokenRequest? request, SignInService signIn, TokenIssuer tokens, HttpContext http, CancellationToken cancellationToken)
     {
         var outcome = await SignInAsync(request, signIn, http, cancellationToken);
         if (outcome.Problem is { } problem)
@@ -63,8 +64,10 @@ public static class AuthApi
             return invalid;
         }
 
-        await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme,
-            outcome.Identity!.ToPrincipal(CookieAuthenticationDefaults.AuthenticationScheme));
+        // The session carries the user's own token: the portal calls the services with it, as its user.
+        var principal = outcome.Identity!.ToPrincipal(CookieAuthenticationDefaults.AuthenticationScheme);
+        ((ClaimsIdentity)principal.Identity!).AddClaim(new Claim(StratusClaims.AccessToken, tokens.Issue(outcome.Identity)));
+        await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, principal);
         return TypedResults.NoContent();
     }
 

@@ -39,7 +39,7 @@ public sealed class AdminApi(ServiceCalls calls, AuthenticationStateProvider aut
             request.Headers.Add("Idempotency-Key", idempotencyKey);
         }
 
-        using var client = calls.AsAccount(service, await UserAsync());
+        using var client = calls.AsAccount(service, (await UserAsync()).FindFirstValue(StratusClaims.AccessToken) ?? "");
         try
         {
             using var response = await client.SendAsync(request, cancellationToken);
