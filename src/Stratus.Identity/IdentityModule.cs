@@ -16,6 +16,7 @@ using Stratus.Identity.Scim;
 using Stratus.Identity.Sync;
 using Stratus.Identity.Tenants;
 using Stratus.Identity.Users;
+using Stratus.Platform.Hosting;
 using Stratus.Platform.Jobs;
 using Stratus.Platform.Persistence;
 
@@ -33,6 +34,7 @@ public static class IdentityModule
         builder.Services.AddScoped<SignInService>();
         builder.Services.AddSingleton(new SigningKeyOptions(
             builder.Configuration.GetValue<TimeSpan?>("Stratus:Identity:SigningKeyRotation") ?? SigningKeyOptions.DefaultRotation));
+        builder.Services.AddSingleton(services => MasterKey.Read(services.GetRequiredService<IConfiguration>(), services.GetRequiredService<StratusHostSettings>().DataFolder));
         builder.Services.AddSingleton<IdentitySecrets>();
         builder.Services.AddSingleton<SigningKeyStore>();
         builder.Services.AddSingleton<ISigningKeySource>(services => services.GetRequiredService<SigningKeyStore>());

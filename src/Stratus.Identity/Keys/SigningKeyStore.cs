@@ -13,7 +13,8 @@ namespace Stratus.Identity.Keys;
 /// <summary>
 /// Identity's ES256 signing keys (ADR 0009). Time is cut into rotation periods; the key of a period is named by
 /// its number, so every identity instance signs with the same key and the first to need it creates it. A key
-/// stays published until the last token it signed has expired, then is deleted. The private halves are kept in
+/// is published from the period before its own (verifiers read it before it signs) until the last token it signed
+/// has expired, then is deleted. The private halves are kept in
 /// the platform store encrypted with identity's data protection, which only identity's master key opens.
 /// </summary>
 public sealed partial class SigningKeyStore(IServiceScopeFactory scopes, IdentitySecrets secrets, SigningKeyOptions options, TimeProvider clock,
@@ -27,7 +28,7 @@ public sealed partial class SigningKeyStore(IServiceScopeFactory scopes, Identit
 
     public IReadOnlyList<JsonWebKey> Published => loaded?.Published ?? [];
 
-    /// <summary>Loads the keys of the current and recent periods, creating the current one if it is new.</summary>
+    /// <summary>Loads the keys of the current, next and recent periods, creating the current and next ones if they are new.</summary>
     public async Task RefreshAsync(CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
@@ -36,6 +37,8 @@ public sealed partial class SigningKeyStore(IServiceScopeFactory scopes, Identit
         var db = scope.ServiceProvider.GetRequiredService<PlatformDbContext>();
         var currentName = NamePrefix + period.ToString(CultureInfo.InvariantCulture);
         var currentValue = await PlatformSecrets.GetOrCreateAsync(db, currentName, () => secrets.Protect(NewKey()), clock, cancellationToken);
+        // The next period's key is published a whole period before it signs, so that every verifier has read it by then.
+        await PlatformSecrets.GetOrCreateAsync(db, NamePrefix + (period + 1).ToString(CultureInfo.InvariantCulture), () => secrets.Protect(NewKey()), clock, cancellationToken);
 
         var stored = await db.Secrets.AsNoTracking().Where(s => s.Name.StartsWith(NamePrefix)).ToListAsync(cancellationToken);
         var published = new List<JsonWebKey>();
@@ -45,7 +48,7 @@ public sealed partial class SigningKeyStore(IServiceScopeFactory scopes, Identit
             var number = long.Parse(secret.Name[NamePrefix.Length..], CultureInfo.InvariantCulture);
             // Tokens of a period's key are signed until the period ends and live one token lifetime more.
             var lastExpiry = StartOf(number + 1) + TokenIssuer.Lifetime + TimeSpan.FromMinutes(1);
-            if (number > period)
+            if (number > period + 1)
             {
                 continue;
             }

@@ -50,6 +50,7 @@ public static class AuthExtensions
                 options.Events.OnRedirectToLogin = context => Deny(context, StatusCodes.Status401Unauthorized);
                 options.Events.OnRedirectToAccessDenied = context => Deny(context, StatusCodes.Status403Forbidden);
             });
+        builder.Services.AddSingleton<IdentityKeys>();
         builder.Services.AddSingleton<IConfigureOptions<JwtBearerOptions>, JwksValidation>();
 
         // A service's token passes only where the endpoint accepts one of its scopes (StratusAccessRequirement).

@@ -1,34 +1,22 @@
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
-using Microsoft.IdentityModel.Protocols;
-using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Stratus.Platform.Http;
 
 namespace Stratus.Platform.Auth;
 
 /// <summary>
-/// Bearer tokens are checked with identity's public keys (ADR 0009), read from its discovery document and
-/// JWKS through the service calls' addresses and failover, cached, and read again when a token names a key
-/// not seen yet (a rotation): no process but identity holds a key that signs.
+/// Bearer tokens are checked with identity's public keys only (ADR 0009): no process but identity holds a key
+/// that signs. The keys come from identity's JWKS through the service calls' addresses and failover, are
+/// cached, and are read again before a token naming a key not seen yet is checked (a rotation).
 /// </summary>
-internal sealed class JwksValidation(ServiceCalls calls) : IConfigureNamedOptions<JwtBearerOptions>
+internal sealed class JwksValidation(IdentityKeys keys) : IConfigureNamedOptions<JwtBearerOptions>
 {
-    /// <summary>How soon after a rotation a key unseen so far is looked up again at the latest.</summary>
-    public static readonly TimeSpan UnknownKeyRefresh = TimeSpan.FromSeconds(10);
-
     public void Configure(string? name, JwtBearerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.MapInboundClaims = false;
-        options.RefreshOnIssuerKeyNotFound = true;
-        // The host part is a placeholder: IdentityDocuments sends the path to identity's configured instances.
-        options.ConfigurationManager = new ConfigurationManager<OpenIdConnectConfiguration>(
-            "http://identity" + StratusTokens.OpenIdConfigurationPath, new OpenIdConnectConfigurationRetriever(), new IdentityDocuments(calls))
-        {
-            AutomaticRefreshInterval = TimeSpan.FromMinutes(10),
-            RefreshInterval = UnknownKeyRefresh,
-        };
         options.TokenValidationParameters = new TokenValidationParameters
         {
             ValidIssuer = StratusTokens.Issuer,
@@ -37,17 +25,71 @@ internal sealed class JwksValidation(ServiceCalls calls) : IConfigureNamedOption
             NameClaimType = StratusClaims.Name,
             RoleClaimType = StratusClaims.Role,
             ClockSkew = TimeSpan.FromSeconds(30),
+            IssuerSigningKeyResolver = (_, _, kid, _) => keys.Find(kid),
+        };
+        options.Events ??= new JwtBearerEvents();
+        var received = options.Events.OnMessageReceived;
+        options.Events.OnMessageReceived = async context =>
+        {
+            await received(context);
+            var header = context.Token ?? context.Request.Headers.Authorization.ToString();
+            var token = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : header;
+            if (token.Length > 0 && new JsonWebTokenHandler().CanReadToken(token))
+            {
+                await keys.EnsureAsync(new JsonWebToken(token).Kid, context.HttpContext.RequestAborted);
+            }
         };
     }
 
     public void Configure(JwtBearerOptions options) => Configure(Options.DefaultName, options);
+}
 
-    private sealed class IdentityDocuments(ServiceCalls calls) : IDocumentRetriever
+/// <summary>Identity's published keys, as this process last read them.</summary>
+public sealed class IdentityKeys(ServiceCalls calls, TimeProvider clock)
+{
+    /// <summary>Read again after this long even when every token names a known key (keys also retire).</summary>
+    public static readonly TimeSpan MaxAge = TimeSpan.FromMinutes(10);
+
+    /// <summary>The least wait between two reads, so that tokens naming made-up keys cannot make this process flood identity.</summary>
+    public static readonly TimeSpan MinInterval = TimeSpan.FromSeconds(2);
+
+    private readonly SemaphoreSlim reading = new(1, 1);
+    private volatile IReadOnlyList<JsonWebKey> current = [];
+    private DateTimeOffset readAt = DateTimeOffset.MinValue;
+
+    public IEnumerable<SecurityKey> Find(string? kid) => current.Where(k => kid is null || k.Kid == kid);
+
+    /// <summary>Reads the JWKS again if <paramref name="kid"/> is not known or the copy is old; a failed read keeps the old copy.</summary>
+    public async Task EnsureAsync(string? kid, CancellationToken cancellationToken)
     {
-        public async Task<string> GetDocumentAsync(string address, CancellationToken cancel)
+        if (Fresh() && (kid is null || current.Any(k => k.Kid == kid)))
         {
+            return;
+        }
+
+        await reading.WaitAsync(cancellationToken);
+        try
+        {
+            var known = kid is null || current.Any(k => k.Kid == kid);
+            if ((known && Fresh()) || clock.GetUtcNow() - readAt < MinInterval)
+            {
+                return;
+            }
+
+            readAt = clock.GetUtcNow();
             using var identity = calls.Anonymous("identity");
-            return await identity.GetStringAsync(new Uri(address).PathAndQuery, cancel);
+            var json = await identity.GetStringAsync(StratusTokens.JwksPath, cancellationToken);
+            current = new JsonWebKeySet(json).Keys.ToList();
+        }
+        catch (Exception e) when (e is HttpRequestException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            // Identity is away: the keys read before still check the tokens they signed.
+        }
+        finally
+        {
+            reading.Release();
         }
     }
+
+    private bool Fresh() => clock.GetUtcNow() - readAt < MaxAge;
 }

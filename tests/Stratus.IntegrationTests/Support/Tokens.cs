@@ -1,7 +1,11 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Xml.Linq;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Stratus.IntegrationTests.Support;
 
@@ -91,7 +95,52 @@ internal static class Tokens
         return new SigningKey(key, kid);
     }
 
-    private static Task<byte[]> UnsealAsync(string dataFolder, string stored) => Task.FromResult(Convert.FromBase64String(stored));
+    /// <summary>
+    /// Opens a sealed signing key as an attacker with the store and the master key would: each key of identity's
+    /// data protection ring opened with the master key (AES-256-GCM), then the sealed value with that ring.
+    /// </summary>
+    private static async Task<byte[]> UnsealAsync(string dataFolder, string stored)
+    {
+        var masterKey = Convert.FromBase64String((await File.ReadAllTextAsync(Path.Combine(dataFolder, "identity", "master.key"))).Trim());
+        var ring = new List<XElement>();
+        await using (var connection = new SqliteConnection($"Data Source={Path.Combine(dataFolder, "db", "identity.db")};Mode=ReadOnly;Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT \"Xml\" FROM \"DataProtectionKeys\"";
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                var key = XElement.Parse(reader.GetString(0));
+                foreach (var sealedSecret in key.Descendants().Where(e => e.Name.LocalName == "encryptedSecret").ToList())
+                {
+                    var element = sealedSecret.Element("sealedKey")!;
+                    var nonce = Convert.FromBase64String((string)element.Element("nonce")!);
+                    var tag = Convert.FromBase64String((string)element.Element("tag")!);
+                    var value = Convert.FromBase64String((string)element.Element("value")!);
+                    var plain = new byte[value.Length];
+                    using var aes = new AesGcm(masterKey, tag.Length);
+                    aes.Decrypt(nonce, value, tag, plain);
+                    sealedSecret.ReplaceWith(XElement.Parse(Encoding.UTF8.GetString(plain)));
+                }
+
+                ring.Add(key);
+            }
+        }
+
+        var services = new ServiceCollection();
+        services.AddDataProtection().SetApplicationName("stratus-identity")
+            .AddKeyManagementOptions(options => options.XmlRepository = new ReadOnlyRing(ring));
+        using var provider = services.BuildServiceProvider();
+        return provider.GetRequiredService<IDataProtectionProvider>().CreateProtector("Stratus.Identity.SigningKey.v1").Unprotect(Convert.FromBase64String(stored));
+    }
+
+    private sealed class ReadOnlyRing(IReadOnlyCollection<XElement> keys) : IXmlRepository
+    {
+        public IReadOnlyCollection<XElement> GetAllElements() => keys;
+
+        public void StoreElement(XElement element, string friendlyName) => throw new InvalidOperationException("The test only reads the ring.");
+    }
 
     private static string Encode(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }
