@@ -56,6 +56,7 @@ public static class IdentityModule
         endpoints.MapAuthApi();
         endpoints.MapTokenKeys();
         endpoints.MapTokenEndpoint();
+        endpoints.MapTokenRenewal();
         endpoints.MapTenantsApi();
         endpoints.MapUsersApi();
         endpoints.MapGroupsApi();
