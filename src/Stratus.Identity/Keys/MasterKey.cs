@@ -3,6 +3,7 @@ using System.Xml.Linq;
 using Microsoft.AspNetCore.DataProtection.XmlEncryption;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Stratus.Platform.Http;
 
 namespace Stratus.Identity.Keys;
 
@@ -35,27 +36,7 @@ public sealed class MasterKey(byte[] key)
         }
 
         var generated = Path.Combine(dataFolder, "identity", "master.key");
-        if (!File.Exists(generated))
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(generated)!);
-            var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-            if (!OperatingSystem.IsWindows())
-            {
-                create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
-
-            try
-            {
-                using var writer = new StreamWriter(new FileStream(generated, create));
-                writer.Write(Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
-            }
-            catch (IOException) when (File.Exists(generated))
-            {
-                // Another process of this data folder wrote it first.
-            }
-        }
-
-        return new MasterKey(Decode(File.ReadAllText(generated), generated));
+        return new MasterKey(Decode(SecretFile.ReadOrCreate(generated, () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))), generated));
     }
 
     private static byte[] Decode(string text, string source)

@@ -92,30 +92,7 @@ public sealed class ClientSecrets(IConfiguration configuration, string dataFolde
             return configured;
         }
 
-        var folder = Path.Combine(dataFolder, "clients");
-        var path = Path.Combine(folder, clientId + ".secret");
-        if (!File.Exists(path))
-        {
-            Directory.CreateDirectory(folder);
-            try
-            {
-                var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-                if (!OperatingSystem.IsWindows())
-                {
-                    create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-                }
-
-                using var file = new FileStream(path, create);
-                using var writer = new StreamWriter(file);
-                writer.Write(Convert.ToHexString(RandomNumberGenerator.GetBytes(32)));
-            }
-            catch (IOException) when (File.Exists(path))
-            {
-                // Another process of this data folder wrote it first: theirs is read below.
-            }
-        }
-
-        return File.ReadAllText(path).Trim();
+        return SecretFile.ReadOrCreate(Path.Combine(dataFolder, "clients", clientId + ".secret"), () => Convert.ToHexString(RandomNumberGenerator.GetBytes(32)));
     }
 
     /// <summary>Whether <paramref name="presented"/> is the client's secret, in time that does not depend on where they differ.</summary>
@@ -124,5 +101,35 @@ public sealed class ClientSecrets(IConfiguration configuration, string dataFolde
         ArgumentNullException.ThrowIfNull(presented);
         var expected = SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Of(clientId)));
         return CryptographicOperations.FixedTimeEquals(expected, SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(presented)));
+    }
+}
+
+/// <summary>A secret generated once into a file only its owner can read, then read by every process of the data folder.</summary>
+public static class SecretFile
+{
+    public static string ReadOrCreate(string path, Func<string> create)
+    {
+        ArgumentNullException.ThrowIfNull(create);
+        if (!File.Exists(path))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows())
+            {
+                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            }
+
+            try
+            {
+                using var writer = new StreamWriter(new FileStream(path, options));
+                writer.Write(create());
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                // Another process of this data folder wrote it first: theirs is read below.
+            }
+        }
+
+        return File.ReadAllText(path).Trim();
     }
 }

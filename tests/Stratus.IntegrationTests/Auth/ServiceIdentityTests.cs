@@ -230,6 +230,23 @@ public sealed class ServiceIdentityTests(SplitDeploymentFixture split) : IClassF
         }
     }
 
+    [Fact]
+    public async Task Renew_GivesAPersonAFreshToken_AndAServiceNone()
+    {
+        var token = await OperatorTokenAsync();
+        using var renewed = await SendAsync("identity", "/api/v1/auth/renew", token, HttpMethod.Post);
+        Assert.Equal(HttpStatusCode.OK, renewed.StatusCode);
+        var fresh = (await renewed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString()!;
+        Assert.Equal("platformOperator", Tokens.Payload(fresh).GetProperty("role").GetString());
+        using (var atServices = await SendAsync("services", "/api/v1/hosts", fresh))
+        {
+            Assert.Equal(HttpStatusCode.OK, atServices.StatusCode);
+        }
+
+        using var asService = await SendAsync("identity", "/api/v1/auth/renew", await split.ClientTokenAsync("gateway", "cloudPcs.read consoles.relay"), HttpMethod.Post);
+        await ProblemAssert.IsProblemAsync(asService, HttpStatusCode.Forbidden);
+    }
+
     private async Task<string> OperatorTokenAsync()
     {
         using var response = await split.Identity.Http.RequestTokenAsync("operator", TestAccounts.OperatorPassword);
@@ -243,17 +260,12 @@ public sealed class ServiceIdentityTests(SplitDeploymentFixture split) : IClassF
         return jwks.GetProperty("keys").EnumerateArray().Select(k => k.GetProperty("kid").GetString()!).ToList();
     }
 
-    private static string Kid(string token)
-    {
-        var part = token.Split('.')[0].Replace('-', '+').Replace('_', '/');
-        part = part.PadRight(part.Length + ((4 - (part.Length % 4)) % 4), '=');
-        return JsonDocument.Parse(Convert.FromBase64String(part)).RootElement.GetProperty("kid").GetString()!;
-    }
+    private static string Kid(string token) => Tokens.Header(token).GetProperty("kid").GetString()!;
 
-    private async Task<HttpResponseMessage> SendAsync(string where, string path, string token)
+    private async Task<HttpResponseMessage> SendAsync(string where, string path, string token, HttpMethod? method = null)
     {
         var process = where == "identity" ? split.Identity : split.Services;
-        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        using var request = new HttpRequestMessage(method ?? HttpMethod.Get, path);
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return await process.Http.SendAsync(request);
     }

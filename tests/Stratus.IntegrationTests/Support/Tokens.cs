@@ -65,9 +65,14 @@ internal static class Tokens
     }
 
     /// <summary>The claims part of a token, decoded.</summary>
-    public static JsonElement Payload(string token)
+    public static JsonElement Payload(string token) => Part(token, 1);
+
+    /// <summary>The header of a token (alg, kid), decoded.</summary>
+    public static JsonElement Header(string token) => Part(token, 0);
+
+    private static JsonElement Part(string token, int index)
     {
-        var part = token.Split('.')[1].Replace('-', '+').Replace('_', '/');
+        var part = token.Split('.')[index].Replace('-', '+').Replace('_', '/');
         part = part.PadRight(part.Length + ((4 - (part.Length % 4)) % 4), '=');
         return JsonDocument.Parse(Convert.FromBase64String(part)).RootElement.Clone();
     }
