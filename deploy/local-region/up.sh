@@ -225,6 +225,28 @@ if [ -n "$qemu_images" ]; then
   regions+=(Stratus__Compute__Regions__1__Name=lab-1 "Stratus__Compute__Regions__1__DisplayName=Lab 1 (real VMs)" Stratus__Compute__Regions__1__Zones__0=lab-1b)
 fi
 
+# Service identities (ADR 0010): each client service's secret, which its instances and identity's get, and
+# identity's master key, which only identity's instances get (it seals the signing keys in the shared store).
+service_clients=(gateway provisioning images identity compute diagnostics portal)
+mkdir -p "$dir/secrets"
+chmod 700 "$dir/secrets"
+for c in "${service_clients[@]}"; do
+  [ -s "$dir/secrets/$c" ] || head -c 32 /dev/urandom | base64 > "$dir/secrets/$c"
+done
+[ -s "$dir/secrets/master.key" ] || head -c 32 /dev/urandom | base64 > "$dir/secrets/master.key"
+chmod 600 "$dir/secrets"/*
+credentials_of() {  # service (or all): the environment that instance gets for its identity
+  local c
+  for c in "${service_clients[@]}"; do
+    if [ "$1" = all ] || [ "$1" = identity ] || [ "$1" = "$c" ]; then
+      echo "Stratus__Clients__${c}__Secret=$(cat "$dir/secrets/$c")"
+    fi
+  done
+  if [ "$1" = all ] || [ "$1" = identity ]; then
+    echo "Stratus__Identity__MasterKeyFile=$dir/secrets/master.key"
+  fi
+}
+
 port_of() {  # zone, service (or all): where that instance listens
   local zone_index=$([ "$1" = a ] && echo 0 || echo 1) index=0
   if [ "$2" != all ]; then
@@ -250,7 +272,8 @@ for zone in a b; do
   for target in "${targets[@]}"; do
     port=$(port_of "$zone" "$target")
     name=$([ "$target" = all ] && echo "stratus-$zone" || echo "$target-$zone")
-    start "$name" "$zone" env "${regions[@]}" "${service_urls[@]}" "$stratus" run --targets "$target" \
+    mapfile -t credentials < <(credentials_of "$target")
+    start "$name" "$zone" env "${regions[@]}" "${service_urls[@]}" "${credentials[@]}" "$stratus" run --targets "$target" \
       --database "$database" --data "$dir/stratus-data" --urls "http://${ip[$zone]}:$port"
     echo "$name http://${ip[$zone]}:$port" >> "$dir/instances"
   done

@@ -17,6 +17,8 @@ public static class GatewayModule
         builder.Services.AddSingleton(GatewayOptions.Read(builder.Configuration));
         builder.Services.AddSingleton<ConsoleRelays>();
         builder.Services.AddSingleton<OpenConsoles>();
+        builder.Services.AddSingleton<ProbeKey>();
+        builder.Services.AddSingleton<IStartupTask, ProbeKey.Load>();
         builder.AddServiceStore<GatewayDbContext, SqliteGatewayDbContext, PostgresGatewayDbContext>(GatewayDbContext.SchemaName);
         builder.Services.AddMessageHandler<TenantDeleted, TenantDeletedHandler>("gateway");
         builder.Services.AddPeriodicJob<ConnectTicketPruner>();

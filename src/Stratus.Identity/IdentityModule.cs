@@ -1,7 +1,11 @@
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Configuration;
 using Stratus.Identity.Accounts;
+using Stratus.Identity.Clients;
+using Stratus.Identity.Keys;
+using Stratus.Platform.Auth;
 using Stratus.Identity.Auth;
 using Stratus.Identity.Groups;
 using Stratus.Identity.Ldap;
@@ -12,6 +16,7 @@ using Stratus.Identity.Scim;
 using Stratus.Identity.Sync;
 using Stratus.Identity.Tenants;
 using Stratus.Identity.Users;
+using Stratus.Platform.Hosting;
 using Stratus.Platform.Jobs;
 using Stratus.Platform.Persistence;
 
@@ -27,6 +32,15 @@ public static class IdentityModule
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddServiceStore<IdentityDbContext, SqliteIdentityDbContext, PostgresIdentityDbContext>(IdentityDbContext.SchemaName);
         builder.Services.AddScoped<SignInService>();
+        builder.Services.AddSingleton(new SigningKeyOptions(
+            builder.Configuration.GetValue<TimeSpan?>("Stratus:Identity:SigningKeyRotation") ?? SigningKeyOptions.DefaultRotation));
+        builder.Services.AddSingleton(services => MasterKey.Read(services.GetRequiredService<IConfiguration>(), services.GetRequiredService<StratusHostSettings>().DataFolder));
+        builder.Services.AddSingleton<IdentitySecrets>();
+        builder.Services.AddSingleton<SigningKeyStore>();
+        builder.Services.AddSingleton<ISigningKeySource>(services => services.GetRequiredService<SigningKeyStore>());
+        builder.Services.AddSingleton<SigningKeyRefresher>();
+        builder.Services.AddSingleton<IStartupTask>(services => services.GetRequiredService<SigningKeyRefresher>());
+        builder.Services.AddHostedService(services => services.GetRequiredService<SigningKeyRefresher>());
         builder.Services.AddSingleton<BootstrapResult>();
         builder.Services.AddSingleton<IStartupTask, BootstrapOperator>();
         builder.Services.AddSingleton<IStartupTask, SeedServicePlans>();
@@ -41,6 +55,9 @@ public static class IdentityModule
     {
         endpoints.MapAuthApi();
         endpoints.MapRevocationsApi();
+        endpoints.MapTokenKeys();
+        endpoints.MapTokenEndpoint();
+        endpoints.MapTokenRenewal();
         endpoints.MapTenantsApi();
         endpoints.MapUsersApi();
         endpoints.MapGroupsApi();

@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Stratus.Identity.Accounts;
 using Stratus.Platform;
+using Stratus.Platform.Auth;
 using Stratus.Platform.Hosting;
 using Stratus.Platform.Persistence;
 
@@ -61,6 +62,9 @@ internal static class Server
             builder.Services.ConfigureHttpClientDefaults(http => http.ConfigurePrimaryHttpMessageHandler((handler, _) => tls.TrustOwnCertificate(handler)));
         }
 
+        // The client whose credentials this process's own calls use where no service of it is the caller (its
+        // revocation poll): its first service's, unless configured (ADR 0011).
+        builder.Configuration.AddInMemoryCollection([new(RevocationPoller.ClientKey, services[0].Name)]);
         builder.Configuration.AddEnvironmentVariables();
         builder.AddStratusPlatform(settings);
 

@@ -51,7 +51,8 @@ public static class VmsApi
             .WithSummary("Restart, CreateSnapshot, RevertSnapshot, DeleteSnapshot or ExportSnapshot (name:FILE, in the host's export folder; idempotent by id)");
         group.MapGet("/{id:guid}/operations/{operationId:guid}", GetOperationAsync).WithName("GetVmOperation");
         group.MapPost("/{id:guid}/consoleRelays", CreateConsoleRelayAsync).WithName("CreateConsoleRelay")
-            .WithSummary("Ask the VM's host to connect the VM's display out to a gateway's relay URL (ws/wss) within 30 s (idempotent by id)");
+            .WithSummary("Ask the VM's host to connect the VM's display out to a gateway's relay URL (ws/wss) within 30 s (idempotent by id)")
+            .AcceptsScope(StratusScopes.ConsolesRelay);
         return endpoints;
     }
 

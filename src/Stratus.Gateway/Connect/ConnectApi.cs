@@ -58,7 +58,7 @@ public static partial class ConnectApi
         var user = http.User.AccountId();
 
         // Only the Cloud PC's own user: provisioning answers /me for the account the ticket is for.
-        using var provisioning = calls.For("provisioning", tenant, StratusRoles.User, user);
+        using var provisioning = calls.For("gateway", "provisioning", tenant, StratusScopes.CloudPcsRead, user);
         var (pc, problem) = await LookUpAsync(provisioning, $"/api/v1/me/cloudPCs/{id}", id, cancellationToken);
         return pc is null ? problem! : await IssueAsync(pc, asOperator: false, http, db, options, clock, cancellationToken);
     }
@@ -75,7 +75,7 @@ public static partial class ConnectApi
         }
 
         // The tenant is the token's: a Cloud PC of another tenant is not found, the same as one that does not exist.
-        using var provisioning = calls.For("provisioning", http.User.RequiredTenantId(), StratusRoles.CloudPcReader);
+        using var provisioning = calls.For("gateway", "provisioning", http.User.RequiredTenantId(), StratusScopes.CloudPcsRead);
         var (pc, problem) = await LookUpAsync(provisioning, $"/api/v1/cloudPCs/{id}", id, cancellationToken);
         return pc is null ? problem! : await IssueAsync(pc, asOperator: true, http, db, options, clock, cancellationToken);
     }
@@ -272,7 +272,7 @@ public static partial class ConnectApi
         var url = new UriBuilder(new Uri(own, $"api/v1/gateway/relays/{relay.Id}")) { Scheme = own.Scheme == Uri.UriSchemeHttps ? "wss" : "ws" }.Uri;
         try
         {
-            using var compute = services.GetRequiredService<ServiceCalls>().For("compute", null, StratusRoles.PlatformOperator);
+            using var compute = services.GetRequiredService<ServiceCalls>().For("gateway", "compute", null, StratusScopes.ConsolesRelay);
             using var asked = await compute.PostAsJsonAsync($"/api/v1/vms/{ticket.VmId}/consoleRelays", new { id = relay.Id, url = url.ToString(), secret }, cancellationToken);
             if (!asked.IsSuccessStatusCode)
             {

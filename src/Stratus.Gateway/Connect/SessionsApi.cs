@@ -70,7 +70,7 @@ public static class SessionsApi
     }
 
     private static async Task<Results<Ok<RoundTripProbeView>, ProblemHttpResult>> ProbeAsync(
-        Guid id, HttpContext http, GatewayDbContext db, SigningKeys keys, TimeProvider clock, CancellationToken cancellationToken)
+        Guid id, HttpContext http, GatewayDbContext db, ProbeKey keys, TimeProvider clock, CancellationToken cancellationToken)
     {
         if (await FindLiveAsync(id, http, db, cancellationToken) is { } refused)
         {
@@ -85,7 +85,7 @@ public static class SessionsApi
     }
 
     private static async Task<Results<Created<RoundTripSampleView>, ValidationProblem, ProblemHttpResult>> SampleAsync(
-        Guid id, RoundTripSampleRequest? request, HttpContext http, GatewayDbContext db, SigningKeys keys, TimeProvider clock, CancellationToken cancellationToken)
+        Guid id, RoundTripSampleRequest? request, HttpContext http, GatewayDbContext db, ProbeKey keys, TimeProvider clock, CancellationToken cancellationToken)
     {
         // The echo's arrival, before anything else of this request is done.
         var now = clock.GetUtcNow();
@@ -164,11 +164,10 @@ public static class SessionsApi
     private static ProblemHttpResult ProbeUsed() =>
         Problems.Conflict("probe-used", "This probe was already echoed: a probe gives one sample. Get a new one from roundTripProbes.");
 
-    /// <summary>An HMAC with the shared signing key, bound to the session, so that any gateway instance can check it.</summary>
-    private static string Sign(SigningKeys keys, Guid session, string ticks)
+    /// <summary>An HMAC with the gateways' shared probe key, bound to the session, so that any gateway instance can check it.</summary>
+    private static string Sign(ProbeKey keys, Guid session, string ticks)
     {
-        // The prefix keeps these MACs apart from anything else the key signs (tokens start with a base64url header).
-        var mac = HMACSHA256.HashData(keys.Current.Key, Encoding.ASCII.GetBytes($"stratus-gateway-round-trip-probe\n{session:N}\n{ticks}"));
+                var mac = HMACSHA256.HashData(keys.Value, Encoding.ASCII.GetBytes($"stratus-gateway-round-trip-probe\n{session:N}\n{ticks}"));
         return Convert.ToBase64String(mac).TrimEnd('=').Replace('+', '-').Replace('/', '_');
     }
 }

@@ -51,7 +51,7 @@ public static class AuthApi
     }
 
     private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> SignInWithCookieAsync(
-        TokenRequest? request, SignInService signIn, HttpContext http, TimeProvider clock, CancellationToken cancellationToken)
+        TokenRequest? request, SignInService signIn, TokenIssuer tokens, HttpContext http, TimeProvider clock, CancellationToken cancellationToken)
     {
         var outcome = await SignInAsync(request, signIn, http, cancellationToken);
         if (outcome.Problem is { } problem)
@@ -64,8 +64,10 @@ public static class AuthApi
             return invalid;
         }
 
-        // The sign-in's time stays in the cookie when it slides, so that a revocation finds the cookie older (ADR 0011).
+        // The session carries the user's own token: the portal calls the services with it, as its user. The sign-in's
+        // time stays in the cookie when it slides, so that a revocation finds the cookie older (ADR 0011).
         var principal = outcome.Identity!.ToPrincipal(CookieAuthenticationDefaults.AuthenticationScheme);
+        ((ClaimsIdentity)principal.Identity!).AddClaim(new Claim(StratusClaims.AccessToken, tokens.Issue(outcome.Identity)));
         ((ClaimsIdentity)principal.Identity!).AddClaim(new Claim(CredentialRevocations.AuthTimeClaim,
             clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), ClaimValueTypes.Integer64));
         await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, principal);

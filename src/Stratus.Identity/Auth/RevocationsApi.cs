@@ -13,10 +13,11 @@ public static class RevocationsApi
 {
     public static IEndpointRouteBuilder MapRevocationsApi(this IEndpointRouteBuilder endpoints)
     {
-        // Any valid credential may read it: it names account and tenant ids and times, no people or secrets.
+        // Any signed-in account and every service client may read it: it names account and tenant ids and times,
+        // no people or secrets.
         endpoints.MapGet(RevocationPoller.Path, ListAsync).WithTags("Sign-in").WithName("ListCredentialRevocations")
             .WithSummary("Credentials issued before each notBefore are invalid: the accounts and tenants whose access was taken away; ?since= for the changes after a time")
-            .RequireAuthorization();
+            .RequireAuthorization().AcceptsScope(StratusScopes.RevocationsRead);
         return endpoints;
     }
 

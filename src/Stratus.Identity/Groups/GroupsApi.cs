@@ -40,7 +40,8 @@ public static class GroupsApi
 {
     public static IEndpointRouteBuilder MapGroupsApi(this IEndpointRouteBuilder endpoints)
     {
-        var read = endpoints.MapGroup("/api/v1/groups").WithTags("Groups").RequireAuthorization(StratusPolicies.CloudPcReader);
+        var read = endpoints.MapGroup("/api/v1/groups").WithTags("Groups").RequireAuthorization(StratusPolicies.CloudPcReader)
+            .AcceptsScope(StratusScopes.DirectoryRead);
         var write = endpoints.MapGroup("/api/v1/groups").WithTags("Groups").RequireAuthorization(StratusPolicies.TenantAdministrator)
             .WithMetadata(new RequestSizeLimitAttribute(UsersApi.MaxBodyBytes));
         read.MapGet("/", ListAsync).WithName("ListGroups");

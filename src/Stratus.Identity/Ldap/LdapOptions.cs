@@ -1,4 +1,6 @@
+using System.Security.Cryptography;
 using Microsoft.AspNetCore.DataProtection;
+using Stratus.Identity.Keys;
 
 namespace Stratus.Identity.Ldap;
 
@@ -17,13 +19,29 @@ public sealed class LdapOptions
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(30);
 }
 
-/// <summary>The bind password, protected with the platform's Data Protection keys under a purpose of its own.</summary>
-public sealed class LdapSecrets(IDataProtectionProvider provider)
+/// <summary>
+/// The bind password, sealed with identity's own key ring (shared by every identity instance through the store,
+/// Keys/IdentitySecrets) under a purpose of its own. A password sealed before with the data folder's key ring
+/// is still read, until it is next set.
+/// </summary>
+public sealed class LdapSecrets(IdentitySecrets secrets, IDataProtectionProvider dataFolderRing)
 {
-    private readonly IDataProtector protector = provider.CreateProtector("Stratus.Identity.Ldap.BindPassword.v1");
+    private const string Purpose = "Stratus.Identity.Ldap.BindPassword.v1";
+
+    private readonly IDataProtector protector = secrets.For(Purpose);
 
     public string Protect(string password) => protector.Protect(password);
 
-    /// <summary>Throws <see cref="System.Security.Cryptography.CryptographicException"/> when the keys changed.</summary>
-    public string Unprotect(string protectedPassword) => protector.Unprotect(protectedPassword);
+    /// <summary>Throws <see cref="CryptographicException"/> when the keys changed.</summary>
+    public string Unprotect(string protectedPassword)
+    {
+        try
+        {
+            return protector.Unprotect(protectedPassword);
+        }
+        catch (CryptographicException)
+        {
+            return dataFolderRing.CreateProtector(Purpose).Unprotect(protectedPassword);
+        }
+    }
 }

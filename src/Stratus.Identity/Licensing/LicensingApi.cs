@@ -38,7 +38,8 @@ public static class LicensingApi
     public static IEndpointRouteBuilder MapLicensingApi(this IEndpointRouteBuilder endpoints)
     {
         var plans = endpoints.MapGroup("/api/v1/servicePlans").WithTags("Plans and licenses");
-        plans.MapGet("/", ListPlansAsync).WithName("ListServicePlans").WithSummary("The catalog of Cloud PC sizes").RequireAuthorization();
+        plans.MapGet("/", ListPlansAsync).WithName("ListServicePlans").WithSummary("The catalog of Cloud PC sizes").RequireAuthorization()
+            .AcceptsScope(StratusScopes.DirectoryRead);
         plans.MapPost("/", CreatePlanAsync).WithName("CreateServicePlan").RequireAuthorization(StratusPolicies.PlatformOperator);
         plans.MapDelete("/{id:guid}", DeletePlanAsync).WithName("DeleteServicePlan").RequireAuthorization(StratusPolicies.PlatformOperator);
 
@@ -52,8 +53,10 @@ public static class LicensingApi
 
         var users = endpoints.MapGroup("/api/v1/users/{id:guid}").WithTags("Users");
         users.MapPost("/assignLicense", AssignLicenseAsync).WithName("AssignLicense")
-            .WithSummary("Add and remove licenses of a user (Graph's assignLicense)").RequireAuthorization(StratusPolicies.TenantAdministrator);
-        users.MapGet("/licenseDetails", ListLicenseDetailsAsync).WithName("ListLicenseDetails").RequireAuthorization(StratusPolicies.CloudPcReader);
+            .WithSummary("Add and remove licenses of a user (Graph's assignLicense)").RequireAuthorization(StratusPolicies.TenantAdministrator)
+            .AcceptsScope(StratusScopes.LicensesWrite);
+        users.MapGet("/licenseDetails", ListLicenseDetailsAsync).WithName("ListLicenseDetails").RequireAuthorization(StratusPolicies.CloudPcReader)
+            .AcceptsScope(StratusScopes.DirectoryRead);
         return endpoints;
     }
 

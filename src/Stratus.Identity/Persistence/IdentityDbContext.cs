@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Stratus.Identity.Accounts;
 using Stratus.Identity.Auth;
@@ -9,7 +10,7 @@ using Stratus.Platform.Persistence;
 
 namespace Stratus.Identity.Persistence;
 
-public abstract class IdentityDbContext(DbContextOptions options, TimeProvider clock) : ServiceDbContext(options, clock)
+public abstract class IdentityDbContext(DbContextOptions options, TimeProvider clock) : ServiceDbContext(options, clock), IDataProtectionKeyContext
 {
     public const string SchemaName = "identity";
 
@@ -34,6 +35,9 @@ public abstract class IdentityDbContext(DbContextOptions options, TimeProvider c
     public DbSet<LdapConfiguration> LdapConfigurations => Set<LdapConfiguration>();
 
     public DbSet<LdapSyncStatus> LdapSyncStatuses => Set<LdapSyncStatus>();
+
+    /// <summary>Identity's data protection key ring, each key sealed with the master key (Keys/IdentitySecrets).</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     public DbSet<RevocationRecord> Revocations => Set<RevocationRecord>();
 

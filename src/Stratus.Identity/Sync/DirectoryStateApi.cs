@@ -26,7 +26,7 @@ public static class DirectoryStateApi
     {
         endpoints.MapGet("/api/v1/directoryState", GetAsync).WithTags("Directory state").WithName("GetDirectoryState")
             .WithSummary("Users with their group memberships and licenses, paged, and the sequence number they reflect")
-            .RequireAuthorization(StratusPolicies.CloudPcReader);
+            .RequireAuthorization(StratusPolicies.CloudPcReader).AcceptsScope(StratusScopes.DirectoryRead);
         return endpoints;
     }
 

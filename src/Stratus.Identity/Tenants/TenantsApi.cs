@@ -188,7 +188,7 @@ public static class TenantsApi
     {
         try
         {
-            using var client = calls.For("provisioning", tenantId, StratusRoles.CloudPcReader);
+            using var client = calls.For("identity", "provisioning", tenantId, StratusScopes.CloudPcsRead);
             using var response = await client.GetAsync("/api/v1/cloudPCs?$top=1", cancellationToken);
             if (response.StatusCode == HttpStatusCode.NotFound)
             {

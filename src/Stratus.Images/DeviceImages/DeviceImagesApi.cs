@@ -48,7 +48,8 @@ public static partial class DeviceImagesApi
 
     public static IEndpointRouteBuilder MapDeviceImagesApi(this IEndpointRouteBuilder endpoints)
     {
-        var read = endpoints.MapGroup("/api/v1/deviceImages").WithTags("Images").RequireAuthorization(StratusPolicies.CloudPcReader);
+        var read = endpoints.MapGroup("/api/v1/deviceImages").WithTags("Images").RequireAuthorization(StratusPolicies.CloudPcReader)
+            .AcceptsScope(StratusScopes.ImagesRead);
         var write = endpoints.MapGroup("/api/v1/deviceImages").WithTags("Images").RequireAuthorization(StratusPolicies.CloudPcAdministrator);
         read.MapGet("/", ListAsync).WithName("ListDeviceImages");
         read.MapGet("/{id:guid}", GetAsync).WithName("GetDeviceImage");

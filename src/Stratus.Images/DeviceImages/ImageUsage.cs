@@ -25,11 +25,11 @@ public sealed class ImageUsageClient(ServiceCalls calls)
 {
     /// <summary>The usage within one tenant (a custom image is its tenant's alone).</summary>
     public Task<ImageUsage> OfTenantAsync(Guid tenantId, string imageId, CancellationToken cancellationToken) =>
-        GetAsync(calls.For("provisioning", tenantId, StratusRoles.CloudPcReader), imageId, cancellationToken);
+        GetAsync(calls.For("images", "provisioning", tenantId, StratusScopes.CloudPcsRead), imageId, cancellationToken);
 
     /// <summary>The usage in every tenant, for files whose image (and so its tenant) the store no longer knows.</summary>
     public Task<ImageUsage> OfAnyTenantAsync(string imageId, CancellationToken cancellationToken) =>
-        GetAsync(calls.For("provisioning", null, StratusRoles.PlatformOperator), imageId, cancellationToken);
+        GetAsync(calls.For("images", "provisioning", null, StratusScopes.CloudPcsRead), imageId, cancellationToken);
 
     private static async Task<ImageUsage> GetAsync(HttpClient http, string imageId, CancellationToken cancellationToken)
     {

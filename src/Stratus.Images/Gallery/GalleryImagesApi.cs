@@ -32,11 +32,11 @@ public static class GalleryImagesApi
     public static IEndpointRouteBuilder MapGalleryImagesApi(this IEndpointRouteBuilder endpoints)
     {
         // Tenants choose from the gallery; the operator sees it too, to follow replication.
-        var readers = new AuthorizationPolicyBuilder().RequireRole(
-            StratusRoles.TenantAdministrator, StratusRoles.CloudPcAdministrator, StratusRoles.CloudPcReader, StratusRoles.PlatformOperator).Build();
+        var readers = StratusPolicies.Access(
+            [StratusRoles.TenantAdministrator, StratusRoles.CloudPcAdministrator, StratusRoles.CloudPcReader, StratusRoles.PlatformOperator], tenant: false);
         var group = endpoints.MapGroup("/api/v1/galleryImages").WithTags("Images");
         group.MapGet("/", List).WithName("ListGalleryImages").RequireAuthorization(readers);
-        group.MapGet("/{id}", Get).WithName("GetGalleryImage").RequireAuthorization(readers);
+        group.MapGet("/{id}", Get).WithName("GetGalleryImage").RequireAuthorization(readers).AcceptsScope(StratusScopes.ImagesRead);
         group.MapPost("/replicate", ReplicateAsync).WithName("ReplicateGalleryImages")
             .WithSummary("Copy every gallery image into every region that lacks it, now, and answer when done")
             .RequireAuthorization(StratusPolicies.PlatformOperator);

@@ -7,9 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using Microsoft.IdentityModel.Tokens;
-using Stratus.Platform.Persistence;
-
+using Microsoft.Extensions.Configuration;
 using Stratus.Platform.Http;
 
 namespace Stratus.Platform.Auth;
@@ -22,11 +20,11 @@ public static class AuthExtensions
     public static IHostApplicationBuilder AddStratusAuth(this IHostApplicationBuilder builder, string dataFolder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddSingleton<SigningKeys>();
         builder.Services.AddSingleton<TokenIssuer>();
         builder.Services.AddServiceCallClient();
-        builder.Services.AddSingleton<Http.ServiceCalls>();
-        builder.Services.AddSingleton<IStartupTask, LoadSigningKeys>();
+        builder.Services.AddSingleton(services => new ClientSecrets(services.GetRequiredService<IConfiguration>(), dataFolder));
+        builder.Services.AddSingleton<ClientTokens>();
+        builder.Services.AddSingleton<ServiceCalls>();
 
         // Cookies are encrypted with data protection keys; keep them in the data folder so that a restart
         // does not sign every portal user out.
@@ -52,17 +50,20 @@ public static class AuthExtensions
                 options.Events.OnRedirectToLogin = context => Deny(context, StatusCodes.Status401Unauthorized);
                 options.Events.OnRedirectToAccessDenied = context => Deny(context, StatusCodes.Status403Forbidden);
             });
-        builder.Services.AddSingleton<IConfigureOptions<JwtBearerOptions>, ConfigureJwtBearer>();
+        builder.Services.AddSingleton<IdentityKeys>();
+        builder.Services.AddSingleton<IConfigureOptions<JwtBearerOptions>, JwksValidation>();
         builder.Services.AddCredentialRevocation();
 
+        // A service's token passes only where the endpoint accepts one of its scopes (StratusAccessRequirement).
+        builder.Services.AddSingleton<IAuthorizationHandler, StratusAccessHandler>();
         builder.Services.AddAuthorizationBuilder()
-            .AddPolicy(StratusPolicies.PlatformOperator, p => p.RequireRole(StratusRoles.PlatformOperator))
-            .AddPolicy(StratusPolicies.TenantMember, p => p.RequireClaim(StratusClaims.Tenant))
-            .AddPolicy(StratusPolicies.TenantAdministrator, p => p.RequireClaim(StratusClaims.Tenant).RequireRole(StratusRoles.TenantAdministrator))
-            .AddPolicy(StratusPolicies.CloudPcAdministrator, p => p.RequireClaim(StratusClaims.Tenant)
-                .RequireRole(StratusRoles.TenantAdministrator, StratusRoles.CloudPcAdministrator))
-            .AddPolicy(StratusPolicies.CloudPcReader, p => p.RequireClaim(StratusClaims.Tenant)
-                .RequireRole(StratusRoles.TenantAdministrator, StratusRoles.CloudPcAdministrator, StratusRoles.CloudPcReader));
+            .SetDefaultPolicy(StratusPolicies.Access(null, tenant: false))
+            .AddPolicy(StratusPolicies.PlatformOperator, StratusPolicies.Access([StratusRoles.PlatformOperator], tenant: false))
+            .AddPolicy(StratusPolicies.TenantMember, StratusPolicies.Access(null, tenant: true))
+            .AddPolicy(StratusPolicies.TenantAdministrator, StratusPolicies.Access([StratusRoles.TenantAdministrator], tenant: true))
+            .AddPolicy(StratusPolicies.CloudPcAdministrator, StratusPolicies.Access([StratusRoles.TenantAdministrator, StratusRoles.CloudPcAdministrator], tenant: true))
+            .AddPolicy(StratusPolicies.CloudPcReader,
+                StratusPolicies.Access([StratusRoles.TenantAdministrator, StratusRoles.CloudPcAdministrator, StratusRoles.CloudPcReader], tenant: true));
         builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
         return builder;
     }
@@ -71,24 +72,5 @@ public static class AuthExtensions
     {
         context.Response.StatusCode = status;
         return Task.CompletedTask;
-    }
-
-    private sealed class ConfigureJwtBearer(SigningKeys keys) : IConfigureNamedOptions<JwtBearerOptions>
-    {
-        public void Configure(string? name, JwtBearerOptions options)
-        {
-            options.MapInboundClaims = false;
-            options.TokenValidationParameters = new TokenValidationParameters
-            {
-                ValidIssuer = SigningKeys.Issuer,
-                ValidAudience = SigningKeys.Audience,
-                NameClaimType = StratusClaims.Name,
-                RoleClaimType = StratusClaims.Role,
-                ClockSkew = TimeSpan.FromSeconds(30),
-                IssuerSigningKeyResolver = (_, _, _, _) => [keys.Current],
-            };
-        }
-
-        public void Configure(JwtBearerOptions options) => Configure(Options.DefaultName, options);
     }
 }

@@ -23,6 +23,9 @@ public sealed partial class RevocationPoller(
 {
     public const string Path = "/api/v1/auth/revocations";
 
+    /// <summary>The client (a service of this process) whose credentials ask: every client may read revocations.</summary>
+    public const string ClientKey = "Stratus:Auth:RevocationClient";
+
     public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(5);
 
     /// <summary>The longest one ask may take: a slow identity delays the next ask, never holds it.</summary>
@@ -54,7 +57,7 @@ public sealed partial class RevocationPoller(
             var query = cursor is { } since && since > DateTimeOffset.MinValue
                 ? $"?since={Uri.EscapeDataString((since - TimeSpan.FromMinutes(1)).ToString("O"))}"
                 : "";
-            using var identity = calls.For("identity", null, StratusRoles.User);
+            using var identity = calls.For(configuration[ClientKey] ?? "identity", "identity", null, StratusScopes.RevocationsRead);
             var list = await identity.GetFromJsonAsync<CredentialRevocationList>(Path + query, deadline.Token);
             revocations.Apply(list?.Value ?? []);
             if (failing)

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using System.Security.Claims;
 
 namespace Stratus.Platform.Auth;
@@ -27,6 +28,18 @@ public static class StratusClaims
     public const string Name = "name";
     public const string Tenant = "tid";
     public const string Role = "role";
+
+    /// <summary>Present only in a service's token (client credentials): which service it is.</summary>
+    public const string ClientId = "client_id";
+
+    /// <summary>
+    /// In a portal session's cookie only: the token identity issued at sign-in, with which the portal calls the
+    /// services as its user (it cannot mint one).
+    /// </summary>
+    public const string AccessToken = "stratus_access_token";
+
+    /// <summary>A service token's granted scopes, space-separated (RFC 9068).</summary>
+    public const string Scope = "scope";
 }
 
 public static class StratusPolicies
@@ -41,6 +54,13 @@ public static class StratusPolicies
 
     /// <summary>Any signed-in account of a tenant.</summary>
     public const string TenantMember = "tenantMember";
+
+    /// <summary>
+    /// A policy of people holding one of <paramref name="roles"/> (any signed-in person when null), and of
+    /// services where the endpoint accepts one of their scopes; with <paramref name="tenant"/>, only tokens of a tenant.
+    /// </summary>
+    public static AuthorizationPolicy Access(IReadOnlyList<string>? roles, bool tenant) =>
+        new AuthorizationPolicyBuilder().RequireAuthenticatedUser().AddRequirements(new StratusAccessRequirement(roles, tenant)).Build();
 }
 
 public static class ClaimsPrincipalExtensions

@@ -26,23 +26,54 @@ public sealed record AccountIdentity(Guid AccountId, string UserName, Guid? Tena
         new(new ClaimsIdentity(ToClaims(), authenticationType, StratusClaims.Name, StratusClaims.Role));
 }
 
-public sealed class TokenIssuer(SigningKeys keys, TimeProvider clock)
+/// <summary>
+/// A service calling another with its own credentials: no roles, only the scopes identity granted it, and the
+/// tenant (and user) the call is for. The subject is the user served, else none (the empty id).
+/// </summary>
+public sealed record ClientIdentity(string ClientId, IReadOnlyList<string> Scopes, Guid? TenantId, Guid? OnBehalfOf)
+{
+    public IEnumerable<Claim> ToClaims()
+    {
+        yield return new Claim(StratusClaims.Subject, (OnBehalfOf ?? Guid.Empty).ToString());
+        yield return new Claim(StratusClaims.Name, $"service:{ClientId}");
+        yield return new Claim(StratusClaims.ClientId, ClientId);
+        yield return new Claim(StratusClaims.Scope, string.Join(' ', Scopes));
+        if (TenantId is { } tenant)
+        {
+            yield return new Claim(StratusClaims.Tenant, tenant.ToString());
+        }
+    }
+}
+
+/// <summary>Signs tokens with identity's current key; resolvable only where an <see cref="ISigningKeySource"/> is (identity).</summary>
+public sealed class TokenIssuer(ISigningKeySource keys, TimeProvider clock)
 {
     public static readonly TimeSpan Lifetime = TimeSpan.FromHours(1);
 
     public string Issue(AccountIdentity identity)
     {
         ArgumentNullException.ThrowIfNull(identity);
+        return Issue(identity.ToClaims());
+    }
+
+    public string Issue(ClientIdentity client)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        return Issue(client.ToClaims());
+    }
+
+    private string Issue(IEnumerable<Claim> claims)
+    {
         var now = clock.GetUtcNow().UtcDateTime;
         var descriptor = new SecurityTokenDescriptor
         {
-            Issuer = SigningKeys.Issuer,
-            Audience = SigningKeys.Audience,
-            Subject = new ClaimsIdentity(identity.ToClaims()),
+            Issuer = StratusTokens.Issuer,
+            Audience = StratusTokens.Audience,
+            Subject = new ClaimsIdentity(claims),
             IssuedAt = now,
             NotBefore = now,
             Expires = now + Lifetime,
-            SigningCredentials = new SigningCredentials(keys.Current, SecurityAlgorithms.HmacSha256),
+            SigningCredentials = keys.Current,
         };
         return new JsonWebTokenHandler().CreateToken(descriptor);
     }

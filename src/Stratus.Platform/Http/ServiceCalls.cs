@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net.Http.Headers;
-using System.Security.Claims;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
@@ -10,13 +9,14 @@ using Stratus.Platform.Auth;
 namespace Stratus.Platform.Http;
 
 /// <summary>
-/// HTTP calls from one service to another's public API, as a workload of a tenant: the caller mints a short
-/// token with the shared signing key (ADR 0003) naming the tenant and the least role the call needs. The
-/// other service's address is Stratus:Services:NAME:Url, else Stratus:Services:Url, else this process's own
-/// address (all-in-one, where every service listens on it). Several comma-separated URLs are the service's
-/// instances in several zones, the caller's own first: calls move to the next when one cannot be reached.
+/// HTTP calls from one service to another's public API. A service calls as itself: a token from identity's
+/// token endpoint for its own client credentials, with the one scope the call needs (ADR 0010); a portal page
+/// calls as its signed-in user, with the user's own token. The other service's address is
+/// Stratus:Services:NAME:Url, else Stratus:Services:Url, else this process's own address (all-in-one, where
+/// every service listens on it). Several comma-separated URLs are the service's instances in several zones,
+/// the caller's own first: calls move to the next when one cannot be reached.
 /// </summary>
-public sealed partial class ServiceCalls(IHttpClientFactory clients, IHttpMessageHandlerFactory handlers, TokenIssuer tokens, IServer server, IConfiguration configuration,
+public sealed partial class ServiceCalls(IHttpMessageHandlerFactory handlers, ClientTokens tokens, IServer server, IConfiguration configuration,
     ILogger<ServiceCalls> logger)
 {
     private readonly ConcurrentDictionary<string, InstanceList> instanceLists = new(StringComparer.Ordinal);
@@ -24,34 +24,37 @@ public sealed partial class ServiceCalls(IHttpClientFactory clients, IHttpMessag
     /// <summary>Beyond the retries' own total timeout (ServiceCallResilience), which ends a call first.</summary>
     public static readonly TimeSpan Timeout = ServiceCallResilience.TotalTimeout + TimeSpan.FromSeconds(5);
 
+    /// <param name="caller">The calling service, whose client credentials ask for the token.</param>
+    /// <param name="scope">The one scope the call needs (<see cref="StratusScopes"/>).</param>
     /// <param name="onBehalfOf">The account the call is for, where the other service answers per user (/me).</param>
-    public HttpClient For(string service, Guid? tenantId, string role, Guid? onBehalfOf = null)
+    public HttpClient For(string caller, string service, Guid? tenantId, string scope, Guid? onBehalfOf = null)
     {
-        var client = CreateClient(service);
-        var token = tokens.Issue(new AccountIdentity(onBehalfOf ?? Guid.Empty, $"service:{service}", tenantId, [role]));
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return client;
+        var request = new ClientTokenRequest(caller, scope, tenantId, onBehalfOf);
+        return CreateClient(service, new BearerHandler(
+            cancellationToken => tokens.GetAsync(request, () => CreateClient("identity", null), cancellationToken), () => tokens.Forget(request)));
     }
 
     /// <summary>
-    /// A call as the signed-in account itself (a portal page acting for its user): the token carries exactly
-    /// the account's claims, so the other service authorizes, scopes to the tenant and audits as it would the
-    /// user's own request.
+    /// A call as the signed-in account itself (a portal page acting for its user) with the token identity
+    /// issued to it: the other service authorizes, scopes to the tenant and audits as it would the user's own request.
     /// </summary>
-    public HttpClient AsAccount(string service, ClaimsPrincipal user)
+    public HttpClient AsAccount(string service, string accessToken)
     {
-        ArgumentNullException.ThrowIfNull(user);
-        var client = CreateClient(service);
-        var roles = user.FindAll(StratusClaims.Role).Select(c => c.Value).ToList();
-        var token = tokens.Issue(new AccountIdentity(user.AccountId(), user.UserName(), user.TenantId(), roles));
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        var client = CreateClient(service, null);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
         return client;
     }
 
-    private HttpClient CreateClient(string service)
+    /// <summary>A call without a token (identity's discovery documents).</summary>
+    public HttpClient Anonymous(string service) => CreateClient(service, null);
+
+    private HttpClient CreateClient(string service, DelegatingHandler? outer)
     {
         var configured = configuration[$"Stratus:Services:{service}:Url"] ?? configuration["Stratus:Services:Url"];
-        HttpClient client;
+        // The factory's handler chain (retries, circuit per instance), under the failover between instances if
+        // there are several; the chain is the factory's to dispose.
+        HttpMessageHandler handler = handlers.CreateHandler(ServiceCallResilience.ClientName);
+        Uri address;
         if (configured is not null && configured.Contains(',', StringComparison.Ordinal))
         {
             var instances = instanceLists.GetOrAdd(configured, urls =>
@@ -60,23 +63,46 @@ public sealed partial class ServiceCalls(IHttpClientFactory clients, IHttpMessag
                 list.FailedOver += next => LogFailedOver(logger, service, next);
                 return list;
             });
-
-            // The factory's handler chain (retries, circuit per instance) under the failover between instances;
-            // the chain is the factory's to dispose.
-            client = new HttpClient(new InstanceFailover(instances, handlers.CreateHandler(ServiceCallResilience.ClientName)), disposeHandler: false)
-            {
-                BaseAddress = instances.Current,
-            };
+            handler = new InstanceFailover(instances, handler);
+            address = instances.Current;
         }
         else
         {
-            client = clients.CreateClient(ServiceCallResilience.ClientName);
-            client.BaseAddress = configured is not null ? new Uri(configured)
+            address = configured is not null ? new Uri(configured)
                 : OwnAddress(server) ?? throw new InvalidOperationException($"No address for the {service} service: set Stratus:Services:{service}:Url.");
         }
 
-        client.Timeout = Timeout;
-        return client;
+        if (outer is not null)
+        {
+            outer.InnerHandler = handler;
+            handler = outer;
+        }
+
+        return new HttpClient(handler, disposeHandler: false) { BaseAddress = address, Timeout = Timeout };
+    }
+
+    /// <summary>Puts a fresh token on each request: a client may outlive one token.</summary>
+    /// <summary>
+    /// Sends the held token; a 401 means it was revoked since it was issued (its user or tenant was disabled, then
+    /// enabled again) or its key is gone, so the call is sent once more with a fresh one instead of failing until
+    /// the held token would have been renewed.
+    /// </summary>
+    private sealed class BearerHandler(Func<CancellationToken, Task<string>> token, Action forget) : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await token(cancellationToken));
+            var response = await base.SendAsync(request, cancellationToken);
+            if (response.StatusCode != System.Net.HttpStatusCode.Unauthorized)
+            {
+                return response;
+            }
+
+            response.Dispose();
+            forget();
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await token(cancellationToken));
+            return await base.SendAsync(request, cancellationToken);
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Calls to the {Service} service moved to {Instance}: the previous instance did not answer")]

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Security.Claims;
 using System.Text.Json;
 using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.IdentityModel.JsonWebTokens;
 using Stratus.Platform.Auth;
 using Stratus.Platform.Http;
 
@@ -12,9 +13,15 @@ namespace Stratus.Portal.Admin;
 /// The admin portal's only way to read or change anything: the public API, called as the signed-in admin
 /// (the same endpoints, checks and audit as the CLI). One per circuit.
 /// </summary>
-public sealed class AdminApi(ServiceCalls calls, AuthenticationStateProvider authentication, CredentialRevocations revocations)
+public sealed class AdminApi(ServiceCalls calls, AuthenticationStateProvider authentication, TimeProvider clock)
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>The user's token is renewed this long before it expires (a circuit outlives a token).</summary>
+    private static readonly TimeSpan RenewBefore = TimeSpan.FromMinutes(10);
+
+    private string? token;
+    private DateTimeOffset renewAt;
 
     public async Task<ClaimsPrincipal> UserAsync() => (await authentication.GetAuthenticationStateAsync()).User;
 
@@ -24,6 +31,34 @@ public sealed class AdminApi(ServiceCalls calls, AuthenticationStateProvider aut
         var result = await SendAsync(service, HttpMethod.Get, path, null, cancellationToken: cancellationToken);
         return result.Succeeded ? result.Read<T>() : throw new ApiException(result.Problem!);
     }
+
+    /// <summary>
+    /// The token identity issued to the signed-in user (kept in the session cookie), renewed at identity's
+    /// /api/v1/auth/renew before it expires: the portal never mints one (ADR 0009).
+    /// </summary>
+    private async Task<string> TokenAsync(CancellationToken cancellationToken)
+    {
+        if (token is null)
+        {
+            token = (await UserAsync()).FindFirstValue(StratusClaims.AccessToken) ?? "";
+            renewAt = token.Length > 0 ? new DateTimeOffset(new JsonWebToken(token).ValidTo, TimeSpan.Zero) - RenewBefore : DateTimeOffset.MaxValue;
+        }
+
+        if (clock.GetUtcNow() >= renewAt)
+        {
+            using var identity = calls.AsAccount("identity", token);
+            using var response = await identity.PostAsync("/api/v1/auth/renew", null, cancellationToken);
+            if (response.IsSuccessStatusCode && await response.Content.ReadFromJsonAsync<RenewedToken>(Json, cancellationToken) is { } renewed)
+            {
+                token = renewed.AccessToken;
+                renewAt = clock.GetUtcNow() + TimeSpan.FromSeconds(renewed.ExpiresIn) - RenewBefore;
+            }
+        }
+
+        return token;
+    }
+
+    private sealed record RenewedToken(string AccessToken, int ExpiresIn);
 
     public async Task<ApiResult> SendAsync(string service, HttpMethod method, string path, object? body,
         string? idempotencyKey = null, CancellationToken cancellationToken = default)
@@ -39,17 +74,7 @@ public sealed class AdminApi(ServiceCalls calls, AuthenticationStateProvider aut
             request.Headers.Add("Idempotency-Key", idempotencyKey);
         }
 
-        // A circuit keeps the principal its cookie had when it opened, and each call mints a new token from it: the
-        // revocation check of authentication never sees this cookie again, so it is made here (ADR 0011).
-        var user = await UserAsync();
-        if (revocations.IsRevoked(user))
-        {
-            return new ApiResult(401, default, new ApiProblem("Signed out",
-                "Your sign-in was revoked (your account was disabled or changed, or your organization suspended). Reload the page and sign in again.",
-                new Dictionary<string, string[]>()));
-        }
-
-        using var client = calls.AsAccount(service, user);
+        using var client = calls.AsAccount(service, await TokenAsync(cancellationToken));
         try
         {
             using var response = await client.SendAsync(request, cancellationToken);

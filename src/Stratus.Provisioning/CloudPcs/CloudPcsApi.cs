@@ -35,11 +35,13 @@ public static class CloudPcsApi
 
     public static IEndpointRouteBuilder MapCloudPcsApi(this IEndpointRouteBuilder endpoints)
     {
-        var read = endpoints.MapGroup("/api/v1/cloudPCs").WithTags("Cloud PCs").RequireAuthorization(StratusPolicies.CloudPcReader);
+        var read = endpoints.MapGroup("/api/v1/cloudPCs").WithTags("Cloud PCs").RequireAuthorization(StratusPolicies.CloudPcReader)
+            .AcceptsScope(StratusScopes.CloudPcsRead);
         read.MapGet("/", ListAsync).WithName("ListCloudPcs").WithSummary("$filter (eq, and), $orderby, $top, $skip");
         read.MapGet("/{id:guid}", GetAsync).WithName("GetCloudPc");
         read.MapGet("/{id:guid}/operations/{operationId:guid}", GetOperationAsync).WithName("GetCloudPcOperation");
-        var mine = endpoints.MapGroup("/api/v1/me/cloudPCs").WithTags("My Cloud PCs").RequireAuthorization(StratusPolicies.TenantMember);
+        var mine = endpoints.MapGroup("/api/v1/me/cloudPCs").WithTags("My Cloud PCs").RequireAuthorization(StratusPolicies.TenantMember)
+            .AcceptsScope(StratusScopes.CloudPcsRead);
         mine.MapGet("/", ListMineAsync).WithName("ListMyCloudPcs");
         mine.MapGet("/{id:guid}", GetMineAsync).WithName("GetMyCloudPc");
         endpoints.MapCloudPcActions();

@@ -18,6 +18,9 @@ public sealed record ImageBody(string Id, string DisplayName, string? Status);
 /// <summary>What provisioning asks identity and images over their public APIs, as a workload of the tenant.</summary>
 public sealed class ServiceClients(ServiceCalls calls, ProvisioningDbContext db)
 {
+    /// <summary>Provisioning's client at identity: its calls carry only the scopes granted to it.</summary>
+    private const string Caller = "provisioning";
+
     /// <summary>A plan from the local copy, read again from identity when it is not there.</summary>
     public async Task<PlanCopy?> PlanAsync(Guid planId, CancellationToken cancellationToken)
     {
@@ -26,7 +29,7 @@ public sealed class ServiceClients(ServiceCalls calls, ProvisioningDbContext db)
             return known;
         }
 
-        using var http = calls.For("identity", null, StratusRoles.User);
+        using var http = calls.For(Caller, "identity", null, StratusScopes.DirectoryRead);
         var plans = await http.GetFromJsonAsync<List<ServicePlanBody>>("/api/v1/servicePlans", cancellationToken) ?? [];
         foreach (var plan in plans)
         {
@@ -57,7 +60,7 @@ public sealed class ServiceClients(ServiceCalls calls, ProvisioningDbContext db)
     /// <summary>True when the group exists in the tenant (identity answers 404 for another tenant's group).</summary>
     public async Task<bool> GroupExistsAsync(Guid tenantId, Guid groupId, CancellationToken cancellationToken)
     {
-        using var http = calls.For("identity", tenantId, StratusRoles.CloudPcReader);
+        using var http = calls.For(Caller, "identity", tenantId, StratusScopes.DirectoryRead);
         using var response = await http.GetAsync($"/api/v1/groups/{groupId}", cancellationToken);
         return response.StatusCode == HttpStatusCode.NotFound ? false : response.EnsureSuccessStatusCode().IsSuccessStatusCode;
     }
@@ -65,7 +68,7 @@ public sealed class ServiceClients(ServiceCalls calls, ProvisioningDbContext db)
     /// <summary>The image of the tenant (custom) or of the gallery, if it exists and is ready.</summary>
     public async Task<ImageBody?> ImageAsync(Guid tenantId, string imageId, bool custom, CancellationToken cancellationToken)
     {
-        using var http = calls.For("images", tenantId, StratusRoles.CloudPcReader);
+        using var http = calls.For(Caller, "images", tenantId, StratusScopes.ImagesRead);
         var path = custom ? $"/api/v1/deviceImages/{Uri.EscapeDataString(imageId)}" : $"/api/v1/galleryImages/{Uri.EscapeDataString(imageId)}";
         using var response = await http.GetAsync(path, cancellationToken);
         if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.BadRequest)
@@ -83,7 +86,7 @@ public sealed class ServiceClients(ServiceCalls calls, ProvisioningDbContext db)
     /// </summary>
     public async Task<string?> SwapLicenseAsync(Guid tenantId, Guid userId, Guid add, Guid remove, CancellationToken cancellationToken)
     {
-        using var http = calls.For("identity", tenantId, StratusRoles.TenantAdministrator);
+        using var http = calls.For(Caller, "identity", tenantId, StratusScopes.LicensesWrite);
         using var response = await http.PostAsJsonAsync($"/api/v1/users/{userId}/assignLicense",
             new { addLicenses = new[] { new { skuId = add } }, removeLicenses = new[] { remove } }, cancellationToken);
         if (response.IsSuccessStatusCode)
@@ -104,7 +107,7 @@ public sealed class ServiceClients(ServiceCalls calls, ProvisioningDbContext db)
     /// <summary>Whether the user holds the license of <paramref name="held"/> and not that of <paramref name="notHeld"/>.</summary>
     public async Task<bool> HoldsOnlyAsync(Guid tenantId, Guid userId, Guid held, Guid notHeld, CancellationToken cancellationToken)
     {
-        using var http = calls.For("identity", tenantId, StratusRoles.CloudPcReader);
+        using var http = calls.For(Caller, "identity", tenantId, StratusScopes.DirectoryRead);
         var licenses = await http.GetFromJsonAsync<List<LicenseBody>>($"/api/v1/users/{userId}/licenseDetails", cancellationToken) ?? [];
         return licenses.Any(l => l.SkuId == held) && licenses.All(l => l.SkuId != notHeld);
     }
@@ -115,7 +118,7 @@ public sealed class ServiceClients(ServiceCalls calls, ProvisioningDbContext db)
 
     public async Task<DirectoryStatePageBody> DirectoryStateAsync(Guid tenantId, int skip, int top, CancellationToken cancellationToken)
     {
-        using var http = calls.For("identity", tenantId, StratusRoles.CloudPcReader);
+        using var http = calls.For(Caller, "identity", tenantId, StratusScopes.DirectoryRead);
         return await http.GetFromJsonAsync<DirectoryStatePageBody>($"/api/v1/directoryState?$skip={skip}&$top={top}", cancellationToken)
             ?? throw new InvalidOperationException("identity answered an empty directory state page");
     }

@@ -24,7 +24,8 @@ public static class ImageUsageApi
     {
         endpoints.MapGet("/api/v1/imageUsage/{imageId}", GetAsync).WithTags("Provisioning policies").WithName("GetImageUsage")
             .WithSummary("The provisioning policies naming an image and the number of Cloud PCs built from it")
-            .RequireAuthorization(p => p.RequireRole(StratusRoles.PlatformOperator, StratusRoles.TenantAdministrator, StratusRoles.CloudPcAdministrator, StratusRoles.CloudPcReader));
+            .RequireAuthorization(StratusPolicies.Access([StratusRoles.PlatformOperator, StratusRoles.TenantAdministrator, StratusRoles.CloudPcAdministrator, StratusRoles.CloudPcReader], tenant: false))
+            .AcceptsScope(StratusScopes.CloudPcsRead);
         return endpoints;
     }
 

@@ -160,6 +160,8 @@ public sealed partial class ApiConventionsTests(StratusUpFixture fixture) : ICla
     [Theory]
     [InlineData("garbage")]
     [InlineData("forged")]
+    [InlineData("forgedUnknownKey")]
+    [InlineData("sharedSecret")]
     [InlineData("unsigned")]
     [InlineData("expired")]
     [InlineData("wrongAudience")]
@@ -170,7 +172,9 @@ public sealed partial class ApiConventionsTests(StratusUpFixture fixture) : ICla
         var token = kind switch
         {
             "garbage" => "not-a-token",
-            "forged" => Tokens.Sign(RandomNumberGenerator.GetBytes(64), valid),
+            "forged" => Tokens.Sign(SigningKey.Forged(key.Kid), valid),
+            "forgedUnknownKey" => Tokens.Sign(SigningKey.Forged("k" + long.MaxValue), valid),
+            "sharedSecret" => Tokens.SignHmac(RandomNumberGenerator.GetBytes(64), valid),
             "unsigned" => Tokens.Unsigned(valid),
             "expired" => Tokens.Sign(key, Tokens.Claims("hand-made", "platformOperator", Now() - TimeSpan.FromHours(2), TimeSpan.FromHours(1))),
             "wrongAudience" => Tokens.Sign(key, new Dictionary<string, object>(valid) { ["aud"] = "someone-else" }),

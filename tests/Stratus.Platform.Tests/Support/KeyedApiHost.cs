@@ -45,6 +45,7 @@ public sealed class KeyedApiHost : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(database);
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], EnvironmentName = "Testing" });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
+        TestSigningKeys.AddTo(builder.Services);
         builder.AddStratusPlatform(new StratusHostSettings(database.Settings, database.DataFolder, "test"));
         if (clock is not null)
         {
@@ -55,6 +56,7 @@ public sealed class KeyedApiHost : IAsyncDisposable
         builder.Logging.AddProvider(new TestOutputLoggerProvider(output, "api"));
         var app = builder.Build();
         app.UseStratusPlatform();
+        TestSigningKeys.MapOn(app);
         var host = new KeyedApiHost(app);
         host.MapEndpoints();
         try

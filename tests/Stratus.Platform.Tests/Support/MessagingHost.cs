@@ -65,6 +65,7 @@ public sealed class MessagingHost : IAsyncDisposable
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], EnvironmentName = "Testing" });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
+        TestSigningKeys.AddTo(builder.Services);
         builder.AddStratusPlatform(new StratusHostSettings(database, dataFolder, "test"));
         builder.Logging.ClearProviders();
         var log = new TestOutputLoggerProvider(output, name);
@@ -95,6 +96,7 @@ public sealed class MessagingHost : IAsyncDisposable
 
         var app = builder.Build();
         app.UseStratusPlatform();
+        TestSigningKeys.MapOn(app);
         return new MessagingHost(app, log);
     }
 
