@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Stratus.HostAgent.Agent;
+using Stratus.HostAgent.Confinement;
 using Stratus.Platform;
 using Stratus.Platform.Http;
 
@@ -32,9 +33,15 @@ internal static partial class HostCommand
         var vcpus = new Option<int>("--vcpus") { Description = "vCPUs to offer.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var memory = new Option<int>("--memory-mib") { Description = "Memory to offer, MiB.", DefaultValueFactory = _ => 4096 };
         var disk = new Option<int>("--disk-gib") { Description = "Disk to offer, GiB.", DefaultValueFactory = _ => 100 };
+        var guestDeny = new Option<string[]>("--guest-deny")
+        {
+            Description = "A network (CIDR) this host's guests must never reach, besides the host's own addresses and the control plane's, "
+                + "which are always refused: the database's or other control-plane machines'. Repeat for several.",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
         var command = new Command("host", "Run the host agent: enroll this machine, then run the VMs the control plane places on it.")
         {
-            controlPlane, pin, token, region, zone, name, data, images, exports, driver, vcpus, memory, disk,
+            controlPlane, pin, token, region, zone, name, data, images, exports, driver, vcpus, memory, disk, guestDeny,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -73,7 +80,17 @@ internal static partial class HostCommand
                     MemoryMiB = result.GetValue(memory),
                     DiskGiB = result.GetValue(disk),
                 };
-                return await RunAsync(options, urls, result.GetValue(driver)!, cancellationToken);
+                IReadOnlyList<string> denied;
+                try
+                {
+                    denied = await GuestConfinementOptions.DenyNetworksAsync(urls, result.GetValue(guestDeny) ?? [], cancellationToken);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new ConfigurationException($"--guest-deny: {e.Message.Split(" (Parameter", 2)[0]}", e);
+                }
+
+                return await RunAsync(options, urls, result.GetValue(driver)!, denied, cancellationToken);
             }
             catch (ConfigurationException e)
             {
@@ -118,7 +135,8 @@ internal static partial class HostCommand
         return pin;
     }
 
-    private static async Task<int> RunAsync(AgentOptions options, IReadOnlyList<Uri> controlPlanes, string driverName, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(AgentOptions options, IReadOnlyList<Uri> controlPlanes, string driverName, IReadOnlyList<string> guestDenyNetworks,
+        CancellationToken cancellationToken)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
@@ -137,7 +155,7 @@ internal static partial class HostCommand
             o.UseUtcTimestamp = true;
         }));
         var probe = HostDrivers.CreateAccelerator(loggers);
-        var driver = HostDrivers.Create(driverName, options.DataFolder, probe, loggers);
+        var driver = HostDrivers.Create(driverName, options.DataFolder, probe, loggers, guestDenyNetworks);
         var accelerator = await HostDrivers.DescribeAcceleratorAsync(driverName, probe, [options.ImagesFolder], cancellationToken);
 
         // The agent's calls are idempotent (desired state, reports, operation results by id): one sent again to

@@ -1,3 +1,4 @@
+using Stratus.HostAgent.Confinement;
 using Stratus.HostAgent.Drivers;
 using Stratus.HostAgent.Drivers.Qemu;
 using Stratus.HostAgent.Drivers.Simulated;
@@ -7,11 +8,16 @@ namespace Stratus;
 /// <summary>The VM driver of a host agent, for `stratus host` and for the embedded hosts of `stratus up`.</summary>
 internal static class HostDrivers
 {
-    public static IVmDriver Create(string driverName, string dataFolder, Accelerator accelerator, ILoggerFactory loggers) => driverName switch
+    /// <param name="guestDenyNetworks">Networks the guests never reach besides the host's own addresses (CIDRs).</param>
+    public static IVmDriver Create(string driverName, string dataFolder, Accelerator accelerator, ILoggerFactory loggers, IReadOnlyList<string>? guestDenyNetworks = null) => driverName switch
     {
         "simulated" => new SimulatedDriver(new SimulatedDriverOptions(), TimeProvider.System),
         // QEMU's sockets live under the data folder: a long one is reached through a short link.
-        _ => new QemuDriver(new QemuDriverOptions { DataDirectory = SocketFolder.Shorten(dataFolder) }, accelerator, loggers.CreateLogger<QemuDriver>(), TimeProvider.System),
+        _ => new QemuDriver(new QemuDriverOptions
+        {
+            DataDirectory = SocketFolder.Shorten(dataFolder),
+            Confinement = new GuestConfinementOptions { ControlPlaneNetworks = guestDenyNetworks ?? [] },
+        }, accelerator, loggers.CreateLogger<QemuDriver>(), TimeProvider.System),
     };
 
     public static Accelerator CreateAccelerator(ILoggerFactory loggers) =>

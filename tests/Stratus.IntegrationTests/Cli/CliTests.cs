@@ -118,6 +118,23 @@ public sealed class CliTests : IDisposable
         Assert.Contains("http://192.0.2.1:8080", line, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("10.0.0.0/33")]
+    [InlineData("10.1.2.3/24")]
+    [InlineData("control-plane")]
+    public async Task HostGuestDenyNotANetwork_IsOneErrorLine_AndNothingStarts(string network)
+    {
+        var data = Path.Combine(temp.Path, "host");
+
+        var result = await RunAsync(["host", "--control-plane", $"http://127.0.0.1:{FreePort.Next()}", "--zone", "z1", "--data", data,
+            "--guest-deny", "192.0.2.0/24", "--guest-deny", network]);
+
+        var line = AssertOneErrorLine(result);
+        Assert.Contains("--guest-deny", line, StringComparison.Ordinal);
+        Assert.Contains($"'{network}'", line, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(data, "agent.json")), "The agent started although its options were refused.");
+    }
+
     private static string AssertOneErrorLine(ProcessResult result)
     {
         var everything = result.StandardOutput + result.StandardError;
