@@ -56,10 +56,11 @@ internal sealed record Credentials(Uri Url, string UserName, string AccessToken,
 /// <summary>The public API as the CLI uses it: every answer is JSON, every error a problem detail turned into one line.</summary>
 internal sealed class ApiClient(HttpClient http, bool signedIn) : IDisposable
 {
-    public static ApiClient SignedIn()
+    /// <param name="timeout">A request's deadline: a minute, unless the caller keeps one of its own (an upload's stall watch).</param>
+    public static ApiClient SignedIn(TimeSpan? timeout = null)
     {
         var credentials = Credentials.Load();
-        var http = new HttpClient { BaseAddress = credentials.Url, Timeout = TimeSpan.FromSeconds(60) };
+        var http = new HttpClient { BaseAddress = credentials.Url, Timeout = timeout ?? TimeSpan.FromSeconds(60) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", credentials.AccessToken);
         return new ApiClient(http, signedIn: true);
     }
@@ -70,13 +71,13 @@ internal sealed class ApiClient(HttpClient http, bool signedIn) : IDisposable
 
     public Task<JsonNode> PostAsync(string path, object? body, CancellationToken cancellationToken) => SendAsync(HttpMethod.Post, path, body, cancellationToken);
 
-    public async Task<JsonNode> SendAsync(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
+    public Task<JsonNode> SendAsync(HttpMethod method, string path, object? body, CancellationToken cancellationToken) =>
+        SendAsync(method, path, body is null ? null : JsonContent.Create(body), cancellationToken);
+
+    public async Task<JsonNode> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, path);
-        if (body is not null)
-        {
-            request.Content = JsonContent.Create(body);
-        }
+        request.Content = content;
 
         HttpResponseMessage response;
         try

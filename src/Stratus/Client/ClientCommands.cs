@@ -7,7 +7,7 @@ namespace Stratus.Client;
 
 /// <summary>
 /// `stratus login`, `stratus cloudpc ...`, `stratus policy ...`, `stratus user ...`, `stratus tenant ...`,
-/// `stratus group ...`: the public API from a terminal. Tables by default, --output json for scripts, a progress
+/// `stratus group ...`, `stratus image ...`: the public API from a terminal. Tables by default, --output json for scripts, a progress
 /// display while an action runs with --wait.
 /// </summary>
 internal static partial class ClientCommands
@@ -16,7 +16,7 @@ internal static partial class ClientCommands
 
     private static readonly string[] CloudPcActions = ["reboot", "reprovision", "power-on", "power-off", "end-grace-period", "retry"];
 
-    public static IEnumerable<Command> Create() => [Login(), CloudPc(), Policy(), User(), Group(), Tenant()];
+    public static IEnumerable<Command> Create() => [Login(), CloudPc(), Policy(), User(), Group(), Tenant(), Image()];
 
     private static Command Login()
     {

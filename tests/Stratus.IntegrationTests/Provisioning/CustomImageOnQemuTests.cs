@@ -81,8 +81,7 @@ public sealed class CustomImageOnQemuTests
             var connect = await user.PostAsync($"/api/v1/me/cloudPCs/{pcs[0].GetProperty("id").GetGuid()}/connect", null);
             Assert.True(connect.StatusCode == HttpStatusCode.OK, await connect.Content.ReadAsStringAsync());
             var ticket = await connect.Content.ReadFromJsonAsync<JsonElement>();
-            var url = new Uri(stratus.BaseAddress.ToString().Replace("http://", "ws://", StringComparison.Ordinal).TrimEnd('/') + ticket.GetProperty("webSocketPath").GetString());
-            await using var display = await VncDisplay.OpenAsync(url);
+            await using var display = await VncDisplay.OpenAsync(Gateway.ConsoleTicket.From(stratus, ticket));
             Assert.True(display.Width >= 640 && display.Height >= 400, $"a {display.Width}x{display.Height} screen");
             var frame = await display.ReadFrameAsync();
             var background = frame.GroupBy(p => p).MaxBy(g => g.Count())!.Key;

@@ -110,10 +110,8 @@ public sealed class ConsoleRevocationTests(ConsoleFixture fixture) : IClassFixtu
         using var response = await client.PostAsync(connectPath, null);
         Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
         var ticket = await response.Content.ReadFromJsonAsync<JsonElement>();
-        var url = new Uri(fixture.Stratus.BaseAddress.ToString().Replace("http://", "ws://", StringComparison.Ordinal).TrimEnd('/') + ticket.GetProperty("webSocketPath").GetString());
-        var socket = new ClientWebSocket();
+        var socket = await ConsoleTicket.From(fixture.Stratus, ticket).ConnectAsync();
         using var opening = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await socket.ConnectAsync(url, opening.Token);
         var greeting = new byte[64];
         var received = await socket.ReceiveAsync(greeting, opening.Token);
         Assert.Equal("RFB 003.008\n", Encoding.ASCII.GetString(greeting, 0, received.Count));

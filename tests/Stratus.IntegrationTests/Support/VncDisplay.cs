@@ -21,15 +21,14 @@ public sealed class VncDisplay : IAsyncDisposable
 
     public int Height { get; private set; }
 
-    /// <summary>Connects to <paramref name="url"/> (a console ticket's WebSocket) and runs the RFB 3.8 handshake.</summary>
-    public static async Task<VncDisplay> OpenAsync(Uri url)
+    /// <summary>Opens the console of a ticket (its WebSocket, offering its subprotocols) and runs the RFB 3.8 handshake.</summary>
+    public static async Task<VncDisplay> OpenAsync(Gateway.ConsoleTicket ticket)
     {
-        var socket = new ClientWebSocket();
+        ArgumentNullException.ThrowIfNull(ticket);
+        var socket = await ticket.ConnectAsync();
         var display = new VncDisplay(socket);
         try
         {
-            using var deadline = new CancellationTokenSource(ReadLimit);
-            await socket.ConnectAsync(url, deadline.Token);
             Assert.Equal("RFB 003.008\n", Encoding.ASCII.GetString(await display.ReadAsync(12)));
             await display.SendAsync(Encoding.ASCII.GetBytes("RFB 003.008\n"));
             var types = await display.ReadAsync((await display.ReadAsync(1))[0]);
