@@ -3,6 +3,7 @@ using System.Xml.Linq;
 using Microsoft.AspNetCore.DataProtection.XmlEncryption;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Stratus.Platform;
 using Stratus.Platform.Http;
 
 namespace Stratus.Identity.Keys;
@@ -86,7 +87,16 @@ internal sealed class MasterKeyXmlDecryptor(IServiceProvider services) : IXmlDec
         var plain = new byte[sealedBytes.Length];
         using (var aes = new AesGcm(key, tag.Length))
         {
-            aes.Decrypt(nonce, sealedBytes, tag, plain);
+            try
+            {
+                aes.Decrypt(nonce, sealedBytes, tag, plain);
+            }
+            catch (AuthenticationTagMismatchException e)
+            {
+                // Most likely a second identity instance that generated a master key of its own in its data folder.
+                throw new ConfigurationException("identity's key ring in the database was sealed with another master key: give every identity instance of "
+                    + $"this database the same one, in {MasterKey.EnvironmentVariable} or the file of {MasterKey.FileSetting} (docs/adr/0009-asymmetric-tokens.md).", e);
+            }
         }
 
         return XElement.Parse(System.Text.Encoding.UTF8.GetString(plain));

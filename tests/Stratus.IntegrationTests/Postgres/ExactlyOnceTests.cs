@@ -81,8 +81,8 @@ public sealed class ExactlyOnceTests(PostgresServer postgres)
 
     private static async Task<(StratusProcess A, StratusProcess B)> StartTogetherAsync(string[] arguments, string dataA, string dataB)
     {
-        var startA = StratusProcess.StartAsync(arguments, dataA);
-        var startB = StratusProcess.StartAsync(arguments, dataB);
+        var startA = StratusProcess.StartAsync(arguments, dataA, DeploymentSecrets.With());
+        var startB = StratusProcess.StartAsync(arguments, dataB, DeploymentSecrets.With());
         try
         {
             await Task.WhenAll(startA, startB);

@@ -26,8 +26,8 @@ public sealed class HostAgentFailoverTests(PostgresServer postgres)
         using var dataA = new TempFolder();
         using var dataB = new TempFolder();
         using var agentData = new TempFolder();
-        await using var zoneA = await StratusProcess.StartAsync(["run", "--targets", "all", "--database", database], dataA.Path, Settings);
-        await using var zoneB = await StratusProcess.StartAsync(["run", "--targets", "all", "--database", database], dataB.Path, Settings);
+        await using var zoneA = await StratusProcess.StartAsync(["run", "--targets", "all", "--database", database], dataA.Path, DeploymentSecrets.With(Settings));
+        await using var zoneB = await StratusProcess.StartAsync(["run", "--targets", "all", "--database", database], dataB.Path, DeploymentSecrets.With(Settings));
         using var operatorB = await zoneB.OperatorClientAsync();
         var tokenResponse = await operatorB.PostAsJsonAsync("/api/v1/hosts/enrollmentTokens", new { region = "local-1" });
         Assert.Equal(HttpStatusCode.Created, tokenResponse.StatusCode);

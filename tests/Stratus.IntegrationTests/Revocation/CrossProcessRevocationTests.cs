@@ -20,9 +20,9 @@ public sealed class CrossProcessRevocationTests(PostgresServer postgres)
         var database = await postgres.CreateDatabaseAsync();
         using var identityData = new TempFolder();
         using var provisioningData = new TempFolder();
-        await using var identity = await StratusProcess.StartAsync(["run", "--targets", "identity", "--database", database], identityData.Path);
+        await using var identity = await StratusProcess.StartAsync(["run", "--targets", "identity", "--database", database], identityData.Path, DeploymentSecrets.With());
         await using var provisioning = await StratusProcess.StartAsync(["run", "--targets", "provisioning", "--database", database], provisioningData.Path,
-            new Dictionary<string, string?> { ["Stratus__Services__identity__Url"] = identity.BaseAddress.ToString() });
+            DeploymentSecrets.With(new Dictionary<string, string?> { ["Stratus__Services__identity__Url"] = identity.BaseAddress.ToString() }));
 
         using var tenant = await RevocationTenant.CreateAsync(identity);
         var userId = await tenant.CreateUserAsync("paul");
