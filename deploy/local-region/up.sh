@@ -69,7 +69,9 @@ if [ "$netns" = 1 ]; then
     ip netns exec "$ns" ip link set eth0 up
     ip netns exec "$ns" ip link set lo up
     ip[$zone]="$net.1$i"
-    ns_prefix[$zone]="ip netns exec $ns"
+    # nsenter, not `ip netns exec`: that mounts a sysfs of its own over /sys, which hides /sys/fs/cgroup from the
+    # host agent (its guests' limits, ADR 0007); only the network namespace is wanted.
+    ns_prefix[$zone]="nsenter --net=/run/netns/$ns"
     # The zone's link on the bridge: down cuts the zone off from the others and from this machine.
     echo "$zone s$base$zone" >> "$dir/zone-links"
   done

@@ -81,6 +81,14 @@ internal static class Server
             builder.Logging.AddFilter(ServerLogging.RequestLines, LogLevel.Information);
         }
 
+        if (!options.RequestLines)
+        {
+            // Each call between services (a revocation poll every 5 s in every process) would write five lines of
+            // its own; its failures still show, as warnings of the retries and of ServiceCalls.
+            builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
+            builder.Logging.AddFilter("Polly", LogLevel.Warning);
+        }
+
         foreach (var service in services)
         {
             service.Add(builder);
