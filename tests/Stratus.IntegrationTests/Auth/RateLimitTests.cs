@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
@@ -100,26 +99,7 @@ public sealed class RateLimitTests(StratusUpFixture fixture) : IClassFixture<Str
         }
     }
 
-    /// <summary>A client whose connections come from <paramref name="local"/>: another address of the loopback is another client.</summary>
-    private HttpClient ClientFrom(IPAddress local) => new(new SocketsHttpHandler
-    {
-        ConnectCallback = async (context, cancellationToken) =>
-        {
-            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            try
-            {
-                socket.Bind(new IPEndPoint(local, 0));
-                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
-                return new NetworkStream(socket, ownsSocket: true);
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-        },
-    })
-    { BaseAddress = Stratus.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+    private HttpClient ClientFrom(IPAddress local) => LoopbackClient.From(local, Stratus.BaseAddress);
 
     private string IdentityStore => $"Data Source={Path.Combine(Stratus.DataFolder, "db", "identity.db")}";
 
