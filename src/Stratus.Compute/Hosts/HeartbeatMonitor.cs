@@ -10,6 +10,9 @@ namespace Stratus.Compute.Hosts;
 /// <summary>Marks hosts that stopped reporting as down and says so with an event, once per outage; in the instance that leads it.</summary>
 internal sealed partial class HeartbeatMonitor(IServiceScopeFactory scopes, IOptions<ComputeOptions> options, TimeProvider clock, ILogger<HeartbeatMonitor> logger) : IPeriodicJob
 {
+    /// <summary>When this process began to watch (the runner makes the job at start).</summary>
+    private readonly DateTimeOffset watchingSince = clock.GetUtcNow();
+
     public string Name => "compute.heartbeatMonitor";
 
     public TimeSpan Interval => options.Value.HeartbeatTimeout / 3;
@@ -22,6 +25,13 @@ internal sealed partial class HeartbeatMonitor(IServiceScopeFactory scopes, IOpt
         var db = scope.ServiceProvider.GetRequiredService<ComputeDbContext>();
         var now = clock.GetUtcNow();
         var cutoff = now - options.Value.HeartbeatTimeout;
+        if (watchingSince > cutoff)
+        {
+            // A control plane that was itself away (restarted after a crash, or all of it down) heard no heartbeat
+            // meanwhile: a host is judged only by a whole timeout this process has been up to hear it.
+            return;
+        }
+
         var silent = await db.Hosts.Where(h => h.State != HostState.Down && h.LastHeartbeatAt < cutoff).ToListAsync(cancellationToken);
         foreach (var host in silent)
         {

@@ -123,6 +123,9 @@ public sealed class CloudPcOnQemuTests
     [Fact]
     public async Task A_restore_returns_the_disk_to_its_restore_point_and_resumes_after_a_crash_in_the_middle()
     {
+        // The control plane stays away longer than a heartbeat timeout: its host's silence meanwhile is its own.
+        var heartbeatTimeout = TimeSpan.FromSeconds(15);
+        var settings = new Dictionary<string, string?>(Settings) { ["Stratus__Compute__HeartbeatTimeout"] = heartbeatTimeout.ToString() };
         using var data = new TempFolder();
         await TinyImageFolder.InstallIntoAsync(data.Path);
         try
@@ -131,7 +134,7 @@ public sealed class CloudPcOnQemuTests
             Guid cloudPcId;
             Guid pointId;
             Guid restoreId;
-            await using (var first = await StratusProcess.StartAsync(["up"], data.Path, Settings))
+            await using (var first = await StratusProcess.StartAsync(["up"], data.Path, settings))
             {
                 using var operatorClient = await first.OperatorClientAsync();
                 tenant = await Directory.CreateAsync(first, operatorClient, gracePeriodInHours: 168);
@@ -156,7 +159,8 @@ public sealed class CloudPcOnQemuTests
                 first.Kill();
             }
 
-            await using var second = await StratusProcess.StartAsync(["up"], data.Path, Settings);
+            await Task.Delay(heartbeatTimeout + TimeSpan.FromSeconds(2));
+            await using var second = await StratusProcess.StartAsync(["up"], data.Path, settings);
             var admin = await second.SignedInClientAsync(tenant.AdminUserName, Directory.Password);
             var resumed = tenant with { Stratus = second, Admin = admin };
             await resumed.WaitForOperationAsync(cloudPcId, restoreId, TimeSpan.FromMinutes(4));
