@@ -25,7 +25,18 @@ public sealed record VmPlacementFailed(Guid VmId, string Region, string Reason);
 // Commands other services send to compute through their outbox: durable, and idempotent by VM or operation id.
 
 [MessageName("compute.placeVm.v1")]
-public sealed record PlaceVm(Guid VmId, Guid? TenantId, string Region, string ImageId, int VCpuCount, int MemoryMiB, int DiskGiB);
+public sealed record PlaceVm(Guid VmId, Guid? TenantId, string Region, string ImageId, int VCpuCount, int MemoryMiB, int DiskGiB,
+    VmRestoreSource? RestoreFrom = null, DiskCopyPolicy? Copies = null);
+
+/// <summary>Make the new VM's disk from the latest copy of SourceVmId's disk in Region's copy store (disaster recovery, failback).</summary>
+public sealed record VmRestoreSource(Guid SourceVmId, string Region);
+
+/// <summary>Copy the VM's disk every IntervalMinutes to its region's copy store and, when BackupRegion is set, to that region's too.</summary>
+public sealed record DiskCopyPolicy(int IntervalMinutes, string? BackupRegion);
+
+/// <summary>Changes an existing VM's copy policy (a user setting changed); null Copies stops them.</summary>
+[MessageName("compute.setVmDiskCopies.v1")]
+public sealed record SetVmDiskCopies(Guid VmId, DiskCopyPolicy? Copies);
 
 /// <summary>Changes a VM's desired state; null fields stay as they are. Sizes apply at the VM's next boot (disks grow at once).</summary>
 [MessageName("compute.changeVm.v1")]

@@ -9,7 +9,14 @@ public sealed record EnrollResponse(Guid HostId, string AgentToken, string Regio
 
 /// <param name="Created">The host has reported this VM before: if its disk is not there now, it was lost, and the agent
 /// reports it missing instead of making a new, empty one in its place.</param>
-public sealed record DesiredVm(Guid Id, string ImageId, int VCpuCount, int MemoryMiB, int DiskGiB, string Power, bool Delete, long Generation, bool Created = false);
+public sealed record DesiredVm(Guid Id, string ImageId, int VCpuCount, int MemoryMiB, int DiskGiB, string Power, bool Delete, long Generation, bool Created = false,
+    DesiredDiskCopies? Copies = null, DesiredRestore? RestoreFrom = null, long Epoch = 0);
+
+/// <summary>Copy the VM's disk to each store (file:// or s3:// URI) every IntervalSeconds; null: no copies.</summary>
+public sealed record DesiredDiskCopies(int IntervalSeconds, IReadOnlyList<string> StoreUris);
+
+/// <summary>Create the VM's disk from the latest copy of SourceVmId's disk in StoreUri instead of from its image.</summary>
+public sealed record DesiredRestore(Guid SourceVmId, string StoreUri);
 
 public sealed record DesiredOperation(Guid Id, Guid VmId, string Kind, string? Argument);
 
@@ -25,7 +32,10 @@ public sealed record DesiredState(
     Guid HostId, long Version, IReadOnlyList<DesiredVm> Vms, IReadOnlyList<DesiredOperation> Operations, IReadOnlyList<DesiredConsoleRelay> ConsoleRelays,
     IReadOnlyList<Guid> DeletedVmIds);
 
-public sealed record ReportedVm(Guid Id, string State, bool Ready, long Generation, string? Detail);
+public sealed record ReportedVm(Guid Id, string State, bool Ready, long Generation, string? Detail, IReadOnlyList<ReportedDiskCopy>? Copies = null);
+
+/// <summary>The VM's copies to one store: the latest that succeeded, and the last attempt's error when it failed.</summary>
+public sealed record ReportedDiskCopy(string StoreUri, DateTimeOffset? LatestCopyAt, long? LatestBytes, long? DiskBytes, int ChainLength, DateTimeOffset? LastAttemptAt, string? LastError);
 
 public sealed record ReportedOperation(Guid Id, bool Succeeded, string? Result);
 

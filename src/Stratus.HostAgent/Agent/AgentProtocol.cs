@@ -10,7 +10,14 @@ internal sealed record EnrollResponse(Guid HostId, string AgentToken, string Reg
 
 /// <param name="Created">The host reported this VM before; a disk that is gone now was lost and is reported missing, never
 /// replaced by an empty one. False from a control plane older than it, which made the agent create it again.</param>
-internal sealed record DesiredVm(Guid Id, string ImageId, int VCpuCount, int MemoryMiB, int DiskGiB, string Power, bool Delete, long Generation, bool Created = false);
+internal sealed record DesiredVm(Guid Id, string ImageId, int VCpuCount, int MemoryMiB, int DiskGiB, string Power, bool Delete, long Generation, bool Created = false,
+    DesiredDiskCopies? Copies = null, DesiredRestore? RestoreFrom = null, long Epoch = 0);
+
+/// <summary>Copy the VM's disk to each store (file:// or s3:// URI) every IntervalSeconds; null: no copies.</summary>
+internal sealed record DesiredDiskCopies(int IntervalSeconds, IReadOnlyList<string> StoreUris);
+
+/// <summary>Create the VM's disk from the latest copy of SourceVmId's disk in StoreUri instead of from its image.</summary>
+internal sealed record DesiredRestore(Guid SourceVmId, string StoreUri);
 
 internal sealed record DesiredOperation(Guid Id, Guid VmId, string Kind, string? Argument);
 
@@ -33,7 +40,10 @@ internal sealed record DesiredState(
         Vms.Where(v => v.Delete).Select(v => v.Id).Concat(DeletedVmIds ?? []).Distinct().Select(id => VmTombstone.Issue(HostAgentService.DriverId(id))).ToList();
 }
 
-internal sealed record ReportedVm(Guid Id, string State, bool Ready, long Generation, string? Detail);
+internal sealed record ReportedVm(Guid Id, string State, bool Ready, long Generation, string? Detail, IReadOnlyList<ReportedDiskCopy>? Copies = null);
+
+/// <summary>The VM's copies to one store: the latest that succeeded, and the last attempt's error when it failed.</summary>
+internal sealed record ReportedDiskCopy(string StoreUri, DateTimeOffset? LatestCopyAt, long? LatestBytes, long? DiskBytes, int ChainLength, DateTimeOffset? LastAttemptAt, string? LastError);
 
 /// <summary>
 /// A VM on this host that compute neither wants nor marked deleted (a host enrolled again over its old data, a

@@ -84,7 +84,26 @@ public interface IVmDriver
 
     /// <summary>The last lines the guest wrote on its serial console (for a troubleshoot report).</summary>
     Task<string> ReadSerialLogTailAsync(string vmId, int lines = 40, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Copies the VM's disk to the store, running or not: the first copy (or one after the chain was lost) is full,
+    /// every later one holds only the blocks written since the previous copy to that store (a persistent dirty bitmap
+    /// per store), crash-consistent, appended to the VM's chain in the store and checked by SHA-256.
+    /// </summary>
+    Task<DiskCopyResult> CopyDiskAsync(string vmId, Copies.ICopyStore store, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"The {Name} driver does not copy disks yet.");
+
+    /// <summary>
+    /// Creates the VM, stopped, with its disk made from the latest copy of <paramref name="sourceVmId"/>'s disk in the
+    /// store (the source may be this VM's own id, after its host was lost, or another VM's, for disaster recovery),
+    /// grown to the spec's size. Idempotent as <see cref="CreateAsync"/>.
+    /// </summary>
+    Task<VmInfo> CreateFromCopyAsync(VmSpec spec, Copies.ICopyStore store, string sourceVmId, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"The {Name} driver does not restore disk copies yet.");
 }
+
+/// <summary>What one copy shipped: Full or incremental, its bytes against the disk's virtual size, and the chain it ends.</summary>
+public sealed record DiskCopyResult(string StoreUri, bool Full, long BytesShipped, long DiskBytes, int ChainLength, DateTimeOffset TakenAt, string Sha256);
 
 /// <summary>What a VM is made of. Equal specs make create idempotent.</summary>
 public sealed record VmSpec
