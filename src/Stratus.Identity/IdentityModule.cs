@@ -46,6 +46,7 @@ public static class IdentityModule
         builder.Services.AddSingleton<IStartupTask, SeedServicePlans>();
         builder.Services.AddScoped<DirectoryWriter>();
         builder.Services.AddPeriodicJob<SignInAttemptPruner>();
+        builder.Services.AddPeriodicJob<RevocationPruner>();
         builder.AddScim();
         builder.Services.AddLdapSync(Queue);
         return builder;

@@ -33,6 +33,16 @@ public sealed class CredentialRevocations
     /// <summary>A bearer token's issue time (unix seconds, RFC 7519).</summary>
     public const string IssuedAtClaim = "iat";
 
+    /// <summary>
+    /// How long a portal sign-in lasts at most, however often its cookie slides: past it the cookie is refused and its
+    /// user signs in again. It bounds every credential a revocation can end (tokens last <see cref="TokenIssuer.Lifetime"/>),
+    /// so that identity can forget a revocation once it is older than this (ADR 0011).
+    /// </summary>
+    public static readonly TimeSpan LongestSignIn = TimeSpan.FromDays(7);
+
+    /// <summary>The longest any credential a revocation ends stays valid: a bearer token's life or a portal sign-in's.</summary>
+    public static TimeSpan LongestCredential => LongestSignIn > TokenIssuer.Lifetime ? LongestSignIn : TokenIssuer.Lifetime;
+
     private readonly ConcurrentDictionary<(RevokedSubject, Guid), DateTimeOffset> notBefore = new();
 
     /// <summary>The newest <see cref="CredentialRevocation.RecordedAt"/> seen; null before the first answer.</summary>
@@ -100,6 +110,17 @@ public sealed class CredentialRevocations
 
         // A credential that does not say when it was issued cannot be shown to be newer than a revocation.
         return IsRevoked(account, principal.TenantId(), issuedAt ?? DateTimeOffset.MinValue);
+    }
+
+    /// <summary>
+    /// True when a portal cookie's sign-in (<c>auth_time</c>) is older than <see cref="LongestSignIn"/> at
+    /// <paramref name="now"/>, or the cookie does not say when it signed in (it slides forever, so no revocation
+    /// could be forgotten while it lives): such a cookie is refused.
+    /// </summary>
+    public static bool SignInExpired(ClaimsPrincipal principal, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(principal);
+        return Seconds(principal, AuthTimeClaim) is not { } signedIn || now - signedIn > LongestSignIn;
     }
 
     private static DateTimeOffset? Seconds(ClaimsPrincipal principal, string claim) =>

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -137,6 +138,7 @@ public static class CredentialRevocationExtensions
     public static IServiceCollection AddCredentialRevocation(this IServiceCollection services)
     {
         services.AddSingleton<CredentialRevocations>();
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<RevocationPoller>();
         services.AddHostedService(provider => provider.GetRequiredService<RevocationPoller>());
         services.AddSingleton<IPostConfigureOptions<JwtBearerOptions>, RefuseRevokedTokens>();
@@ -161,7 +163,7 @@ public static class CredentialRevocationExtensions
         }
     }
 
-    private sealed class RefuseRevokedCookies(CredentialRevocations revocations) : IPostConfigureOptions<CookieAuthenticationOptions>
+    private sealed class RefuseRevokedCookies(CredentialRevocations revocations, TimeProvider clock) : IPostConfigureOptions<CookieAuthenticationOptions>
     {
         public void PostConfigure(string? name, CookieAuthenticationOptions options)
         {
@@ -169,7 +171,8 @@ public static class CredentialRevocationExtensions
             options.Events.OnValidatePrincipal = async context =>
             {
                 await before(context);
-                if (context.Principal is { } principal && revocations.IsRevoked(principal, context.Properties.IssuedUtc))
+                if (context.Principal is { } principal
+                    && (revocations.IsRevoked(principal, context.Properties.IssuedUtc) || CredentialRevocations.SignInExpired(principal, clock.GetUtcNow())))
                 {
                     context.RejectPrincipal();
                     await context.HttpContext.SignOutAsync(context.Scheme.Name);

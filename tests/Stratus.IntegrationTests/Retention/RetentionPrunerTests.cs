@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -6,13 +7,14 @@ using Stratus.Gateway.Connect;
 using Stratus.Gateway.Persistence;
 using Stratus.Identity.Auth;
 using Stratus.Identity.Persistence;
+using Stratus.Platform.Auth;
 using Stratus.Platform.Persistence;
 using Stratus.Testing;
 
 namespace Stratus.IntegrationTests.Retention;
 
 /// <summary>
-/// Issue 16 item 10: used console tickets and sign-in attempts are forgotten after the retention their READMEs
+/// Issue 16 item 10 (and issue 17 for revocations): used console tickets, sign-in attempts and revocations are forgotten after the retention their READMEs
 /// state, so that their tables stay bounded however long a deployment runs. Each pruner runs on a real store
 /// (SQLite, PostgreSQL) migrated as a service migrates it, fed for weeks of simulated time.
 /// </summary>
@@ -73,6 +75,65 @@ public sealed class RetentionPrunerTests : IAsyncLifetime
 
         Assert.Equal(45 * perDay, inserted.Count);
         Assert.InRange(await CountAsync<IdentityDbContext>(services, db => db.SignInAttempts.CountAsync()), 29 * perDay, 31 * perDay);
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task Revocations_AreForgottenOnceNoCredentialTheyEndCanStillBeValid(DatabaseProvider provider)
+    {
+        const int perDay = 40;
+        var clock = new FakeTimeProvider(Start);
+        await using var services = await StoreAsync<IdentityDbContext>(provider, IdentityDbContext.SchemaName, clock,
+            o => new SqliteIdentityDbContext(Options<SqliteIdentityDbContext>(o), clock), o => new PostgresIdentityDbContext(Options<PostgresIdentityDbContext>(o), clock));
+        var configuration = new ConfigurationBuilder().Build(); // the default poll interval
+        var pruner = new RevocationPruner(services.GetRequiredService<IServiceScopeFactory>(), clock, configuration, NullLogger<RevocationPruner>.Instance);
+        var keepFor = RevocationPruner.KeepFor(RevocationPoller.DefaultInterval);
+        Assert.Equal(TimeSpan.FromDays(7) + TimeSpan.FromSeconds(5), keepFor); // a week's sign-in, then one poll
+
+        var revoked = new List<DateTimeOffset>();
+        for (var day = 0; day < 12; day++)
+        {
+            await using (var scope = services.CreateAsyncScope())
+            {
+                var db = scope.ServiceProvider.GetRequiredService<IdentityDbContext>();
+                for (var i = 0; i < perDay; i++)
+                {
+                    var notBefore = clock.GetUtcNow() + TimeSpan.FromMinutes(i * 36); // spread over the day
+                    revoked.Add(notBefore);
+                    db.Revocations.Add(new RevocationRecord
+                    {
+                        Subject = i % 5 == 0 ? RevokedSubject.Tenant : RevokedSubject.Account, SubjectId = Guid.NewGuid(), NotBefore = notBefore, RecordedAt = notBefore,
+                    });
+                }
+
+                await db.SaveChangesAsync();
+            }
+
+            clock.Advance(TimeSpan.FromDays(1));
+            await pruner.PruneAsync(CancellationToken.None);
+
+            var cutoff = clock.GetUtcNow() - keepFor;
+            var kept = await CountAsync<IdentityDbContext>(services, db => db.Revocations.CountAsync());
+            Assert.Equal(revoked.Count(at => at >= cutoff), kept); // every newer revocation kept, every older one gone
+        }
+
+        // The row right at the edge: a credential issued just before it may live until now, so it stays; a moment later it goes.
+        Guid edge;
+        await using (var scope = services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<IdentityDbContext>();
+            var row = new RevocationRecord { Subject = RevokedSubject.Account, SubjectId = Guid.NewGuid(), NotBefore = clock.GetUtcNow() - keepFor + TimeSpan.FromSeconds(1), RecordedAt = clock.GetUtcNow() };
+            edge = row.SubjectId;
+            db.Revocations.Add(row);
+            await db.SaveChangesAsync();
+        }
+
+        await pruner.PruneAsync(CancellationToken.None);
+        Assert.Equal(1, await CountAsync<IdentityDbContext>(services, db => db.Revocations.CountAsync(r => r.SubjectId == edge)));
+        clock.Advance(TimeSpan.FromSeconds(2));
+        await pruner.PruneAsync(CancellationToken.None);
+        Assert.Equal(0, await CountAsync<IdentityDbContext>(services, db => db.Revocations.CountAsync(r => r.SubjectId == edge)));
+        Assert.InRange(await CountAsync<IdentityDbContext>(services, db => db.Revocations.CountAsync()), 6 * perDay, 8 * perDay);
     }
 
     [Theory]
