@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Stratus.HostAgent.Confinement;
 
 namespace Stratus.HostAgent.Drivers.Qemu;
 
@@ -20,6 +21,9 @@ public enum AcceleratorMode
     Tcg,
 }
 
+/// <summary>What a KVM probe's boot showed: the guest's user space reached, or why not.</summary>
+internal sealed record KvmProbeBoot(bool ReachedUserSpace, string? Failure);
+
 public sealed record AcceleratorChoice(AcceleratorKind Kind, string Reason, TimeSpan ProbeTime)
 {
     /// <summary>The name QEMU's -accel takes, and the one reported: "kvm" or "tcg".</summary>
@@ -34,7 +38,8 @@ public sealed record AcceleratorChoice(AcceleratorKind Kind, string Reason, Time
 /// Chooses between KVM and TCG once per driver. /dev/kvm existing proves little: on some hosts (nested
 /// virtualization) it opens and QEMU starts, but the guest never gets past its first instructions. So the
 /// probe boots the image's kernel under KVM for real, with an init that only prints a line, and takes KVM
-/// only if that line arrives within the timeout.
+/// only if that line arrives within the timeout. The probe's QEMU is confined as a VM's is (the guest user, no
+/// capabilities, QEMU's seccomp sandbox): it runs the image's kernel, which is as untrusted as any guest.
 /// </summary>
 public sealed partial class Accelerator(QemuDriverOptions options, ILogger<Accelerator> logger, TimeProvider time)
 {
@@ -64,7 +69,7 @@ public sealed partial class Accelerator(QemuDriverOptions options, ILogger<Accel
             {
                 AcceleratorMode.Kvm => new AcceleratorChoice(AcceleratorKind.Kvm, "configured", TimeSpan.Zero),
                 AcceleratorMode.Tcg => new AcceleratorChoice(AcceleratorKind.Tcg, "configured", TimeSpan.Zero),
-                AcceleratorMode.Auto => await ProbeAsync(options.QemuSystem, image, options.KvmProbeTimeout, time, cancellationToken),
+                AcceleratorMode.Auto => await ProbeAsync(options.QemuSystem, image, options.Confinement.User, options.KvmProbeTimeout, time, cancellationToken),
             };
             LogChosen(logger, _choice.Name, _choice.Reason, _choice.ProbeTime.TotalMilliseconds);
             return _choice;
@@ -75,8 +80,11 @@ public sealed partial class Accelerator(QemuDriverOptions options, ILogger<Accel
         }
     }
 
-    /// <summary>Boots <paramref name="image"/>'s kernel under KVM and reports KVM if user space is reached in time, else TCG.</summary>
-    public static async Task<AcceleratorChoice> ProbeAsync(string qemuSystem, GalleryImage image, TimeSpan timeout, TimeProvider time,
+    /// <summary>
+    /// Boots <paramref name="image"/>'s kernel under KVM, confined as <paramref name="guestUser"/> (ADR 0007: the probe is
+    /// a QEMU like any other), and reports KVM if user space is reached in time, else TCG.
+    /// </summary>
+    public static async Task<AcceleratorChoice> ProbeAsync(string qemuSystem, GalleryImage image, string guestUser, TimeSpan timeout, TimeProvider time,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(image);
@@ -102,26 +110,58 @@ public sealed partial class Accelerator(QemuDriverOptions options, ILogger<Accel
             return Tcg($"/dev/kvm cannot be opened: {exception.Message}");
         }
 
-        var start = new ProcessStartInfo(qemuSystem)
+        GuestUser user;
+        try
+        {
+            // Never an unconfined QEMU: a host that cannot confine one starts no VM either (HostConfinement).
+            user = await GuestUser.EnsureAsync(guestUser, cancellationToken);
+        }
+        catch (VmDriverException exception)
+        {
+            return Tcg($"the probe cannot run as {guestUser}: {exception.Message}");
+        }
+
+        var boot = await BootAsync(ProbeCommand(qemuSystem, image, AcceleratorKind.Kvm, user), timeout, cancellationToken);
+        return boot.ReachedUserSpace
+            ? new AcceleratorChoice(AcceleratorKind.Kvm, "a KVM boot reached user space", time.GetElapsedTime(started))
+            : Tcg(boot.Failure!);
+    }
+
+    /// <summary>
+    /// The probe's command (program first): QEMU under <paramref name="accelerator"/>, run as <paramref name="user"/> with
+    /// no groups, no capabilities and no_new_privs, under QEMU's seccomp sandbox, as a VM's QEMU is (ConfinedLaunch).
+    /// It boots the kernel with an init that prints <see cref="ProbeMarker"/>, with no network and no disk.
+    /// </summary>
+    internal static IReadOnlyList<string> ProbeCommand(string qemuSystem, GalleryImage image, AcceleratorKind accelerator, GuestUser user) =>
+    [
+        .. ConfinedLaunch.AsUser(user),
+        qemuSystem,
+        "-sandbox", ConfinedLaunch.Sandbox,
+        // -no-reboot: a guest that resets (a boot loop is one way a broken KVM shows) ends QEMU at once.
+        "-accel", accelerator == AcceleratorKind.Kvm ? "kvm" : "tcg", "-nodefaults", "-no-reboot", "-machine", "q35", "-m", "256", "-display", "none",
+        "-serial", "stdio", "-kernel", image.KernelPath!, "-initrd", image.InitrdPath!,
+        "-append", $"console=ttyS0 panic=-1 rdinit=/bin/echo -- {ProbeMarker}",
+    ];
+
+    /// <summary>Runs a probe <paramref name="command"/> until its guest prints the marker, QEMU ends, or the timeout.</summary>
+    /// <param name="started">Told the process id once it runs (tests read its /proc entry).</param>
+    internal static async Task<KvmProbeBoot> BootAsync(IReadOnlyList<string> command, TimeSpan timeout, CancellationToken cancellationToken,
+        Action<int>? started = null)
+    {
+        var start = new ProcessStartInfo(command[0])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        // -no-reboot: a guest that resets (a boot loop is one way a broken KVM shows) ends QEMU at once.
-        string[] arguments =
-        [
-            "-accel", "kvm", "-nodefaults", "-no-reboot", "-machine", "q35", "-m", "256", "-display", "none",
-            "-serial", "stdio", "-kernel", image.KernelPath, "-initrd", image.InitrdPath,
-            "-append", $"console=ttyS0 panic=-1 rdinit=/bin/echo -- {ProbeMarker}",
-        ];
-        foreach (var argument in arguments)
+        foreach (var argument in command.Skip(1))
         {
             start.ArgumentList.Add(argument);
         }
 
-        using var process = Process.Start(start) ?? throw new VmDriverException($"Cannot run {qemuSystem}.");
+        using var process = Process.Start(start) ?? throw new VmDriverException($"Cannot run {command[0]}.");
+        started?.Invoke(process.Id);
         process.StandardInput.Close();
         var errors = process.StandardError.ReadToEndAsync(CancellationToken.None);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -133,17 +173,17 @@ public sealed partial class Accelerator(QemuDriverOptions options, ILogger<Accel
             {
                 if (line.TrimEnd('\r') == ProbeMarker)
                 {
-                    return new AcceleratorChoice(AcceleratorKind.Kvm, "a KVM boot reached user space", time.GetElapsedTime(started));
+                    return new KvmProbeBoot(true, null);
                 }
             }
 
             await process.WaitForExitAsync(deadline.Token);
             var error = (await errors).Trim();
-            return Tcg($"QEMU under KVM ended (exit {process.ExitCode}) before the guest's user space: {error}");
+            return new KvmProbeBoot(false, $"QEMU under KVM ended (exit {process.ExitCode}) before the guest's user space: {error}");
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return Tcg($"a KVM boot did not reach user space within {timeout.TotalSeconds:0.#} s");
+            return new KvmProbeBoot(false, $"a KVM boot did not reach user space within {timeout.TotalSeconds:0.#} s");
         }
         finally
         {

@@ -19,6 +19,23 @@ internal static class ConfinedLaunch
         exec "$@" </dev/null >/dev/null 2>>"$log"
         """;
 
+    /// <summary>QEMU's seccomp sandbox, as every QEMU of a host runs under it (-sandbox's value).</summary>
+    public const string Sandbox = "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny";
+
+    /// <summary>
+    /// The command prefix that runs what follows it as <paramref name="user"/>: its uid and gid only (no groups), no
+    /// capabilities (inheritable or bounding), and no_new_privs, so that nothing it runs can regain privileges.
+    /// </summary>
+    public static IReadOnlyList<string> AsUser(GuestUser user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        return
+        [
+            "setpriv", $"--reuid={user.Uid.ToString(CultureInfo.InvariantCulture)}", $"--regid={user.Gid.ToString(CultureInfo.InvariantCulture)}",
+            "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--",
+        ];
+    }
+
     public static async Task<int> StartAsync(string qemuSystem, IReadOnlyList<string> arguments, VmFolder folder, GuestUser user,
         IReadOnlyList<string> cgroupProcs, TimeProvider time, CancellationToken cancellationToken)
     {
@@ -27,8 +44,7 @@ internal static class ConfinedLaunch
         [
             "-c", Launcher, "stratus-vm-launch", string.Join(' ', cgroupProcs), folder.QemuLog,
             "setsid", "--fork",
-            "setpriv", $"--reuid={user.Uid.ToString(CultureInfo.InvariantCulture)}", $"--regid={user.Gid.ToString(CultureInfo.InvariantCulture)}",
-            "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--",
+            .. AsUser(user),
             qemuSystem, .. arguments,
         ];
         var launched = await CommandRunner.RunAsync("/bin/sh", command, TimeSpan.FromSeconds(30), cancellationToken);
