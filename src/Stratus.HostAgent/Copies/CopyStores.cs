@@ -3,7 +3,10 @@ namespace Stratus.HostAgent.Copies;
 /// <summary>Opens a copy store from its URI: <c>file:///ABS/PATH</c> or <c>s3://BUCKET/PREFIX?endpoint=URL&amp;region=R</c>.</summary>
 public static class CopyStores
 {
-    /// <summary>Parses and checks the URI (an <see cref="ArgumentException"/> names what is wrong) and returns its store.</summary>
+    /// <summary>
+    /// Parses and checks the URI (an <see cref="ArgumentException"/> names what is wrong) and returns its store. An S3
+    /// store holds an HTTP client: dispose it (it is <see cref="IDisposable"/>) when done.
+    /// </summary>
     public static ICopyStore Open(string uri, CopyStoreOptions? options = null, TimeProvider? time = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(uri);
@@ -11,7 +14,7 @@ public static class CopyStores
         return scheme switch
         {
             "file" => new FileSystemCopyStore(ParseFile(uri), time),
-            "s3" => OpenS3(S3CopyStoreAddress.Parse(uri), options ?? new CopyStoreOptions()),
+            "s3" => new S3CopyStore(S3CopyStoreAddress.Parse(uri), options ?? new CopyStoreOptions(), time),
             _ => throw new ArgumentException(
                 $"The copy store URI '{Redact(uri)}' has no known scheme: use file:///ABSOLUTE/PATH or s3://BUCKET/PREFIX?endpoint=URL&region=REGION.", nameof(uri)),
         };
@@ -51,9 +54,6 @@ public static class CopyStores
 
         return trimmed;
     }
-
-    private static ICopyStore OpenS3(S3CopyStoreAddress address, CopyStoreOptions options) =>
-        throw new NotSupportedException($"The S3 copy store ({address}) is not implemented yet.");
 
     /// <summary>A URI for an error message: anything between "//" and "@" (user information) replaced.</summary>
     internal static string Redact(string uri)
