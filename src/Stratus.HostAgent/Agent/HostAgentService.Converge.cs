@@ -44,6 +44,8 @@ public sealed partial class HostAgentService
 
             await driver.DeleteAsync(tombstone, cancellationToken);
             outcomes.TryRemove(Guid.ParseExact(tombstone.VmId, "N"), out _);
+            epochs.Forget(tombstone.VmId);
+            await copies.ForgetAsync(Guid.ParseExact(tombstone.VmId, "N"), cancellationToken);
             unmanagedSeen.TryRemove(tombstone.VmId, out _);
         }
 
@@ -86,7 +88,19 @@ public sealed partial class HostAgentService
         {
             unmanagedSeen.TryRemove(id, out _);
             var size = new VmSize(desired.VCpuCount, desired.MemoryMiB, desired.DiskGiB);
-            if (actual is null && desired.Created && driver.DisksOutliveTheAgent)
+            switch (actual is null ? Fencing.Current : await FenceAsync(desired, actual, cancellationToken))
+            {
+                case Fencing.Fenced:
+                    outcomes[desired.Id] = new VmOutcome(desired.Generation, $"Fenced: this disk was made for an older epoch than compute's {desired.Epoch}; the VM lives on another host.");
+                    return;
+                case Fencing.StaleDiskDeleted:
+                    actual = null;
+                    break;
+                case Fencing.Current:
+                    break;
+            }
+
+            if (actual is null && desired.RestoreFrom is null && desired.Created && driver.DisksOutliveTheAgent)
             {
                 // Its disk was here and is gone (a lost or replaced data disk): a new, empty one in its place would
                 // hide the loss from its user and their administrator. It is reported missing instead (ReportAsync).
@@ -99,7 +113,16 @@ public sealed partial class HostAgentService
             }
 
             missingSeen.TryRemove(id, out _);
-            actual ??= await driver.CreateAsync(new VmSpec { Id = id, ImagePath = Path.Combine(options.ImagesFolder, desired.ImageId), Size = size }, cancellationToken);
+            if (actual is null)
+            {
+                // The epoch first: a crash between the two leaves a record without a disk, never a disk of no epoch.
+                await epochs.RecordAsync(id, desired.Epoch, cancellationToken);
+                var spec = new VmSpec { Id = id, ImagePath = Path.Combine(options.ImagesFolder, desired.ImageId), Size = size };
+                actual = desired.RestoreFrom is { } restore
+                    ? await CreateFromCopyAsync(spec, restore, cancellationToken)
+                    : await driver.CreateAsync(spec, cancellationToken);
+            }
+
             if (actual.Spec.Size != size)
             {
                 actual = await driver.ResizeAsync(id, size, cancellationToken);
@@ -113,6 +136,10 @@ public sealed partial class HostAgentService
             else if (!wantRunning && actual.PowerState != VmPowerState.Stopped)
             {
                 actual = await driver.StopAsync(id, null, cancellationToken);
+                if (desired.Copies is { } policy)
+                {
+                    copies.DueNow(desired.Id, policy.StoreUris);
+                }
             }
 
             outcomes[desired.Id] = new VmOutcome(desired.Generation, null);
@@ -142,6 +169,7 @@ public sealed partial class HostAgentService
                 "RevertSnapshot" => (await driver.RevertSnapshotAsync(id, operation.Argument!, cancellationToken)).PowerState.ToString(),
                 "DeleteSnapshot" => await DeleteSnapshotAsync(id, operation.Argument!, cancellationToken),
                 "ExportSnapshot" => await ExportAsync(id, operation.Argument!, cancellationToken),
+                "CopyDisk" => await CopyDiskNowAsync(operation, cancellationToken),
                 _ => throw new VmDriverException($"This agent does not know the operation '{operation.Kind}'."),
             };
             result = new ReportedOperation(operation.Id, true, detail);

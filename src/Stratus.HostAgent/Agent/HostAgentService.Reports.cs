@@ -47,7 +47,7 @@ public sealed partial class HostAgentService
                 if (known is null || known.Contains(vmId))
                 {
                     var outcome = outcomes.GetValueOrDefault(vmId);
-                    reported.Add(new ReportedVm(vmId, state, vm.Ready, outcome?.Generation ?? 0, outcome?.Error));
+                    reported.Add(new ReportedVm(vmId, fenced.ContainsKey(vm.Id) ? "fenced" : state, vm.Ready, outcome?.Generation ?? 0, outcome?.Error, copies.For(vmId)));
                 }
                 else
                 {

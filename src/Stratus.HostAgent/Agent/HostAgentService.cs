@@ -30,6 +30,8 @@ public sealed partial class HostAgentService(
     private readonly HttpClient http = http;
     private readonly TimeProvider clock = clock;
     private readonly ILogger<HostAgentService> logger = logger;
+    private readonly VmEpochs epochs = new(options.DataFolder);
+    private readonly DiskCopyScheduler copies = new(driver, options, clock, logger);
 
     public const string TokenHeader = "X-Stratus-Agent-Token";
     public const string IdentityFile = "agent.json";
@@ -38,6 +40,9 @@ public sealed partial class HostAgentService(
     private readonly ConcurrentDictionary<Guid, VmOutcome> outcomes = new();
     private readonly ConcurrentDictionary<string, bool> unmanagedSeen = new();
     private readonly ConcurrentDictionary<string, bool> missingSeen = new();
+
+    /// <summary>VMs whose disk here was made for an older epoch than compute's (they live elsewhere now): never started, never copied.</summary>
+    private readonly ConcurrentDictionary<string, bool> fenced = new();
     private readonly SemaphoreSlim reporting = new(1, 1);
     private OperationJournal journal = new([]);
     private AgentIdentity? identity;
@@ -59,11 +64,13 @@ public sealed partial class HostAgentService(
         http.DefaultRequestHeaders.Add(TokenHeader, identity.AgentToken);
         journal = await OperationJournal.LoadAsync(Path.Combine(options.DataFolder, JournalFile), stoppingToken);
         relays = new ConsoleRelayDialer(driver, options.ControlPlanePin, logger);
+        await copies.LoadAsync(stoppingToken);
         var adopted = await driver.AdoptAsync(stoppingToken);
         LogStarted(logger, options.Name, identity.Region, identity.Zone, driver.Name, accelerator, adopted.Count);
 
         using var heartbeat = new CancellationTokenSource();
         var heartbeats = HeartbeatLoopAsync(CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, heartbeat.Token).Token);
+        var copyLoop = CopyLoopAsync(CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, heartbeat.Token).Token);
         long? version = null;
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
@@ -102,6 +109,7 @@ public sealed partial class HostAgentService(
 
         await heartbeat.CancelAsync();
         await heartbeats.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await copyLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
     /// <summary>The driver's name for a VM: the id without dashes (it names folders and unix sockets).</summary>
