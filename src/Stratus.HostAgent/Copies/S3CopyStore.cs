@@ -152,7 +152,18 @@ public sealed class S3CopyStore : ICopyStore, IDisposable
         using (response)
         {
             var expected = response.Metadata[Sha256Metadata];
-            var (bytes, actual) = await HashingCopy.CopyAsync(response.ResponseStream, output, cancellationToken);
+            long bytes;
+            string actual;
+            try
+            {
+                (bytes, actual) = await HashingCopy.CopyAsync(response.ResponseStream, output, cancellationToken);
+            }
+            catch (HttpIOException e)
+            {
+                // The connection broke mid-object (or a server that rewrites objects in place, as s3rver does, cut it short).
+                throw new CopyStoreException($"The copy store {Uri} failed to get '{key}': {e.Message}", e);
+            }
+
             if (string.IsNullOrEmpty(expected) || actual != expected)
             {
                 throw new CopyStoreCorruptException(key, string.IsNullOrEmpty(expected) ? "(none)" : expected, actual);
