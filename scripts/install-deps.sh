@@ -12,8 +12,9 @@ case "${1:-}" in
   # etcd, Patroni, iproute2 (network namespaces) and curl for the fault-injection harness's region (deploy/local-region).
   # python3: the HTTP server of the host agent's "outside world" network namespace (guest network tests).
   # syslinux, syslinux-common, mtools, dosfstools and fdisk build the custom-image tests' bootable disk (scripts/build-bootable-disk.sh).
+  # nodejs (and npm, below) run s3rver, the S3-compatible server of the copy store tests (Debian has no S3 server short of Ceph).
   test) packages=(postgresql slapd libldap-2.5-0 qemu-system-x86 qemu-utils cpio kmod xz-utils chromium etcd-server patroni iproute2 curl python3 nftables util-linux
-                  syslinux syslinux-common mtools dosfstools fdisk) ;;
+                  syslinux syslinux-common mtools dosfstools fdisk nodejs) ;;
   *)    echo "usage: $0 up|test" >&2; exit 2 ;;
 esac
 
@@ -26,7 +27,26 @@ missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+# npm by command, not by package: NodeSource's nodejs carries its own npm and conflicts with Debian's.
+if [ "$1" = test ] && ! command -v npm >/dev/null 2>&1; then
+  missing+=(npm)
+fi
+
+# The copy store tests' S3 server, installed once where tests/Stratus.HostAgent.Tests/Support/S3Server.cs looks for it
+# (the fixture installs it itself when this has not run).
+install_s3rver() {
+  [ "$1" = test ] || return 0
+  local root
+  root="$(cd "$(dirname "$0")/.." && pwd)"
+  [ -f "$root/artifacts/s3rver/node_modules/s3rver/bin/s3rver.js" ] && return 0
+  echo "Installing s3rver 3.7.1 (npm) into artifacts/s3rver..."
+  npm install --prefix "$root/artifacts/s3rver" --no-audit --no-fund s3rver@3.7.1 >/dev/null
+}
+
+if [ ${#missing[@]} -eq 0 ]; then
+  install_s3rver "$1"
+  exit 0
+fi
 
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then
@@ -38,3 +58,4 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "Installed ${missing[*]}."
+install_s3rver "$1"

@@ -44,3 +44,21 @@ public sealed record ChangeVm(Guid VmId, string? Power, bool Delete, int? VCpuCo
 
 [MessageName("compute.runVmOperation.v1")]
 public sealed record RunVmOperation(Guid OperationId, Guid VmId, string Kind, string? Argument);
+
+// Issue 18: disk copies and host loss.
+
+/// <summary>The VM's host is lost: the VM is being made again on another host (ToHostId) from its copy taken at CopyTakenAt.</summary>
+[MessageName("compute.vmRecovering.v1")]
+public sealed record VmRecovering(Guid VmId, Guid TenantId, Guid FromHostId, Guid ToHostId, string Region, DateTimeOffset CopyTakenAt, DateTimeOffset DetectedAt);
+
+/// <summary>The VM's host is lost and the VM could not be made again (no copy, no capacity); it is tried again later.</summary>
+[MessageName("compute.vmRecoveryFailed.v1")]
+public sealed record VmRecoveryFailed(Guid VmId, Guid TenantId, Guid HostId, string Reason);
+
+/// <summary>The VM's latest copy in Region's store is older than twice its interval (or there is none); Reason says why.</summary>
+[MessageName("compute.diskCopyStale.v1")]
+public sealed record DiskCopyStale(Guid VmId, Guid TenantId, string Region, DateTimeOffset? LatestCopyAt, string Reason);
+
+/// <summary>The VM's copies to Region's store are on time again.</summary>
+[MessageName("compute.diskCopyHealthy.v1")]
+public sealed record DiskCopyHealthy(Guid VmId, Guid TenantId, string Region, DateTimeOffset LatestCopyAt);

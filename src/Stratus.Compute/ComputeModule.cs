@@ -27,6 +27,9 @@ public static class ComputeModule
         builder.Services.AddMessageHandler<PlaceVm, PlaceVmHandler>(Queue);
         builder.Services.AddMessageHandler<ChangeVm, ChangeVmHandler>(Queue);
         builder.Services.AddMessageHandler<RunVmOperation, RunVmOperationHandler>(Queue);
+        builder.Services.AddMessageHandler<SetVmDiskCopies, SetVmDiskCopiesHandler>(Queue);
+        builder.Services.AddPeriodicJob<DiskCopyStaleness>();
+        builder.Services.AddPeriodicJob<HostLossRecovery>();
         return builder;
     }
 

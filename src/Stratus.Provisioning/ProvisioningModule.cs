@@ -49,6 +49,8 @@ public static class ProvisioningModule
         services.AddMessageHandler<OperationDeadline, OperationDeadlineHandler>(Queue);
         services.AddMessageHandler<HostDown, HostDownHandler>(Queue);
         services.AddMessageHandler<HostUp, HostUpHandler>(Queue);
+        services.AddMessageHandler<VmRecovering, HostLossHandlers>(Queue);
+        services.AddMessageHandler<VmRecoveryFailed, HostLossHandlers>(Queue);
         services.AddMessageHandler<TenantDeleted, TenantDeletedHandler>(Queue);
         return builder;
     }

@@ -65,6 +65,9 @@ internal static class Server
         // The client whose credentials this process's own calls use where no service of it is the caller (its
         // revocation poll): its first service's, unless configured (ADR 0011).
         builder.Configuration.AddInMemoryCollection([new(RevocationPoller.ClientKey, services[0].Name)]);
+
+        // Issue 18: the built-in local regions' disk copies go to DATA/copies/REGION (ComputeOptions.LocalCopyStoreFolder).
+        builder.Configuration.AddInMemoryCollection([new("Stratus:Compute:LocalCopyStoreFolder", Path.Combine(settings.DataFolder, "copies"))]);
         builder.Configuration.AddEnvironmentVariables();
         builder.AddStratusPlatform(settings);
 

@@ -47,7 +47,8 @@ public static class TinyImageFolder
         return folder;
     }
 
-    internal static async Task<FileStream> AcquireLockAsync(string path)
+    /// <summary>An exclusive lock file shared by test projects that run at the same time (one builds or installs, the others wait).</summary>
+    public static async Task<FileStream> AcquireLockAsync(string path)
     {
         for (var attempt = 0; ; attempt++)
         {

@@ -155,11 +155,13 @@ public static class AgentApi
             await Task.Delay(TimeSpan.FromMilliseconds(250), clock, cancellationToken);
         }
 
-        return TypedResults.Ok(await ReadDesiredStateAsync(db, hostId, clock.GetUtcNow(), cancellationToken));
+        return TypedResults.Ok(await ReadDesiredStateAsync(db, hostId, clock.GetUtcNow(), cancellationToken, options.Value));
     }
 
-    internal static async Task<DesiredState> ReadDesiredStateAsync(ComputeDbContext db, Guid hostId, DateTimeOffset now, CancellationToken cancellationToken)
+    internal static async Task<DesiredState> ReadDesiredStateAsync(ComputeDbContext db, Guid hostId, DateTimeOffset now, CancellationToken cancellationToken,
+        ComputeOptions? options = null)
     {
+        options ??= new ComputeOptions();
         var version = await db.Hosts.Where(h => h.Id == hostId).Select(h => h.DesiredVersion).FirstAsync(cancellationToken);
         var vms = await db.Vms.AsNoTracking().Where(v => v.HostId == hostId).OrderBy(v => v.Id).ToListAsync(cancellationToken);
         var ids = vms.Select(v => v.Id).ToList();
@@ -169,22 +171,30 @@ public static class AgentApi
         var listedSince = now - DeletedVm.ListedAfterConfirmation;
         var tombstones = await db.DeletedVms.AsNoTracking().Where(d => d.HostId == hostId && (d.ConfirmedAt == null || d.ConfirmedAt > listedSince))
             .OrderBy(d => d.Id).Select(d => d.Id).ToListAsync(cancellationToken);
+
+        // A VM made again elsewhere after this host was lost: its stale disk here is deleted on this order only, and
+        // only once the VM reported ready on its new host (until then it is the last trace of the data after its copy).
+        var movedAway = await db.MovedVms.AsNoTracking().Where(m => m.FromHostId == hostId && (m.ConfirmedAt == null || m.ConfirmedAt > listedSince))
+            .Join(db.Vms, m => m.VmId, v => v.Id, (m, v) => new { m.VmId, v.HostId, v.Ready })
+            .Where(m => m.HostId != hostId && m.Ready).Select(m => m.VmId).ToListAsync(cancellationToken);
+        tombstones = tombstones.Concat(movedAway).Distinct().Order().ToList();
         return new DesiredState(hostId, version,
-            vms.Select(v => new DesiredVm(v.Id, v.ImageId, v.VCpuCount, v.MemoryMiB, v.DiskGiB, v.DesiredPower.ToString().ToLowerInvariant(), v.DeleteRequested, v.Generation, Created: v.ReportedState is not null)).ToList(),
-            operations.Select(o => new DesiredOperation(o.Id, o.VmId, o.Kind.ToString(), o.Argument)).ToList(),
+            vms.Select(v => new DesiredVm(v.Id, v.ImageId, v.VCpuCount, v.MemoryMiB, v.DiskGiB, v.DesiredPower.ToString().ToLowerInvariant(), v.DeleteRequested, v.Generation,
+                Created: v.ReportedState is not null, DiskCopyReports.DesiredCopies(v, options), DiskCopyReports.DesiredRestore(v, options), v.Epoch)).ToList(),
+            operations.Select(o => new DesiredOperation(o.Id, o.VmId, o.Kind.ToString(), DiskCopyReports.OperationArgument(o, options))).ToList(),
             relays.Select(r => new DesiredConsoleRelay(r.Id, r.VmId, r.Url, r.Secret)).ToList(),
             tombstones);
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> ReportAsync(
-        AgentReport? report, HttpContext http, ComputeDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+        AgentReport? report, HttpContext http, ComputeDbContext db, IOptions<ComputeOptions> options, TimeProvider clock, CancellationToken cancellationToken)
     {
         if (await AuthenticateAsync(http, db, cancellationToken) is not { } hostId)
         {
             return Problems.Unauthorized($"Send the agent token from enrollment in the {TokenHeader} header.");
         }
 
-        return await ApplyReportAsync(db, hostId, report, clock.GetUtcNow(), cancellationToken)
+        return await ApplyReportAsync(db, hostId, report, clock.GetUtcNow(), cancellationToken, options.Value)
             ? TypedResults.NoContent()
             : TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Conflict", detail: "The host changed while reporting; report again.", type: Problems.TypePrefix + "retry");
     }
@@ -196,8 +206,10 @@ public static class AgentApi
     /// older state cannot overwrite the other's without publishing its own change. The agent reports again
     /// within seconds.
     /// </summary>
-    internal static async Task<bool> ApplyReportAsync(ComputeDbContext db, Guid hostId, AgentReport? report, DateTimeOffset now, CancellationToken cancellationToken)
+    internal static async Task<bool> ApplyReportAsync(ComputeDbContext db, Guid hostId, AgentReport? report, DateTimeOffset now, CancellationToken cancellationToken,
+        ComputeOptions? options = null)
     {
+        options ??= new ComputeOptions();
         var host = await db.Hosts.FirstAsync(h => h.Id == hostId, cancellationToken);
         host.LastHeartbeatAt = now;
         host.AgentVersion = report?.AgentVersion ?? host.AgentVersion;
@@ -228,6 +240,16 @@ public static class AgentApi
             vm.ReportedGeneration = reported.Generation;
             vm.ReportedDetail = reported.Detail is { Length: > 4096 } long_ ? long_[^4096..] : reported.Detail;
             vm.ReportedAt = now;
+            await DiskCopyReports.ApplyAsync(db, vm, reported.Copies, options, cancellationToken);
+        }
+
+        // A stale disk of a VM that moved away, which this host no longer reports: deleted as ordered.
+        foreach (var moved in await db.MovedVms.Where(m => m.FromHostId == hostId && m.ConfirmedAt == null).ToListAsync(cancellationToken))
+        {
+            if (!(report?.Vms ?? []).Any(v => v.Id == moved.VmId) && !(report?.UnmanagedVms ?? []).Any(v => v.Id == moved.VmId))
+            {
+                moved.ConfirmedAt = now;
+            }
         }
 
         // A VM whose deletion was wanted and that the host no longer reports is gone: free its capacity.

@@ -26,6 +26,10 @@ public abstract class ComputeDbContext(DbContextOptions options, TimeProvider cl
 
     public DbSet<ConsoleRelay> ConsoleRelays => Set<ConsoleRelay>();
 
+    public DbSet<VmDiskCopy> VmDiskCopies => Set<VmDiskCopy>();
+
+    public DbSet<MovedVm> MovedVms => Set<MovedVm>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         base.OnModelCreating(modelBuilder);
@@ -63,8 +67,27 @@ public abstract class ComputeDbContext(DbContextOptions options, TimeProvider cl
             vm.Property(v => v.DesiredPower).HasConversion<string>().HasMaxLength(16);
             vm.Property(v => v.ReportedState).HasMaxLength(32);
             vm.Property(v => v.ReportedDetail).HasMaxLength(4096);
+            vm.Property(v => v.CopyBackupRegion).HasMaxLength(64);
+            vm.Property(v => v.RestoreFromRegion).HasMaxLength(64);
+            vm.Property(v => v.RecoveryFailure).HasMaxLength(1024);
             vm.HasIndex(v => v.HostId);
             vm.HasIndex(v => v.TenantId);
+        });
+        modelBuilder.Entity<VmDiskCopy>(copy =>
+        {
+            copy.ToTable("vm_disk_copies");
+            copy.HasKey(c => new { c.VmId, c.StoreUri });
+            copy.Property(c => c.StoreUri).HasMaxLength(1024);
+            copy.Property(c => c.Region).HasMaxLength(64);
+            copy.Property(c => c.LastError).HasMaxLength(2048);
+            copy.Property(c => c.Status).HasConversion<string>().HasMaxLength(16);
+            copy.Property(c => c.StatusReason).HasMaxLength(2048);
+        });
+        modelBuilder.Entity<MovedVm>(moved =>
+        {
+            moved.ToTable("moved_vms");
+            moved.HasKey(m => new { m.VmId, m.FromHostId });
+            moved.HasIndex(m => new { m.FromHostId, m.ConfirmedAt });
         });
         modelBuilder.Entity<DeletedVm>(deleted =>
         {

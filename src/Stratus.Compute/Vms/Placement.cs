@@ -4,7 +4,10 @@ using Stratus.Compute.Persistence;
 
 namespace Stratus.Compute.Vms;
 
-public sealed record VmRequest(Guid Id, Guid? TenantId, string Region, string ImageId, int VCpuCount, int MemoryMiB, int DiskGiB);
+/// <param name="RestoreFrom">Make the disk from a copy instead of the image (disaster recovery, failback).</param>
+/// <param name="Copies">The copy policy; null: the default (Stratus:Compute:DiskCopies).</param>
+public sealed record VmRequest(Guid Id, Guid? TenantId, string Region, string ImageId, int VCpuCount, int MemoryMiB, int DiskGiB,
+    VmRestoreSource? RestoreFrom = null, DiskCopyPolicy? Copies = null);
 
 public abstract record PlacementResult
 {
@@ -41,25 +44,10 @@ public sealed class Placement(ComputeDbContext db, TimeProvider clock)
                 return new PlacementResult.AlreadyDeleted();
             }
 
-            var hosts = await db.Hosts.Where(h => h.Region == request.Region && h.State == HostState.Ready).ToListAsync(cancellationToken);
-            if (hosts.Count == 0)
-            {
-                return new PlacementResult.NoCapacity($"Region {request.Region} has no ready host.");
-            }
-
-            var vmsPerZone = await db.Vms.Where(v => v.Region == request.Region)
-                .Join(db.Hosts, v => v.HostId, h => h.Id, (v, h) => h.Zone)
-                .GroupBy(z => z).Select(g => new { Zone = g.Key, Count = g.Count() })
-                .ToDictionaryAsync(g => g.Zone, g => g.Count, cancellationToken);
-            var host = hosts.Where(h => h.Fits(request.VCpuCount, request.MemoryMiB, request.DiskGiB))
-                .OrderBy(h => vmsPerZone.GetValueOrDefault(h.Zone))
-                .ThenByDescending(h => h.MemoryMiBCapacity - h.MemoryMiBAllocated)
-                .ThenBy(h => h.Name, StringComparer.Ordinal)
-                .FirstOrDefault();
+            var (host, noCapacity) = await ChooseHostAsync(request.Region, request.VCpuCount, request.MemoryMiB, request.DiskGiB, cancellationToken);
             if (host is null)
             {
-                return new PlacementResult.NoCapacity(
-                    $"No ready host in {request.Region} has {request.VCpuCount} vCPUs, {request.MemoryMiB} MiB and {request.DiskGiB} GiB free; it will be retried when capacity frees up.");
+                return new PlacementResult.NoCapacity(noCapacity!);
             }
 
             var now = clock.GetUtcNow();
@@ -76,7 +64,11 @@ public sealed class Placement(ComputeDbContext db, TimeProvider clock)
                 DesiredPower = PowerState.Running,
                 Generation = 1,
                 CreatedAt = now,
+                MovedAt = now,
+                RestoreFromVmId = request.RestoreFrom?.SourceVmId,
+                RestoreFromRegion = request.RestoreFrom?.Region,
             };
+            VmCopyPlan.Apply(vm, request.Copies, nullMeansOff: false);
             host.VCpuAllocated += vm.VCpuCount;
             host.MemoryMiBAllocated += vm.MemoryMiB;
             host.DiskGiBAllocated += vm.DiskGiB;
@@ -93,5 +85,31 @@ public sealed class Placement(ComputeDbContext db, TimeProvider clock)
                 // VM id at the same moment: look again.
             }
         }
+    }
+
+    /// <summary>
+    /// A ready host of the region with room (tracked, so that the caller's save is checked against its version): the
+    /// zone with the fewest VMs first, then the most free memory. Null and the reason when none has room.
+    /// </summary>
+    internal async Task<(Host? Host, string? NoCapacity)> ChooseHostAsync(string region, int vcpus, int memoryMiB, int diskGiB, CancellationToken cancellationToken)
+    {
+        var hosts = await db.Hosts.Where(h => h.Region == region && h.State == HostState.Ready).ToListAsync(cancellationToken);
+        if (hosts.Count == 0)
+        {
+            return (null, $"Region {region} has no ready host.");
+        }
+
+        var vmsPerZone = await db.Vms.Where(v => v.Region == region)
+            .Join(db.Hosts, v => v.HostId, h => h.Id, (v, h) => h.Zone)
+            .GroupBy(z => z).Select(g => new { Zone = g.Key, Count = g.Count() })
+            .ToDictionaryAsync(g => g.Zone, g => g.Count, cancellationToken);
+        var host = hosts.Where(h => h.Fits(vcpus, memoryMiB, diskGiB))
+            .OrderBy(h => vmsPerZone.GetValueOrDefault(h.Zone))
+            .ThenByDescending(h => h.MemoryMiBCapacity - h.MemoryMiBAllocated)
+            .ThenBy(h => h.Name, StringComparer.Ordinal)
+            .FirstOrDefault();
+        return host is null
+            ? (null, $"No ready host in {region} has {vcpus} vCPUs, {memoryMiB} MiB and {diskGiB} GiB free; it will be retried when capacity frees up.")
+            : (host, null);
     }
 }

@@ -49,6 +49,29 @@ public sealed class Vm
     public DateTimeOffset? ReportedAt { get; set; }
 
     public DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>Fencing: raised each time the VM is made again on another host; an agent never starts a disk of an older one.</summary>
+    public long Epoch { get; set; }
+
+    /// <summary>When the VM came to its current host (placed, or recovered there): copies are judged from then.</summary>
+    public DateTimeOffset? MovedAt { get; set; }
+
+    /// <summary>True when copies were turned off (SetVmDiskCopies with none); else CopyIntervalMinutes or the default apply.</summary>
+    public bool CopiesOff { get; set; }
+
+    /// <summary>Minutes between copies; null: Stratus:Compute:DiskCopies:DefaultInterval.</summary>
+    public int? CopyIntervalMinutes { get; set; }
+
+    /// <summary>A second region whose store gets copies too (disaster recovery).</summary>
+    public string? CopyBackupRegion { get; set; }
+
+    /// <summary>Make the disk from the latest copy of this VM's disk in RestoreFromRegion's store, not from the image (until its host has it).</summary>
+    public Guid? RestoreFromVmId { get; set; }
+
+    public string? RestoreFromRegion { get; set; }
+
+    /// <summary>Why the last recovery of the VM from a lost host failed; null when none failed. Keeps the failure event to one per reason.</summary>
+    public string? RecoveryFailure { get; set; }
 }
 
 /// <summary>
@@ -120,6 +143,12 @@ public enum VmOperationKind
     RevertSnapshot,
     DeleteSnapshot,
     ExportSnapshot,
+
+    /// <summary>A disk copy now; Argument: a region (its store), or none for all of the VM's stores.</summary>
+    CopyDisk,
+
+    /// <summary>The record of a recovery from a lost host (HostLossRecovery); done by compute itself, never asked for.</summary>
+    Recover,
 }
 
 public enum VmOperationStatus
@@ -155,9 +184,14 @@ public sealed class VmOperation
     /// </summary>
     public static string? ArgumentProblem(VmOperationKind kind, string? argument)
     {
-        if (kind == VmOperationKind.Restart)
+        if (kind is VmOperationKind.Restart or VmOperationKind.CopyDisk)
         {
             return null;
+        }
+
+        if (kind == VmOperationKind.Recover)
+        {
+            return "Recover is compute's own record of a recovery from a lost host; it cannot be asked for.";
         }
 
         if (string.IsNullOrWhiteSpace(argument))

@@ -10,7 +10,8 @@ internal sealed class PlaceVmHandler(Placement placement, ComputeDbContext db) :
     public async Task HandleAsync(PlaceVm message, MessageContext context, CancellationToken cancellationToken)
     {
         var result = await placement.PlaceAsync(
-            new VmRequest(message.VmId, message.TenantId, message.Region, message.ImageId, message.VCpuCount, message.MemoryMiB, message.DiskGiB), cancellationToken);
+            new VmRequest(message.VmId, message.TenantId, message.Region, message.ImageId, message.VCpuCount, message.MemoryMiB, message.DiskGiB,
+                message.RestoreFrom, message.Copies), cancellationToken);
         db.ChangeTracker.Clear();
         if (result is PlacementResult.Placed placed)
         {
@@ -119,6 +120,25 @@ internal sealed class RunVmOperationHandler(ComputeDbContext db, TimeProvider cl
 
         db.VmOperations.Add(new VmOperation { Id = message.OperationId, VmId = vm.Id, Kind = kind, Argument = message.Argument, Status = VmOperationStatus.Pending, CreatedAt = now });
         var host = await db.Hosts.FirstAsync(h => h.Id == vm.HostId, cancellationToken);
+        host.DesiredVersion++;
+        await db.SaveChangesAsync(cancellationToken);
+    }
+}
+
+/// <summary>Changes a VM's copy policy; the host's agent gets it with its next desired state. Unknown VM: nothing to do.</summary>
+internal sealed class SetVmDiskCopiesHandler(ComputeDbContext db) : IMessageHandler<SetVmDiskCopies>
+{
+    public async Task HandleAsync(SetVmDiskCopies message, MessageContext context, CancellationToken cancellationToken)
+    {
+        var vm = await db.Vms.FirstOrDefaultAsync(v => v.Id == message.VmId && !v.DeleteRequested, cancellationToken);
+        if (vm is null)
+        {
+            return;
+        }
+
+        VmCopyPlan.Apply(vm, message.Copies, nullMeansOff: true);
+        var host = await db.Hosts.FirstAsync(h => h.Id == vm.HostId, cancellationToken);
+        vm.Generation++;
         host.DesiredVersion++;
         await db.SaveChangesAsync(cancellationToken);
     }

@@ -14,10 +14,19 @@ public sealed record CreateVmRequest(Guid? Id, Guid? TenantId, string? Region, s
 
 public sealed record VmView(
     Guid Id, Guid HostId, Guid? TenantId, string Region, string ImageId, int VCpuCount, int MemoryMiB, int DiskGiB,
-    string DesiredPower, bool DeleteRequested, long Generation, string? State, bool Ready, long ReportedGeneration, string? Detail, DateTimeOffset? ReportedDateTime)
+    string DesiredPower, bool DeleteRequested, long Generation, string? State, bool Ready, long ReportedGeneration, string? Detail, DateTimeOffset? ReportedDateTime,
+    IReadOnlyList<DiskCopyView>? DiskCopies = null)
 {
     public static VmView From(Vm v) => new(v.Id, v.HostId, v.TenantId, v.Region, v.ImageId, v.VCpuCount, v.MemoryMiB, v.DiskGiB,
         v.DesiredPower.ToString().ToLowerInvariant(), v.DeleteRequested, v.Generation, v.ReportedState, v.Ready, v.ReportedGeneration, v.ReportedDetail, v.ReportedAt);
+}
+
+/// <summary>A VM's copies to one store (GET /api/v1/vms/{id}); Status is healthy, stale, failed or none.</summary>
+public sealed record DiskCopyView(string Region, string StoreUri, DateTimeOffset? LatestCopyAt, long? LatestBytes, long? DiskBytes, int ChainLength,
+    DateTimeOffset? LastAttemptAt, string? LastError, string Status, string? StatusReason)
+{
+    public static DiskCopyView From(VmDiskCopy c) => new(c.Region, c.StoreUri, c.LatestCopyAt, c.LatestBytes, c.DiskBytes, c.ChainLength, c.LastAttemptAt, c.LastError,
+        c.Status.ToString().ToLowerInvariant(), c.StatusReason);
 }
 
 public sealed record PowerRequest(string? Power);
@@ -97,7 +106,13 @@ public static class VmsApi
     private static async Task<Results<Ok<VmView>, ProblemHttpResult>> GetAsync(Guid id, ComputeDbContext db, CancellationToken cancellationToken)
     {
         var vm = await db.Vms.AsNoTracking().FirstOrDefaultAsync(v => v.Id == id, cancellationToken);
-        return vm is null ? Problems.NotFound("VM", id) : TypedResults.Ok(VmView.From(vm));
+        if (vm is null)
+        {
+            return Problems.NotFound("VM", id);
+        }
+
+        var copies = await db.VmDiskCopies.AsNoTracking().Where(c => c.VmId == id).OrderBy(c => c.Region).ToListAsync(cancellationToken);
+        return TypedResults.Ok(VmView.From(vm) with { DiskCopies = copies.Select(DiskCopyView.From).ToList() });
     }
 
     private static async Task<Results<Ok<VmView>, ValidationProblem, ProblemHttpResult>> SetPowerAsync(

@@ -45,4 +45,10 @@ public sealed record AgentOptions
 
     /// <summary>VMs converged at the same time.</summary>
     public int Parallelism { get; init; } = 4;
+
+    /// <summary>How often the disk copy scheduler looks for a copy that is due (DiskCopyScheduler).</summary>
+    public TimeSpan CopyCheckInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Credentials for s3:// copy stores (Stratus:CopyStores); null: the AWS environment variables.</summary>
+    public Copies.CopyStoreOptions? CopyStores { get; init; }
 }

@@ -11,6 +11,9 @@ public enum CloudPcStatus
     Failed,
     Resizing,
     Restoring,
+
+    /// <summary>Its host was lost: its VM is being made again on another host from its latest disk copy (HostLossHandlers).</summary>
+    Recovering,
 }
 
 public enum CloudPcPowerState

@@ -68,6 +68,12 @@ public sealed partial class Lifecycle(ProvisioningDbContext db, IOptions<Provisi
             ClearDetail(pc);
             CompleteActiveOperation(pc, OperationStatus.Succeeded, null);
         }
+        else if (pc.Status == CloudPcStatus.Recovering)
+        {
+            // Made again on another host after host loss (HostLossHandlers), and up there.
+            ClearDetail(pc);
+            SetStatus(pc, CloudPcStatus.Provisioned);
+        }
     }
 
     /// <summary>A step failed (timed out, no capacity, boot error): retried twice with backoff, then failed.</summary>

@@ -10,7 +10,7 @@ namespace Stratus.IntegrationTests.Provisioning;
 /// The whole path on real QEMU VMs under `stratus up`: directory changes make a Cloud PC with a running VM,
 /// actions change it, removing the license ends it with its disks, and a crash mid-provisioning leaves one VM.
 /// </summary>
-public sealed class CloudPcOnQemuTests
+public sealed partial class CloudPcOnQemuTests
 {
     private const string SmallPlan = "5c1a0000-0000-4000-8000-000000010108";
     private const string LargePlan = "5c1a0000-0000-4000-8000-000000020216";

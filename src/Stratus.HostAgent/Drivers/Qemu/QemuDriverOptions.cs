@@ -11,6 +11,12 @@ public sealed record QemuDriverOptions
 
     public string QemuSystem { get; init; } = "qemu-system-x86_64";
     public string QemuImg { get; init; } = "qemu-img";
+
+    /// <summary>Holds a stopped VM's disk open for a copy (the same QMP commands as a running VM's QEMU).</summary>
+    public string QemuStorageDaemon { get; init; } = "qemu-storage-daemon";
+
+    /// <summary>The most increments a VM's chain in a store holds; beyond, the full and the oldest increment are merged.</summary>
+    public int DiskCopyMaxIncrements { get; init; } = 12;
     public AcceleratorMode Accelerator { get; init; } = AcceleratorMode.Auto;
 
     /// <summary>How long a KVM boot may take to reach user space before the probe settles for TCG.</summary>

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Text;
+using Stratus.HostAgent.Copies;
 
 namespace Stratus.HostAgent.Drivers.Simulated;
 
@@ -137,6 +139,50 @@ public sealed class SimulatedDriver(SimulatedDriverOptions options, TimeProvider
 
     public Task<string> ReadSerialLogTailAsync(string vmId, int lines = 40, CancellationToken cancellationToken = default) =>
         Task.FromResult("(simulated VM: no serial console)");
+
+    /// <summary>
+    /// Stores a small object standing for the disk, in the same chain layout as the QEMU driver (a full copy first,
+    /// then increments, a new full every <see cref="MaxIncrements"/>+1 copies in place of compaction), so that a scale
+    /// test counts copies and restores from them as with real disks.
+    /// </summary>
+    public async Task<DiskCopyResult> CopyDiskAsync(string vmId, ICopyStore store, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var vm = Find(vmId);
+        var chain = new DiskCopyChain(store, vmId, new DiskCopyChainTools("qemu-img", TimeSpan.FromMinutes(1)));
+        var manifest = await chain.ReadAsync(cancellationToken);
+        var full = manifest is null || manifest.IncrementCount >= MaxIncrements;
+        var takenAt = clock.GetUtcNow();
+        var diskBytes = vm.Spec.Size.DiskGiB * (1L << 30);
+        var file = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllTextAsync(file, $"simulated disk of VM {vmId} ({diskBytes} bytes) at {takenAt:o}", Encoding.UTF8, cancellationToken);
+            var appended = await chain.AppendAsync(full ? null : manifest, file, full ? DiskCopyKind.Full : DiskCopyKind.Incremental,
+                diskBytes, takenAt, MaxIncrements, Path.GetTempPath(), cancellationToken);
+            return new DiskCopyResult(store.Uri, full, appended.Latest.Bytes, diskBytes, appended.Copies.Count, takenAt, appended.Latest.Sha256);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    /// <summary>Creates the VM as <see cref="CreateAsync"/> does, once the source's chain is in the store.</summary>
+    public async Task<VmInfo> CreateFromCopyAsync(VmSpec spec, ICopyStore store, string sourceVmId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(store);
+        if (!vms.ContainsKey(spec.Id))
+        {
+            var chain = new DiskCopyChain(store, sourceVmId, new DiskCopyChainTools("qemu-img", TimeSpan.FromMinutes(1)));
+            _ = await chain.ReadAsync(cancellationToken) ?? throw new CopyObjectNotFoundException(chain.ManifestKey);
+        }
+
+        return await CreateAsync(spec, cancellationToken);
+    }
+
+    private const int MaxIncrements = 12;
 
     private SimulatedVm Find(string vmId) => vms.TryGetValue(vmId, out var vm) ? vm : throw new VmNotFoundException(vmId);
 

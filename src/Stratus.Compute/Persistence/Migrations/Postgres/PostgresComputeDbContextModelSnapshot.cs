@@ -197,6 +197,30 @@ namespace Stratus.Compute.Persistence.Migrations.Postgres
                     b.ToTable("deleted_vms", "compute");
                 });
 
+            modelBuilder.Entity("Stratus.Compute.Vms.MovedVm", b =>
+                {
+                    b.Property<Guid>("VmId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("FromHostId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset?>("ConfirmedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset>("MovedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("ToHostId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("VmId", "FromHostId");
+
+                    b.HasIndex("FromHostId", "ConfirmedAt");
+
+                    b.ToTable("moved_vms", "compute");
+                });
+
             modelBuilder.Entity("Stratus.Compute.Vms.UnmanagedVm", b =>
                 {
                     b.Property<Guid>("HostId")
@@ -238,6 +262,16 @@ namespace Stratus.Compute.Persistence.Migrations.Postgres
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
+                    b.Property<bool>("CopiesOff")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("CopyBackupRegion")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<int?>("CopyIntervalMinutes")
+                        .HasColumnType("integer");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -251,6 +285,9 @@ namespace Stratus.Compute.Persistence.Migrations.Postgres
 
                     b.Property<int>("DiskGiB")
                         .HasColumnType("integer");
+
+                    b.Property<long>("Epoch")
+                        .HasColumnType("bigint");
 
                     b.Property<long>("Generation")
                         .HasColumnType("bigint");
@@ -266,8 +303,15 @@ namespace Stratus.Compute.Persistence.Migrations.Postgres
                     b.Property<int>("MemoryMiB")
                         .HasColumnType("integer");
 
+                    b.Property<DateTimeOffset?>("MovedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<bool>("Ready")
                         .HasColumnType("boolean");
+
+                    b.Property<string>("RecoveryFailure")
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)");
 
                     b.Property<string>("Region")
                         .IsRequired()
@@ -288,6 +332,13 @@ namespace Stratus.Compute.Persistence.Migrations.Postgres
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
 
+                    b.Property<string>("RestoreFromRegion")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<Guid?>("RestoreFromVmId")
+                        .HasColumnType("uuid");
+
                     b.Property<Guid?>("TenantId")
                         .HasColumnType("uuid");
 
@@ -301,6 +352,53 @@ namespace Stratus.Compute.Persistence.Migrations.Postgres
                     b.HasIndex("TenantId");
 
                     b.ToTable("vms", "compute");
+                });
+
+            modelBuilder.Entity("Stratus.Compute.Vms.VmDiskCopy", b =>
+                {
+                    b.Property<Guid>("VmId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("StoreUri")
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)");
+
+                    b.Property<int>("ChainLength")
+                        .HasColumnType("integer");
+
+                    b.Property<long?>("DiskBytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset?>("LastAttemptAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)");
+
+                    b.Property<long?>("LatestBytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset?>("LatestCopyAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Region")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("StatusReason")
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)");
+
+                    b.HasKey("VmId", "StoreUri");
+
+                    b.ToTable("vm_disk_copies", "compute");
                 });
 
             modelBuilder.Entity("Stratus.Compute.Vms.VmOperation", b =>

@@ -191,6 +191,30 @@ namespace Stratus.Compute.Persistence.Migrations.Sqlite
                     b.ToTable("deleted_vms", (string)null);
                 });
 
+            modelBuilder.Entity("Stratus.Compute.Vms.MovedVm", b =>
+                {
+                    b.Property<Guid>("VmId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("FromHostId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("ConfirmedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("MovedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("ToHostId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("VmId", "FromHostId");
+
+                    b.HasIndex("FromHostId", "ConfirmedAt");
+
+                    b.ToTable("moved_vms", (string)null);
+                });
+
             modelBuilder.Entity("Stratus.Compute.Vms.UnmanagedVm", b =>
                 {
                     b.Property<Guid>("HostId")
@@ -232,6 +256,16 @@ namespace Stratus.Compute.Persistence.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("CopiesOff")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CopyBackupRegion")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("CopyIntervalMinutes")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
@@ -244,6 +278,9 @@ namespace Stratus.Compute.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<int>("DiskGiB")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Epoch")
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("Generation")
@@ -260,8 +297,15 @@ namespace Stratus.Compute.Persistence.Migrations.Sqlite
                     b.Property<int>("MemoryMiB")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("MovedAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<bool>("Ready")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("RecoveryFailure")
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("Region")
                         .IsRequired()
@@ -282,6 +326,13 @@ namespace Stratus.Compute.Persistence.Migrations.Sqlite
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("RestoreFromRegion")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("RestoreFromVmId")
+                        .HasColumnType("TEXT");
+
                     b.Property<Guid?>("TenantId")
                         .HasColumnType("TEXT");
 
@@ -295,6 +346,53 @@ namespace Stratus.Compute.Persistence.Migrations.Sqlite
                     b.HasIndex("TenantId");
 
                     b.ToTable("vms", (string)null);
+                });
+
+            modelBuilder.Entity("Stratus.Compute.Vms.VmDiskCopy", b =>
+                {
+                    b.Property<Guid>("VmId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("StoreUri")
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ChainLength")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("DiskBytes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("LastAttemptAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("LatestBytes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("LatestCopyAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Region")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("StatusReason")
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("VmId", "StoreUri");
+
+                    b.ToTable("vm_disk_copies", (string)null);
                 });
 
             modelBuilder.Entity("Stratus.Compute.Vms.VmOperation", b =>
