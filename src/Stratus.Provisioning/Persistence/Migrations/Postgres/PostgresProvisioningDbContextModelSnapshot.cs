@@ -87,6 +87,25 @@ namespace Stratus.Provisioning.Persistence.Migrations.Postgres
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<DateTimeOffset?>("DisasterRecoveryChangedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("DisasterRecoveryChangedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<Guid?>("DisasterRecoveryCopyOperationId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("DisasterRecoveryRegionName")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("DisasterRecoveryState")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
                     b.Property<int>("DiskGiB")
                         .HasColumnType("integer");
 
@@ -135,10 +154,23 @@ namespace Stratus.Provisioning.Persistence.Migrations.Postgres
                     b.Property<DateTimeOffset?>("NextRestorePointAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<Guid?>("PendingHostId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("PendingHostName")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<Guid?>("PendingVmId")
+                        .HasColumnType("uuid");
+
                     b.Property<string>("PowerState")
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
+
+                    b.Property<Guid?>("PrimaryVmId")
+                        .HasColumnType("uuid");
 
                     b.Property<Guid>("ProvisioningPolicyId")
                         .HasColumnType("uuid");
@@ -563,8 +595,20 @@ namespace Stratus.Provisioning.Persistence.Migrations.Postgres
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
+                    b.Property<string>("BackupRegionName")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("DisasterRecoveryType")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<int>("DiskCopyFrequencyInMinutes")
+                        .HasColumnType("integer");
 
                     b.Property<string>("DisplayName")
                         .IsRequired()
@@ -577,6 +621,9 @@ namespace Stratus.Provisioning.Persistence.Migrations.Postgres
                     b.Property<bool>("LocalAdminEnabled")
                         .HasColumnType("boolean");
 
+                    b.Property<bool>("MaintainCrossRegionRestorePointEnabled")
+                        .HasColumnType("boolean");
+
                     b.Property<bool>("ResetEnabled")
                         .HasColumnType("boolean");
 
@@ -587,6 +634,9 @@ namespace Stratus.Provisioning.Persistence.Migrations.Postgres
 
                     b.Property<Guid>("TenantId")
                         .HasColumnType("uuid");
+
+                    b.Property<bool>("UserInitiatedDisasterRecoveryAllowed")
+                        .HasColumnType("boolean");
 
                     b.Property<bool>("UserRestoreEnabled")
                         .HasColumnType("boolean");
