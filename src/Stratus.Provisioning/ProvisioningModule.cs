@@ -50,6 +50,8 @@ public static class ProvisioningModule
         services.AddMessageHandler<HostDown, HostDownHandler>(Queue);
         services.AddMessageHandler<HostUp, HostUpHandler>(Queue);
         services.AddMessageHandler<TenantDeleted, TenantDeletedHandler>(Queue);
+        services.AddMessageHandler<DiskCopyStale, DiskCopyHealthHandler>(Queue);
+        services.AddMessageHandler<DiskCopyHealthy, DiskCopyHealthHandler>(Queue);
         return builder;
     }
 
@@ -60,6 +62,7 @@ public static class ProvisioningModule
         endpoints.MapUserSettingsApi();
         endpoints.MapCloudPcsApi();
         endpoints.MapRestorePointsApi();
+        endpoints.MapDisasterRecoveryApi();
         return endpoints;
     }
 }

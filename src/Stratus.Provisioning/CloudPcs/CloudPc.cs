@@ -145,6 +145,12 @@ public sealed class CloudPc
 
     public Guid? PendingHostId { get; set; }
 
+    /// <summary>
+    /// The backup region its user's setting gives it (crossRegion disaster recovery), kept here when the setting is
+    /// applied to its VM so that lists and reports need no setting lookup per Cloud PC; null without one.
+    /// </summary>
+    public string? BackupRegionName { get; set; }
+
     /// <summary>The region the Cloud PC runs in while failed over (the backup region); null in its own region.</summary>
     public string? DisasterRecoveryRegionName { get; set; }
 
@@ -155,6 +161,13 @@ public sealed class CloudPc
     public DateTimeOffset? DisasterRecoveryChangedAt { get; set; }
 
     public string? DisasterRecoveryChangedBy { get; set; }
+
+    /// <summary>Compute's reason the latest copy of the disk in DiskCopyWarningRegion's store is late, while it is.</summary>
+    public string? DiskCopyWarning { get; set; }
+
+    public string? DiskCopyWarningRegion { get; set; }
+
+    public DateTimeOffset? DiskCopyWarningSince { get; set; }
 
     /// <summary>Optimistic concurrency: handlers of one Cloud PC's messages may run at once.</summary>
     public Guid Version { get; set; }

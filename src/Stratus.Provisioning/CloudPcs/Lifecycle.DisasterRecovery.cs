@@ -28,6 +28,7 @@ public sealed partial class Lifecycle
     public static DiskCopyPolicy CopyPolicy(CloudPc pc, UserSetting? setting)
     {
         ArgumentNullException.ThrowIfNull(pc);
+        pc.BackupRegionName = BackupRegion(pc, setting);
         if (pc.DisasterRecoveryRegionName is not null && pc.DisasterRecoveryState is DisasterRecoveryState.Active or DisasterRecoveryState.FailbackStopping or DisasterRecoveryState.FailbackCopying)
         {
             // Failed over: the disaster-recovery VM's copies go to the primary region too, which failback restores from.

@@ -111,12 +111,17 @@ public static class DisasterRecoverySettings
     {
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(lifecycle);
-        var pcs = await db.CloudPcs.AsNoTracking()
+        var pcs = await db.CloudPcs
             .Where(p => p.TenantId == tenant && p.Status != CloudPcStatus.NotProvisioned && p.Status != CloudPcStatus.Deprovisioning)
             .ToListAsync(cancellationToken);
         foreach (var pc in pcs)
         {
+            var backup = pc.BackupRegionName;
             db.Publish(new SetVmDiskCopies(pc.VmId, Lifecycle.CopyPolicy(pc, lifecycle.EffectiveSetting(pc))));
+            if (pc.BackupRegionName != backup)
+            {
+                lifecycle.Touch(pc);
+            }
         }
 
         await db.SaveChangesAsync(cancellationToken);

@@ -84,6 +84,10 @@ namespace Stratus.Provisioning.Persistence.Migrations.Postgres
                     b.Property<int>("Attempt")
                         .HasColumnType("integer");
 
+                    b.Property<string>("BackupRegionName")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -105,6 +109,17 @@ namespace Stratus.Provisioning.Persistence.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
+
+                    b.Property<string>("DiskCopyWarning")
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)");
+
+                    b.Property<string>("DiskCopyWarningRegion")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTimeOffset?>("DiskCopyWarningSince")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<int>("DiskGiB")
                         .HasColumnType("integer");
@@ -249,6 +264,8 @@ namespace Stratus.Provisioning.Persistence.Migrations.Postgres
                         .HasColumnType("uuid");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("PendingVmId");
 
                     b.HasIndex("VmId")
                         .IsUnique();

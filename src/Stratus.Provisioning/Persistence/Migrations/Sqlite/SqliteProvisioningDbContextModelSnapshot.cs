@@ -77,6 +77,10 @@ namespace Stratus.Provisioning.Persistence.Migrations.Sqlite
                     b.Property<int>("Attempt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("BackupRegionName")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
@@ -98,6 +102,17 @@ namespace Stratus.Provisioning.Persistence.Migrations.Sqlite
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
+
+                    b.Property<string>("DiskCopyWarning")
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DiskCopyWarningRegion")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("DiskCopyWarningSince")
+                        .HasColumnType("INTEGER");
 
                     b.Property<int>("DiskGiB")
                         .HasColumnType("INTEGER");
@@ -242,6 +257,8 @@ namespace Stratus.Provisioning.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("PendingVmId");
 
                     b.HasIndex("VmId")
                         .IsUnique();

@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
-namespace Stratus.Provisioning.Persistence.Migrations.Postgres
+namespace Stratus.Provisioning.Persistence.Migrations.Sqlite
 {
     /// <inheritdoc />
     public partial class CrossRegionDisasterRecovery : Migration
@@ -13,185 +13,209 @@ namespace Stratus.Provisioning.Persistence.Migrations.Postgres
         {
             migrationBuilder.AddColumn<string>(
                 name: "BackupRegionName",
-                schema: "provisioning",
                 table: "user_settings",
-                type: "character varying(64)",
+                type: "TEXT",
                 maxLength: 64,
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "DisasterRecoveryType",
-                schema: "provisioning",
                 table: "user_settings",
-                type: "character varying(32)",
+                type: "TEXT",
                 maxLength: 32,
                 nullable: false,
                 defaultValue: "NotConfigured");
 
             migrationBuilder.AddColumn<int>(
                 name: "DiskCopyFrequencyInMinutes",
-                schema: "provisioning",
                 table: "user_settings",
-                type: "integer",
+                type: "INTEGER",
                 nullable: false,
                 defaultValue: 5);
 
             migrationBuilder.AddColumn<bool>(
                 name: "MaintainCrossRegionRestorePointEnabled",
-                schema: "provisioning",
                 table: "user_settings",
-                type: "boolean",
+                type: "INTEGER",
                 nullable: false,
                 defaultValue: false);
 
             migrationBuilder.AddColumn<bool>(
                 name: "UserInitiatedDisasterRecoveryAllowed",
-                schema: "provisioning",
                 table: "user_settings",
-                type: "boolean",
+                type: "INTEGER",
                 nullable: false,
                 defaultValue: false);
 
-            migrationBuilder.AddColumn<DateTimeOffset>(
-                name: "DisasterRecoveryChangedAt",
-                schema: "provisioning",
+            migrationBuilder.AddColumn<string>(
+                name: "BackupRegionName",
                 table: "cloud_pcs",
-                type: "timestamp with time zone",
+                type: "TEXT",
+                maxLength: 64,
+                nullable: true);
+
+            migrationBuilder.AddColumn<long>(
+                name: "DisasterRecoveryChangedAt",
+                table: "cloud_pcs",
+                type: "INTEGER",
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "DisasterRecoveryChangedBy",
-                schema: "provisioning",
                 table: "cloud_pcs",
-                type: "character varying(256)",
+                type: "TEXT",
                 maxLength: 256,
                 nullable: true);
 
             migrationBuilder.AddColumn<Guid>(
                 name: "DisasterRecoveryCopyOperationId",
-                schema: "provisioning",
                 table: "cloud_pcs",
-                type: "uuid",
+                type: "TEXT",
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "DisasterRecoveryRegionName",
-                schema: "provisioning",
                 table: "cloud_pcs",
-                type: "character varying(64)",
+                type: "TEXT",
                 maxLength: 64,
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "DisasterRecoveryState",
-                schema: "provisioning",
                 table: "cloud_pcs",
-                type: "character varying(32)",
+                type: "TEXT",
                 maxLength: 32,
                 nullable: false,
                 defaultValue: "None");
 
+            migrationBuilder.AddColumn<string>(
+                name: "DiskCopyWarning",
+                table: "cloud_pcs",
+                type: "TEXT",
+                maxLength: 1024,
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "DiskCopyWarningRegion",
+                table: "cloud_pcs",
+                type: "TEXT",
+                maxLength: 64,
+                nullable: true);
+
+            migrationBuilder.AddColumn<long>(
+                name: "DiskCopyWarningSince",
+                table: "cloud_pcs",
+                type: "INTEGER",
+                nullable: true);
+
             migrationBuilder.AddColumn<Guid>(
                 name: "PendingHostId",
-                schema: "provisioning",
                 table: "cloud_pcs",
-                type: "uuid",
+                type: "TEXT",
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "PendingHostName",
-                schema: "provisioning",
                 table: "cloud_pcs",
-                type: "character varying(128)",
+                type: "TEXT",
                 maxLength: 128,
                 nullable: true);
 
             migrationBuilder.AddColumn<Guid>(
                 name: "PendingVmId",
-                schema: "provisioning",
                 table: "cloud_pcs",
-                type: "uuid",
+                type: "TEXT",
                 nullable: true);
 
             migrationBuilder.AddColumn<Guid>(
                 name: "PrimaryVmId",
-                schema: "provisioning",
                 table: "cloud_pcs",
-                type: "uuid",
+                type: "TEXT",
                 nullable: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_cloud_pcs_PendingVmId",
+                table: "cloud_pcs",
+                column: "PendingVmId");
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropIndex(
+                name: "IX_cloud_pcs_PendingVmId",
+                table: "cloud_pcs");
+
             migrationBuilder.DropColumn(
                 name: "BackupRegionName",
-                schema: "provisioning",
                 table: "user_settings");
 
             migrationBuilder.DropColumn(
                 name: "DisasterRecoveryType",
-                schema: "provisioning",
                 table: "user_settings");
 
             migrationBuilder.DropColumn(
                 name: "DiskCopyFrequencyInMinutes",
-                schema: "provisioning",
                 table: "user_settings");
 
             migrationBuilder.DropColumn(
                 name: "MaintainCrossRegionRestorePointEnabled",
-                schema: "provisioning",
                 table: "user_settings");
 
             migrationBuilder.DropColumn(
                 name: "UserInitiatedDisasterRecoveryAllowed",
-                schema: "provisioning",
                 table: "user_settings");
 
             migrationBuilder.DropColumn(
+                name: "BackupRegionName",
+                table: "cloud_pcs");
+
+            migrationBuilder.DropColumn(
                 name: "DisasterRecoveryChangedAt",
-                schema: "provisioning",
                 table: "cloud_pcs");
 
             migrationBuilder.DropColumn(
                 name: "DisasterRecoveryChangedBy",
-                schema: "provisioning",
                 table: "cloud_pcs");
 
             migrationBuilder.DropColumn(
                 name: "DisasterRecoveryCopyOperationId",
-                schema: "provisioning",
                 table: "cloud_pcs");
 
             migrationBuilder.DropColumn(
                 name: "DisasterRecoveryRegionName",
-                schema: "provisioning",
                 table: "cloud_pcs");
 
             migrationBuilder.DropColumn(
                 name: "DisasterRecoveryState",
-                schema: "provisioning",
+                table: "cloud_pcs");
+
+            migrationBuilder.DropColumn(
+                name: "DiskCopyWarning",
+                table: "cloud_pcs");
+
+            migrationBuilder.DropColumn(
+                name: "DiskCopyWarningRegion",
+                table: "cloud_pcs");
+
+            migrationBuilder.DropColumn(
+                name: "DiskCopyWarningSince",
                 table: "cloud_pcs");
 
             migrationBuilder.DropColumn(
                 name: "PendingHostId",
-                schema: "provisioning",
                 table: "cloud_pcs");
 
             migrationBuilder.DropColumn(
                 name: "PendingHostName",
-                schema: "provisioning",
                 table: "cloud_pcs");
 
             migrationBuilder.DropColumn(
                 name: "PendingVmId",
-                schema: "provisioning",
                 table: "cloud_pcs");
 
             migrationBuilder.DropColumn(
                 name: "PrimaryVmId",
-                schema: "provisioning",
                 table: "cloud_pcs");
         }
     }
