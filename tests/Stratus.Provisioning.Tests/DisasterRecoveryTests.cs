@@ -56,9 +56,38 @@ public sealed class DisasterRecoveryTests(ProvisioningHost host) : IClassFixture
     }
 
     [Fact]
-    public async Task Failover_makes_the_cloud_pc_run_on_a_new_vm_in_the_backup_region_and_failback_brings_it_home()
+    public async Task Failover_makes_the_cloud_pc_run_on_a_new_vm_in_the_backup_region()
     {
         using var tenant = await host.CreateTenantAsync("drf");
+        await FailOverAsync(tenant);
+    }
+
+    /// <summary>
+    /// Needs the host agents' CopyDisk (helpers diskcopy and hostloss, issue 18): before they are merged compute
+    /// refuses the operation, and the failback ends failed with the Cloud PC still failed over (its abort path).
+    /// </summary>
+    [Fact]
+    public async Task Failback_copies_the_disk_home_makes_a_new_primary_from_it_and_deletes_the_older_vms()
+    {
+        using var tenant = await host.CreateTenantAsync("drb");
+        var (ada, primaryVm, drVmId) = await FailOverAsync(tenant);
+
+        // Failback: the disaster-recovery VM stops, its disk is copied home, a new primary is made from it in local-1;
+        // then both older VMs go.
+        var failback = await tenant.WaitForSuccessAsync(await tenant.ActAsync(ada.CloudPc.Id, "disasterRecoveryFailback"));
+        var home = await CloudPcAsync(tenant, ada.CloudPc.Id);
+        Assert.Equal("notFailedOver", home.GetProperty("disasterRecoveryStatus").GetProperty("status").GetString());
+        Assert.Equal("local-1", home.GetProperty("disasterRecoveryStatus").GetProperty("activeRegion").GetString());
+        var newPrimary = home.GetProperty("vmId").GetGuid();
+        Assert.DoesNotContain(newPrimary, new[] { primaryVm, drVmId });
+        var remaining = await Eventually.UntilAsync(() => host.VmsAsync(tenant.Id), v => v.Count == 1, "the older VMs to be deleted");
+        Assert.Equal((newPrimary, "local-1"), (remaining[0].Id, remaining[0].Region));
+        Assert.Equal("disasterRecoveryFailback", failback.Action);
+    }
+
+    /// <summary>Provisions ada in local-1 with crossRegion disaster recovery to local-2 and fails her Cloud PC over, checking each step.</summary>
+    private async Task<(Provisioned Ada, Guid PrimaryVm, Guid DrVm)> FailOverAsync(TestTenant tenant)
+    {
         var ada = await tenant.ProvisionAsync("ada", region: "local-1");
         var primaryVm = Assert.Single(await host.VmsAsync(tenant.Id));
         Assert.Equal("local-1", primaryVm.Region);
@@ -116,17 +145,7 @@ public sealed class DisasterRecoveryTests(ProvisioningHost host) : IClassFixture
         Assert.Equal(("crossRegion", "failedOver", "local-2"),
             (row.GetProperty("disasterRecoveryType").GetString(), row.GetProperty("disasterRecoveryStatus").GetString(), row.GetProperty("backupRegion").GetString()));
 
-        // Failback: the disaster-recovery VM stops, its disk is copied home, a new primary is made from it in local-1;
-        // then both older VMs go.
-        var failback = await tenant.WaitForSuccessAsync(await tenant.ActAsync(ada.CloudPc.Id, "disasterRecoveryFailback"));
-        var home = await CloudPcAsync(tenant, ada.CloudPc.Id);
-        Assert.Equal("notFailedOver", home.GetProperty("disasterRecoveryStatus").GetProperty("status").GetString());
-        Assert.Equal("local-1", home.GetProperty("disasterRecoveryStatus").GetProperty("activeRegion").GetString());
-        var newPrimary = home.GetProperty("vmId").GetGuid();
-        Assert.DoesNotContain(newPrimary, new[] { primaryVm.Id, drVmId });
-        var remaining = await Eventually.UntilAsync(() => host.VmsAsync(tenant.Id), v => v.Count == 1, "the older VMs to be deleted");
-        Assert.Equal((newPrimary, "local-1"), (remaining[0].Id, remaining[0].Region));
-        Assert.Equal("disasterRecoveryFailback", failback.Action);
+        return (ada, primaryVm.Id, drVmId);
     }
 
     private static async Task<JsonElement> CloudPcAsync(TestTenant tenant, Guid id) =>
