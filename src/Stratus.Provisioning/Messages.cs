@@ -52,6 +52,14 @@ public sealed record DiskCopyPolicy(int IntervalMinutes, string? BackupRegion);
 [MessageName("compute.setVmDiskCopies.v1")]
 public sealed record SetVmDiskCopies(Guid VmId, DiskCopyPolicy? Copies);
 
+/// <summary>A VM's latest copy in Region's store is older than twice its interval (or none was ever taken); Reason is compute's.</summary>
+[MessageName("compute.diskCopyStale.v1")]
+public sealed record DiskCopyStale(Guid VmId, Guid? TenantId, string Region, DateTimeOffset? LatestCopyAt, string? Reason);
+
+/// <summary>The VM's copies to Region's store are on time again.</summary>
+[MessageName("compute.diskCopyHealthy.v1")]
+public sealed record DiskCopyHealthy(Guid VmId, Guid? TenantId, string Region, DateTimeOffset? LatestCopyAt);
+
 [MessageName("compute.changeVm.v1")]
 public sealed record ChangeVm(Guid VmId, string? Power, bool Delete, int? VCpuCount = null, int? MemoryMiB = null, int? DiskGiB = null);
 

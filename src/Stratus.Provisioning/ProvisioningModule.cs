@@ -52,6 +52,8 @@ public static class ProvisioningModule
         services.AddMessageHandler<VmRecovering, HostLossHandlers>(Queue);
         services.AddMessageHandler<VmRecoveryFailed, HostLossHandlers>(Queue);
         services.AddMessageHandler<TenantDeleted, TenantDeletedHandler>(Queue);
+        services.AddMessageHandler<DiskCopyStale, DiskCopyHealthHandler>(Queue);
+        services.AddMessageHandler<DiskCopyHealthy, DiskCopyHealthHandler>(Queue);
         return builder;
     }
 
@@ -62,6 +64,7 @@ public static class ProvisioningModule
         endpoints.MapUserSettingsApi();
         endpoints.MapCloudPcsApi();
         endpoints.MapRestorePointsApi();
+        endpoints.MapDisasterRecoveryApi();
         return endpoints;
     }
 }

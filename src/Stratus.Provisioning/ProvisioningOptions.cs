@@ -79,6 +79,12 @@ public sealed class OperationDeadlines
 
     public TimeSpan ExportSnapshot { get; set; } = TimeSpan.FromHours(2);
 
+    /// <summary>Making the backup region's VM from the latest copy and booting it.</summary>
+    public TimeSpan DisasterRecoveryFailover { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Stopping the disaster-recovery VM, copying its disk to the primary region, making the new primary from it.</summary>
+    public TimeSpan DisasterRecoveryFailback { get; set; } = TimeSpan.FromHours(2);
+
     /// <summary>The deadline of an action; null for one that completes when it is asked (rename).</summary>
     public TimeSpan? For(string action) => action switch
     {
@@ -91,6 +97,8 @@ public sealed class OperationDeadlines
         "restore" => Restore,
         "createSnapshot" => CreateSnapshot,
         "exportSnapshot" => ExportSnapshot,
+        CloudPcs.Lifecycle.FailoverAction => DisasterRecoveryFailover,
+        CloudPcs.Lifecycle.FailbackAction => DisasterRecoveryFailback,
         _ => null,
     };
 
@@ -101,5 +109,6 @@ public sealed class OperationDeadlines
             (nameof(Reboot), Reboot), (nameof(PowerOn), PowerOn), (nameof(PowerOff), PowerOff), (nameof(Resize), Resize),
             (nameof(Reprovision), Reprovision), (nameof(EndGracePeriod), EndGracePeriod), (nameof(Restore), Restore),
             (nameof(CreateSnapshot), CreateSnapshot), (nameof(ExportSnapshot), ExportSnapshot),
+            (nameof(DisasterRecoveryFailover), DisasterRecoveryFailover), (nameof(DisasterRecoveryFailback), DisasterRecoveryFailback),
         }.Where(d => d.Value <= TimeSpan.Zero).Select(d => d.Name);
 }

@@ -53,7 +53,7 @@ public static class VmsApi
         var group = endpoints.MapGroup("/api/v1/vms").WithTags("VMs").RequireAuthorization(StratusPolicies.PlatformOperator);
         group.MapPost("/", CreateAsync).WithName("CreateVm").WithSummary("Place a VM in a region (idempotent by id)");
         group.MapGet("/", ListAsync).WithName("ListVms");
-        group.MapGet("/{id:guid}", GetAsync).WithName("GetVm");
+        group.MapGet("/{id:guid}", GetAsync).WithName("GetVm").AcceptsScope(StratusScopes.VmsRead);
         group.MapPost("/{id:guid}/power", SetPowerAsync).WithName("SetVmPower").WithSummary("{\"power\": \"running\" | \"stopped\"}");
         group.MapDelete("/{id:guid}", DeleteAsync).WithName("DeleteVm").WithSummary("Delete the VM and its disks on its host");
         group.MapPost("/{id:guid}/operations", CreateOperationAsync).WithName("CreateVmOperation")

@@ -14,7 +14,7 @@ public static class ServiceClientCatalog
         // The Cloud PC of the user it serves (or of the console operator's tenant), and a relay from its host.
         ["gateway"] = [StratusScopes.CloudPcsRead, StratusScopes.ConsolesRelay, StratusScopes.RevocationsRead],
         // The directory and licenses its assignments follow, the images its policies name.
-        ["provisioning"] = [StratusScopes.DirectoryRead, StratusScopes.LicensesWrite, StratusScopes.ImagesRead, StratusScopes.RevocationsRead],
+        ["provisioning"] = [StratusScopes.DirectoryRead, StratusScopes.LicensesWrite, StratusScopes.ImagesRead, StratusScopes.RevocationsRead, StratusScopes.VmsRead],
         // Whether Cloud PCs use an image before its files go.
         ["images"] = [StratusScopes.CloudPcsRead, StratusScopes.RevocationsRead],
         // Whether a tenant still has Cloud PCs before it is deleted.

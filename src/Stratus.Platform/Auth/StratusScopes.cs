@@ -29,7 +29,10 @@ public static class StratusScopes
     /// <summary>Read identity's credential revocations (every process refuses revoked credentials, ADR 0011).</summary>
     public const string RevocationsRead = "revocations.read";
 
-    public static readonly IReadOnlyList<string> All = [CloudPcsRead, ConsolesRelay, DirectoryRead, LicensesWrite, ImagesRead, RevocationsRead];
+    /// <summary>Read a VM of compute's, with its disk copies (provisioning's disaster-recovery report).</summary>
+    public const string VmsRead = "vms.read";
+
+    public static readonly IReadOnlyList<string> All = [CloudPcsRead, ConsolesRelay, DirectoryRead, LicensesWrite, ImagesRead, RevocationsRead, VmsRead];
 
     public static bool IsService(this ClaimsPrincipal principal)
     {

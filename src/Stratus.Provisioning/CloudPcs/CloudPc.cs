@@ -135,8 +135,66 @@ public sealed class CloudPc
     /// <summary>The slot of its next automatic restore point; set once it is provisioned.</summary>
     public DateTimeOffset? NextRestorePointAt { get; set; }
 
+    /// <summary>Where the Cloud PC stands in cross-region disaster recovery (see DisasterRecovery).</summary>
+    public DisasterRecoveryState DisasterRecoveryState { get; set; }
+
+    /// <summary>While failed over: the primary region's VM, kept (stopped) until failback replaces it.</summary>
+    public Guid? PrimaryVmId { get; set; }
+
+    /// <summary>The VM a failover or failback is making; it becomes VmId when it reports ready.</summary>
+    public Guid? PendingVmId { get; set; }
+
+    public string? PendingHostName { get; set; }
+
+    public Guid? PendingHostId { get; set; }
+
+    /// <summary>
+    /// The backup region its user's setting gives it (crossRegion disaster recovery), kept here when the setting is
+    /// applied to its VM so that lists and reports need no setting lookup per Cloud PC; null without one.
+    /// </summary>
+    public string? BackupRegionName { get; set; }
+
+    /// <summary>The region the Cloud PC runs in while failed over (the backup region); null in its own region.</summary>
+    public string? DisasterRecoveryRegionName { get; set; }
+
+    /// <summary>The failback's CopyDisk operation on the disaster-recovery VM.</summary>
+    public Guid? DisasterRecoveryCopyOperationId { get; set; }
+
+    /// <summary>When disaster recovery last changed state, and who asked for it.</summary>
+    public DateTimeOffset? DisasterRecoveryChangedAt { get; set; }
+
+    public string? DisasterRecoveryChangedBy { get; set; }
+
+    /// <summary>Compute's reason the latest copy of the disk in DiskCopyWarningRegion's store is late, while it is.</summary>
+    public string? DiskCopyWarning { get; set; }
+
+    public string? DiskCopyWarningRegion { get; set; }
+
+    public DateTimeOffset? DiskCopyWarningSince { get; set; }
+
     /// <summary>Optimistic concurrency: handlers of one Cloud PC's messages may run at once.</summary>
     public Guid Version { get; set; }
+}
+
+/// <summary>A Cloud PC's cross-region disaster recovery: its own region, failing over, failed over, failing back.</summary>
+public enum DisasterRecoveryState
+{
+    None,
+
+    /// <summary>A VM is being made in the backup region from the latest copy of the primary's disk.</summary>
+    FailingOver,
+
+    /// <summary>The Cloud PC runs on its backup region's VM.</summary>
+    Active,
+
+    /// <summary>Failback waits for the disaster-recovery VM to stop.</summary>
+    FailbackStopping,
+
+    /// <summary>Failback waits for a copy of the stopped disaster-recovery VM's disk in the primary region's store.</summary>
+    FailbackCopying,
+
+    /// <summary>Failback makes the new primary VM from that copy.</summary>
+    FailbackPlacing,
 }
 
 public enum OperationStatus

@@ -38,7 +38,7 @@ public static class CloudPcActions
 {
     public const string IdempotencyKeyHeader = "Idempotency-Key";
 
-    private static readonly string[] Actions = ["reboot", "rename", "reprovision", "resize", "powerOn", "powerOff", "endGracePeriod", "retry"];
+    private static readonly string[] Actions = ["reboot", "rename", "reprovision", "resize", "powerOn", "powerOff", "endGracePeriod", "retry", Lifecycle.FailoverAction, Lifecycle.FailbackAction];
 
     public static IEndpointRouteBuilder MapCloudPcActions(this IEndpointRouteBuilder endpoints)
     {
@@ -52,7 +52,8 @@ public static class CloudPcActions
 
         // Users restart and rename their own Cloud PCs, as in Windows 365's end-user portal.
         var mine = endpoints.MapGroup("/api/v1/me/cloudPCs").WithTags("My Cloud PCs").RequireAuthorization(StratusPolicies.TenantMember);
-        foreach (var action in new[] { "reboot", "rename" })
+        // Failover and failback too, when the user's setting allows it (userInitiatedDisasterRecoveryAllowed).
+        foreach (var action in new[] { "reboot", "rename", Lifecycle.FailoverAction, Lifecycle.FailbackAction })
         {
             mine.MapPost($"/{{id:guid}}/{action}", (Guid id, ActionRequest? request, HttpContext http, ProvisioningDbContext db, Lifecycle lifecycle, ServiceClients services, TimeProvider clock, CancellationToken cancellationToken) =>
                 RunAsync(action, id, request, http, db, lifecycle, services, clock, cancellationToken, owner: http.User.AccountId())).WithName($"MyCloudPc{char.ToUpperInvariant(action[0])}{action[1..]}")
@@ -94,6 +95,7 @@ public static class CloudPcActions
             Refused { Status: 404 } => Problems.NotFound("Cloud PC", id),
             Refused { Field: { } field } refused => Problems.Validation(field, refused.Reason),
             Refused { Status: 503 } refused => Problems.DependencyUnavailable(refused.Reason),
+            Refused { Status: 403 } refused => Problems.Forbidden(refused.Reason),
             Refused refused => Problems.Conflict(refused.Code, refused.Reason),
             _ => throw new InvalidOperationException("unknown outcome"),
         };
@@ -178,7 +180,7 @@ public static class CloudPcActions
             Id = Guid.CreateVersion7(now), TenantId = tenant, CloudPcId = pc.Id, Action = action, Status = OperationStatus.Running,
             IdempotencyKey = idempotencyKey, RequestedBy = actor.UserPrincipalName, CreatedAt = now,
         };
-        var refused = await ApplyAsync(action, pc, operation, request, db, lifecycle, services, cancellationToken);
+        var refused = await ApplyAsync(action, pc, operation, request, db, lifecycle, services, cancellationToken, byOwner: owner is not null);
         if (refused is not null)
         {
             return refused;
@@ -204,10 +206,21 @@ public static class CloudPcActions
     }
 
     private static async Task<Refused?> ApplyAsync(
-        string action, CloudPc pc, CloudPcOperation operation, ActionRequest request, ProvisioningDbContext db, Lifecycle lifecycle, ServiceClients services, CancellationToken cancellationToken)
+        string action, CloudPc pc, CloudPcOperation operation, ActionRequest request, ProvisioningDbContext db, Lifecycle lifecycle, ServiceClients services, CancellationToken cancellationToken,
+        bool byOwner = false)
     {
         switch (action)
         {
+            case Lifecycle.FailoverAction or Lifecycle.FailbackAction:
+                var setting = lifecycle.EffectiveSetting(pc);
+                if (byOwner && setting is not { UserInitiatedDisasterRecoveryAllowed: true })
+                {
+                    return new Refused(StatusCodes.Status403Forbidden, "not-allowed", "Your user setting does not let you fail your Cloud PC over or back (userInitiatedDisasterRecoveryAllowed); ask your administrator.");
+                }
+
+                var drRefusal = action == Lifecycle.FailoverAction ? lifecycle.StartFailover(pc, operation, setting) : lifecycle.StartFailback(pc, operation);
+                return drRefusal is null ? null : new Refused(StatusCodes.Status409Conflict, "action-not-allowed", drRefusal);
+
             case "reboot":
                 if (pc.Status != CloudPcStatus.Provisioned)
                 {

@@ -16,14 +16,16 @@ public sealed record CloudPcView(
     Guid Id, string DisplayName, string ManagedDeviceName, Guid UserId, string UserPrincipalName, Guid ProvisioningPolicyId, string ProvisioningPolicyName,
     Guid ServicePlanId, string ServicePlanName, string ImageId, string ImageDisplayName, string Status, StatusDetailView? StatusDetail, string PowerState,
     DateTimeOffset? GracePeriodEndDateTime, DateTimeOffset LastModifiedDateTime, DateTimeOffset CreatedDateTime, string RegionName, string? HostName,
-    int VCpuCount, int RamInGB, int StorageInGB, Guid? ActiveOperationId, Guid VmId)
+    int VCpuCount, int RamInGB, int StorageInGB, Guid? ActiveOperationId, Guid VmId,
+    DisasterRecoveryCapabilityView DisasterRecoveryCapability, DisasterRecoveryStatusView DisasterRecoveryStatus, DiskCopyWarningView? DiskCopyWarning)
 {
     public static CloudPcView From(CloudPc p) => new(
         p.Id, p.DisplayName, p.ManagedDeviceName, p.UserId, p.UserPrincipalName, p.ProvisioningPolicyId, p.ProvisioningPolicyName,
         p.ServicePlanId, p.ServicePlanName, p.ImageId, p.ImageDisplayName, Lifecycle.ToGraph(p.Status),
         p.StatusDetailCode is { } code ? new StatusDetailView(code, p.StatusDetailMessage ?? "", p.StatusDetailRetryable ?? false) : null,
         Lifecycle.JsonNaming(p.PowerState.ToString()), p.GracePeriodEnd, p.LastModifiedAt, p.CreatedAt, p.RegionName, p.HostName,
-        p.VCpuCount, p.MemoryMiB / 1024, p.DiskGiB, p.ActiveOperationId, p.VmId);
+        p.VCpuCount, p.MemoryMiB / 1024, p.DiskGiB, p.ActiveOperationId, p.VmId,
+        DisasterRecoveryCapabilityView.From(p), DisasterRecoveryStatusView.From(p), DisasterRecoveryApi.WarningOf(p));
 }
 
 /// <summary>Graph's cloudPCs for admins, and /me/cloudPCs for their users.</summary>

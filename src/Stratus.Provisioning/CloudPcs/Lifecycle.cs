@@ -41,7 +41,7 @@ public sealed partial class Lifecycle(ProvisioningDbContext db, IOptions<Provisi
 
     public void Place(CloudPc pc)
     {
-        db.Publish(new PlaceVm(pc.VmId, pc.TenantId, pc.RegionName, pc.ImageId, pc.VCpuCount, pc.MemoryMiB, pc.DiskGiB));
+        db.Publish(new PlaceVm(pc.VmId, pc.TenantId, pc.RegionName, pc.ImageId, pc.VCpuCount, pc.MemoryMiB, pc.DiskGiB, Copies: CopyPolicy(pc, EffectiveSetting(pc))));
         StartStep(pc, CloudPcStep.Placing, Options.PlaceTimeout);
     }
 
@@ -92,7 +92,7 @@ public sealed partial class Lifecycle(ProvisioningDbContext db, IOptions<Provisi
             db.Publish(new ChangeVm(old, null, Delete: true));
             pc.VmId = Guid.CreateVersion7(clock.GetUtcNow());
             ForgetVm(pc);
-            db.Publish(new PlaceVm(pc.VmId, pc.TenantId, pc.RegionName, pc.ImageId, pc.VCpuCount, pc.MemoryMiB, pc.DiskGiB), clock.GetUtcNow() + delay);
+            db.Publish(new PlaceVm(pc.VmId, pc.TenantId, pc.RegionName, pc.ImageId, pc.VCpuCount, pc.MemoryMiB, pc.DiskGiB, Copies: CopyPolicy(pc, EffectiveSetting(pc))), clock.GetUtcNow() + delay);
             StartStep(pc, CloudPcStep.Placing, delay + Options.PlaceTimeout);
             Touch(pc);
             return;
@@ -115,6 +115,14 @@ public sealed partial class Lifecycle(ProvisioningDbContext db, IOptions<Provisi
     public void OnVmLost(CloudPc pc, string reported)
     {
         var where = pc.HostName is { } host ? $" on {host}" : "";
+        if (pc.DisasterRecoveryState == DisasterRecoveryState.FailingOver)
+        {
+            // The failover under way replaces this VM from its disk's copy in the backup region.
+            SetDetail(pc, "primaryVmLost", $"Compute reported the primary VM{where} {reported}; the failover under way makes the Cloud PC again from the copy of its disk.", retryable: false);
+            Touch(pc);
+            return;
+        }
+
         if (pc.Status == CloudPcStatus.Provisioning && pc.Step is CloudPcStep.Placing or CloudPcStep.Booting)
         {
             OnStepFailed(pc, "vmLost", $"Compute reported the new VM{where} {reported} before it was ready.");
@@ -159,6 +167,17 @@ public sealed partial class Lifecycle(ProvisioningDbContext db, IOptions<Provisi
             return;
         }
 
+        if (pc.DisasterRecoveryState is not (DisasterRecoveryState.None or DisasterRecoveryState.Active))
+        {
+            // The primary's host going down is why one fails over: that failover goes on.
+            if (!(pc.DisasterRecoveryState == DisasterRecoveryState.FailingOver && code == HostDownHandler.HostUnreachable))
+            {
+                AbortDisasterRecovery(pc, code, message);
+            }
+
+            return;
+        }
+
         SetDetail(pc, code, message, retryable: true);
         switch (pc.Status)
         {
@@ -182,8 +201,9 @@ public sealed partial class Lifecycle(ProvisioningDbContext db, IOptions<Provisi
     public void FailOperation(CloudPcOperation operation, string detail)
     {
         ArgumentNullException.ThrowIfNull(operation);
-        if (operation.Status != OperationStatus.Running)
+        if (operation.Status != OperationStatus.Running || IsDisasterRecoveryAction(operation.Action))
         {
+            // A failover or failback always holds its Cloud PC: it ends through FailActiveOperation.
             return;
         }
 

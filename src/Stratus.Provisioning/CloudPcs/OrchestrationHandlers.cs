@@ -18,7 +18,11 @@ internal sealed class OrchestrationHandlers(ProvisioningDbContext db, Lifecycle 
 {
     public async Task HandleAsync(VmPlaced message, MessageContext context, CancellationToken cancellationToken)
     {
-        if (await db.CloudPcs.FirstOrDefaultAsync(p => p.VmId == message.VmId, cancellationToken) is { } pc)
+        if (await PendingOwnerAsync(message.VmId, cancellationToken) is { } making)
+        {
+            lifecycle.OnPendingVmPlaced(making, message);
+        }
+        else if (await db.CloudPcs.FirstOrDefaultAsync(p => p.VmId == message.VmId, cancellationToken) is { } pc)
         {
             lifecycle.OnPlaced(pc, message.HostId, message.HostName);
         }
@@ -35,7 +39,12 @@ internal sealed class OrchestrationHandlers(ProvisioningDbContext db, Lifecycle 
 
     public async Task HandleAsync(VmPlacementFailed message, MessageContext context, CancellationToken cancellationToken)
     {
-        if (await db.CloudPcs.FirstOrDefaultAsync(p => p.VmId == message.VmId, cancellationToken) is { Step: CloudPcStep.Placing } pc)
+        if (await PendingOwnerAsync(message.VmId, cancellationToken) is { } making)
+        {
+            lifecycle.AbortDisasterRecovery(making, "noCapacity", $"Compute could not make the VM in {message.Region}: {message.Reason}");
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        else if (await db.CloudPcs.FirstOrDefaultAsync(p => p.VmId == message.VmId, cancellationToken) is { Step: CloudPcStep.Placing } pc)
         {
             lifecycle.OnStepFailed(pc, "noCapacity", message.Reason);
             await db.SaveChangesAsync(cancellationToken);
@@ -44,6 +53,13 @@ internal sealed class OrchestrationHandlers(ProvisioningDbContext db, Lifecycle 
 
     public async Task HandleAsync(VmReported message, MessageContext context, CancellationToken cancellationToken)
     {
+        if (await PendingOwnerAsync(message.VmId, cancellationToken) is { } making)
+        {
+            lifecycle.OnPendingVmReport(making, message);
+            await db.SaveChangesAsync(cancellationToken);
+            return;
+        }
+
         var pc = await db.CloudPcs.FirstOrDefaultAsync(p => p.VmId == message.VmId, cancellationToken);
         if (pc is null)
         {
@@ -113,6 +129,8 @@ internal sealed class OrchestrationHandlers(ProvisioningDbContext db, Lifecycle 
             await lifecycle.OnResizeReportAsync(pc, message, cancellationToken);
         }
 
+        lifecycle.OnDisasterRecoveryVmReport(pc, message);
+
         // Every applied report changes the version: of two reports handled at once (a restart's "stopped" and
         // "running" on two workers), the one saved second must fail its save and be handled again, when the
         // check above finds it stale. A ready report changed no version, and a late "stopped" overwrote it.
@@ -134,6 +152,13 @@ internal sealed class OrchestrationHandlers(ProvisioningDbContext db, Lifecycle 
     {
         if (await RestorePointOperationAsync(message, cancellationToken))
         {
+            await db.SaveChangesAsync(cancellationToken);
+            return;
+        }
+
+        if (message.Kind == "CopyDisk" && await db.CloudPcs.FirstOrDefaultAsync(p => p.DisasterRecoveryCopyOperationId == message.OperationId, cancellationToken) is { } failingBack)
+        {
+            lifecycle.OnFailbackCopied(failingBack, message);
             await db.SaveChangesAsync(cancellationToken);
             return;
         }
@@ -252,6 +277,10 @@ internal sealed class OrchestrationHandlers(ProvisioningDbContext db, Lifecycle 
         var setting = pc is null ? null : await Settings.UserSettingsApi.EffectiveAsync(db, pc.TenantId, pc.UserId, cancellationToken);
         return RestorePointSchedule.Period(setting?.RestorePointFrequency ?? Settings.RestorePointFrequency.TwelveHours, options.Value.RestorePointHour);
     }
+
+    /// <summary>The Cloud PC whose failover or failback is making this VM, if any.</summary>
+    private Task<CloudPc?> PendingOwnerAsync(Guid vmId, CancellationToken cancellationToken) =>
+        db.CloudPcs.FirstOrDefaultAsync(p => p.PendingVmId == vmId, cancellationToken);
 
     public async Task HandleAsync(StepDeadline message, MessageContext context, CancellationToken cancellationToken)
     {

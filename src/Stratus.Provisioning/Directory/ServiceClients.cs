@@ -15,6 +15,13 @@ public sealed record DirectoryStatePageBody(long Sequence, IReadOnlyList<UserSta
 
 public sealed record ImageBody(string Id, string DisplayName, string? Status);
 
+/// <summary>Compute's diskCopies of a VM, one per copy store (GET /api/v1/vms/{id}).</summary>
+public sealed record DiskCopyBody(
+    string Region, string? StoreUri, DateTimeOffset? LatestCopyAt, long? LatestBytes, long? DiskBytes, int? ChainLength,
+    DateTimeOffset? LastAttemptAt, string? LastError, string Status);
+
+internal sealed record VmCopiesBody(IReadOnlyList<DiskCopyBody>? DiskCopies);
+
 /// <summary>What provisioning asks identity and images over their public APIs, as a workload of the tenant.</summary>
 public sealed class ServiceClients(ServiceCalls calls, ProvisioningDbContext db)
 {
@@ -55,6 +62,24 @@ public sealed class ServiceClients(ServiceCalls calls, ProvisioningDbContext db)
         }
 
         return await db.Plans.FindAsync([planId], cancellationToken);
+    }
+
+    /// <summary>
+    /// The copies compute keeps of a VM's disk, or null when compute cannot say (unreachable, the VM unknown): a
+    /// report shows that as unknown rather than failing.
+    /// </summary>
+    public async Task<IReadOnlyList<DiskCopyBody>?> DiskCopiesAsync(Guid tenantId, Guid vmId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var http = calls.For(Caller, "compute", tenantId, StratusScopes.VmsRead);
+            using var response = await http.GetAsync($"/api/v1/vms/{vmId}", cancellationToken);
+            return response.IsSuccessStatusCode ? (await response.Content.ReadFromJsonAsync<VmCopiesBody>(cancellationToken))?.DiskCopies ?? [] : null;
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
     }
 
     /// <summary>True when the group exists in the tenant (identity answers 404 for another tenant's group).</summary>

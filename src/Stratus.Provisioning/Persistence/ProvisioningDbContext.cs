@@ -58,6 +58,8 @@ public abstract class ProvisioningDbContext(DbContextOptions options, TimeProvid
             setting.HasKey(s => s.Id);
             setting.Property(s => s.DisplayName).HasMaxLength(128);
             setting.Property(s => s.RestorePointFrequency).HasConversion<string>().HasMaxLength(32);
+            setting.Property(s => s.DisasterRecoveryType).HasConversion<string>().HasMaxLength(32);
+            setting.Property(s => s.BackupRegionName).HasMaxLength(64);
             setting.HasIndex(s => new { s.TenantId, s.DisplayName }).IsUnique();
         });
         modelBuilder.Entity<Settings.UserSettingAssignment>(assignment =>
@@ -133,6 +135,13 @@ public abstract class ProvisioningDbContext(DbContextOptions options, TimeProvid
             pc.Property(p => p.Status).HasConversion<string>().HasMaxLength(32);
             pc.Property(p => p.PowerState).HasConversion<string>().HasMaxLength(16);
             pc.Property(p => p.Step).HasConversion<string>().HasMaxLength(16);
+            pc.Property(p => p.DisasterRecoveryState).HasConversion<string>().HasMaxLength(32);
+            pc.Property(p => p.PendingHostName).HasMaxLength(128);
+            pc.Property(p => p.DisasterRecoveryRegionName).HasMaxLength(64);
+            pc.Property(p => p.BackupRegionName).HasMaxLength(64);
+            pc.Property(p => p.DiskCopyWarning).HasMaxLength(1024);
+            pc.Property(p => p.DiskCopyWarningRegion).HasMaxLength(64);
+            pc.Property(p => p.DisasterRecoveryChangedBy).HasMaxLength(256);
             pc.Property(p => p.StatusDetailCode).HasMaxLength(64);
             pc.Property(p => p.StatusDetailMessage).HasMaxLength(4096);
             pc.Property(p => p.Version).IsConcurrencyToken();
@@ -140,6 +149,7 @@ public abstract class ProvisioningDbContext(DbContextOptions options, TimeProvid
             // One Cloud PC per user and plan, whatever races: a second insert fails and its handler retries.
             pc.HasIndex(p => new { p.UserId, p.ServicePlanId }).IsUnique();
             pc.HasIndex(p => p.VmId).IsUnique();
+            pc.HasIndex(p => p.PendingVmId);
             pc.HasIndex(p => new { p.TenantId, p.Status });
             pc.HasIndex(p => new { p.Status, p.NextRestorePointAt });
         });

@@ -10,6 +10,13 @@ public enum RestorePointFrequency
     TwentyFourHours = 24,
 }
 
+/// <summary>Graph's cloudPcDisasterRecoveryType values that Stratus offers.</summary>
+public enum DisasterRecoveryType
+{
+    NotConfigured,
+    CrossRegion,
+}
+
 /// <summary>
 /// Graph's cloudPcUserSetting: what the users of the groups it is assigned to may do with their Cloud PCs, and
 /// how often their restore points are taken. A user in several assigned groups gets the setting of the
@@ -32,6 +39,22 @@ public sealed class UserSetting
 
     /// <summary>The user may restore their own Cloud PC to one of its restore points.</summary>
     public bool UserRestoreEnabled { get; set; }
+
+    /// <summary>Cross-region disaster recovery: copies of the disk also go to BackupRegionName, and the Cloud PC can fail over there.</summary>
+    public DisasterRecoveryType DisasterRecoveryType { get; set; }
+
+    /// <summary>The backup region (Graph's disasterRecoveryNetworkSetting.regionName); set when the type is crossRegion.</summary>
+    public string? BackupRegionName { get; set; }
+
+    public bool MaintainCrossRegionRestorePointEnabled { get; set; }
+
+    /// <summary>The user may fail their own Cloud PC over (and back) from /me.</summary>
+    public bool UserInitiatedDisasterRecoveryAllowed { get; set; }
+
+    /// <summary>Stratus's own: how often the disk is copied to the copy stores (1 to 1440 minutes).</summary>
+    public int DiskCopyFrequencyInMinutes { get; set; } = DefaultDiskCopyFrequencyInMinutes;
+
+    public const int DefaultDiskCopyFrequencyInMinutes = 5;
 
     public DateTimeOffset CreatedAt { get; init; }
 

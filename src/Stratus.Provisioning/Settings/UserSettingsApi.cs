@@ -4,9 +4,11 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
 using Stratus.Platform.Audit;
 using Stratus.Platform.Auth;
 using Stratus.Platform.Http;
+using Stratus.Provisioning.CloudPcs;
 using Stratus.Provisioning.Persistence;
 
 namespace Stratus.Provisioning.Settings;
@@ -19,18 +21,22 @@ public sealed record UserSettingTarget(Guid? GroupId);
 
 public sealed record UserSettingView(
     Guid Id, string DisplayName, bool LocalAdminEnabled, bool ResetEnabled, RestorePointSettingView RestorePointSetting,
-    DateTimeOffset CreatedDateTime, DateTimeOffset LastModifiedDateTime, IReadOnlyList<UserSettingAssignmentView> Assignments)
+    DateTimeOffset CreatedDateTime, DateTimeOffset LastModifiedDateTime, IReadOnlyList<UserSettingAssignmentView> Assignments,
+    CrossRegionDisasterRecoverySettingView CrossRegionDisasterRecoverySetting, int DiskCopyFrequencyInMinutes)
 {
     public static UserSettingView From(UserSetting s, IEnumerable<UserSettingAssignment> assignments) => new(
         s.Id, s.DisplayName, s.LocalAdminEnabled, s.ResetEnabled,
         new RestorePointSettingView(UserSettingsApi.FrequencyName(s.RestorePointFrequency), s.UserRestoreEnabled), s.CreatedAt, s.LastModifiedAt,
         assignments.Where(a => a.UserSettingId == s.Id).OrderBy(a => a.Priority).ThenBy(a => a.AssignedAt)
-            .Select(a => new UserSettingAssignmentView(a.Id, new UserSettingTarget(a.GroupId), a.Priority, a.AssignedAt)).ToList());
+            .Select(a => new UserSettingAssignmentView(a.Id, new UserSettingTarget(a.GroupId), a.Priority, a.AssignedAt)).ToList(),
+        CrossRegionDisasterRecoverySettingView.From(s), s.DiskCopyFrequencyInMinutes);
 }
 
 public sealed record RestorePointSettingRequest(string? FrequencyType, bool? UserRestoreEnabled);
 
-public sealed record UserSettingRequest(string? DisplayName, bool? LocalAdminEnabled, bool? ResetEnabled, RestorePointSettingRequest? RestorePointSetting);
+public sealed record UserSettingRequest(
+    string? DisplayName, bool? LocalAdminEnabled, bool? ResetEnabled, RestorePointSettingRequest? RestorePointSetting,
+    CrossRegionDisasterRecoverySettingRequest? CrossRegionDisasterRecoverySetting = null, int? DiskCopyFrequencyInMinutes = null);
 
 public sealed record UserSettingAssignmentRequest(UserSettingTarget? Target, int? Priority);
 
@@ -71,7 +77,8 @@ public static class UserSettingsApi
     {
         var setting = await EffectiveAsync(db, http.User.RequiredTenantId(), http.User.AccountId(), cancellationToken);
         return TypedResults.Ok(setting is null
-            ? new UserSettingView(Guid.Empty, "Default", false, false, new RestorePointSettingView("twelveHours", false), default, default, [])
+            ? new UserSettingView(Guid.Empty, "Default", false, false, new RestorePointSettingView("twelveHours", false), default, default, [],
+                CrossRegionDisasterRecoverySettingView.Default, UserSetting.DefaultDiskCopyFrequencyInMinutes)
             : UserSettingView.From(setting, []));
     }
 
@@ -101,11 +108,12 @@ public static class UserSettingsApi
     }
 
     private static async Task<Results<Created<UserSettingView>, ValidationProblem, ProblemHttpResult>> CreateAsync(
-        UserSettingRequest? request, HttpContext http, ProvisioningDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+        UserSettingRequest? request, HttpContext http, ProvisioningDbContext db, Lifecycle lifecycle, IConfiguration configuration, TimeProvider clock, CancellationToken cancellationToken)
     {
         var tenant = http.User.RequiredTenantId();
         var validator = new Validator().Require("displayName", request?.DisplayName, maxLength: 128);
         var frequency = ValidateFrequency(request, validator);
+        DisasterRecoverySettings.Validate(request, null, configuration, validator);
         if (!validator.IsValid)
         {
             return validator.ToProblem();
@@ -130,6 +138,12 @@ public static class UserSettingsApi
             CreatedAt = now,
             LastModifiedAt = now,
         };
+        DisasterRecoverySettings.Apply(request, setting);
+        if (await DisasterRecoverySettings.SameRegionAsPolicyAsync(db, tenant, setting, cancellationToken) is { } sameRegion)
+        {
+            return Problems.Validation("crossRegionDisasterRecoverySetting.disasterRecoveryNetworkSetting.regionName", sameRegion);
+        }
+
         db.UserSettings.Add(setting);
         db.Audit(clock, tenant, AuditActor.From(http), "userSetting", "Create", $"Created user setting {setting.DisplayName}", true,
             new AuditResource(setting.Id.ToString(), "userSetting", setting.DisplayName));
@@ -138,7 +152,7 @@ public static class UserSettingsApi
     }
 
     private static async Task<Results<Ok<UserSettingView>, ValidationProblem, ProblemHttpResult>> UpdateAsync(
-        Guid id, UserSettingRequest? request, HttpContext http, ProvisioningDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+        Guid id, UserSettingRequest? request, HttpContext http, ProvisioningDbContext db, Lifecycle lifecycle, IConfiguration configuration, TimeProvider clock, CancellationToken cancellationToken)
     {
         if (request is null)
         {
@@ -153,12 +167,13 @@ public static class UserSettingsApi
         }
 
         var frequency = ValidateFrequency(request, validator);
+        var setting = await db.UserSettings.FirstOrDefaultAsync(s => s.Id == id && s.TenantId == tenant, cancellationToken);
+        DisasterRecoverySettings.Validate(request, setting, configuration, validator);
         if (!validator.IsValid)
         {
             return validator.ToProblem();
         }
 
-        var setting = await db.UserSettings.FirstOrDefaultAsync(s => s.Id == id && s.TenantId == tenant, cancellationToken);
         if (setting is null)
         {
             return Problems.NotFound("user setting", id);
@@ -176,6 +191,12 @@ public static class UserSettingsApi
         var frequencyChanged = frequency is { } changed && changed != setting.RestorePointFrequency;
         setting.RestorePointFrequency = frequency ?? setting.RestorePointFrequency;
         setting.UserRestoreEnabled = request?.RestorePointSetting?.UserRestoreEnabled ?? setting.UserRestoreEnabled;
+        DisasterRecoverySettings.Apply(request!, setting);
+        if (await DisasterRecoverySettings.SameRegionAsPolicyAsync(db, tenant, setting, cancellationToken) is { } sameRegion)
+        {
+            return Problems.Validation("crossRegionDisasterRecoverySetting.disasterRecoveryNetworkSetting.regionName", sameRegion);
+        }
+
         setting.LastModifiedAt = clock.GetUtcNow();
         db.Audit(clock, tenant, AuditActor.From(http), "userSetting", "Update", $"Changed user setting {setting.DisplayName}", true,
             new AuditResource(setting.Id.ToString(), "userSetting", setting.DisplayName));
@@ -185,10 +206,12 @@ public static class UserSettingsApi
             await RescheduleRestorePointsAsync(db, tenant, cancellationToken);
         }
 
+        await DisasterRecoverySettings.PublishCopyPoliciesAsync(db, lifecycle, tenant, cancellationToken);
+
         return TypedResults.Ok(UserSettingView.From(setting, await db.UserSettingAssignments.AsNoTracking().Where(a => a.UserSettingId == id).ToListAsync(cancellationToken)));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(Guid id, HttpContext http, ProvisioningDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(Guid id, HttpContext http, ProvisioningDbContext db, Lifecycle lifecycle, TimeProvider clock, CancellationToken cancellationToken)
     {
         var tenant = http.User.RequiredTenantId();
         var setting = await db.UserSettings.FirstOrDefaultAsync(s => s.Id == id && s.TenantId == tenant, cancellationToken);
@@ -203,11 +226,12 @@ public static class UserSettingsApi
             new AuditResource(setting.Id.ToString(), "userSetting", setting.DisplayName));
         await db.SaveChangesAsync(cancellationToken);
         await RescheduleRestorePointsAsync(db, tenant, cancellationToken);
+        await DisasterRecoverySettings.PublishCopyPoliciesAsync(db, lifecycle, tenant, cancellationToken);
         return TypedResults.NoContent();
     }
 
     private static async Task<Results<Ok<UserSettingView>, ValidationProblem, ProblemHttpResult>> AssignAsync(
-        Guid id, AssignUserSettingRequest? request, HttpContext http, ProvisioningDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+        Guid id, AssignUserSettingRequest? request, HttpContext http, ProvisioningDbContext db, Lifecycle lifecycle, TimeProvider clock, CancellationToken cancellationToken)
     {
         var tenant = http.User.RequiredTenantId();
         var validator = new Validator().Check(request?.Assignments is not null, "assignments", "'assignments' is required: a list of {target:{groupId}, priority}, empty to unassign.");
@@ -246,6 +270,7 @@ public static class UserSettingsApi
             new AuditResource(setting.Id.ToString(), "userSetting", setting.DisplayName));
         await db.SaveChangesAsync(cancellationToken);
         await RescheduleRestorePointsAsync(db, tenant, cancellationToken);
+        await DisasterRecoverySettings.PublishCopyPoliciesAsync(db, lifecycle, tenant, cancellationToken);
         return TypedResults.Ok(UserSettingView.From(setting, assignments));
     }
 
@@ -259,15 +284,19 @@ public static class UserSettingsApi
             .ExecuteUpdateAsync(update => update.SetProperty(p => p.NextRestorePointAt, (DateTimeOffset?)null), cancellationToken);
 
     /// <summary>The setting that applies to a user: the assignment of one of their groups with the best priority, or none.</summary>
-    public static async Task<UserSetting?> EffectiveAsync(ProvisioningDbContext db, Guid tenantId, Guid userId, CancellationToken cancellationToken)
+    public static Task<UserSetting?> EffectiveAsync(ProvisioningDbContext db, Guid tenantId, Guid userId, CancellationToken cancellationToken) =>
+        EffectiveQuery(db, tenantId, userId).FirstOrDefaultAsync(cancellationToken);
+
+    /// <summary>The query of EffectiveAsync, for the callers that cannot wait (the state machine's transitions).</summary>
+    public static IQueryable<UserSetting> EffectiveQuery(ProvisioningDbContext db, Guid tenantId, Guid userId)
     {
         ArgumentNullException.ThrowIfNull(db);
         var groups = db.Memberships.Where(m => m.TenantId == tenantId && m.UserId == userId && m.Present).Select(m => m.GroupId);
-        var best = await db.UserSettingAssignments.AsNoTracking()
+        var best = db.UserSettingAssignments
             .Where(a => a.TenantId == tenantId && groups.Contains(a.GroupId))
             .OrderBy(a => a.Priority).ThenBy(a => a.AssignedAt)
-            .FirstOrDefaultAsync(cancellationToken);
-        return best is null ? null : await db.UserSettings.AsNoTracking().FirstAsync(s => s.Id == best.UserSettingId, cancellationToken);
+            .Select(a => a.UserSettingId).Take(1);
+        return db.UserSettings.AsNoTracking().Where(s => best.Contains(s.Id));
     }
 
     private static RestorePointFrequency? ValidateFrequency(UserSettingRequest? request, Validator validator)

@@ -127,6 +127,7 @@ internal static partial class ClientCommands
         command.Subcommands.Add(ActionCommand("restore", "Return a Cloud PC's disk to a restore point; what changed since is lost.", r => new { cloudPcSnapshotId = r.GetValue(snapshot) }, snapshot));
         var exported = new Option<Guid>("--snapshot") { Description = "The restore point's id (see `stratus cloudpc snapshots ID`).", Required = true };
         command.Subcommands.Add(ActionCommand("export-snapshot", "Write a restore point as a standalone qcow2 file into the export folder.", _ => null, r => $"snapshots/{r.GetValue(exported)}/export", exported));
+        command.Subcommands.Add(DisasterRecovery());
         return command;
     }
 

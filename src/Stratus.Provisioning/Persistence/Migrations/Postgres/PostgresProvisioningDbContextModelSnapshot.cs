@@ -84,7 +84,41 @@ namespace Stratus.Provisioning.Persistence.Migrations.Postgres
                     b.Property<int>("Attempt")
                         .HasColumnType("integer");
 
+                    b.Property<string>("BackupRegionName")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("DisasterRecoveryChangedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("DisasterRecoveryChangedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<Guid?>("DisasterRecoveryCopyOperationId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("DisasterRecoveryRegionName")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("DisasterRecoveryState")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("DiskCopyWarning")
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)");
+
+                    b.Property<string>("DiskCopyWarningRegion")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTimeOffset?>("DiskCopyWarningSince")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<int>("DiskGiB")
@@ -135,10 +169,23 @@ namespace Stratus.Provisioning.Persistence.Migrations.Postgres
                     b.Property<DateTimeOffset?>("NextRestorePointAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<Guid?>("PendingHostId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("PendingHostName")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<Guid?>("PendingVmId")
+                        .HasColumnType("uuid");
+
                     b.Property<string>("PowerState")
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
+
+                    b.Property<Guid?>("PrimaryVmId")
+                        .HasColumnType("uuid");
 
                     b.Property<Guid>("ProvisioningPolicyId")
                         .HasColumnType("uuid");
@@ -217,6 +264,8 @@ namespace Stratus.Provisioning.Persistence.Migrations.Postgres
                         .HasColumnType("uuid");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("PendingVmId");
 
                     b.HasIndex("VmId")
                         .IsUnique();
@@ -563,8 +612,20 @@ namespace Stratus.Provisioning.Persistence.Migrations.Postgres
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
+                    b.Property<string>("BackupRegionName")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("DisasterRecoveryType")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<int>("DiskCopyFrequencyInMinutes")
+                        .HasColumnType("integer");
 
                     b.Property<string>("DisplayName")
                         .IsRequired()
@@ -577,6 +638,9 @@ namespace Stratus.Provisioning.Persistence.Migrations.Postgres
                     b.Property<bool>("LocalAdminEnabled")
                         .HasColumnType("boolean");
 
+                    b.Property<bool>("MaintainCrossRegionRestorePointEnabled")
+                        .HasColumnType("boolean");
+
                     b.Property<bool>("ResetEnabled")
                         .HasColumnType("boolean");
 
@@ -587,6 +651,9 @@ namespace Stratus.Provisioning.Persistence.Migrations.Postgres
 
                     b.Property<Guid>("TenantId")
                         .HasColumnType("uuid");
+
+                    b.Property<bool>("UserInitiatedDisasterRecoveryAllowed")
+                        .HasColumnType("boolean");
 
                     b.Property<bool>("UserRestoreEnabled")
                         .HasColumnType("boolean");

@@ -77,7 +77,41 @@ namespace Stratus.Provisioning.Persistence.Migrations.Sqlite
                     b.Property<int>("Attempt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("BackupRegionName")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("DisasterRecoveryChangedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("DisasterRecoveryChangedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("DisasterRecoveryCopyOperationId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DisasterRecoveryRegionName")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DisasterRecoveryState")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DiskCopyWarning")
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DiskCopyWarningRegion")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("DiskCopyWarningSince")
                         .HasColumnType("INTEGER");
 
                     b.Property<int>("DiskGiB")
@@ -128,9 +162,22 @@ namespace Stratus.Provisioning.Persistence.Migrations.Sqlite
                     b.Property<long?>("NextRestorePointAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<Guid?>("PendingHostId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PendingHostName")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("PendingVmId")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("PowerState")
                         .IsRequired()
                         .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("PrimaryVmId")
                         .HasColumnType("TEXT");
 
                     b.Property<Guid>("ProvisioningPolicyId")
@@ -210,6 +257,8 @@ namespace Stratus.Provisioning.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("PendingVmId");
 
                     b.HasIndex("VmId")
                         .IsUnique();
@@ -556,7 +605,19 @@ namespace Stratus.Provisioning.Persistence.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("BackupRegionName")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("DisasterRecoveryType")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("DiskCopyFrequencyInMinutes")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("DisplayName")
@@ -570,6 +631,9 @@ namespace Stratus.Provisioning.Persistence.Migrations.Sqlite
                     b.Property<bool>("LocalAdminEnabled")
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("MaintainCrossRegionRestorePointEnabled")
+                        .HasColumnType("INTEGER");
+
                     b.Property<bool>("ResetEnabled")
                         .HasColumnType("INTEGER");
 
@@ -580,6 +644,9 @@ namespace Stratus.Provisioning.Persistence.Migrations.Sqlite
 
                     b.Property<Guid>("TenantId")
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("UserInitiatedDisasterRecoveryAllowed")
+                        .HasColumnType("INTEGER");
 
                     b.Property<bool>("UserRestoreEnabled")
                         .HasColumnType("INTEGER");
