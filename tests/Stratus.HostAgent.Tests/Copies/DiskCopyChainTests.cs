@@ -76,6 +76,29 @@ public sealed class DiskCopyChainTests(ITestOutputHelper output)
         Assert.Null(await other.Driver.GetAsync(spec.Id));
     }
 
+    [Fact]
+    public async Task Chain_InAnS3Store_RestoresTheDisk()
+    {
+        await using var s3 = await S3Server.StartAsync();
+        var uri = await s3.NewBucketAsync($"chain-{Guid.NewGuid():N}"[..20], "region-a/copies");
+        using var store = (S3CopyStore)CopyStores.Open(uri, s3.Options);
+        await using var host = new VmHost(output);
+        var spec = await VmHost.SpecAsync("ons3");
+        await host.Driver.CreateAsync(spec);
+        var disk = Path.Combine(host.DataPath, "vms", spec.Id, "disk.qcow2");
+        await QemuIoAsync(disk, "write -P 0x21 1024M 3M");
+        Assert.True((await host.Driver.CopyDiskAsync(spec.Id, store)).Full);
+        await QemuIoAsync(disk, "write -P 0x22 2048M 2M");
+        var increment = await host.Driver.CopyDiskAsync(spec.Id, store);
+        Assert.False(increment.Full);
+        Assert.InRange(increment.BytesShipped, 2L << 20, 3L << 20);
+
+        await using var other = new VmHost(output);
+        await other.Driver.CreateFromCopyAsync(spec, store, spec.Id);
+        await ProcessRunner.RunCheckedAsync("qemu-img", ["compare", "-f", "qcow2", "-F", "qcow2", disk,
+            Path.Combine(other.DataPath, "vms", spec.Id, "disk.qcow2")], TimeSpan.FromMinutes(5));
+    }
+
     private static Task QemuIoAsync(string disk, string command) =>
         ProcessRunner.RunCheckedAsync("qemu-io", ["-f", "qcow2", "-c", command, disk], TimeSpan.FromMinutes(2));
 }
