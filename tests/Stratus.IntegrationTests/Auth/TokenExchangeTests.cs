@@ -78,7 +78,7 @@ public sealed class TokenExchangeTests(IdentityAloneFixture fixture) : IClassFix
         // Signed with identity's real key, as identity would, but with 90 s left.
         using var tenant = await RevocationTenant.CreateAsync(Identity);
         var key = await Tokens.ReadSigningKeyAsync(Identity.DataFolder);
-        var subjectToken = Tokens.Sign(key, Tokens.Claims("near-expiry", "tenantAdministrator", DateTimeOffset.UtcNow.AddMinutes(-59), TimeSpan.FromSeconds(3600 + 90), tenant.Id));
+        var subjectToken = Tokens.Sign(key, Tokens.Claims("near-expiry", "tenantAdministrator", TimeProvider.System.GetUtcNow().AddMinutes(-59), TimeSpan.FromSeconds((59 * 60) + 90), tenant.Id));
 
         using var response = await ExchangeAsync(subjectToken, "cloudPcs.read");
 
@@ -93,8 +93,8 @@ public sealed class TokenExchangeTests(IdentityAloneFixture fixture) : IClassFix
     {
         using var tenant = await RevocationTenant.CreateAsync(Identity);
         var key = await Tokens.ReadSigningKeyAsync(Identity.DataFolder);
-        var expired = Tokens.Sign(key, Tokens.Claims("expired", "tenantAdministrator", DateTimeOffset.UtcNow.AddHours(-2), TimeSpan.FromHours(1), tenant.Id));
-        var forged = Tokens.Sign(SigningKey.Forged(key.Kid), Tokens.Claims("forged", "tenantAdministrator", DateTimeOffset.UtcNow, TimeSpan.FromHours(1), tenant.Id));
+        var expired = Tokens.Sign(key, Tokens.Claims("expired", "tenantAdministrator", TimeProvider.System.GetUtcNow().AddHours(-2), TimeSpan.FromHours(1), tenant.Id));
+        var forged = Tokens.Sign(SigningKey.Forged(key.Kid), Tokens.Claims("forged", "tenantAdministrator", TimeProvider.System.GetUtcNow(), TimeSpan.FromHours(1), tenant.Id));
         string operatorToken;
         using (var operatorClient = await Identity.OperatorClientAsync())
         {
