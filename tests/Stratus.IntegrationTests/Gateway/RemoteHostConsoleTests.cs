@@ -194,7 +194,7 @@ public sealed class RemoteHostConsoleTests(RemoteHostConsoleFixture fixture) : I
             Assert.Equal(HttpStatusCode.Forbidden, forged.HttpStatusCode);
         }
 
-        // Compute's side is for the platform (the gateway calls it as operator): a tenant's admin is refused.
+        // Compute's side is for the platform operator and for the gateway acting for a user of the VM's tenant: a tenant's admin is refused.
         var vmId = (await fixture.Ada.GetFromJsonAsync<JsonElement>($"/api/v1/me/cloudPCs/{fixture.PcId}")).GetProperty("vmId").GetGuid();
         var byAdmin = await fixture.Admin.PostAsJsonAsync($"/api/v1/vms/{vmId}/consoleRelays", new { id = Guid.NewGuid(), url = "ws://127.0.0.1:1/x", secret = new string('s', 32) });
         Assert.Equal(HttpStatusCode.Forbidden, byAdmin.StatusCode);
