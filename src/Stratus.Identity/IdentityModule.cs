@@ -36,6 +36,7 @@ public static class IdentityModule
             builder.Configuration.GetValue<TimeSpan?>("Stratus:Identity:SigningKeyRotation") ?? SigningKeyOptions.DefaultRotation));
         builder.Services.AddSingleton(services => MasterKey.Read(services.GetRequiredService<IConfiguration>(), services.GetRequiredService<StratusHostSettings>().DataFolder));
         builder.Services.AddSingleton<IdentitySecrets>();
+        builder.Services.AddSingleton<Clients.TokenExchange>();
         builder.Services.AddSingleton<SigningKeyStore>();
         builder.Services.AddSingleton<ISigningKeySource>(services => services.GetRequiredService<SigningKeyStore>());
         builder.Services.AddSingleton<SigningKeyRefresher>();

@@ -209,8 +209,16 @@ public static class VmsApi
     }
 
     private static async Task<Results<Accepted<ConsoleRelayView>, Ok<ConsoleRelayView>, ValidationProblem, ProblemHttpResult>> CreateConsoleRelayAsync(
-        Guid id, ConsoleRelayRequest? request, ComputeDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+        Guid id, ConsoleRelayRequest? request, HttpContext http, ComputeDbContext db, TimeProvider clock, CancellationToken cancellationToken)
     {
+        // A service's token (the gateway's, exchanged from its user's, ADR 0016) reaches only a VM of the token's tenant;
+        // another tenant's is not found, the same as one that does not exist.
+        if (http.User.IsService() && http.User.TenantId() is var tokenTenant
+            && !await db.Vms.AnyAsync(v => v.Id == id && tokenTenant != null && v.TenantId == tokenTenant, cancellationToken))
+        {
+            return Problems.NotFound("VM", id);
+        }
+
         var validator = new Validator()
             .Check(request?.Id is { } relayId && relayId != Guid.Empty, "id", "'id' must be a GUID chosen by the caller (it makes the request idempotent).")
             .Check(Uri.TryCreate(request?.Url, UriKind.Absolute, out var url) && url.Scheme is "ws" or "wss" && request!.Url!.Length <= 2048, "url",

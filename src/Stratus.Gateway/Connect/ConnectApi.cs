@@ -54,13 +54,16 @@ public static partial class ConnectApi
     private static async Task<Results<Ok<ConnectView>, ProblemHttpResult>> ConnectMineAsync(
         Guid id, HttpContext http, GatewayDbContext db, ServiceCalls calls, GatewayOptions options, TimeProvider clock, CancellationToken cancellationToken)
     {
-        var tenant = http.User.RequiredTenantId();
-        var user = http.User.AccountId();
+        // Only the Cloud PC's own user: provisioning answers /me for the user of the token exchanged from theirs.
+        var (cloudPcsRead, refused) = await ExchangeAsync(http, calls, StratusScopes.CloudPcsRead, cancellationToken);
+        if (cloudPcsRead is null)
+        {
+            return refused!;
+        }
 
-        // Only the Cloud PC's own user: provisioning answers /me for the account the ticket is for.
-        using var provisioning = calls.For("gateway", "provisioning", tenant, StratusScopes.CloudPcsRead, user);
+        using var provisioning = calls.AsAccount("provisioning", cloudPcsRead);
         var (pc, problem) = await LookUpAsync(provisioning, $"/api/v1/me/cloudPCs/{id}", id, cancellationToken);
-        return pc is null ? problem! : await IssueAsync(pc, asOperator: false, http, db, options, clock, cancellationToken);
+        return pc is null ? problem! : await IssueAsync(pc, asOperator: false, http, db, calls, options, clock, cancellationToken);
     }
 
     private static async Task<Results<Ok<ConnectView>, ProblemHttpResult>> ConnectAsOperatorAsync(
@@ -74,10 +77,46 @@ public static partial class ConnectApi
                 $"(POST /api/v1/roleAssignments with roleDefinitionId {StratusRoles.CloudPcConsoleOperator}); it applies from your next sign-in.");
         }
 
-        // The tenant is the token's: a Cloud PC of another tenant is not found, the same as one that does not exist.
-        using var provisioning = calls.For("gateway", "provisioning", http.User.RequiredTenantId(), StratusScopes.CloudPcsRead);
+        // The tenant is the operator's token's: a Cloud PC of another tenant is not found, the same as one that does not exist.
+        var (cloudPcsRead, refused) = await ExchangeAsync(http, calls, StratusScopes.CloudPcsRead, cancellationToken);
+        if (cloudPcsRead is null)
+        {
+            return refused!;
+        }
+
+        using var provisioning = calls.AsAccount("provisioning", cloudPcsRead);
         var (pc, problem) = await LookUpAsync(provisioning, $"/api/v1/cloudPCs/{id}", id, cancellationToken);
-        return pc is null ? problem! : await IssueAsync(pc, asOperator: true, http, db, options, clock, cancellationToken);
+        return pc is null ? problem! : await IssueAsync(pc, asOperator: true, http, db, calls, options, clock, cancellationToken);
+    }
+
+    /// <summary>
+    /// The gateway's token for <paramref name="scope"/> acting for the caller (ADR 0016): identity exchanges the caller's
+    /// own token (the bearer they sent, or the one their portal session carries), so the tenant and user are theirs.
+    /// </summary>
+    private static async Task<(string? Token, ProblemHttpResult? Problem)> ExchangeAsync(HttpContext http, ServiceCalls calls, string scope, CancellationToken cancellationToken)
+    {
+        var header = http.Request.Headers.Authorization.ToString();
+        var userToken = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim()
+            : http.User.FindFirst(StratusClaims.AccessToken)?.Value;
+        if (string.IsNullOrEmpty(userToken))
+        {
+            return (null, Problems.Unauthorized("Your sign-in carries no token the gateway can act with: sign in again."));
+        }
+
+        try
+        {
+            return (await calls.ExchangeAsync("gateway", userToken, scope, cancellationToken), null);
+        }
+        catch (HttpRequestException e) when (e.StatusCode == HttpStatusCode.BadRequest)
+        {
+            // invalid_grant: the user's token expired or was revoked since this request was authenticated.
+            return (null, Problems.Unauthorized("Your sign-in has expired or was revoked: sign in again."));
+        }
+        catch (HttpRequestException)
+        {
+            return (null, TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service unavailable", type: Problems.TypePrefix + "dependency-unavailable",
+                detail: "Cannot reach the identity service right now; try again in a moment."));
+        }
     }
 
     private static async Task<(CloudPcInfo? Pc, ProblemHttpResult? Problem)> LookUpAsync(HttpClient provisioning, string path, Guid id, CancellationToken cancellationToken)
@@ -105,11 +144,19 @@ public static partial class ConnectApi
     }
 
     private static async Task<Results<Ok<ConnectView>, ProblemHttpResult>> IssueAsync(
-        CloudPcInfo pc, bool asOperator, HttpContext http, GatewayDbContext db, GatewayOptions options, TimeProvider clock, CancellationToken cancellationToken)
+        CloudPcInfo pc, bool asOperator, HttpContext http, GatewayDbContext db, ServiceCalls calls, GatewayOptions options, TimeProvider clock, CancellationToken cancellationToken)
     {
         if (await http.RequestServices.GetRequiredService<OpenConsoles>().IsRevokedNowAsync(http.User, cancellationToken))
         {
             return Problems.Unauthorized("Your sign-in was revoked (your account was disabled or changed): sign in again.");
+        }
+
+        // The relay is asked for when the ticket opens the console, without the user's token: a token for that, and
+        // nothing else, is exchanged now and kept sealed with the ticket's secret until then (ADR 0016).
+        var (relayToken, refused) = await ExchangeAsync(http, calls, StratusScopes.ConsolesRelay, cancellationToken);
+        if (relayToken is null)
+        {
+            return refused!;
         }
 
         var now = clock.GetUtcNow();
@@ -118,7 +165,7 @@ public static partial class ConnectApi
         {
             Id = Guid.CreateVersion7(now), TokenHash = Hash(secret), TenantId = http.User.RequiredTenantId(), UserId = http.User.AccountId(), UserName = http.User.UserName(),
             CloudPcId = pc.Id, CloudPcName = pc.ManagedDeviceName, CloudPcUserId = pc.UserId, CloudPcUserPrincipalName = pc.UserPrincipalName, AsOperator = asOperator, VmId = pc.VmId,
-            SessionId = Guid.CreateVersion7(now), CreatedAt = now, ExpiresAt = now + options.TicketLifetime,
+            SessionId = Guid.CreateVersion7(now), CreatedAt = now, ExpiresAt = now + options.TicketLifetime, SealedRelayToken = RelayTokenSeal.Seal(relayToken, secret),
         };
         db.ConnectTokens.Add(token);
         await db.SaveChangesAsync(cancellationToken);
@@ -136,7 +183,8 @@ public static partial class ConnectApi
         }
 
         var now = clock.GetUtcNow();
-        var hash = Hash(ConsoleTicketProtocol.TicketOf(http) ?? "");
+        var presented = ConsoleTicketProtocol.TicketOf(http) ?? "";
+        var hash = Hash(presented);
 
         // Consumed in one statement: of two requests with one ticket, exactly one gets it.
         var taken = await db.ConnectTokens.Where(t => t.TokenHash == hash && t.UsedAt == null && t.ExpiresAt > now)
@@ -157,6 +205,8 @@ public static partial class ConnectApi
         }
 
         var ticket = await db.ConnectTokens.AsNoTracking().FirstAsync(t => t.TokenHash == hash, http.RequestAborted);
+        var relayToken = ticket.SealedRelayToken is { } sealedToken ? RelayTokenSeal.Open(sealedToken, presented) : null;
+        await db.ConnectTokens.Where(t => t.Id == ticket.Id).ExecuteUpdateAsync(t => t.SetProperty(x => x.SealedRelayToken, (string?)null), http.RequestAborted);
         var relays = services.GetRequiredService<ConsoleRelays>();
         PendingRelay? relay = null;
         Stream display;
@@ -184,7 +234,7 @@ public static partial class ConnectApi
             {
                 // A separate host: it dials back to this instance with the display.
                 (relay, var secret) = relays.Open();
-                var (host, refusal) = await RelayFromHostAsync(ticket, relay, secret, services, options, logger, http.RequestAborted);
+                var (host, refusal) = await RelayFromHostAsync(ticket, relayToken, relay, secret, services, options, logger, http.RequestAborted);
                 if (host is null)
                 {
                     await Refuse(http, StatusCodes.Status409Conflict, "display-unreachable", refusal!);
@@ -261,8 +311,14 @@ public static partial class ConnectApi
     /// WebSocket, or why there is none in words for the person at the console.
     /// </summary>
     private static async Task<(WebSocket? Host, string? Refusal)> RelayFromHostAsync(
-        ConnectToken ticket, PendingRelay relay, string secret, IServiceProvider services, GatewayOptions options, ILogger logger, CancellationToken cancellationToken)
+        ConnectToken ticket, string? relayToken, PendingRelay relay, string secret, IServiceProvider services, GatewayOptions options, ILogger logger,
+        CancellationToken cancellationToken)
     {
+        if (relayToken is null)
+        {
+            return (null, "This connection ticket carries no permission to ask for the display (it was issued before an upgrade); click Connect again.");
+        }
+
         var own = options.RelayUrl ?? ServiceCalls.OwnAddress(services.GetRequiredService<IServer>());
         if (own is null)
         {
@@ -272,7 +328,8 @@ public static partial class ConnectApi
         var url = new UriBuilder(new Uri(own, $"api/v1/gateway/relays/{relay.Id}")) { Scheme = own.Scheme == Uri.UriSchemeHttps ? "wss" : "ws" }.Uri;
         try
         {
-            using var compute = services.GetRequiredService<ServiceCalls>().For("gateway", "compute", null, StratusScopes.ConsolesRelay);
+            // As the ticket's user, delegated: compute serves it only for a VM of that user's tenant.
+            using var compute = services.GetRequiredService<ServiceCalls>().AsAccount("compute", relayToken);
             using var asked = await compute.PostAsJsonAsync($"/api/v1/vms/{ticket.VmId}/consoleRelays", new { id = relay.Id, url = url.ToString(), secret }, cancellationToken);
             if (!asked.IsSuccessStatusCode)
             {

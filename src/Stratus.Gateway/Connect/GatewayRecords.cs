@@ -36,6 +36,13 @@ public sealed class ConnectToken
     public DateTimeOffset ExpiresAt { get; init; }
 
     public DateTimeOffset? UsedAt { get; set; }
+
+    /// <summary>
+    /// A token for consoles.relay exchanged from the connecting user's own token at Connect (ADR 0016), sealed with the
+    /// ticket's secret (<see cref="RelayTokenSeal"/>): the relay is asked for when the ticket is redeemed, when the
+    /// user's token is no longer at hand. Cleared once the ticket is redeemed.
+    /// </summary>
+    public string? SealedRelayToken { get; set; }
 }
 
 /// <summary>One console connection: who, which Cloud PC (and whose), when, and the bytes each way.</summary>

@@ -28,6 +28,7 @@ public abstract class GatewayDbContext(DbContextOptions options, TimeProvider cl
             token.Property(t => t.UserName).HasMaxLength(256);
             token.Property(t => t.CloudPcName).HasMaxLength(256);
             token.Property(t => t.CloudPcUserPrincipalName).HasMaxLength(256);
+            token.Property(t => t.SealedRelayToken).HasMaxLength(4096);
             token.HasIndex(t => t.TokenHash).IsUnique();
         });
         modelBuilder.Entity<ConsoleSession>(session =>

@@ -3,24 +3,36 @@ using Stratus.Platform.Auth;
 namespace Stratus.Identity.Clients;
 
 /// <summary>
-/// The services that may ask for a token and the scopes each may get (ADR 0010): the least each one's calls
-/// need. A portal acts as its signed-in user with the user's own token: its client, like compute's, only reads
-/// the credential revocations that every process polls (ADR 0011), which every client may.
+/// What one service client may get at the token endpoint.
+/// </summary>
+/// <param name="Scopes">Client credentials: the scopes it may have as itself.</param>
+/// <param name="NamesTenant">Whether its client-credentials token may name a tenant of its choosing (its work spans
+/// tenants: provisioning's assignments, images' usage, identity's tenant deletion). A client that acts only for the
+/// user it serves may not: it gets a tenant only from a user's token, by token exchange.</param>
+/// <param name="Delegable">Token exchange (RFC 8693, ADR 0016): the scopes it may have for the user whose token it
+/// presents, in that user's tenant.</param>
+public sealed record ServiceClient(IReadOnlyList<string> Scopes, bool NamesTenant, IReadOnlyList<string> Delegable);
+
+/// <summary>
+/// The services that may ask for a token and what each may get (ADR 0010, 0016): the least each one's calls need.
+/// A portal acts as its signed-in user with the user's own token: its client, like compute's, only reads the
+/// credential revocations that every process polls (ADR 0011), which every client may.
 /// </summary>
 public static class ServiceClientCatalog
 {
-    public static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> Scopes = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal)
+    public static readonly IReadOnlyDictionary<string, ServiceClient> Clients = new Dictionary<string, ServiceClient>(StringComparer.Ordinal)
     {
-        // The Cloud PC of the user it serves (or of the console operator's tenant), and a relay from its host.
-        ["gateway"] = [StratusScopes.CloudPcsRead, StratusScopes.ConsolesRelay, StratusScopes.RevocationsRead],
+        // As itself, nothing tenant-bound. For the user it serves (or the console operator), with that user's token:
+        // their tenant's Cloud PC, and a relay from its host.
+        ["gateway"] = new([StratusScopes.RevocationsRead], NamesTenant: false, Delegable: [StratusScopes.CloudPcsRead, StratusScopes.ConsolesRelay]),
         // The directory and licenses its assignments follow, the images its policies name.
-        ["provisioning"] = [StratusScopes.DirectoryRead, StratusScopes.LicensesWrite, StratusScopes.ImagesRead, StratusScopes.RevocationsRead, StratusScopes.VmsRead],
+        ["provisioning"] = new([StratusScopes.DirectoryRead, StratusScopes.LicensesWrite, StratusScopes.ImagesRead, StratusScopes.RevocationsRead, StratusScopes.VmsRead], NamesTenant: true, Delegable: []),
         // Whether Cloud PCs use an image before its files go.
-        ["images"] = [StratusScopes.CloudPcsRead, StratusScopes.RevocationsRead],
+        ["images"] = new([StratusScopes.CloudPcsRead, StratusScopes.RevocationsRead], NamesTenant: true, Delegable: []),
         // Whether a tenant still has Cloud PCs before it is deleted.
-        ["identity"] = [StratusScopes.CloudPcsRead, StratusScopes.RevocationsRead],
-        ["compute"] = [StratusScopes.RevocationsRead],
-        ["diagnostics"] = [StratusScopes.RevocationsRead],
-        ["portal"] = [StratusScopes.RevocationsRead],
+        ["identity"] = new([StratusScopes.CloudPcsRead, StratusScopes.RevocationsRead], NamesTenant: true, Delegable: []),
+        ["compute"] = new([StratusScopes.RevocationsRead], NamesTenant: false, Delegable: []),
+        ["diagnostics"] = new([StratusScopes.RevocationsRead], NamesTenant: false, Delegable: []),
+        ["portal"] = new([StratusScopes.RevocationsRead], NamesTenant: false, Delegable: []),
     };
 }

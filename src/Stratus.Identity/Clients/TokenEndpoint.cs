@@ -9,12 +9,15 @@ using Stratus.Platform.Http;
 
 namespace Stratus.Identity.Clients;
 
-public sealed record ClientTokenResponse(string access_token, string token_type, int expires_in, string scope);
+/// <param name="issued_token_type">RFC 8693 §2.2.1: set for a token exchange's answer.</param>
+public sealed record ClientTokenResponse(string access_token, string token_type, int expires_in, string scope,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? issued_token_type);
 
 /// <summary>
-/// OAuth 2.0 client credentials (RFC 6749 §4.4), hand-written (ADR 0010): a service presents its id and
-/// secret and gets a token with the scopes it asks for, if its catalog entry allows them. Stratus adds two
-/// parameters: tenant (the tenant the calls are for) and subject (the user served, for /me endpoints).
+/// Identity's token endpoint for services, hand-written (ADR 0010, 0016). Two grants: client credentials (RFC 6749
+/// §4.4), where a service presents its id and secret and gets the scopes its catalog entry allows, with a tenant
+/// (the Stratus parameter <c>tenant</c>) only if its entry may name one; and token exchange (RFC 8693,
+/// <see cref="TokenExchange"/>), where a service presents a user's token and gets a short one for that user.
 /// Refusals are problem documents that also carry RFC 6749's error code.
 /// </summary>
 public static class TokenEndpoint
@@ -22,12 +25,13 @@ public static class TokenEndpoint
     public static IEndpointRouteBuilder MapTokenEndpoint(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapPost(StratusTokens.TokenPath, IssueAsync).WithTags("Sign-in").WithName("IssueClientToken")
-            .WithSummary("A service's token for its client credentials (grant_type=client_credentials)")
+            .WithSummary($"A service's token: grant_type=client_credentials, or {TokenExchange.GrantType} for the user whose token it presents")
             .DisableAntiforgery().AllowAnonymous();
         return endpoints;
     }
 
-    private static async Task<Results<Ok<ClientTokenResponse>, ProblemHttpResult>> IssueAsync(HttpContext http, ClientSecrets secrets, TokenIssuer tokens)
+    private static async Task<Results<Ok<ClientTokenResponse>, ProblemHttpResult>> IssueAsync(
+        HttpContext http, ClientSecrets secrets, TokenIssuer tokens, TokenExchange exchange)
     {
         if (!http.Request.HasFormContentType)
         {
@@ -35,28 +39,52 @@ public static class TokenEndpoint
         }
 
         var form = await http.Request.ReadFormAsync(http.RequestAborted);
-        if (form["grant_type"] != "client_credentials")
+        var grant = form["grant_type"].ToString();
+        if (grant is not ("client_credentials" or TokenExchange.GrantType))
         {
-            return Refuse(StatusCodes.Status400BadRequest, "unsupported_grant_type", "Only grant_type=client_credentials is served here; people sign in at POST /api/v1/auth/token.");
+            return Refuse(StatusCodes.Status400BadRequest, "unsupported_grant_type",
+                $"Only grant_type=client_credentials and {TokenExchange.GrantType} are served here; people sign in at POST /api/v1/auth/token.");
         }
 
         var (clientId, secret) = Credentials(http.Request, form);
-        if (clientId is null || secret is null || !ServiceClientCatalog.Scopes.TryGetValue(clientId, out var allowed) || !secrets.Verify(clientId, secret))
+        if (clientId is null || secret is null || !ServiceClientCatalog.Clients.TryGetValue(clientId, out var client) || !secrets.Verify(clientId, secret))
         {
             return Refuse(StatusCodes.Status401Unauthorized, "invalid_client", "Unknown client or wrong secret.");
         }
 
         var asked = form["scope"].ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var allowed = grant == TokenExchange.GrantType ? client.Delegable : client.Scopes;
         var refused = asked.FirstOrDefault(s => !allowed.Contains(s, StringComparer.Ordinal));
         if (asked.Length == 0 || refused is not null)
         {
-            return Refuse(StatusCodes.Status400BadRequest, "invalid_scope",
-                asked.Length == 0 ? "Name the scopes the token is for." : $"The {clientId} client may not have the scope '{refused}'.");
+            return Refuse(StatusCodes.Status400BadRequest, "invalid_scope", asked.Length == 0 ? "Name the scopes the token is for."
+                : grant == TokenExchange.GrantType ? $"The {clientId} client may not act for a user with the scope '{refused}'."
+                : $"The {clientId} client may not have the scope '{refused}'{(client.Delegable.Contains(refused!) ? " as itself: only for a user, by token exchange" : "")}.");
         }
 
-        Guid? tenant = null, subject = null;
+        if (grant == TokenExchange.GrantType)
+        {
+            var outcome = await exchange.IssueAsync(clientId, asked, form, http.RequestAborted);
+            return outcome.Token is { } delegated
+                ? TypedResults.Ok(new ClientTokenResponse(delegated, "Bearer", (int)outcome.Lifetime.TotalSeconds, string.Join(' ', asked), TokenExchange.AccessTokenType))
+                : Refuse(StatusCodes.Status400BadRequest, outcome.Error!, outcome.Detail!);
+        }
+
+        if (form.ContainsKey("subject"))
+        {
+            return Refuse(StatusCodes.Status400BadRequest, "invalid_request",
+                $"A client's own token names no user: to act for one, exchange the user's token ({TokenExchange.GrantType}).");
+        }
+
+        Guid? tenant = null;
         if (form.TryGetValue("tenant", out var tenantText))
         {
+            if (!client.NamesTenant)
+            {
+                return Refuse(StatusCodes.Status400BadRequest, "unauthorized_client",
+                    $"The {clientId} client may not name a tenant: it acts in a tenant only for a user of it, by exchanging the user's token ({TokenExchange.GrantType}).");
+            }
+
             if (!Guid.TryParse(tenantText, out var parsed))
             {
                 return Refuse(StatusCodes.Status400BadRequest, "invalid_request", "tenant must be a tenant id.");
@@ -65,18 +93,8 @@ public static class TokenEndpoint
             tenant = parsed;
         }
 
-        if (form.TryGetValue("subject", out var subjectText))
-        {
-            if (!Guid.TryParse(subjectText, out var parsed) || tenant is null)
-            {
-                return Refuse(StatusCodes.Status400BadRequest, "invalid_request", "subject must be a user id, with the user's tenant.");
-            }
-
-            subject = parsed;
-        }
-
-        var token = tokens.Issue(new ClientIdentity(clientId, asked, tenant, subject));
-        return TypedResults.Ok(new ClientTokenResponse(token, "Bearer", (int)TokenIssuer.Lifetime.TotalSeconds, string.Join(' ', asked)));
+        var issued = tokens.Issue(new ClientIdentity(clientId, asked, tenant, null));
+        return TypedResults.Ok(new ClientTokenResponse(issued, "Bearer", (int)TokenIssuer.Lifetime.TotalSeconds, string.Join(' ', asked), null));
     }
 
     /// <summary>client_secret_basic (RFC 6749 §2.3.1) or client_secret_post.</summary>
@@ -102,6 +120,8 @@ public static class TokenEndpoint
     {
         "invalid_client" => "Client not authenticated",
         "invalid_scope" => "Scope not allowed",
+        "invalid_grant" => "Subject token not accepted",
+        "unauthorized_client" => "Grant not allowed to this client",
         _ => "Token request refused",
     }, type: Problems.TypePrefix + error.Replace('_', '-'), detail: detail, extensions: new Dictionary<string, object?> { ["error"] = error });
 }

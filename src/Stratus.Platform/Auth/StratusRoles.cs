@@ -38,6 +38,12 @@ public static class StratusClaims
     /// </summary>
     public const string AccessToken = "stratus_access_token";
 
+    /// <summary>
+    /// In a delegated token only (token exchange, RFC 8693 §4.1): the service acting for the token's subject, as a
+    /// JSON object with its <c>sub</c> and <c>client_id</c>.
+    /// </summary>
+    public const string Actor = "act";
+
     /// <summary>A service token's granted scopes, space-separated (RFC 9068).</summary>
     public const string Scope = "scope";
 }

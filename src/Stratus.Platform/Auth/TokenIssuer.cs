@@ -28,10 +28,16 @@ public sealed record AccountIdentity(Guid AccountId, string UserName, Guid? Tena
 
 /// <summary>
 /// A service calling another with its own credentials: no roles, only the scopes identity granted it, and the
-/// tenant (and user) the call is for. The subject is the user served, else none (the empty id).
+/// tenant (and user) the call is for. The subject is the user served, else none (the empty id). A token for a
+/// user comes only from token exchange (RFC 8693, ADR 0016): the user and tenant are the user's own token's, and
+/// the service is named as the actor (<see cref="StratusClaims.Actor"/>).
 /// </summary>
 public sealed record ClientIdentity(string ClientId, IReadOnlyList<string> Scopes, Guid? TenantId, Guid? OnBehalfOf)
 {
+    /// <summary>The <c>act</c> claim's value (RFC 8693 §4.1) when the token acts for a user: who acts.</summary>
+    public IReadOnlyDictionary<string, object>? Actor => OnBehalfOf is null ? null
+        : new Dictionary<string, object> { [StratusClaims.Subject] = $"service:{ClientId}", [StratusClaims.ClientId] = ClientId };
+
     public IEnumerable<Claim> ToClaims()
     {
         yield return new Claim(StratusClaims.Subject, (OnBehalfOf ?? Guid.Empty).ToString());
@@ -56,13 +62,15 @@ public sealed class TokenIssuer(ISigningKeySource keys, TimeProvider clock)
         return Issue(identity.ToClaims());
     }
 
-    public string Issue(ClientIdentity client)
+    /// <param name="lifetime">Shorter than <see cref="Lifetime"/> for a delegated token, which outlives neither its subject's token nor its use.</param>
+    public string Issue(ClientIdentity client, TimeSpan? lifetime = null)
     {
         ArgumentNullException.ThrowIfNull(client);
-        return Issue(client.ToClaims());
+        var actor = client.Actor is { } act ? new Dictionary<string, object> { [StratusClaims.Actor] = act } : null;
+        return Issue(client.ToClaims(), lifetime, actor);
     }
 
-    private string Issue(IEnumerable<Claim> claims)
+    private string Issue(IEnumerable<Claim> claims, TimeSpan? lifetime = null, IDictionary<string, object>? objectClaims = null)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var descriptor = new SecurityTokenDescriptor
@@ -72,7 +80,8 @@ public sealed class TokenIssuer(ISigningKeySource keys, TimeProvider clock)
             Subject = new ClaimsIdentity(claims),
             IssuedAt = now,
             NotBefore = now,
-            Expires = now + Lifetime,
+            Expires = now + (lifetime is { } shorter && shorter < Lifetime ? shorter : Lifetime),
+            Claims = objectClaims,
             SigningCredentials = keys.Current,
         };
         return new JsonWebTokenHandler().CreateToken(descriptor);

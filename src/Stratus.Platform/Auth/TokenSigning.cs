@@ -42,7 +42,7 @@ public static class TokenSigningEndpoints
                 ["issuer"] = StratusTokens.Issuer,
                 ["jwks_uri"] = origin + StratusTokens.JwksPath,
                 ["token_endpoint"] = origin + StratusTokens.TokenPath,
-                ["grant_types_supported"] = new[] { "client_credentials" },
+                ["grant_types_supported"] = new[] { "client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange" },
                 ["scopes_supported"] = StratusScopes.All,
                 ["id_token_signing_alg_values_supported"] = new[] { SecurityAlgorithms.EcdsaSha256 },
                 ["token_endpoint_auth_methods_supported"] = new[] { "client_secret_post", "client_secret_basic" },

@@ -7,8 +7,11 @@ using Stratus.Platform.Auth;
 
 namespace Stratus.Platform.Http;
 
-/// <summary>What a service asks identity's token endpoint for: one scope, for a tenant and maybe one user.</summary>
-public sealed record ClientTokenRequest(string ClientId, string Scope, Guid? TenantId, Guid? OnBehalfOf);
+/// <summary>
+/// What a service asks identity's token endpoint for as itself: one scope, maybe for a tenant (identity refuses a
+/// tenant to a client that acts only for users: it gets one by <see cref="ClientTokens.ExchangeAsync"/>).
+/// </summary>
+public sealed record ClientTokenRequest(string ClientId, string Scope, Guid? TenantId);
 
 /// <summary>
 /// Tokens a service holds for its calls (client credentials at identity), kept until shortly before they
@@ -46,22 +49,7 @@ public sealed class ClientTokens(ClientSecrets secrets, TimeProvider clock)
             form["tenant"] = tenant.ToString();
         }
 
-        if (request.OnBehalfOf is { } user)
-        {
-            form["subject"] = user.ToString();
-        }
-
-        using var http = identity();
-        using var content = new FormUrlEncodedContent(form);
-        using var response = await http.PostAsync(StratusTokens.TokenPath, content, cancellationToken);
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new HttpRequestException($"identity refused a token to the {request.ClientId} client for {request.Scope} ({(int)response.StatusCode}): " +
-                await response.Content.ReadAsStringAsync(cancellationToken), null, response.StatusCode);
-        }
-
-        var issued = await response.Content.ReadFromJsonAsync<TokenBody>(cancellationToken)
-            ?? throw new HttpRequestException("identity answered an empty token response");
+        var issued = await AskAsync(identity, request.ClientId, request.Scope, form, cancellationToken);
         if (cache.Count >= MaxCached)
         {
             foreach (var stale in cache.Where(e => e.Value.RenewAt <= now).Select(e => e.Key).ToList())
@@ -72,6 +60,45 @@ public sealed class ClientTokens(ClientSecrets secrets, TimeProvider clock)
 
         cache[request] = (issued.AccessToken, now + TimeSpan.FromSeconds(issued.ExpiresIn) - RenewBefore);
         return issued.AccessToken;
+    }
+
+    /// <summary>
+    /// Token exchange (RFC 8693, ADR 0016): a token for <paramref name="scope"/> acting for the user whose own access
+    /// token <paramref name="subjectToken"/> is; its tenant and user are that token's. Not kept: it lives minutes and
+    /// stands for one request of the user's.
+    /// </summary>
+    public async Task<string> ExchangeAsync(string clientId, string subjectToken, string scope, Func<HttpClient> identity, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(subjectToken);
+        var form = new Dictionary<string, string>
+        {
+            ["grant_type"] = ExchangeGrantType,
+            ["client_id"] = clientId,
+            ["client_secret"] = secrets.Of(clientId),
+            ["scope"] = scope,
+            ["subject_token"] = subjectToken,
+            ["subject_token_type"] = AccessTokenType,
+        };
+        return (await AskAsync(identity, clientId, scope, form, cancellationToken)).AccessToken;
+    }
+
+    public const string ExchangeGrantType = "urn:ietf:params:oauth:grant-type:token-exchange";
+    public const string AccessTokenType = "urn:ietf:params:oauth:token-type:access_token";
+
+    private static async Task<TokenBody> AskAsync(Func<HttpClient> identity, string clientId, string scope, Dictionary<string, string> form, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(identity);
+        using var http = identity();
+        using var content = new FormUrlEncodedContent(form);
+        using var response = await http.PostAsync(StratusTokens.TokenPath, content, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new HttpRequestException($"identity refused a token to the {clientId} client for {scope} ({(int)response.StatusCode}): " +
+                await response.Content.ReadAsStringAsync(cancellationToken), null, response.StatusCode);
+        }
+
+        return await response.Content.ReadFromJsonAsync<TokenBody>(cancellationToken)
+            ?? throw new HttpRequestException("identity answered an empty token response");
     }
 
     /// <summary>Drops the held token (the other service refused it): the next call asks identity for a fresh one.</summary>

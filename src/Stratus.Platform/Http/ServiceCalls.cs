@@ -25,14 +25,27 @@ public sealed partial class ServiceCalls(IHttpMessageHandlerFactory handlers, Cl
     public static readonly TimeSpan Timeout = ServiceCallResilience.TotalTimeout + TimeSpan.FromSeconds(5);
 
     /// <param name="caller">The calling service, whose client credentials ask for the token.</param>
+    /// <param name="tenantId">The tenant the calls are for; identity gives one only to a client whose work spans
+    /// tenants (ADR 0016): one acting for a user uses <see cref="ForUser"/>.</param>
     /// <param name="scope">The one scope the call needs (<see cref="StratusScopes"/>).</param>
-    /// <param name="onBehalfOf">The account the call is for, where the other service answers per user (/me).</param>
-    public HttpClient For(string caller, string service, Guid? tenantId, string scope, Guid? onBehalfOf = null)
+    public HttpClient For(string caller, string service, Guid? tenantId, string scope)
     {
-        var request = new ClientTokenRequest(caller, scope, tenantId, onBehalfOf);
+        var request = new ClientTokenRequest(caller, scope, tenantId);
         return CreateClient(service, new BearerHandler(
             cancellationToken => tokens.GetAsync(request, () => CreateClient("identity", null), cancellationToken), () => tokens.Forget(request)));
     }
+
+    /// <summary>
+    /// A call by <paramref name="caller"/> for the user whose own access token <paramref name="userToken"/> is, with
+    /// the one scope it needs: the token identity exchanges it for (RFC 8693) has that user's tenant and id, whatever
+    /// the caller would like (ADR 0016).
+    /// </summary>
+    public HttpClient ForUser(string caller, string service, string scope, string userToken) => CreateClient(service, new BearerHandler(
+        cancellationToken => ExchangeAsync(caller, userToken, scope, cancellationToken), () => { }));
+
+    /// <summary>The delegated token itself (RFC 8693), for a call made later with <see cref="AsAccount"/>.</summary>
+    public Task<string> ExchangeAsync(string caller, string userToken, string scope, CancellationToken cancellationToken) =>
+        tokens.ExchangeAsync(caller, userToken, scope, () => CreateClient("identity", null), cancellationToken);
 
     /// <summary>
     /// A call as the signed-in account itself (a portal page acting for its user) with the token identity
@@ -81,7 +94,6 @@ public sealed partial class ServiceCalls(IHttpMessageHandlerFactory handlers, Cl
         return new HttpClient(handler, disposeHandler: false) { BaseAddress = address, Timeout = Timeout };
     }
 
-    /// <summary>Puts a fresh token on each request: a client may outlive one token.</summary>
     /// <summary>
     /// Sends the held token; a 401 means it was revoked since it was issued (its user or tenant was disabled, then
     /// enabled again) or its key is gone, so the call is sent once more with a fresh one instead of failing until

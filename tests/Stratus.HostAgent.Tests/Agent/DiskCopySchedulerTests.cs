@@ -71,7 +71,7 @@ public sealed class DiskCopySchedulerTests(ITestOutputHelper output)
             using var taken = JsonDocument.Parse(result.GetProperty("result").GetString()!);
             Assert.Equal(store, taken.RootElement.GetProperty("storeUri").GetString());
             Assert.Equal(copiesBefore + 1, driver.Copies);
-            var stored = await Copies.CopyStores.Open(store).ListAsync($"vms/{HostAgentService.DriverId(vm)}/");
+            var stored = await Stratus.HostAgent.Copies.CopyStores.Open(store).ListAsync($"vms/{HostAgentService.DriverId(vm)}/");
             Assert.Equal(driver.Copies, stored.Count);
         }
         finally

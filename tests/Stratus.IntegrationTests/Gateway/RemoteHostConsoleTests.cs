@@ -147,7 +147,7 @@ public sealed class RemoteHostConsoleTests(RemoteHostConsoleFixture fixture) : I
         try
         {
             var (status, problem) = await fixture.RefusalAsync(await SocketUrlAsync());
-            Assert.Equal(HttpStatusCode.Conflict, status);
+            Assert.True(status == HttpStatusCode.Conflict, $"{status}: {problem}");
             Assert.Equal("https://stratus.dev/problems/display-unreachable", problem.GetProperty("type").GetString());
             Assert.Contains($"did not bring its display within {RemoteHostConsoleFixture.RelayWait.TotalSeconds:0} s", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         }
@@ -194,7 +194,7 @@ public sealed class RemoteHostConsoleTests(RemoteHostConsoleFixture fixture) : I
             Assert.Equal(HttpStatusCode.Forbidden, forged.HttpStatusCode);
         }
 
-        // Compute's side is for the platform (the gateway calls it as operator): a tenant's admin is refused.
+        // Compute's side is for the platform operator and for the gateway acting for a user of the VM's tenant: a tenant's admin is refused.
         var vmId = (await fixture.Ada.GetFromJsonAsync<JsonElement>($"/api/v1/me/cloudPCs/{fixture.PcId}")).GetProperty("vmId").GetGuid();
         var byAdmin = await fixture.Admin.PostAsJsonAsync($"/api/v1/vms/{vmId}/consoleRelays", new { id = Guid.NewGuid(), url = "ws://127.0.0.1:1/x", secret = new string('s', 32) });
         Assert.Equal(HttpStatusCode.Forbidden, byAdmin.StatusCode);
@@ -215,6 +215,58 @@ public sealed class RemoteHostConsoleTests(RemoteHostConsoleFixture fixture) : I
 
         // The agent tried that relay and said why it failed, and it goes on serving the Cloud PC.
         await Eventually.MatchesAsync(() => Task.FromResult(fixture.AgentOutput), o => o.Contains("nobody-listens failed", StringComparison.Ordinal), "the agent's log line");
+    }
+
+    [Fact]
+    public async Task The_gateways_token_for_a_user_reaches_only_that_users_tenant_and_a_portal_session_still_connects()
+    {
+        // A portal session (the cookie, which carries the user's token) connects: the gateway exchanges that token.
+        using (var cookie = new HttpClient(new HttpClientHandler { UseCookies = true, CookieContainer = new CookieContainer() }) { BaseAddress = fixture.Stratus.BaseAddress })
+        {
+            using var signedIn = await cookie.PostAsJsonAsync("/api/v1/auth/signin", new { userName = $"ada@{fixture.Domain}", password = "ada-password-123" });
+            Assert.Equal(HttpStatusCode.NoContent, signedIn.StatusCode);
+            using var connected = await cookie.PostAsync($"/api/v1/me/cloudPCs/{fixture.PcId}/connect", null);
+            Assert.True(connected.StatusCode == HttpStatusCode.OK, await connected.Content.ReadAsStringAsync());
+        }
+
+        // What a compromised gateway instance holds: its client secret, and the tokens of the users it serves.
+        var gatewaySecret = (await File.ReadAllTextAsync(Path.Combine(fixture.Stratus.DataFolder, "clients", "gateway.secret"))).Trim();
+        var vmId = (await fixture.Ada.GetFromJsonAsync<JsonElement>($"/api/v1/me/cloudPCs/{fixture.PcId}")).GetProperty("vmId").GetGuid();
+
+        // Tenant B's console operator: the gateway acting for them finds neither tenant A's Cloud PC nor a relay from its VM.
+        using (var asOther = await DelegatedClientAsync(gatewaySecret, fixture.OtherOperator, "cloudPcs.read consoles.relay"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, (await asOther.GetAsync($"/api/v1/cloudPCs/{fixture.PcId}")).StatusCode);
+            var relay = new RelayRequest(Guid.NewGuid(), "ws://127.0.0.1:1/cross-tenant", new string('s', 32));
+            await HasProblemAsync(await asOther.PostAsJsonAsync($"/api/v1/vms/{vmId}/consoleRelays", relay), HttpStatusCode.NotFound, "not-found");
+        }
+
+        // Bob, of Ada's tenant: not his Cloud PC.
+        using (var asBob = await DelegatedClientAsync(gatewaySecret, fixture.Bob, "cloudPcs.read"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, (await asBob.GetAsync($"/api/v1/me/cloudPCs/{fixture.PcId}")).StatusCode);
+        }
+
+        // The control: acting for Ada, her Cloud PC and a relay from its VM.
+        using var asAda = await DelegatedClientAsync(gatewaySecret, fixture.Ada, "cloudPcs.read consoles.relay");
+        Assert.Equal(HttpStatusCode.OK, (await asAda.GetAsync($"/api/v1/me/cloudPCs/{fixture.PcId}")).StatusCode);
+        var own = new RelayRequest(Guid.NewGuid(), "ws://127.0.0.1:1/own-tenant", new string('s', 32));
+        Assert.Equal(HttpStatusCode.Accepted, (await asAda.PostAsJsonAsync($"/api/v1/vms/{vmId}/consoleRelays", own)).StatusCode);
+    }
+
+    /// <summary>A client with the gateway's token exchanged (RFC 8693) from the token <paramref name="user"/> signed in with.</summary>
+    private async Task<HttpClient> DelegatedClientAsync(string gatewaySecret, HttpClient user, string scope)
+    {
+        using var response = await fixture.Stratus.Http.PostAsync("/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "urn:ietf:params:oauth:grant-type:token-exchange", ["client_id"] = "gateway", ["client_secret"] = gatewaySecret, ["scope"] = scope,
+            ["subject_token"] = user.DefaultRequestHeaders.Authorization!.Parameter!, ["subject_token_type"] = "urn:ietf:params:oauth:token-type:access_token",
+        }));
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        var client = new HttpClient { BaseAddress = fixture.Stratus.BaseAddress };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer",
+            (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("access_token").GetString());
+        return client;
     }
 
     private async Task<ConsoleTicket> SocketUrlAsync()

@@ -52,6 +52,10 @@ namespace Stratus.Gateway.Persistence.Migrations.Postgres
                     b.Property<DateTimeOffset>("ExpiresAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("SealedRelayToken")
+                        .HasMaxLength(4096)
+                        .HasColumnType("character varying(4096)");
+
                     b.Property<Guid>("SessionId")
                         .HasColumnType("uuid");
 

@@ -46,6 +46,10 @@ namespace Stratus.Gateway.Persistence.Migrations.Sqlite
                     b.Property<long>("ExpiresAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("SealedRelayToken")
+                        .HasMaxLength(4096)
+                        .HasColumnType("TEXT");
+
                     b.Property<Guid>("SessionId")
                         .HasColumnType("TEXT");
 
