@@ -58,7 +58,7 @@ public sealed class RunTlsTests
         // A host pinned to the issuing CA (the pin make-ca.sh writes, not the server certificate's) enrolls over HTTPS.
         var pin = (await File.ReadAllTextAsync(Path.Combine(tls.Path, "pin"))).Trim();
         Assert.NotEqual(ImpostorTlsServer.PinOf(X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(Path.Combine(tls.Path, "server.pem")))), pin);
-        await using var agent = HostAgentProcess.Start(["host", "--control-plane", compute.BaseAddress.ToString().TrimEnd('/'), "--control-plane-cert-hash", pin,
+        await using var agent = HostAgentProcess.Start(["--control-plane", compute.BaseAddress.ToString().TrimEnd('/'), "--control-plane-cert-hash", pin,
             "--enrollment-token", enrollment, "--zone", "local-1a", "--name", "ca-pinned-host", "--data", agentData.Path, "--driver", "simulated", "--vcpus", "4", "--memory-mib", "4096"]);
         await Eventually.MatchesAsync(async () => (await operatorAtCompute.GetFromJsonAsync<JsonElement>("/api/v1/hosts")).EnumerateArray().ToList(),
             hosts => hosts.Count == 1 && hosts[0].GetProperty("state").GetString() == "ready", "the CA-pinned host to enroll and be ready", TimeSpan.FromSeconds(90));
