@@ -9,11 +9,11 @@ case "${1:-}" in
   # The real PostgreSQL of the storage and messaging tests; slapd (OpenLDAP) and libldap, which LDAP sync loads, for the LDAP tests.
   # QEMU, qemu-img and the tools of scripts/build-tiny-image.sh (cpio, kmod for depmod, xz-utils) for the host agent's VM tests.
   # Debian's chromium for the portal's Playwright tests (never a downloaded browser).
-  # etcd, Patroni, iproute2 (network namespaces) and curl for the fault-injection harness's region (deploy/local-region).
+  # etcd, Patroni, iproute2 (network namespaces), curl and openssl (the lab's CA) for the fault-injection harness's region (deploy/local-region).
   # python3: the HTTP server of the host agent's "outside world" network namespace (guest network tests).
   # syslinux, syslinux-common, mtools, dosfstools and fdisk build the custom-image tests' bootable disk (scripts/build-bootable-disk.sh).
   # nodejs (and npm, below) run s3rver, the S3-compatible server of the copy store tests (Debian has no S3 server short of Ceph).
-  test) packages=(postgresql slapd libldap-2.5-0 qemu-system-x86 qemu-utils cpio kmod xz-utils chromium etcd-server patroni iproute2 curl python3 nftables util-linux
+  test) packages=(postgresql slapd libldap-2.5-0 qemu-system-x86 qemu-utils cpio kmod xz-utils chromium etcd-server patroni iproute2 curl openssl python3 nftables util-linux
                   syslinux syslinux-common mtools dosfstools fdisk nodejs) ;;
   *)    echo "usage: $0 up|test" >&2; exit 2 ;;
 esac

@@ -4,7 +4,8 @@
 #   Postgres 2 nodes under Patroni, the primary in one zone and a synchronous standby in the other;
 #   Stratus  every service in each zone (one `stratus run --targets all`, or one process per service), each
 #            reaching whichever node is primary (Npgsql multi-host, Target Session Attributes=read-write), and
-#            a host agent per zone that fails over between the zones' instances.
+#            a host agent per zone that fails over between the zones' instances. Every instance serves HTTPS
+#            with a certificate of the lab's own CA (DIR/tls, make-ca.sh); the host agents pin that CA.
 # Usage: deploy/local-region/up.sh [DIR]   (default /tmp/stratus-region; down.sh DIR stops it all)
 # Settings (environment):
 #   STRATUS_REGION_BASE_PORT   ports are BASE (default 17000) + offsets, see README.md
@@ -30,8 +31,8 @@ stratus=${STRATUS_BIN:-$repo/src/Stratus/bin/Release/net10.0/stratus}
 pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 services=(identity diagnostics compute provisioning gateway portal images)
 
-for tool in etcd patroni "$pgbin/postgres" curl; do
-  command -v "$tool" >/dev/null || [ -x "$tool" ] || { echo "error: $tool is missing: apt-get install etcd-server patroni postgresql curl" >&2; exit 1; }
+for tool in etcd patroni "$pgbin/postgres" curl openssl; do
+  command -v "$tool" >/dev/null || [ -x "$tool" ] || { echo "error: $tool is missing: apt-get install etcd-server patroni postgresql curl openssl" >&2; exit 1; }
 done
 [ -x "$stratus" ] || { echo "error: no stratus binary at $stratus: run 'dotnet build src/Stratus -c Release' (or set STRATUS_BIN)" >&2; exit 1; }
 [ ! -e "$dir/pids" ] || { echo "error: $dir already runs a region (down.sh $dir first)" >&2; exit 1; }
@@ -79,6 +80,12 @@ else
   for zone in a b c; do ip[$zone]=127.0.0.1; ns_prefix[$zone]=""; done
 fi
 host_ip=$([ "$netns" = 1 ] && echo "${net}.1" || echo 127.0.0.1)
+
+# --- TLS: the lab's CA and one server certificate for every address an instance listens on (ADR 0013) ---
+"$here/make-ca.sh" "$dir/tls" "${ip[a]}" "${ip[b]}"
+tls=(--tls-cert "$dir/tls/server.pem" --tls-key "$dir/tls/server.key" --ca-cert "$dir/tls/ca.pem")
+ca_pin=$(cat "$dir/tls/pin")
+https() { curl --cacert "$dir/tls/ca.pem" "$@"; }  # curl that trusts the lab's CA (and only it)
 
 start() {  # name, zone, command...: writes procs/NAME.sh, which starts it in the background in the zone
   local name=$1 zone=$2; shift 2
@@ -264,7 +271,7 @@ for zone in a b; do
     # Each instance calls the other services in its own zone first, the other zone's when those do not answer.
     service_urls=()
     for s in "${services[@]}"; do
-      service_urls+=("Stratus__Services__${s}__Url=http://${ip[$zone]}:$(port_of "$zone" "$s"),http://${ip[$other]}:$(port_of "$other" "$s")")
+      service_urls+=("Stratus__Services__${s}__Url=https://${ip[$zone]}:$(port_of "$zone" "$s"),https://${ip[$other]}:$(port_of "$other" "$s")")
     done
     targets=("${services[@]}")
   else
@@ -276,13 +283,13 @@ for zone in a b; do
     name=$([ "$target" = all ] && echo "stratus-$zone" || echo "$target-$zone")
     mapfile -t credentials < <(credentials_of "$target")
     start "$name" "$zone" env "${regions[@]}" "${service_urls[@]}" "${credentials[@]}" "$stratus" run --targets "$target" \
-      --database "$database" --data "$dir/stratus-data" --urls "http://${ip[$zone]}:$port"
-    echo "$name http://${ip[$zone]}:$port" >> "$dir/instances"
+      --database "$database" --data "$dir/stratus-data" --urls "https://${ip[$zone]}:$port" "${tls[@]}"
+    echo "$name https://${ip[$zone]}:$port" >> "$dir/instances"
   done
 done
 # All start at once: the first instance of a service applies its migrations, the other waits on the migration lock.
 while read -r name url; do
-  wait_for "$name" 180 curl -sf "$url/readyz"
+  wait_for "$name" 180 https -sf "$url/readyz"
 done < "$dir/instances"
 echo "stratus: $(wc -l < "$dir/instances") instances, listed in $dir/instances"
 
@@ -291,17 +298,17 @@ identity_url=$(grep -E "^(identity|stratus)-a " "$dir/instances" | cut -d' ' -f2
 compute_url() { grep -E "^(compute|stratus)-$1 " "$dir/instances" | cut -d' ' -f2; }
 if [ "$hosts" != none ] || [ -n "$qemu_images" ]; then
   operator_password=${STRATUS_BOOTSTRAP_PASSWORD:-$(cat "$dir/stratus-data/operator-password" 2>/dev/null || true)}
-  token=$(curl -sf -H 'Content-Type: application/json' -d "{\"userName\":\"operator\",\"password\":\"$operator_password\"}" \
+  token=$(https -sf -H 'Content-Type: application/json' -d "{\"userName\":\"operator\",\"password\":\"$operator_password\"}" \
     "$identity_url/api/v1/auth/token" | sed -E 's/.*"accessToken":"([^"]+)".*/\1/')
   enrollment() {  # region: a token for a host of that region
-    curl -sf -H "Authorization: Bearer $token" -H 'Content-Type: application/json' -d "{\"region\":\"$1\"}" \
+    https -sf -H "Authorization: Bearer $token" -H 'Content-Type: application/json' -d "{\"region\":\"$1\"}" \
       "$(compute_url a)/api/v1/hosts/enrollmentTokens" | sed -E 's/.*"token":"([^"]+)".*/\1/'
   }
   host_agent() {  # zone, name, region, region zone, driver, extra options...
     local zone=$1 name=$2 region=$3 region_zone=$4 driver=$5 other
     shift 5
     other=$([ "$zone" = a ] && echo b || echo a)
-    start "$name" "$zone" "$stratus" host --control-plane "$(compute_url "$zone"),$(compute_url "$other")" \
+    start "$name" "$zone" "$stratus" host --control-plane "$(compute_url "$zone"),$(compute_url "$other")" --control-plane-cert-hash "$ca_pin" \
       --enrollment-token "$(enrollment "$region")" --region "$region" --zone "$region_zone" --name "$name" \
       --data "$dir/$name" --driver "$driver" "$@"
   }
@@ -313,12 +320,12 @@ if [ "$hosts" != none ] || [ -n "$qemu_images" ]; then
     host_agent b host-lab lab-1 lab-1b qemu --images "$(realpath "$qemu_images")" --vcpus 2 --memory-mib 2048 --disk-gib 64
   fi
   expected=$(( ($([ "$hosts" = simulated ] && echo 2 || echo 0)) + ($([ -n "$qemu_images" ] && echo 1 || echo 0)) ))
-  ready_hosts() { [ "$(curl -sf -H "Authorization: Bearer $token" "$(compute_url a)/api/v1/hosts" | grep -o '"state":"ready"' | wc -l)" -ge "$expected" ]; }
+  ready_hosts() { [ "$(https -sf -H "Authorization: Bearer $token" "$(compute_url a)/api/v1/hosts" | grep -o '"state":"ready"' | wc -l)" -ge "$expected" ]; }
   wait_for "$expected host agents" 60 ready_hosts
   echo "hosts: $expected ready (logs/host-*.log)"
 fi
 
 echo
 echo "Region up in $dir. Operator password: $([ -n "${STRATUS_BOOTSTRAP_PASSWORD:-}" ] && echo "STRATUS_BOOTSTRAP_PASSWORD" || echo "in $dir/stratus-data/operator-password")"
-echo "Instances: $dir/instances. This machine reaches the zones from $host_ip."
+echo "Instances: $dir/instances (HTTPS: trust $dir/tls/ca.pem; hosts pin $ca_pin). This machine reaches the zones from $host_ip."
 echo "Patroni: patronictl -c $dir/pg-a/patroni.yml list    Stop it all: $here/down.sh $dir"

@@ -73,19 +73,8 @@ internal sealed class ControlPlaneTls
     /// This process's own calls to itself (one service to another at its own address) trust its certificate as
     /// well as the machine's store.
     /// </summary>
-    public void TrustOwnCertificate(HttpMessageHandler handler)
-    {
-        RemoteCertificateValidationCallback validate = (_, certificate, chain, errors) => errors == SslPolicyErrors.None || Pin.Matches(certificate, chain, errors);
-        switch (handler)
-        {
-            case SocketsHttpHandler sockets:
-                sockets.SslOptions.RemoteCertificateValidationCallback = validate;
-                break;
-            case HttpClientHandler client:
-                client.ServerCertificateCustomValidationCallback = (message, certificate, chain, errors) => validate(message, certificate, chain, errors);
-                break;
-        }
-    }
+    public void TrustOwnCertificate(HttpMessageHandler handler) =>
+        ServiceTls.Validate(handler, (_, certificate, chain, errors) => errors == SslPolicyErrors.None || Pin.Matches(certificate, chain, errors));
 
     private static X509Certificate2 Create(string urls)
     {

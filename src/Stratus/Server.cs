@@ -17,7 +17,9 @@ internal static class Server
         {
             var services = Services.Select(options.Targets);
             var settings = Prepare(options, services);
-            return await ServeAsync(options, settings, services, cancellationToken);
+            // Before anything starts: a certificate that cannot be used is one line naming its file.
+            var serviceTls = options.TlsFiles is { } files ? ServiceTls.Load(files) : null;
+            return await ServeAsync(options, settings, services, serviceTls, cancellationToken);
         }
         catch (ConfigurationException e)
         {
@@ -46,7 +48,8 @@ internal static class Server
         return new StratusHostSettings(database, dataFolder, string.Join(",", services.Select(s => s.Name)));
     }
 
-    private static async Task<int> ServeAsync(ServerOptions options, StratusHostSettings settings, IReadOnlyList<StratusService> services, CancellationToken cancellationToken)
+    private static async Task<int> ServeAsync(ServerOptions options, StratusHostSettings settings, IReadOnlyList<StratusService> services, ServiceTls? serviceTls,
+        CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
@@ -54,12 +57,28 @@ internal static class Server
             EnvironmentName = Environment.GetEnvironmentVariable("STRATUS_ENVIRONMENT") ?? Environments.Production,
         });
         var tls = options.Tls ? ControlPlaneTls.LoadOrCreate(settings.DataFolder, options.Urls) : null;
-        builder.WebHost.UseUrls(tls is null ? options.Urls : ControlPlaneTls.Secure(options.Urls));
+        var https = tls is not null || serviceTls?.Certificate is not null;
+        builder.WebHost.UseUrls(https ? ControlPlaneTls.Secure(options.Urls) : options.Urls);
         if (tls is not null)
         {
             builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureHttpsDefaults(https => https.ServerCertificate = tls.Certificate));
             builder.Services.AddSingleton(tls);
             builder.Services.ConfigureHttpClientDefaults(http => http.ConfigurePrimaryHttpMessageHandler((handler, _) => tls.TrustOwnCertificate(handler)));
+        }
+
+        if (serviceTls is not null)
+        {
+            if (serviceTls.Certificate is { } certificate)
+            {
+                builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureHttpsDefaults(https =>
+                {
+                    https.ServerCertificate = certificate;
+                    https.ServerCertificateChain = serviceTls.Chain;
+                }));
+            }
+
+            builder.Services.AddSingleton(serviceTls);
+            builder.Services.ConfigureHttpClientDefaults(http => http.ConfigurePrimaryHttpMessageHandler((handler, _) => serviceTls.TrustAuthorities(handler)));
         }
 
         // The client whose credentials this process's own calls use where no service of it is the caller (its

@@ -61,12 +61,26 @@ internal static class ServerCommands
         };
         var data = DataOption();
         var urls = UrlsOption();
+        var tlsCertificate = new Option<string?>("--tls-cert")
+        {
+            Description = "Serve --urls over HTTPS only (http:// becomes https://) with this PEM certificate; its issuers may follow it in the file "
+                + "and are sent with it (a host agent pins the CA, --control-plane-cert-hash). Needs --tls-key.",
+        };
+        var tlsKey = new Option<string?>("--tls-key") { Description = "The PEM private key of --tls-cert." };
+        var certificateAuthority = new Option<string?>("--ca-cert")
+        {
+            Description = "A PEM file of CA certificates this process's own calls (other services' instances, identity's keys) trust besides the machine's store.",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("STRATUS_CA_CERT") is { Length: > 0 } file ? file : null,
+        };
         var command = new Command("run", "Run a subset of the services, so that the same binary runs as separate services.")
         {
             targets,
             database,
             data,
             urls,
+            tlsCertificate,
+            tlsKey,
+            certificateAuthority,
         };
         command.SetAction((result, cancellationToken) => Server.RunAsync(new ServerOptions(
             Targets: result.GetValue(targets)!,
@@ -76,7 +90,8 @@ internal static class ServerCommands
             EmbeddedHosts: "none",
             Verbose: true,
             Tls: false,
-            RequestLines: false), cancellationToken));
+            RequestLines: false,
+            TlsFiles: new ServiceTlsFiles(result.GetValue(tlsCertificate), result.GetValue(tlsKey), result.GetValue(certificateAuthority))), cancellationToken));
         return command;
     }
 
@@ -110,4 +125,6 @@ internal static class ServerCommands
 /// <param name="Tls">HTTPS on --urls with the certificate of <see cref="ControlPlaneTls"/> (`up --tls`).</param>
 /// <param name="RequestLines">A line per request: only when a person asks (`up --verbose`). Off by default everywhere else,
 /// `run` included (a journal keeps what a URL carried); configuration can turn them on.</param>
-internal sealed record ServerOptions(string Targets, string? Database, string DataFolder, string Urls, string EmbeddedHosts, bool Verbose, bool Tls, bool RequestLines);
+/// <param name="TlsFiles">`run --tls-cert --tls-key --ca-cert`: HTTPS with a deployment's own certificates (<see cref="ServiceTls"/>).</param>
+internal sealed record ServerOptions(string Targets, string? Database, string DataFolder, string Urls, string EmbeddedHosts, bool Verbose, bool Tls, bool RequestLines,
+    ServiceTlsFiles? TlsFiles = null);

@@ -34,7 +34,7 @@ public sealed class FrontDoor : IDisposable
         }
 
         // A zone that is cut off does not refuse connections, it drops them: give up on it quickly.
-        http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(2), PooledConnectionLifetime = TimeSpan.FromSeconds(30) })
+        http = new HttpClient(region.TrustingLabCa(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(2), PooledConnectionLifetime = TimeSpan.FromSeconds(30) }))
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Security.Cryptography.X509Certificates;
 using Stratus.Testing;
 
 namespace Stratus.Resilience;
@@ -17,12 +18,16 @@ public sealed class Region : IAsyncDisposable
 
     private readonly Dictionary<string, string> zoneLinks;
 
+    /// <summary>Asks the instances whether they are ready, over HTTPS with the lab's CA.</summary>
+    private readonly HttpClient instanceProbe;
+
     private Region(string folder, int basePort, IReadOnlyDictionary<string, Uri> instances, Dictionary<string, string> zoneLinks)
     {
         Folder = folder;
         BasePort = basePort;
         Instances = instances;
         this.zoneLinks = zoneLinks;
+        instanceProbe = new HttpClient(TrustingLabCa(new SocketsHttpHandler())) { Timeout = TimeSpan.FromSeconds(3) };
     }
 
     public string Folder { get; }
@@ -67,6 +72,19 @@ public sealed class Region : IAsyncDisposable
         var links = File.ReadAllLines(Path.Combine(folder, "zone-links"))
             .Select(l => l.Split(' ')).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
         return new Region(folder, basePort, instances, links);
+    }
+
+    /// <summary>
+    /// Makes <paramref name="handler"/> trust the lab's CA (up.sh's tls/ca.pem), and only it: every instance serves
+    /// HTTPS with a certificate it issued.
+    /// </summary>
+    public SocketsHttpHandler TrustingLabCa(SocketsHttpHandler handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
+        policy.CustomTrustStore.Add(X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(Folder, "tls", "ca.pem"))));
+        handler.SslOptions.CertificateChainPolicy = policy;
+        return handler;
     }
 
     /// <summary>The instances of a service, zone a's first.</summary>
@@ -124,7 +142,7 @@ public sealed class Region : IAsyncDisposable
     }
 
     /// <summary>
-    /// What is not back yet after a fault: an instance that is not ready, or a database without both its primary
+    /// What is not back yet after a fault (<paramref name="http"/> asks Patroni): an instance that is not ready, or a database without both its primary
     /// and its synchronous standby (the next fault would otherwise meet a region that is still degraded).
     /// </summary>
     public async Task<IReadOnlyList<string>> NotYetRedundantAsync(HttpClient http)
@@ -133,7 +151,7 @@ public sealed class Region : IAsyncDisposable
         var missing = new List<string>();
         foreach (var (name, url) in Instances)
         {
-            if (!await AnswersAsync(http, new Uri(url, "/readyz")))
+            if (!await AnswersAsync(instanceProbe, new Uri(url, "/readyz")))
             {
                 missing.Add($"{name} not ready");
             }
@@ -176,7 +194,11 @@ public sealed class Region : IAsyncDisposable
     /// <summary>This machine's address on the zones' bridge (where the harness's proxies listen).</summary>
     public static string BridgeAddress(int basePort) => $"10.77.{basePort / 100 % 256}.1";
 
-    public ValueTask DisposeAsync() => new(StopAsync(Folder));
+    public ValueTask DisposeAsync()
+    {
+        instanceProbe.Dispose();
+        return new(StopAsync(Folder));
+    }
 
     private int LastPid(string name) =>
         File.ReadAllLines(Path.Combine(Folder, "pids")).Select(l => l.Split(' ')).Last(p => p[0] == name)[1] is var pid

@@ -14,9 +14,13 @@ public sealed class StratusProcess : IAsyncDisposable
     private readonly Process process;
     private readonly StringBuilder output = new();
 
-    private StratusProcess(Process process, Uri baseAddress, string dataFolder)
+    /// <summary>`run --tls-cert FILE`: the certificate the process serves, which its test clients trust (and no other).</summary>
+    private readonly string? servedCertificateFile;
+
+    private StratusProcess(Process process, Uri baseAddress, string dataFolder, string? servedCertificateFile)
     {
         this.process = process;
+        this.servedCertificateFile = servedCertificateFile;
         BaseAddress = baseAddress;
         DataFolder = dataFolder;
         Http = NewClient();
@@ -36,6 +40,12 @@ public sealed class StratusProcess : IAsyncDisposable
         {
             handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
             {
+                if (servedCertificateFile is not null && certificate is not null)
+                {
+                    using var served = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(servedCertificateFile));
+                    return served.RawData.AsSpan().SequenceEqual(certificate.GetRawCertData());
+                }
+
                 if (certificate is null || !File.Exists(CertificateFile))
                 {
                     return false;
@@ -122,9 +132,11 @@ public sealed class StratusProcess : IAsyncDisposable
     {
         using var turn = await StartGate.EnterAsync(StartLimit);
         var port = FreePort.Next();
-        // `up --tls` serves the address over HTTPS (http:// becomes https://).
+        // `up --tls` and `run --tls-cert` serve the address over HTTPS (http:// becomes https://).
         var arguments_ = arguments.ToList();
-        var baseAddress = new Uri($"{(arguments_.Contains("--tls") ? "https" : "http")}://127.0.0.1:{port}");
+        var certificateAt = arguments_.IndexOf("--tls-cert");
+        var servedCertificateFile = certificateAt >= 0 ? arguments_[certificateAt + 1] : null;
+        var baseAddress = new Uri($"{(arguments_.Contains("--tls") || servedCertificateFile is not null ? "https" : "http")}://127.0.0.1:{port}");
         var start = new ProcessStartInfo(BinaryPath)
         {
             RedirectStandardOutput = true,
@@ -149,7 +161,7 @@ public sealed class StratusProcess : IAsyncDisposable
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("Cannot start stratus");
-        var stratus = new StratusProcess(process, baseAddress, dataFolder);
+        var stratus = new StratusProcess(process, baseAddress, dataFolder, servedCertificateFile);
         process.OutputDataReceived += (_, e) => stratus.Append(e.Data);
         process.ErrorDataReceived += (_, e) => stratus.Append(e.Data);
         process.BeginOutputReadLine();

@@ -85,7 +85,10 @@ public sealed record ControlPlanePin
 
         // Untrusted by the machine is expected of a private CA; any other flaw of the chain (a signature that does
         // not verify, an expired certificate) is not excused by the pin.
-        var excused = X509ChainStatusFlags.UntrustedRoot | X509ChainStatusFlags.RevocationStatusUnknown | X509ChainStatusFlags.OfflineRevocation;
+        // A chain that stops short of a root (PartialChain) is excused too: a server never sends its self-signed
+        // root, so a pinned CA is an issuing CA the server sends, and the pin, not a root, is the anchor.
+        var excused = X509ChainStatusFlags.UntrustedRoot | X509ChainStatusFlags.RevocationStatusUnknown | X509ChainStatusFlags.OfflineRevocation
+            | X509ChainStatusFlags.PartialChain;
         return chain.ChainElements.Skip(1).Any(element => Of(element.Certificate) == this)
             && chain.ChainStatus.All(status => (status.Status & ~excused) == X509ChainStatusFlags.NoError);
     }

@@ -9,8 +9,11 @@ namespace Stratus.Client;
 /// <summary>A failure the CLI reports as one line: what went wrong and what to do.</summary>
 internal sealed class ClientException(string message) : Exception(message);
 
-/// <summary>Where `stratus login` keeps the session: the API's URL and a bearer token, readable only by the user.</summary>
-internal sealed record Credentials(Uri Url, string UserName, string AccessToken, DateTimeOffset ExpiresAt)
+/// <summary>
+/// Where `stratus login` keeps the session: the API's URL and a bearer token, readable only by the user, and the pin
+/// of the server's certificate when login was given one (--cert-hash): every later command pins it too.
+/// </summary>
+internal sealed record Credentials(Uri Url, string UserName, string AccessToken, DateTimeOffset ExpiresAt, string? CertificatePin = null)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
@@ -54,18 +57,20 @@ internal sealed record Credentials(Uri Url, string UserName, string AccessToken,
 }
 
 /// <summary>The public API as the CLI uses it: every answer is JSON, every error a problem detail turned into one line.</summary>
-internal sealed class ApiClient(HttpClient http, bool signedIn) : IDisposable
+internal sealed class ApiClient(HttpClient http, bool signedIn, PinnedServer? pin = null) : IDisposable
 {
     /// <param name="timeout">A request's deadline: a minute, unless the caller keeps one of its own (an upload's stall watch).</param>
     public static ApiClient SignedIn(TimeSpan? timeout = null)
     {
         var credentials = Credentials.Load();
-        var http = new HttpClient { BaseAddress = credentials.Url, Timeout = timeout ?? TimeSpan.FromSeconds(60) };
+        var pin = credentials.CertificatePin is null ? null : PinnedServer.Parse(credentials.CertificatePin, Credentials.FilePath);
+        var http = new HttpClient(PinnedServer.Handler(pin)) { BaseAddress = credentials.Url, Timeout = timeout ?? TimeSpan.FromSeconds(60) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", credentials.AccessToken);
-        return new ApiClient(http, signedIn: true);
+        return new ApiClient(http, signedIn: true, pin);
     }
 
-    public static ApiClient Anonymous(Uri url) => new(new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(60) }, signedIn: false);
+    public static ApiClient Anonymous(Uri url, PinnedServer? pin = null) =>
+        new(new HttpClient(PinnedServer.Handler(pin)) { BaseAddress = url, Timeout = TimeSpan.FromSeconds(60) }, signedIn: false, pin);
 
     public Task<JsonNode> GetAsync(string path, CancellationToken cancellationToken) => SendAsync(HttpMethod.Get, path, null, cancellationToken);
 
@@ -83,6 +88,11 @@ internal sealed class ApiClient(HttpClient http, bool signedIn) : IDisposable
         try
         {
             response = await http.SendAsync(request, cancellationToken);
+        }
+        catch (HttpRequestException) when (pin?.Refused is { } presented)
+        {
+            throw new ClientException($"refused {http.BaseAddress}: its certificate's key is {presented}, not {pin.Pin}, the pin given to 'stratus login --cert-hash'. "
+                + "Another server answers at that address, or its certificate changed; if it did on purpose, run 'stratus login' with the new pin.");
         }
         catch (HttpRequestException e)
         {

@@ -23,12 +23,22 @@ internal static partial class ClientCommands
         var url = new Option<string>("--url") { Description = "The Stratus API, for example http://127.0.0.1:8080.", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
         var user = new Option<string>("--user") { Description = "Your user name (operator, or name@tenant-domain).", Required = true };
         var passwordStdin = new Option<bool>("--password-stdin") { Description = "Read the password from standard input even when STRATUS_PASSWORD is set." };
-        var command = new Command("login", "Sign in and keep the session for the other client commands.") { url, user, passwordStdin };
+        var certificateHash = new Option<string?>("--cert-hash")
+        {
+            Description = "Trust only the server whose certificate (or a CA in its chain) has this pin, sha256:HEX as `stratus up --tls` prints it; kept for the other commands.",
+        };
+        var command = new Command("login", "Sign in and keep the session for the other client commands.") { url, user, passwordStdin, certificateHash };
         command.SetAction((result, cancellationToken) => RunAsync(async () =>
         {
             if (!Uri.TryCreate(result.GetValue(url), UriKind.Absolute, out var api))
             {
                 throw new ClientException("--url must be an http(s) URL, for example http://127.0.0.1:8080.");
+            }
+
+            var pin = result.GetValue(certificateHash) is { } hash ? PinnedServer.Parse(hash, "--cert-hash") : null;
+            if (pin is not null && api.Scheme != Uri.UriSchemeHttps)
+            {
+                throw new ClientException($"--cert-hash pins an HTTPS server: --url {api} is plain HTTP.");
             }
 
             var password = await ReadPasswordAsync(result.GetValue(passwordStdin), cancellationToken);
@@ -37,10 +47,10 @@ internal static partial class ClientCommands
                 throw new ClientException("no password: type it at the prompt, pass it on standard input, or set STRATUS_PASSWORD.");
             }
 
-            using var client = ApiClient.Anonymous(api);
+            using var client = ApiClient.Anonymous(api, pin);
             var token = await client.PostAsync("/api/v1/auth/token", new { userName = result.GetValue(user), password }, cancellationToken);
             new Credentials(api, result.GetValue(user)!, token["accessToken"]!.GetValue<string>(),
-                TimeProvider.System.GetUtcNow().AddSeconds(token["expiresIn"]?.GetValue<int>() ?? 3600)).Save();
+                TimeProvider.System.GetUtcNow().AddSeconds(token["expiresIn"]?.GetValue<int>() ?? 3600), pin?.Pin.Value).Save();
             Console.WriteLine($"Signed in to {api} as {result.GetValue(user)} (session kept in {Credentials.FilePath}).");
         }));
         return command;
