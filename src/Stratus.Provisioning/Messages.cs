@@ -45,8 +45,11 @@ public sealed record PlaceVm(Guid VmId, Guid? TenantId, string Region, string Im
 /// <summary>Make the new VM's disk from the latest copy of SourceVmId's disk in Region's copy store (disaster recovery, failback).</summary>
 public sealed record VmRestoreSource(Guid SourceVmId, string Region);
 
-/// <summary>Copy the VM's disk every IntervalMinutes to its region's copy store and, when BackupRegion is set, to that region's too.</summary>
-public sealed record DiskCopyPolicy(int IntervalMinutes, string? BackupRegion);
+/// <summary>
+/// Copy the VM's disk every IntervalMinutes (null: compute's Stratus:Compute:DiskCopies:DefaultInterval) to its region's
+/// copy store and, when BackupRegion is set, to that region's too.
+/// </summary>
+public sealed record DiskCopyPolicy(int? IntervalMinutes, string? BackupRegion);
 
 /// <summary>Changes an existing VM's copy policy (a user setting changed); null Copies stops them.</summary>
 [MessageName("compute.setVmDiskCopies.v1")]

@@ -22,8 +22,8 @@ public sealed partial class Lifecycle
     public static bool IsDisasterRecoveryAction(string action) => action is FailoverAction or FailbackAction;
 
     /// <summary>
-    /// The copy policy of a Cloud PC's current VM. Never null: in SetVmDiskCopies null stops the copies, and a user
-    /// without a setting gets the default interval to their region's store, as compute's own default.
+    /// The copy policy of a Cloud PC's current VM. Never null: in SetVmDiskCopies null stops the copies. A user
+    /// without a setting gets compute's default interval (a null IntervalMinutes), so that its configuration applies.
     /// </summary>
     public static DiskCopyPolicy CopyPolicy(CloudPc pc, UserSetting? setting)
     {
@@ -32,10 +32,10 @@ public sealed partial class Lifecycle
         if (pc.DisasterRecoveryRegionName is not null && pc.DisasterRecoveryState is DisasterRecoveryState.Active or DisasterRecoveryState.FailbackStopping or DisasterRecoveryState.FailbackCopying)
         {
             // Failed over: the disaster-recovery VM's copies go to the primary region too, which failback restores from.
-            return new DiskCopyPolicy(setting?.DiskCopyFrequencyInMinutes ?? UserSetting.DefaultDiskCopyFrequencyInMinutes, pc.RegionName);
+            return new DiskCopyPolicy(setting?.DiskCopyFrequencyInMinutes, pc.RegionName);
         }
 
-        return new DiskCopyPolicy(setting?.DiskCopyFrequencyInMinutes ?? UserSetting.DefaultDiskCopyFrequencyInMinutes, BackupRegion(pc, setting));
+        return new DiskCopyPolicy(setting?.DiskCopyFrequencyInMinutes, BackupRegion(pc, setting));
     }
 
     /// <summary>The backup region the setting gives this Cloud PC, or null when it has no cross-region disaster recovery.</summary>

@@ -74,7 +74,7 @@ public sealed partial class CloudPcOnQemuTests
             }
 
             // The old host comes back: it reports again, and it neither runs nor keeps the VM.
-            agentA = HostAgentProcess.Start(argumentsA.Where((a, i) => a != "--enrollment-token" && (i == 0 || argumentsA[i - 1] != "--enrollment-token")));
+            agentA = HostAgentProcess.Start(WithoutEnrollmentToken(argumentsA));
             var hostAId = await HostIdAsync(operatorClient, "host-a");
             await Eventually.MatchesAsync(() => operatorClient.GetFromJsonAsync<JsonElement>($"/api/v1/hosts/{hostAId}"),
                 h => h.GetProperty("state").GetString() == "ready" && h.GetProperty("vmCount").GetInt32() == 0 && h.GetProperty("unmanagedVmCount").GetInt32() == 0,
@@ -98,14 +98,14 @@ public sealed partial class CloudPcOnQemuTests
         }
     }
 
-    private static async Task<string[]> AgentArgumentsAsync(StratusProcess stratus, HttpClient operatorClient, string name, string dataFolder)
+    private static async Task<string[]> AgentArgumentsAsync(StratusProcess stratus, HttpClient operatorClient, string name, string dataFolder, string region = "local-1")
     {
-        var tokenResponse = await operatorClient.PostAsJsonAsync("/api/v1/hosts/enrollmentTokens", new { region = "local-1" });
+        var tokenResponse = await operatorClient.PostAsJsonAsync("/api/v1/hosts/enrollmentTokens", new { region });
         Assert.True(tokenResponse.StatusCode == HttpStatusCode.Created, await tokenResponse.Content.ReadAsStringAsync());
         var token = (await tokenResponse.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
         return
         [
-            "--control-plane", stratus.BaseAddress.ToString().TrimEnd('/'), "--enrollment-token", token, "--region", "local-1", "--zone", "local-1a",
+            "--control-plane", stratus.BaseAddress.ToString().TrimEnd('/'), "--enrollment-token", token, "--region", region, "--zone", $"{region}a",
             "--name", name, "--data", dataFolder, "--images", Path.Combine(stratus.DataFolder, "images", "gallery"), "--driver", "qemu",
             "--vcpus", "2", "--memory-mib", "2048", "--disk-gib", "16",
         ];
