@@ -1,15 +1,16 @@
 using System.Runtime.InteropServices;
 using Stratus.Bench;
 
-// Usage: boot [--image DIR] [--runs N] | restore [--image DIR] [--runs N] [--stratus PATH] | provision [--count N] [--concurrency N] [--timeout MINUTES] [--stratus PATH] [--keep].
+// Usage: boot [--image DIR] [--runs N] | copies [--image DIR] [--writes MIB,MIB,...] | restore [--image DIR] [--runs N] [--stratus PATH] | provision [--count N] [--concurrency N] [--timeout MINUTES] [--stratus PATH] [--keep].
 // Figures go to stdout, progress to stderr.
 const string Usage = """
     usage: Stratus.Bench boot [--image DIR] [--runs N]
+           Stratus.Bench copies [--image DIR] [--writes MIB,MIB,...]
            Stratus.Bench restore [--image DIR] [--runs N] [--stratus PATH]
            Stratus.Bench provision [--count N] [--concurrency N] [--timeout MINUTES] [--stratus PATH] [--keep]
     """;
 
-if (args is not [("boot" or "restore" or "provision") and var command, .. var options])
+if (args is not [("boot" or "copies" or "restore" or "provision") and var command, .. var options])
 {
     Console.Error.WriteLine(Usage);
     return 2;
@@ -21,12 +22,18 @@ var count = 2000;
 var concurrency = 8;
 var timeout = TimeSpan.FromMinutes(30);
 var keep = false;
+// Issue 18's sizes: an incremental copy after writing nothing, 64 MiB and 256 MiB in the guest.
+int[] writes = [0, 64, 256];
 string? binary = null;
 for (var i = 0; i < options.Length; i++)
 {
     switch (command, options[i])
     {
-        case ("boot" or "restore", "--image") when i + 1 < options.Length:
+        case ("copies", "--writes") when i + 1 < options.Length && Sizes(options[i + 1]) is { } sizes:
+            writes = sizes;
+            i++;
+            break;
+        case ("boot" or "copies" or "restore", "--image") when i + 1 < options.Length:
             image = options[++i];
             break;
         case ("boot" or "restore", "--runs") when Positive(i, out var n):
@@ -75,6 +82,7 @@ try
     return command switch
     {
         "boot" => await BootBenchmark.RunAsync(image, runs, stop.Token),
+        "copies" => await CopiesBenchmark.RunAsync(image, writes, stop.Token),
         "restore" => await RestoreBenchmark.RunAsync(image, binary, runs, stop.Token),
         _ => await ProvisionBenchmark.RunAsync(binary, count, concurrency, timeout, keep, stop.Token),
     };
@@ -91,4 +99,19 @@ bool Positive(int index, out int value)
 {
     value = 0;
     return index + 1 < options.Length && int.TryParse(options[index + 1], out value) && value > 0;
+}
+
+int[]? Sizes(string list)
+{
+    var parts = list.Split(',');
+    var sizes = new int[parts.Length];
+    for (var i = 0; i < parts.Length; i++)
+    {
+        if (!int.TryParse(parts[i], out sizes[i]) || sizes[i] < 0)
+        {
+            return null;
+        }
+    }
+
+    return sizes;
 }
