@@ -1,16 +1,17 @@
 using System.Runtime.InteropServices;
 using Stratus.Bench;
 
-// Usage: boot [--image DIR] [--runs N] | copies [--image DIR] [--writes MIB,MIB,...] | restore [--image DIR] [--runs N] [--stratus PATH] | provision [--count N] [--concurrency N] [--timeout MINUTES] [--stratus PATH] [--keep].
+// Usage: boot [--image DIR] [--runs N] | copies [--image DIR] [--writes MIB,MIB,...] | failover [--count N] [--timeout MINUTES] [--stratus PATH] | restore [--image DIR] [--runs N] [--stratus PATH] | provision [--count N] [--concurrency N] [--timeout MINUTES] [--stratus PATH] [--keep].
 // Figures go to stdout, progress to stderr.
 const string Usage = """
     usage: Stratus.Bench boot [--image DIR] [--runs N]
            Stratus.Bench copies [--image DIR] [--writes MIB,MIB,...]
+           Stratus.Bench failover [--count N] [--timeout MINUTES] [--stratus PATH]
            Stratus.Bench restore [--image DIR] [--runs N] [--stratus PATH]
            Stratus.Bench provision [--count N] [--concurrency N] [--timeout MINUTES] [--stratus PATH] [--keep]
     """;
 
-if (args is not [("boot" or "copies" or "restore" or "provision") and var command, .. var options])
+if (args is not [("boot" or "copies" or "failover" or "restore" or "provision") and var command, .. var options])
 {
     Console.Error.WriteLine(Usage);
     return 2;
@@ -18,7 +19,8 @@ if (args is not [("boot" or "copies" or "restore" or "provision") and var comman
 
 string? image = null;
 var runs = 3;
-var count = 2000;
+// provision's default is 2000 Cloud PCs, failover's issue 18's 100.
+int? count = null;
 var concurrency = 8;
 var timeout = TimeSpan.FromMinutes(30);
 var keep = false;
@@ -40,7 +42,7 @@ for (var i = 0; i < options.Length; i++)
             runs = n;
             i++;
             break;
-        case ("provision", "--count") when Positive(i, out var n):
+        case ("provision" or "failover", "--count") when Positive(i, out var n):
             count = n;
             i++;
             break;
@@ -48,11 +50,11 @@ for (var i = 0; i < options.Length; i++)
             concurrency = n;
             i++;
             break;
-        case ("provision", "--timeout") when Positive(i, out var n):
+        case ("provision" or "failover", "--timeout") when Positive(i, out var n):
             timeout = TimeSpan.FromMinutes(n);
             i++;
             break;
-        case ("provision" or "restore", "--stratus") when i + 1 < options.Length:
+        case ("provision" or "failover" or "restore", "--stratus") when i + 1 < options.Length:
             // Another build of the binary than src/Stratus/bin/Release, to compare two versions.
             binary = Path.GetFullPath(options[++i]);
             break;
@@ -83,8 +85,9 @@ try
     {
         "boot" => await BootBenchmark.RunAsync(image, runs, stop.Token),
         "copies" => await CopiesBenchmark.RunAsync(image, writes, stop.Token),
+        "failover" => await FailoverBenchmark.RunAsync(binary, count ?? 100, timeout, stop.Token),
         "restore" => await RestoreBenchmark.RunAsync(image, binary, runs, stop.Token),
-        _ => await ProvisionBenchmark.RunAsync(binary, count, concurrency, timeout, keep, stop.Token),
+        _ => await ProvisionBenchmark.RunAsync(binary, count ?? 2000, concurrency, timeout, keep, stop.Token),
     };
 }
 catch (Exception exception)
