@@ -1,17 +1,18 @@
 using System.Runtime.InteropServices;
 using Stratus.Bench;
 
-// Usage: boot [--image DIR] [--runs N] | copies [--image DIR] [--writes MIB,MIB,...] | failover [--count N] [--timeout MINUTES] [--stratus PATH] | restore [--image DIR] [--runs N] [--stratus PATH] | provision [--count N] [--concurrency N] [--timeout MINUTES] [--stratus PATH] [--keep].
+// Usage: boot [--image DIR] [--runs N] | copies [--image DIR] [--writes MIB,MIB,...] | hostloss [--image DIR] [--stratus PATH] | failover [--count N] [--timeout MINUTES] [--stratus PATH] | restore [--image DIR] [--runs N] [--stratus PATH] | provision [--count N] [--concurrency N] [--timeout MINUTES] [--stratus PATH] [--keep].
 // Figures go to stdout, progress to stderr.
 const string Usage = """
     usage: Stratus.Bench boot [--image DIR] [--runs N]
            Stratus.Bench copies [--image DIR] [--writes MIB,MIB,...]
+           Stratus.Bench hostloss [--image DIR] [--stratus PATH]
            Stratus.Bench failover [--count N] [--timeout MINUTES] [--stratus PATH]
            Stratus.Bench restore [--image DIR] [--runs N] [--stratus PATH]
            Stratus.Bench provision [--count N] [--concurrency N] [--timeout MINUTES] [--stratus PATH] [--keep]
     """;
 
-if (args is not [("boot" or "copies" or "failover" or "restore" or "provision") and var command, .. var options])
+if (args is not [("boot" or "copies" or "hostloss" or "failover" or "restore" or "provision") and var command, .. var options])
 {
     Console.Error.WriteLine(Usage);
     return 2;
@@ -35,7 +36,7 @@ for (var i = 0; i < options.Length; i++)
             writes = sizes;
             i++;
             break;
-        case ("boot" or "copies" or "restore", "--image") when i + 1 < options.Length:
+        case ("boot" or "copies" or "hostloss" or "restore", "--image") when i + 1 < options.Length:
             image = options[++i];
             break;
         case ("boot" or "restore", "--runs") when Positive(i, out var n):
@@ -54,7 +55,7 @@ for (var i = 0; i < options.Length; i++)
             timeout = TimeSpan.FromMinutes(n);
             i++;
             break;
-        case ("provision" or "failover" or "restore", "--stratus") when i + 1 < options.Length:
+        case ("provision" or "failover" or "hostloss" or "restore", "--stratus") when i + 1 < options.Length:
             // Another build of the binary than src/Stratus/bin/Release, to compare two versions.
             binary = Path.GetFullPath(options[++i]);
             break;
@@ -85,6 +86,7 @@ try
     {
         "boot" => await BootBenchmark.RunAsync(image, runs, stop.Token),
         "copies" => await CopiesBenchmark.RunAsync(image, writes, stop.Token),
+        "hostloss" => await HostLossBenchmark.RunAsync(image, binary, stop.Token),
         "failover" => await FailoverBenchmark.RunAsync(binary, count ?? 100, timeout, stop.Token),
         "restore" => await RestoreBenchmark.RunAsync(image, binary, runs, stop.Token),
         _ => await ProvisionBenchmark.RunAsync(binary, count ?? 2000, concurrency, timeout, keep, stop.Token),
