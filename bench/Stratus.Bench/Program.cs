@@ -1,15 +1,18 @@
 using System.Runtime.InteropServices;
 using Stratus.Bench;
 
-// Usage: boot [--image DIR] [--runs N] | restore [--image DIR] [--runs N] [--stratus PATH] | provision [--count N] [--concurrency N] [--timeout MINUTES] [--stratus PATH] [--keep].
+// Usage: boot [--image DIR] [--runs N] | copies [--image DIR] [--writes MIB,MIB,...] | hostloss [--image DIR] [--stratus PATH] | failover [--count N] [--timeout MINUTES] [--stratus PATH] | restore [--image DIR] [--runs N] [--stratus PATH] | provision [--count N] [--concurrency N] [--timeout MINUTES] [--stratus PATH] [--keep].
 // Figures go to stdout, progress to stderr.
 const string Usage = """
     usage: Stratus.Bench boot [--image DIR] [--runs N]
+           Stratus.Bench copies [--image DIR] [--writes MIB,MIB,...]
+           Stratus.Bench hostloss [--image DIR] [--stratus PATH]
+           Stratus.Bench failover [--count N] [--timeout MINUTES] [--stratus PATH]
            Stratus.Bench restore [--image DIR] [--runs N] [--stratus PATH]
            Stratus.Bench provision [--count N] [--concurrency N] [--timeout MINUTES] [--stratus PATH] [--keep]
     """;
 
-if (args is not [("boot" or "restore" or "provision") and var command, .. var options])
+if (args is not [("boot" or "copies" or "hostloss" or "failover" or "restore" or "provision") and var command, .. var options])
 {
     Console.Error.WriteLine(Usage);
     return 2;
@@ -17,23 +20,30 @@ if (args is not [("boot" or "restore" or "provision") and var command, .. var op
 
 string? image = null;
 var runs = 3;
-var count = 2000;
+// provision's default is 2000 Cloud PCs, failover's issue 18's 100.
+int? count = null;
 var concurrency = 8;
 var timeout = TimeSpan.FromMinutes(30);
 var keep = false;
+// Issue 18's sizes: an incremental copy after writing nothing, 64 MiB and 256 MiB in the guest.
+int[] writes = [0, 64, 256];
 string? binary = null;
 for (var i = 0; i < options.Length; i++)
 {
     switch (command, options[i])
     {
-        case ("boot" or "restore", "--image") when i + 1 < options.Length:
+        case ("copies", "--writes") when i + 1 < options.Length && Sizes(options[i + 1]) is { } sizes:
+            writes = sizes;
+            i++;
+            break;
+        case ("boot" or "copies" or "hostloss" or "restore", "--image") when i + 1 < options.Length:
             image = options[++i];
             break;
         case ("boot" or "restore", "--runs") when Positive(i, out var n):
             runs = n;
             i++;
             break;
-        case ("provision", "--count") when Positive(i, out var n):
+        case ("provision" or "failover", "--count") when Positive(i, out var n):
             count = n;
             i++;
             break;
@@ -41,11 +51,11 @@ for (var i = 0; i < options.Length; i++)
             concurrency = n;
             i++;
             break;
-        case ("provision", "--timeout") when Positive(i, out var n):
+        case ("provision" or "failover", "--timeout") when Positive(i, out var n):
             timeout = TimeSpan.FromMinutes(n);
             i++;
             break;
-        case ("provision" or "restore", "--stratus") when i + 1 < options.Length:
+        case ("provision" or "failover" or "hostloss" or "restore", "--stratus") when i + 1 < options.Length:
             // Another build of the binary than src/Stratus/bin/Release, to compare two versions.
             binary = Path.GetFullPath(options[++i]);
             break;
@@ -75,8 +85,11 @@ try
     return command switch
     {
         "boot" => await BootBenchmark.RunAsync(image, runs, stop.Token),
+        "copies" => await CopiesBenchmark.RunAsync(image, writes, stop.Token),
+        "hostloss" => await HostLossBenchmark.RunAsync(image, binary, stop.Token),
+        "failover" => await FailoverBenchmark.RunAsync(binary, count ?? 100, timeout, stop.Token),
         "restore" => await RestoreBenchmark.RunAsync(image, binary, runs, stop.Token),
-        _ => await ProvisionBenchmark.RunAsync(binary, count, concurrency, timeout, keep, stop.Token),
+        _ => await ProvisionBenchmark.RunAsync(binary, count ?? 2000, concurrency, timeout, keep, stop.Token),
     };
 }
 catch (Exception exception)
@@ -91,4 +104,19 @@ bool Positive(int index, out int value)
 {
     value = 0;
     return index + 1 < options.Length && int.TryParse(options[index + 1], out value) && value > 0;
+}
+
+int[]? Sizes(string list)
+{
+    var parts = list.Split(',');
+    var sizes = new int[parts.Length];
+    for (var i = 0; i < parts.Length; i++)
+    {
+        if (!int.TryParse(parts[i], out sizes[i]) || sizes[i] < 0)
+        {
+            return null;
+        }
+    }
+
+    return sizes;
 }

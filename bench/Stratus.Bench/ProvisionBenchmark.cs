@@ -94,7 +94,7 @@ internal static class ProvisionBenchmark
     }
 
     /// <summary>The directory changes and the wait for every Cloud PC, timed from the first change.</summary>
-    private static async Task<ProvisionFigures> MeasureAsync(StratusChild stratus, StratusApi admin, Guid groupId, int count, int concurrency,
+    internal static async Task<ProvisionFigures> MeasureAsync(StratusChild stratus, StratusApi admin, Guid groupId, int count, int concurrency,
         TimeSpan timeout, CancellationToken cancellationToken)
     {
         var figures = new ProvisionFigures();
@@ -254,7 +254,7 @@ internal static class ProvisionBenchmark
         throw new TimeoutException("stratus was not ready (/readyz) within 2 minutes.");
     }
 
-    private static async Task WaitForHostsAsync(StratusApi operatorApi, StratusChild stratus, CancellationToken cancellationToken)
+    internal static async Task WaitForHostsAsync(StratusApi operatorApi, StratusChild stratus, CancellationToken cancellationToken)
     {
         var waited = Stopwatch.StartNew();
         while (waited.Elapsed < TimeSpan.FromMinutes(2))
@@ -277,8 +277,9 @@ internal static class ProvisionBenchmark
         throw new TimeoutException($"The {Hosts} embedded hosts were not ready within 2 minutes.");
     }
 
-    /// <summary>A tenant with seats for every user, a group, and a policy that gives the group the plan.</summary>
-    private static async Task<(StratusApi Admin, Guid GroupId)> SetUpTenantAsync(StratusApi operatorApi, Uri baseAddress, int count, CancellationToken cancellationToken)
+    /// <summary>A tenant with seats for every user, a group, and a policy that gives the group the plan (in one region when given).</summary>
+    internal static async Task<(StratusApi Admin, Guid GroupId)> SetUpTenantAsync(StratusApi operatorApi, Uri baseAddress, int count, CancellationToken cancellationToken,
+        string? region = null)
     {
         var tenant = await operatorApi.SendAsync<JsonElement>(HttpMethod.Post, "/api/v1/tenants",
             new { displayName = "Bench", domain = Domain, admin = new { userName = $"admin@{Domain}", password = AdminPassword } }, cancellationToken);
@@ -288,8 +289,10 @@ internal static class ProvisionBenchmark
         try
         {
             var groupId = await admin.CreateAsync("/api/v1/groups", new { displayName = "Cloud PC users" }, cancellationToken);
-            var policyId = await admin.CreateAsync("/api/v1/provisioningPolicies",
-                new { displayName = "Bench policy", imageId = ImageId, imageType = "gallery" }, cancellationToken);
+            object policy = region is null
+                ? new { displayName = "Bench policy", imageId = ImageId, imageType = "gallery" }
+                : new { displayName = "Bench policy", imageId = ImageId, imageType = "gallery", regionNames = new[] { region } };
+            var policyId = await admin.CreateAsync("/api/v1/provisioningPolicies", policy, cancellationToken);
             await admin.SendAsync(HttpMethod.Post, $"/api/v1/provisioningPolicies/{policyId}/assign",
                 new { assignments = new[] { new { target = new { groupId, servicePlanId = Guid.Parse(PlanId) } } } }, cancellationToken);
             return (admin, groupId);
@@ -302,7 +305,7 @@ internal static class ProvisionBenchmark
     }
 
     /// <summary>An image folder as the tiny image's, with small stand-in files: enough for the gallery to list it.</summary>
-    private static async Task WriteImageAsync(string folder, CancellationToken cancellationToken)
+    internal static async Task WriteImageAsync(string folder, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(folder);
         var contents = new Dictionary<string, string>

@@ -322,7 +322,7 @@ internal static class RestoreBenchmark
     }
 
     /// <summary>The image's files (not its build cache) into the gallery, as `make up` installs it.</summary>
-    private static void InstallImage(string source, string target)
+    internal static void InstallImage(string source, string target)
     {
         Directory.CreateDirectory(target);
         foreach (var file in Directory.GetFiles(source))
@@ -363,7 +363,7 @@ internal static class RestoreBenchmark
     }
 
     /// <summary>A tenant with one seat of the small plan, a user in a group, and a policy that gives the group the plan in local-1.</summary>
-    private static async Task<(StratusApi Admin, Guid UserId)> SetUpTenantAsync(StratusApi operatorApi, Uri baseAddress, CancellationToken cancellationToken)
+    internal static async Task<(StratusApi Admin, Guid UserId)> SetUpTenantAsync(StratusApi operatorApi, Uri baseAddress, CancellationToken cancellationToken)
     {
         var tenant = await operatorApi.SendAsync<JsonElement>(HttpMethod.Post, "/api/v1/tenants",
             new { displayName = "Bench", domain = Domain, admin = new { userName = $"admin@{Domain}", password = AdminPassword } }, cancellationToken);

@@ -34,8 +34,26 @@ internal sealed class StratusChild : IAsyncDisposable
     public static StratusChild Start(string binary, string dataFolder, string hosts, IReadOnlyDictionary<string, string> environment)
     {
         var baseAddress = new Uri($"http://127.0.0.1:{FreePort()}");
+        return Start(binary, ["up", "--hosts", hosts, "--data", dataFolder, "--urls", baseAddress.ToString().TrimEnd('/')], environment,
+            baseAddress, Path.Combine(dataFolder, "stratus.log"));
+    }
+
+    /// <summary>`stratus host ARGUMENTS`: a host agent of the control plane at <paramref name="controlPlane"/>, its output in <paramref name="logPath"/>.</summary>
+    public static StratusChild StartHost(string binary, Uri controlPlane, IEnumerable<string> arguments, string logPath) =>
+        Start(binary, ["host", .. arguments], new Dictionary<string, string>(), controlPlane, logPath);
+
+    /// <summary>SIGKILL, as a host's crash: nothing of the process's own shutdown runs.</summary>
+    public async Task KillAsync()
+    {
+        process.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync(CancellationToken.None);
+    }
+
+    private static StratusChild Start(string binary, IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment, Uri baseAddress,
+        string logPath)
+    {
         var start = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { "up", "--hosts", hosts, "--data", dataFolder, "--urls", baseAddress.ToString().TrimEnd('/') })
+        foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
         }
@@ -45,7 +63,7 @@ internal sealed class StratusChild : IAsyncDisposable
             start.Environment[name] = value;
         }
 
-        var logPath = Path.Combine(dataFolder, "stratus.log");
+        Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
         var log = new StreamWriter(logPath) { AutoFlush = true };
         var process = new Process { StartInfo = start };
         process.OutputDataReceived += (_, e) => Append(log, e.Data);
