@@ -29,7 +29,7 @@ public sealed class DisasterRecoveryPortalTests(RestoreFixture stratus) : IClass
         await Assertions.Expect(dr).ToHaveAttributeAsync("data-capability", "failover", new() { Timeout = 60_000 });
         await Assertions.Expect(dr.Locator("[data-testid=dr-status]")).ToHaveTextAsync("Primary");
         await Assertions.Expect(dr.Locator("[data-testid=dr-region]")).ToHaveTextAsync("In local-1 · backup local-2");
-        await Assertions.Expect(dr.Locator("[data-testid=dr-latest-copy]")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^Latest copy \d+ \w+ \d{4} \d\d:\d\d UTC$"));
+        await Assertions.Expect(dr.Locator("[data-testid=dr-latest-copy]")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^Latest copy in local-2 \d+ \w+ \d{4} \d\d:\d\d UTC$"));
         await Assertions.Expect(dr.Locator("[data-testid=dr-latest-copy]")).ToContainTextAsync(copied.UtcDateTime.ToString("d MMM yyyy", System.Globalization.CultureInfo.InvariantCulture));
         await ShotAsync(page, "a0-dr-primary");
 
