@@ -35,7 +35,29 @@ public sealed record CloudPcItem(
     Guid Id, string DisplayName, string ManagedDeviceName, string UserPrincipalName, Guid ProvisioningPolicyId, string ProvisioningPolicyName,
     Guid ServicePlanId, string ServicePlanName, string ImageDisplayName, string Status, StatusDetailItem? StatusDetail, string PowerState,
     DateTimeOffset? GracePeriodEndDateTime, DateTimeOffset LastModifiedDateTime, DateTimeOffset CreatedDateTime, string RegionName, string? HostName,
-    int VCpuCount, int RamInGB, int StorageInGB, Guid? ActiveOperationId);
+    int VCpuCount, int RamInGB, int StorageInGB, Guid? ActiveOperationId,
+    DisasterRecoveryCapabilityItem? DisasterRecoveryCapability = null, DisasterRecoveryStatusItem? DisasterRecoveryStatus = null,
+    DiskCopyWarningItem? DiskCopyWarning = null);
+
+/// <summary>Graph's cloudPcDisasterRecoveryCapability: none, failover or failback, and the two regions.</summary>
+public sealed record DisasterRecoveryCapabilityItem(string CapabilityType, string PrimaryRegion, string? SecondaryRegion);
+
+/// <summary>notFailedOver, failingOver, failedOver or failingBack; the region the Cloud PC runs in; since when.</summary>
+public sealed record DisasterRecoveryStatusItem(string Status, string ActiveRegion, DateTimeOffset? ChangedDateTime, string? ChangedBy);
+
+/// <summary>Compute's word that the copies a failover would start from are late.</summary>
+public sealed record DiskCopyWarningItem(string Region, string Message, DateTimeOffset Since);
+
+/// <summary>One region's copies of a Cloud PC's disk, as compute has them.</summary>
+public sealed record DiskCopyItem(string Region, DateTimeOffset? LatestCopyAt, string Status, string? LastError);
+
+/// <summary>GET /api/v1/cloudPCs/{id}/disasterRecovery, the parts the portal shows.</summary>
+public sealed record DisasterRecoveryItem(List<DiskCopyItem>? DiskCopies);
+
+/// <summary>A row of GET /api/v1/reports/crossRegionDisasterRecovery.</summary>
+public sealed record DisasterRecoveryReportItem(
+    Guid CloudPcId, string ManagedDeviceName, string UserPrincipalName, string PrimaryRegion, string? BackupRegion, string DisasterRecoveryType,
+    string DisasterRecoveryStatus, string Health, DateTimeOffset? LatestCopyDateTime, int? RecoveryPointAgeInSeconds, string? Warning);
 
 public sealed record OperationItem(Guid Id, Guid CloudPcId, string Action, string Status, string? Detail, DateTimeOffset CreatedDateTime, DateTimeOffset? CompletedDateTime);
 

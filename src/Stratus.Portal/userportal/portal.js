@@ -22,6 +22,7 @@ async function api(method, path, body) {
 const statusText = {
   provisioned: 'Ready', provisioning: 'Setting up', inGracePeriod: 'In grace period', deprovisioning: 'Being removed',
   failed: 'Failed', resizing: 'Resizing', restoring: 'Restoring…', notProvisioned: 'Not set up',
+  recovering: 'Recovering…',
 };
 const kindText = { automatic: 'Automatic', manual: 'Manual' };
 
@@ -84,8 +85,17 @@ function card(pc) {
   status.className = `status pill ${restoring ? 'restoring' : pc.status}`;
   node.querySelector('.power').textContent = powerText[pc.powerState] ?? pc.powerState;
   node.querySelector('.plan').textContent = pc.servicePlanName;
-  node.querySelector('.region').textContent = pc.regionName;
-  if (pc.statusDetail) {
+  const dr = pc.disasterRecoveryStatus;
+  const failedOver = dr && dr.status !== 'notFailedOver';
+  node.querySelector('.region').textContent = failedOver ? `${dr.activeRegion} (backup region)` : pc.regionName;
+  if (failedOver || pc.status === 'recovering') {
+    const notice = node.querySelector('.dr');
+    notice.textContent = recoveryText(pc);
+    notice.dataset.status = failedOver ? dr.status : pc.status;
+    notice.hidden = false;
+  }
+  // A recovery's detail is news, not an error: the notice above carries it.
+  if (pc.statusDetail && pc.status !== 'recovering') {
     const detail = node.querySelector('.detail');
     detail.textContent = pc.statusDetail.message;
     detail.hidden = false;
@@ -112,6 +122,23 @@ function card(pc) {
   restore.title = restore.disabled ? 'Available once the Cloud PC is ready' : 'Return the Cloud PC to a restore point';
   restore.addEventListener('click', () => openRestore(pc));
   return node;
+}
+
+// Disaster recovery (or the recovery from a lost host) in the user's words: where their Cloud PC is, and when it is usable.
+function recoveryText(pc) {
+  const dr = pc.disasterRecoveryStatus;
+  const capability = pc.disasterRecoveryCapability;
+  const since = dr?.changedDateTime ? ` since ${new Date(dr.changedDateTime).toLocaleString()}` : '';
+  switch (dr?.status) {
+    case 'failingOver':
+      return `Disaster recovery: your Cloud PC is moving to its backup region, ${capability?.secondaryRegion ?? dr.activeRegion}. You can connect again once it is ready.`;
+    case 'failedOver':
+      return `Disaster recovery is active: your Cloud PC runs in its backup region, ${dr.activeRegion}${since}. It returns to ${capability?.primaryRegion ?? pc.regionName} with your files when that region is back.`;
+    case 'failingBack':
+      return `Disaster recovery: your Cloud PC is returning to ${capability?.primaryRegion ?? pc.regionName} with your files. You can connect again once it is ready.`;
+    default:
+      return `${pc.statusDetail?.message ?? 'Its host was lost; your Cloud PC is being made again on another host from a copy of its disk.'} You can connect again once it is ready.`;
+  }
 }
 
 function isRestoring(pc) {
