@@ -38,6 +38,38 @@ internal static class HashingCopy
         return await CopyAsync(file, Stream.Null, cancellationToken);
     }
 
+    /// <summary>
+    /// An object read by <paramref name="read"/> (which checks its SHA-256; null when there is none) into a file written
+    /// aside and renamed over <paramref name="destinationPath"/>, so that a failed or corrupt read leaves no file there.
+    /// </summary>
+    public static async Task<CopyObject> ReadToFileAsync(string key, string destinationPath, Func<Stream, Task<CopyObject?>> read)
+    {
+        var temporary = TemporaryBeside(destinationPath);
+        try
+        {
+            CopyObject found;
+            await using (var output = CreateNew(temporary))
+            {
+                found = await read(output) ?? throw new CopyObjectNotFoundException(key);
+                output.Flush(flushToDisk: true);
+            }
+
+            File.Move(temporary, destinationPath, overwrite: true);
+            return found;
+        }
+        finally
+        {
+            DeleteQuietly(temporary);
+        }
+    }
+
+    /// <summary>A small object (a manifest) read by <paramref name="read"/> into memory; null when there is none.</summary>
+    public static async Task<byte[]?> ReadToBytesAsync(Func<Stream, Task<CopyObject?>> read)
+    {
+        using var output = new MemoryStream();
+        return await read(output) is null ? null : output.ToArray();
+    }
+
     public static FileStream OpenRead(string path) =>
         new(path, FileMode.Open, FileAccess.Read, FileShare.Read, BufferBytes, FileOptions.Asynchronous | FileOptions.SequentialScan);
 

@@ -64,33 +64,16 @@ public sealed class S3CopyStore : ICopyStore, IDisposable
         return new CopyObject(key, bytes, sha256, _time.GetUtcNow());
     }
 
-    public async Task<CopyObject> GetFileAsync(string key, string destinationPath, CancellationToken cancellationToken = default)
+    public Task<CopyObject> GetFileAsync(string key, string destinationPath, CancellationToken cancellationToken = default)
     {
         CopyStoreKeys.Validate(key);
-        var temporary = HashingCopy.TemporaryBeside(destinationPath);
-        try
-        {
-            CopyObject found;
-            await using (var output = HashingCopy.CreateNew(temporary))
-            {
-                found = await ReadAsync(key, output, cancellationToken) ?? throw new CopyObjectNotFoundException(key);
-                output.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, destinationPath, overwrite: true);
-            return found;
-        }
-        finally
-        {
-            HashingCopy.DeleteQuietly(temporary);
-        }
+        return HashingCopy.ReadToFileAsync(key, destinationPath, output => ReadAsync(key, output, cancellationToken));
     }
 
-    public async Task<byte[]?> GetBytesAsync(string key, CancellationToken cancellationToken = default)
+    public Task<byte[]?> GetBytesAsync(string key, CancellationToken cancellationToken = default)
     {
         CopyStoreKeys.Validate(key);
-        using var output = new MemoryStream();
-        return await ReadAsync(key, output, cancellationToken) is null ? null : output.ToArray();
+        return HashingCopy.ReadToBytesAsync(output => ReadAsync(key, output, cancellationToken));
     }
 
     public async Task<IReadOnlyList<CopyObject>> ListAsync(string prefix, CancellationToken cancellationToken = default)
