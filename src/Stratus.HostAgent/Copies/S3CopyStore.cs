@@ -146,6 +146,12 @@ public sealed class S3CopyStore : ICopyStore, IDisposable
                 // The connection broke mid-object (or a server that rewrites objects in place, as s3rver does, cut it short).
                 throw new CopyStoreException($"The copy store {Uri} failed to get '{key}': {e.Message}", e);
             }
+            catch (AmazonClientException)
+            {
+                // The SDK checks a single-part object's body against its ETag (MD5) at the end of the stream and throws
+                // before our own check can: the bytes are not the ones stored, which is what corrupt means here.
+                throw new CopyStoreCorruptException(key, string.IsNullOrEmpty(expected) ? "(none)" : expected, "(a body that does not match its ETag)");
+            }
 
             if (string.IsNullOrEmpty(expected) || actual != expected)
             {

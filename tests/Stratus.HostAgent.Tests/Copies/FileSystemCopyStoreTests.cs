@@ -63,4 +63,30 @@ public sealed class FileSystemCopyStoreTests : CopyStoreConformance
         await Assert.ThrowsAsync<CopyStoreCorruptException>(() => store.GetBytesAsync("vms/a/chain.json"));
         Assert.Empty(await store.ListAsync(""));
     }
+
+    [Fact]
+    public async Task A_put_removes_what_a_put_that_died_an_hour_ago_left_and_keeps_a_running_ones()
+    {
+        var store = (FileSystemCopyStore)await NewStoreAsync();
+        await store.PutBytesAsync("vms/a/chain.json", "one"u8.ToArray());
+        var folder = Path.Combine(store.RootPath, "vms", "a");
+        var stale = new[] { $".chain.json.{Guid.NewGuid():N}.tmp", $".chain.json.{Sha("lost"u8.ToArray())}" };
+        var fresh = $".chain.json.{Guid.NewGuid():N}.tmp";
+        var otherKeys = $".chain.json.old.{Guid.NewGuid():N}.tmp";
+        foreach (var name in stale.Append(fresh).Append(otherKeys))
+        {
+            await File.WriteAllTextAsync(Path.Combine(folder, name), "left over");
+        }
+
+        foreach (var name in stale.Append(otherKeys))
+        {
+            File.SetLastWriteTimeUtc(Path.Combine(folder, name), new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+        }
+
+        await store.PutBytesAsync("vms/a/chain.json", "two"u8.ToArray());
+
+        Assert.Equal(
+            new[] { "chain.json", fresh, $".chain.json.{Sha("two"u8.ToArray())}", otherKeys }.Order(StringComparer.Ordinal),
+            Directory.GetFileSystemEntries(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
 }
