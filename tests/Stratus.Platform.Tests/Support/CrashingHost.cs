@@ -29,7 +29,10 @@ public static class CrashingHost
 
     public const int MaxAttempts = 2;
 
-    public static readonly TimeSpan Lease = TimeSpan.FromSeconds(1);
+    // Long enough that a process slowed by a heavy load still reaches its handler's crash before its own lease runs
+    // out: with 1 s, a fresh-clone run saw the crashing process claim the message again after that and dead-letter it
+    // one attempt early.
+    public static readonly TimeSpan Lease = TimeSpan.FromSeconds(4);
 
     public static void Register(IServiceCollection services) =>
         services.AddMessageHandler<EndProcess, EndProcessHandler, TestDbContext>(MessagingHost.QueueA);
