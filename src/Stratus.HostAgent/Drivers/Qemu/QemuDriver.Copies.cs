@@ -148,6 +148,25 @@ public sealed partial class QemuDriver
     internal static string BitmapName(string storeUri) =>
         "stratus-copy-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(storeUri)))[..16];
 
+    /// <summary>Removes every persistent dirty bitmap from a stopped VM's disk and forgets the copies they counted from.</summary>
+    private async Task RemoveCopyBitmapsAsync(VmFolder folder, CancellationToken cancellationToken)
+    {
+        var info = await QemuImgAsync(["info", "--output=json", folder.DiskFile], cancellationToken);
+        using var document = JsonDocument.Parse(info.StandardOutput);
+        if (!document.RootElement.TryGetProperty("format-specific", out var specific)
+            || !specific.TryGetProperty("data", out var data)
+            || !data.TryGetProperty("bitmaps", out var bitmaps))
+        {
+            return;
+        }
+
+        foreach (var name in bitmaps.EnumerateArray().Select(b => b.GetProperty("name").GetString()).OfType<string>().ToList())
+        {
+            await QemuImgAsync(["bitmap", "--remove", folder.DiskFile, name], cancellationToken);
+            ForgetCopy(folder, name);
+        }
+    }
+
     /// <summary>Per bitmap, the key of the copy it counts writes since (VM folder's copies.json).</summary>
     private static Dictionary<string, string> ReadCopyState(VmFolder folder)
     {

@@ -54,6 +54,9 @@ public sealed partial class QemuDriver
             await StopCoreAsync(folder, _options.GracefulStopTimeout, cancellationToken);
         }
 
+        // A revert rewrites the disk behind the copies' dirty bitmaps, and qemu-img refuses it while the disk has any
+        // ("Device has active dirty bitmaps"): they go, and the next copy to each store is a full one.
+        await RemoveCopyBitmapsAsync(folder, cancellationToken);
         await QemuImgAsync(["snapshot", "-a", snapshotName, folder.DiskFile], cancellationToken);
         // A snapshot keeps the disk size it was taken at; the plan's disk may have grown since.
         var planBytes = folder.ReadRecord().Spec.Size.DiskGiB * GiB;
