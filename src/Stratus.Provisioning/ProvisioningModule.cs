@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Stratus.Platform.Jobs;
@@ -24,6 +25,7 @@ public static class ProvisioningModule
         builder.Services.AddOptions<ProvisioningOptions>().BindConfiguration("Stratus:Provisioning")
             .Validate(o => !o.OperationDeadlines.Invalid().Any(), "Every Stratus:Provisioning:OperationDeadlines value must be a positive time span, for example 00:10:00.")
             .ValidateOnStart();
+        builder.Services.AddOptions<ProvisioningOptions>().PostConfigure<IConfiguration>((o, configuration) => o.CopyStoreRegions ??= AssignmentEvaluator.RegionsWithCopyStore(configuration));
         builder.Services.AddScoped<Lifecycle>();
         builder.Services.AddScoped<AssignmentEvaluator>();
         builder.Services.AddScoped<ServiceClients>();

@@ -3,6 +3,12 @@ namespace Stratus.Provisioning;
 /// <summary>Stratus:Provisioning. The defaults suit the tiny image under TCG on a small machine.</summary>
 public sealed class ProvisioningOptions
 {
+    /// <summary>
+    /// The regions with a copy store (from compute's configuration, AssignmentEvaluator.RegionsWithCopyStore; not a
+    /// setting of its own). Null: not known, nothing is checked.
+    /// </summary>
+    public IReadOnlySet<string>? CopyStoreRegions { get; set; }
+
     /// <summary>How long a placement may take before the step counts as failed.</summary>
     public TimeSpan PlaceTimeout { get; set; } = TimeSpan.FromMinutes(2);
 

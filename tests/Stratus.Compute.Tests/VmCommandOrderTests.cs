@@ -87,5 +87,23 @@ public sealed class VmCommandOrderTests : IAsyncLifetime
         Assert.True((await check.Vms.SingleAsync(v => v.Id == vmId)).DeleteRequested);
     }
 
+    [Fact]
+    public async Task A_service_asking_for_compute_s_own_Recover_kind_gets_a_failed_operation_naming_the_kinds_it_can_ask_for()
+    {
+        var vmId = Guid.NewGuid();
+        var operationId = Guid.NewGuid();
+        await using (var db = NewContext())
+        {
+            await new PlaceVmHandler(new Placement(db, TimeProvider.System), db).HandleAsync(
+                new PlaceVm(vmId, Guid.NewGuid(), "test-1", "tiny", 1, 1024, 8), Context(), CancellationToken.None);
+            await new RunVmOperationHandler(db, TimeProvider.System).HandleAsync(new RunVmOperation(operationId, vmId, "Recover", null), Context(), CancellationToken.None);
+        }
+
+        await using var check = NewContext();
+        Assert.False(await check.VmOperations.AnyAsync(o => o.Id == operationId));
+        var completed = Assert.Single(await check.OutboxMessages.Where(m => m.MessageType.Contains("vmOperationCompleted")).Select(m => m.Body).ToListAsync());
+        Assert.Contains("must be one of Restart, CreateSnapshot, RevertSnapshot, DeleteSnapshot, ExportSnapshot, CopyDisk, not ", completed, StringComparison.Ordinal);
+    }
+
     private static MessageContext Context() => new(Guid.NewGuid(), "compute", 1);
 }

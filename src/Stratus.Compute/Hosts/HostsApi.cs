@@ -113,6 +113,12 @@ public static class HostsApi
             order.ConfirmedAt = clock.GetUtcNow();
         }
 
+        // So are the stale disks of VMs made again elsewhere after it was lost: no agent is left to delete them.
+        foreach (var moved in await db.MovedVms.Where(m => m.FromHostId == id && m.ConfirmedAt == null).ToListAsync(cancellationToken))
+        {
+            moved.ConfirmedAt = clock.GetUtcNow();
+        }
+
         db.Hosts.Remove(host);
         db.Audit(clock, null, AuditActor.From(http), "host", "RemoveHost", $"Removed host {host.Name}", true, new AuditResource(host.Id.ToString(), "host", host.Name));
         await db.SaveChangesAsync(cancellationToken);

@@ -10,8 +10,9 @@ namespace Stratus.Compute.Vms;
 /// <summary>
 /// Forgets finished VM operations after <see cref="ComputeOptions.FinishedOperationRetention"/> and tombstones
 /// their host confirmed after <see cref="ComputeOptions.TombstoneRetention"/>, so that neither table grows without
-/// end. A tombstone still waiting for its host's confirmation is an order to delete a disk, never pruned. Run by the
-/// instance that leads the job.
+/// end; so are the per-host tombstones of VMs moved away from a lost host (MovedVm), once that host confirmed it
+/// removed the stale disk (or was removed itself). A tombstone still waiting for its host's confirmation is an order
+/// to delete a disk, never pruned. Run by the instance that leads the job.
 /// </summary>
 internal sealed partial class ComputeRecordPruner(IServiceScopeFactory scopes, IOptions<ComputeOptions> options, TimeProvider clock, ILogger<ComputeRecordPruner> logger)
     : IPeriodicJob
@@ -22,7 +23,7 @@ internal sealed partial class ComputeRecordPruner(IServiceScopeFactory scopes, I
 
     public Task RunAsync(CancellationToken cancellationToken) => PruneAsync(cancellationToken);
 
-    internal async Task<(int Operations, int Tombstones)> PruneAsync(CancellationToken cancellationToken)
+    internal async Task<(int Operations, int Tombstones, int Moved)> PruneAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ComputeDbContext>();
@@ -31,10 +32,12 @@ internal sealed partial class ComputeRecordPruner(IServiceScopeFactory scopes, I
         var tombstonesBefore = now - options.Value.TombstoneRetention;
         var operations = await db.VmOperations.Where(o => o.Status != VmOperationStatus.Pending && o.CompletedAt < operationsBefore).ExecuteDeleteAsync(cancellationToken);
         var tombstones = await db.DeletedVms.Where(d => d.ConfirmedAt != null && d.ConfirmedAt < tombstonesBefore).ExecuteDeleteAsync(cancellationToken);
-        LogPruned(logger, operations, tombstones);
-        return (operations, tombstones);
+        var moved = await db.MovedVms.Where(m => m.ConfirmedAt != null && m.ConfirmedAt < tombstonesBefore).ExecuteDeleteAsync(cancellationToken);
+        LogPruned(logger, operations, tombstones, moved);
+        return (operations, tombstones, moved);
     }
 
-    [LoggerMessage(EventId = 3004, Level = LogLevel.Debug, Message = "Pruned {Operations} finished VM operations and {Tombstones} confirmed tombstones past their retention")]
-    private static partial void LogPruned(ILogger logger, int operations, int tombstones);
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Debug,
+        Message = "Pruned {Operations} finished VM operations, {Tombstones} confirmed tombstones and {Moved} confirmed moved-VM tombstones past their retention")]
+    private static partial void LogPruned(ILogger logger, int operations, int tombstones, int moved);
 }

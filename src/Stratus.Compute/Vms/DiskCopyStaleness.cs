@@ -15,6 +15,9 @@ namespace Stratus.Compute.Vms;
 /// </summary>
 internal sealed partial class DiskCopyStaleness(IServiceScopeFactory scopes, IOptions<ComputeOptions> options, TimeProvider clock, ILogger<DiskCopyStaleness> logger) : IPeriodicJob
 {
+    private static readonly string[] StoreFullMarkers =
+        ["No space left on device", "Disk quota exceeded", "not enough space on the disk", "StorageFull", "QuotaExceeded", "copy store is full"];
+
     public string Name => "compute.diskCopyStaleness";
 
     public TimeSpan Interval => options.Value.DiskCopies.CheckInterval;
@@ -80,10 +83,19 @@ internal sealed partial class DiskCopyStaleness(IServiceScopeFactory scopes, IOp
 
         var age = copy.LatestCopyAt is { } at ? $"the latest copy is from {at:u}" : "there is no copy yet";
         var why = hostDown ? "its host is unreachable"
-            : copy.LastError is { } last ? $"the host's last attempt failed: {last}"
+            : copy.LastError is { } full && IsStoreFull(full) ? $"the copy store is full: {full}"
+            : copy.LastError is { } last ? $"the last copy failed: {last}"
             : "its host has not copied it";
         return (DiskCopyStatus.Stale, $"Copies are due every {interval.TotalMinutes:0.##} min and {age}: {why}.");
     }
+
+    /// <summary>
+    /// An agent's error that says the store has no room: a file system's ENOSPC or quota, an S3 server's storage full
+    /// or quota (MinIO's XMinioStorageFull, Ceph's QuotaExceeded), so that an operator frees or grows the store rather
+    /// than looking at the host.
+    /// </summary>
+    internal static bool IsStoreFull(string error) =>
+        StoreFullMarkers.Any(marker => error.Contains(marker, StringComparison.OrdinalIgnoreCase));
 
     [LoggerMessage(EventId = 3010, Level = LogLevel.Warning, Message = "VM {VmId}'s disk copies to region {Region} are stale: {Reason}")]
     private static partial void LogStale(ILogger logger, Guid vmId, string region, string reason);

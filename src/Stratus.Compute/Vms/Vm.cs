@@ -182,16 +182,22 @@ public sealed class VmOperation
     /// Why an argument does not fit its kind, or null. An export names no path on the host: only a .qcow2 file
     /// relative to the host's export folder, which the agent resolves there and nowhere else.
     /// </summary>
+    /// <summary>The kinds that may be asked for (API, RunVmOperation): every kind but compute's own Recover record.</summary>
+    public static readonly IReadOnlyList<VmOperationKind> RequestableKinds = Enum.GetValues<VmOperationKind>().Where(k => k != VmOperationKind.Recover).ToList();
+
+    /// <summary>The problem with a kind asked for, naming only the kinds one may ask for; null when it is one of them.</summary>
+    public static string? KindProblem(string? requested, out VmOperationKind kind)
+    {
+        var parsed = Enum.TryParse(requested, ignoreCase: true, out kind) && Enum.IsDefined(kind);
+        return parsed && RequestableKinds.Contains(kind) ? null
+            : $"'kind' must be one of {string.Join(", ", RequestableKinds)}{(requested is null ? "" : $", not '{requested}'")}.";
+    }
+
     public static string? ArgumentProblem(VmOperationKind kind, string? argument)
     {
         if (kind is VmOperationKind.Restart or VmOperationKind.CopyDisk)
         {
             return null;
-        }
-
-        if (kind == VmOperationKind.Recover)
-        {
-            return "Recover is compute's own record of a recovery from a lost host; it cannot be asked for.";
         }
 
         if (string.IsNullOrWhiteSpace(argument))

@@ -109,8 +109,8 @@ internal sealed class RunVmOperationHandler(ComputeDbContext db, TimeProvider cl
         }
 
         var vm = await db.Vms.FirstOrDefaultAsync(v => v.Id == message.VmId && !v.DeleteRequested, cancellationToken);
-        var known = Enum.TryParse<VmOperationKind>(message.Kind, ignoreCase: true, out var kind) && Enum.IsDefined(kind);
-        var refused = vm is null ? "The VM does not exist (any more)." : !known ? $"Unknown operation '{message.Kind}'." : VmOperation.ArgumentProblem(kind, message.Argument);
+        var kindProblem = VmOperation.KindProblem(message.Kind, out var kind);
+        var refused = vm is null ? "The VM does not exist (any more)." : kindProblem ?? VmOperation.ArgumentProblem(kind, message.Argument);
         if (vm is null || refused is not null)
         {
             db.Publish(new VmOperationCompleted(message.OperationId, message.VmId, message.Kind, false, refused, now));
@@ -136,7 +136,15 @@ internal sealed class SetVmDiskCopiesHandler(ComputeDbContext db) : IMessageHand
             return;
         }
 
+        var before = (vm.CopiesOff, vm.CopyIntervalMinutes, vm.CopyBackupRegion);
         VmCopyPlan.Apply(vm, message.Copies, nullMeansOff: true);
+        if ((vm.CopiesOff, vm.CopyIntervalMinutes, vm.CopyBackupRegion) == before)
+        {
+            // Provisioning tells every VM of a tenant its policy when a setting or a membership changes: a VM whose
+            // policy stays is no new desired state for its agent.
+            return;
+        }
+
         var host = await db.Hosts.FirstAsync(h => h.Id == vm.HostId, cancellationToken);
         vm.Generation++;
         host.DesiredVersion++;

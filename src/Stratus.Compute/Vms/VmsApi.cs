@@ -15,11 +15,15 @@ public sealed record CreateVmRequest(Guid? Id, Guid? TenantId, string? Region, s
 public sealed record VmView(
     Guid Id, Guid HostId, Guid? TenantId, string Region, string ImageId, int VCpuCount, int MemoryMiB, int DiskGiB,
     string DesiredPower, bool DeleteRequested, long Generation, string? State, bool Ready, long ReportedGeneration, string? Detail, DateTimeOffset? ReportedDateTime,
-    IReadOnlyList<DiskCopyView>? DiskCopies = null)
+    IReadOnlyList<DiskCopyView>? DiskCopies = null, VmCopyPolicyView? CopyPolicy = null)
 {
     public static VmView From(Vm v) => new(v.Id, v.HostId, v.TenantId, v.Region, v.ImageId, v.VCpuCount, v.MemoryMiB, v.DiskGiB,
-        v.DesiredPower.ToString().ToLowerInvariant(), v.DeleteRequested, v.Generation, v.ReportedState, v.Ready, v.ReportedGeneration, v.ReportedDetail, v.ReportedAt);
+        v.DesiredPower.ToString().ToLowerInvariant(), v.DeleteRequested, v.Generation, v.ReportedState, v.Ready, v.ReportedGeneration, v.ReportedDetail, v.ReportedAt,
+        CopyPolicy: new VmCopyPolicyView(v.CopiesOff, v.CopyIntervalMinutes, v.CopyBackupRegion));
 }
+
+/// <summary>The VM's copy policy as provisioning last set it (PlaceVm, SetVmDiskCopies); a null interval is compute's default.</summary>
+public sealed record VmCopyPolicyView(bool Off, int? IntervalMinutes, string? BackupRegion);
 
 /// <summary>A VM's copies to one store (GET /api/v1/vms/{id}); Status is healthy, stale, failed or none.</summary>
 public sealed record DiskCopyView(string Region, string StoreUri, DateTimeOffset? LatestCopyAt, long? LatestBytes, long? DiskBytes, int ChainLength,
@@ -178,9 +182,9 @@ public static class VmsApi
     private static async Task<Results<Accepted<OperationView>, Ok<OperationView>, ValidationProblem, ProblemHttpResult>> TryCreateOperationAsync(
         Guid id, OperationRequest? request, ComputeDbContext db, TimeProvider clock, CancellationToken cancellationToken)
     {
-        if (!Enum.TryParse<VmOperationKind>(request?.Kind, ignoreCase: true, out var kind) || !Enum.IsDefined(kind))
+        if (VmOperation.KindProblem(request?.Kind, out var kind) is { } kindProblem)
         {
-            return Problems.Validation("kind", $"'kind' must be one of {string.Join(", ", Enum.GetNames<VmOperationKind>())}.");
+            return Problems.Validation("kind", kindProblem);
         }
 
         if (VmOperation.ArgumentProblem(kind, request!.Argument) is { } problem)

@@ -152,4 +152,21 @@ public sealed class AssignmentEvaluator(ProvisioningDbContext db, Lifecycle life
         var configured = configuration.GetSection("Stratus:Compute:Regions").GetChildren().Select(r => r["Name"]).OfType<string>().ToList();
         return configured.Count > 0 ? configured : ["local-1", "local-2"];
     }
+
+    /// <summary>
+    /// The regions whose VMs' disks compute copies to a store, as compute reads the same configuration
+    /// (ComputeOptions.CopyStoreOf): a configured region's CopyStore, or every built-in local region when `stratus up`
+    /// gives them a copy folder. A failover or failback needs a store in the region it restores from.
+    /// </summary>
+    public static HashSet<string> RegionsWithCopyStore(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var configured = configuration.GetSection("Stratus:Compute:Regions").GetChildren().ToList();
+        if (configured.Count > 0)
+        {
+            return configured.Where(r => !string.IsNullOrWhiteSpace(r["CopyStore"])).Select(r => r["Name"]).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        }
+
+        return string.IsNullOrWhiteSpace(configuration["Stratus:Compute:LocalCopyStoreFolder"]) ? [] : ["local-1", "local-2"];
+    }
 }

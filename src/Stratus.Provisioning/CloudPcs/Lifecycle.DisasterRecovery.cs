@@ -72,6 +72,11 @@ public sealed partial class Lifecycle
             return $"{pc.UserPrincipalName}'s user setting has no cross-region disaster recovery to a region other than {pc.RegionName}; set crossRegionDisasterRecoverySetting first.";
         }
 
+        if (MissingCopyStore(backup, pc.RegionName) is { } missing)
+        {
+            return missing;
+        }
+
         var interval = setting!.DiskCopyFrequencyInMinutes;
         pc.PendingVmId = Guid.CreateVersion7(clock.GetUtcNow());
         pc.PendingHostId = null;
@@ -97,6 +102,11 @@ public sealed partial class Lifecycle
             return $"Cannot fail {pc.ManagedDeviceName} back: it is {ToGraph(pc.Status)} and {DisasterRecoveryStatusName(pc.DisasterRecoveryState)}; failback needs a provisioned Cloud PC that is failed over.";
         }
 
+        if (MissingCopyStore(pc.RegionName) is { } missing)
+        {
+            return missing;
+        }
+
         SetDisasterRecoveryState(pc, DisasterRecoveryState.FailbackStopping, operation.RequestedBy);
         if (pc.PowerState == CloudPcPowerState.PoweredOff)
         {
@@ -109,6 +119,16 @@ public sealed partial class Lifecycle
         pc.StepAfterGeneration = pc.LastVmGeneration;
         return null;
     }
+
+    /// <summary>
+    /// Why a failover or failback cannot start for want of a copy store, or null: a failover restores from the backup
+    /// region's store and copies the disaster-recovery VM to the primary region's, which failback restores from. Said
+    /// at once, rather than as a failed VM placement minutes later.
+    /// </summary>
+    private string? MissingCopyStore(params string[] regions) =>
+        options.Value.CopyStoreRegions is { } withStore && regions.FirstOrDefault(r => !withStore.Contains(r)) is { } missing
+            ? $"Region {missing} has no copy store (Stratus:Compute:Regions' CopyStore): its Cloud PCs' disks are not copied there, so there is nothing to restore from. Ask the platform operator to configure one."
+            : null;
 
     /// <summary>A report of the Cloud PC's current VM: a failback that waits for it to stop goes on to the copy.</summary>
     public void OnDisasterRecoveryVmReport(CloudPc pc, VmReported report)

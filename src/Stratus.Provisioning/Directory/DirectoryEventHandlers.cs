@@ -3,6 +3,7 @@ using Stratus.Platform.Messaging;
 using Stratus.Platform.Persistence;
 using Stratus.Provisioning.CloudPcs;
 using Stratus.Provisioning.Persistence;
+using Stratus.Provisioning.Settings;
 
 namespace Stratus.Provisioning.Directory;
 
@@ -10,7 +11,7 @@ namespace Stratus.Provisioning.Directory;
 /// Applies one directory event to provisioning's copy, then evaluates the users it touches, in one transaction
 /// with the inbox mark: a redelivered event changes nothing, and an older event never overwrites a newer row.
 /// </summary>
-internal sealed class DirectoryEventHandler(ProvisioningDbContext db, AssignmentEvaluator evaluator) :
+internal sealed class DirectoryEventHandler(ProvisioningDbContext db, AssignmentEvaluator evaluator, Lifecycle lifecycle) :
     IMessageHandler<UserCreated>, IMessageHandler<UserUpdated>, IMessageHandler<UserDeleted>,
     IMessageHandler<GroupMemberAdded>, IMessageHandler<GroupMemberRemoved>, IMessageHandler<GroupDeleted>,
     IMessageHandler<LicenseAssigned>, IMessageHandler<LicenseRemoved>
@@ -32,13 +33,13 @@ internal sealed class DirectoryEventHandler(ProvisioningDbContext db, Assignment
             await UpsertUserAsync(message.TenantId, message.UserId, message.Sequence, u => u.Deleted = true, cancellationToken), cancellationToken);
 
     public Task HandleAsync(GroupMemberAdded message, MessageContext context, CancellationToken cancellationToken) =>
-        ApplyAsync(context, message.TenantId, [message.UserId], () => SetMembershipAsync(message.TenantId, message.UserId, message.GroupId, true, message.Sequence, cancellationToken), cancellationToken);
+        ApplyMembershipAsync(context, message.TenantId, [message.UserId], () => SetMembershipAsync(message.TenantId, message.UserId, message.GroupId, true, message.Sequence, cancellationToken), cancellationToken);
 
     public Task HandleAsync(GroupMemberRemoved message, MessageContext context, CancellationToken cancellationToken) =>
-        ApplyAsync(context, message.TenantId, [message.UserId], () => SetMembershipAsync(message.TenantId, message.UserId, message.GroupId, false, message.Sequence, cancellationToken), cancellationToken);
+        ApplyMembershipAsync(context, message.TenantId, [message.UserId], () => SetMembershipAsync(message.TenantId, message.UserId, message.GroupId, false, message.Sequence, cancellationToken), cancellationToken);
 
     public Task HandleAsync(GroupDeleted message, MessageContext context, CancellationToken cancellationToken) =>
-        ApplyAsync(context, message.TenantId, message.FormerMemberIds, async () =>
+        ApplyMembershipAsync(context, message.TenantId, message.FormerMemberIds, async () =>
         {
             foreach (var member in message.FormerMemberIds)
             {
@@ -52,7 +53,14 @@ internal sealed class DirectoryEventHandler(ProvisioningDbContext db, Assignment
     public Task HandleAsync(LicenseRemoved message, MessageContext context, CancellationToken cancellationToken) =>
         ApplyAsync(context, message.TenantId, [message.UserId], () => SetLicenseAsync(message.TenantId, message.UserId, message.SkuId, false, message.Sequence, cancellationToken), cancellationToken);
 
-    private async Task ApplyAsync(MessageContext context, Guid tenantId, IReadOnlyList<Guid> users, Func<Task> apply, CancellationToken cancellationToken)
+    private Task ApplyAsync(MessageContext context, Guid tenantId, IReadOnlyList<Guid> users, Func<Task> apply, CancellationToken cancellationToken) =>
+        ApplyAsync(context, tenantId, users, apply, membershipChanged: false, cancellationToken);
+
+    /// <summary>A membership change: the users may now be under another user setting (settings are assigned to groups).</summary>
+    private Task ApplyMembershipAsync(MessageContext context, Guid tenantId, IReadOnlyList<Guid> users, Func<Task> apply, CancellationToken cancellationToken) =>
+        ApplyAsync(context, tenantId, users, apply, membershipChanged: true, cancellationToken);
+
+    private async Task ApplyAsync(MessageContext context, Guid tenantId, IReadOnlyList<Guid> users, Func<Task> apply, bool membershipChanged, CancellationToken cancellationToken)
     {
         // One transaction: the evaluation reads the applied copy, and the inbox record joins the first save. The
         // users' locks first: two events of one user handled at once (a membership and a license, on two workers)
@@ -67,6 +75,13 @@ internal sealed class DirectoryEventHandler(ProvisioningDbContext db, Assignment
         }
 
         await db.SaveChangesAsync(cancellationToken);
+        if (membershipChanged)
+        {
+            // Their VMs' copy policy (interval, backup region) follows their setting at once, as it does when a
+            // setting itself changes.
+            await DisasterRecoverySettings.PublishCopyPoliciesAsync(db, lifecycle, tenantId, users, cancellationToken);
+        }
+
         await transaction.CommitAsync(cancellationToken);
     }
 

@@ -63,6 +63,9 @@ public static class DisasterRecoverySettings
             var regions = AssignmentEvaluator.Regions(configuration);
             validator.Check(region is not null && regions.Contains(region), "crossRegionDisasterRecoverySetting.disasterRecoveryNetworkSetting.regionName",
                 $"crossRegion disaster recovery needs 'disasterRecoveryNetworkSetting.regionName', the backup region: one of {string.Join(", ", regions)}.");
+            var withStore = AssignmentEvaluator.RegionsWithCopyStore(configuration);
+            validator.Check(region is null || !regions.Contains(region) || withStore.Contains(region), "crossRegionDisasterRecoverySetting.disasterRecoveryNetworkSetting.regionName",
+                $"Region {region} has no copy store, so no disk copies could be restored there; choose one that has: {(withStore.Count == 0 ? "none is configured (Stratus:Compute:Regions' CopyStore)" : string.Join(", ", withStore.Order(StringComparer.Ordinal)))}.");
         }
     }
 
@@ -105,15 +108,20 @@ public static class DisasterRecoverySettings
     /// <summary>
     /// Tells compute each of the tenant's Cloud PCs' copy policy as the settings now give it (SetVmDiskCopies is
     /// idempotent: a VM whose policy did not change is told the same again). Like restore point frequencies, a
-    /// changed setting applies to existing Cloud PCs at once, not only to new ones.
+    /// changed setting applies to existing Cloud PCs at once, not only to new ones. With <paramref name="users"/>, only
+    /// their Cloud PCs: a group membership that changed may have moved them under another setting.
     /// </summary>
-    public static async Task PublishCopyPoliciesAsync(ProvisioningDbContext db, Lifecycle lifecycle, Guid tenant, CancellationToken cancellationToken)
+    public static async Task PublishCopyPoliciesAsync(ProvisioningDbContext db, Lifecycle lifecycle, Guid tenant, IReadOnlyCollection<Guid>? users, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(lifecycle);
-        var pcs = await db.CloudPcs
-            .Where(p => p.TenantId == tenant && p.Status != CloudPcStatus.NotProvisioned && p.Status != CloudPcStatus.Deprovisioning)
-            .ToListAsync(cancellationToken);
+        var query = db.CloudPcs.Where(p => p.TenantId == tenant && p.Status != CloudPcStatus.NotProvisioned && p.Status != CloudPcStatus.Deprovisioning);
+        if (users is not null)
+        {
+            query = query.Where(p => users.Contains(p.UserId));
+        }
+
+        var pcs = await query.ToListAsync(cancellationToken);
         foreach (var pc in pcs)
         {
             var backup = pc.BackupRegionName;

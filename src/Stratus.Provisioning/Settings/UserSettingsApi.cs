@@ -206,7 +206,7 @@ public static class UserSettingsApi
             await RescheduleRestorePointsAsync(db, tenant, cancellationToken);
         }
 
-        await DisasterRecoverySettings.PublishCopyPoliciesAsync(db, lifecycle, tenant, cancellationToken);
+        await DisasterRecoverySettings.PublishCopyPoliciesAsync(db, lifecycle, tenant, users: null, cancellationToken);
 
         return TypedResults.Ok(UserSettingView.From(setting, await db.UserSettingAssignments.AsNoTracking().Where(a => a.UserSettingId == id).ToListAsync(cancellationToken)));
     }
@@ -226,7 +226,7 @@ public static class UserSettingsApi
             new AuditResource(setting.Id.ToString(), "userSetting", setting.DisplayName));
         await db.SaveChangesAsync(cancellationToken);
         await RescheduleRestorePointsAsync(db, tenant, cancellationToken);
-        await DisasterRecoverySettings.PublishCopyPoliciesAsync(db, lifecycle, tenant, cancellationToken);
+        await DisasterRecoverySettings.PublishCopyPoliciesAsync(db, lifecycle, tenant, users: null, cancellationToken);
         return TypedResults.NoContent();
     }
 
@@ -270,7 +270,7 @@ public static class UserSettingsApi
             new AuditResource(setting.Id.ToString(), "userSetting", setting.DisplayName));
         await db.SaveChangesAsync(cancellationToken);
         await RescheduleRestorePointsAsync(db, tenant, cancellationToken);
-        await DisasterRecoverySettings.PublishCopyPoliciesAsync(db, lifecycle, tenant, cancellationToken);
+        await DisasterRecoverySettings.PublishCopyPoliciesAsync(db, lifecycle, tenant, users: null, cancellationToken);
         return TypedResults.Ok(UserSettingView.From(setting, assignments));
     }
 
