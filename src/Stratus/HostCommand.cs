@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Stratus.HostAgent.Agent;
 using Stratus.HostAgent.Confinement;
+using Stratus.HostAgent.Copies;
 using Stratus.Platform;
 using Stratus.Platform.Http;
 
@@ -139,6 +140,17 @@ internal static partial class HostCommand
         CancellationToken cancellationToken)
     {
         var builder = Host.CreateApplicationBuilder();
+        try
+        {
+            // S3 copy store credentials from configuration (Stratus__CopyStores__S3__AccessKey/SecretKey, appsettings.json),
+            // not only the SDK's AWS_* environment.
+            options = options with { CopyStores = CopyStoreOptions.From(builder.Configuration) };
+        }
+        catch (ArgumentException e)
+        {
+            throw new ConfigurationException(e.Message, e);
+        }
+
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
         {

@@ -65,9 +65,14 @@ public sealed class HostAgentTests(ComputeHost compute) : IClassFixture<ComputeH
         Assert.Contains("Enrollment refused", await agent.StandardError.ReadToEndAsync() + await agent.StandardOutput.ReadToEndAsync(), StringComparison.Ordinal);
     }
 
-    private Process StartAgent(string dataFolder, string name, string? token)
+    private Process StartAgent(string dataFolder, string name, string? token, Dictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(StratusProcess.BinaryPath) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var (variable, value) in environment ?? [])
+        {
+            start.Environment[variable] = value;
+        }
+
         foreach (var argument in new[] { "host", "--control-plane", compute.Stratus.BaseAddress.ToString(), "--zone", "test-2a", "--name", name, "--data", dataFolder, "--driver", "simulated", "--vcpus", "8", "--memory-mib", "8192" })
         {
             start.ArgumentList.Add(argument);
@@ -92,6 +97,19 @@ public sealed class HostAgentTests(ComputeHost compute) : IClassFixture<ComputeH
             return id is not null;
         }, "the agent enrolled");
         return id!.Value;
+    }
+
+    [Fact]
+    public async Task Agent_reads_its_s3_copy_store_credentials_from_configuration_and_refuses_half_of_them_at_start()
+    {
+        using var data = new TempFolder();
+        using var agent = StartAgent(data.Path, "s3-" + Guid.NewGuid().ToString("N")[..6], "not-a-token", new() { ["Stratus__CopyStores__S3__AccessKey"] = "key-only" });
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await agent.WaitForExitAsync(timeout.Token);
+        Assert.Equal(1, agent.ExitCode);
+        var said = await agent.StandardError.ReadToEndAsync() + await agent.StandardOutput.ReadToEndAsync();
+        Assert.Contains("error: Only one of Stratus:CopyStores:S3:AccessKey and SecretKey is set", said, StringComparison.Ordinal);
+        Assert.DoesNotContain("Enrollment refused", said, StringComparison.Ordinal);
     }
 
     private async Task<List<JsonElement>> Vms(Guid hostId) =>

@@ -158,6 +158,14 @@ public sealed partial class HostAgentService
             return;
         }
 
+        if (operation.Kind == "CopyDisk")
+        {
+            // A copy can take minutes (and waits for a scheduled copy under way): beside the pass, never inside it,
+            // so that no other VM's start or stop waits for it.
+            StartCopyOperation(operation, cancellationToken);
+            return;
+        }
+
         var id = DriverId(operation.VmId);
         ReportedOperation result;
         try
@@ -169,7 +177,6 @@ public sealed partial class HostAgentService
                 "RevertSnapshot" => (await driver.RevertSnapshotAsync(id, operation.Argument!, cancellationToken)).PowerState.ToString(),
                 "DeleteSnapshot" => await DeleteSnapshotAsync(id, operation.Argument!, cancellationToken),
                 "ExportSnapshot" => await ExportAsync(id, operation.Argument!, cancellationToken),
-                "CopyDisk" => await CopyDiskNowAsync(operation, cancellationToken),
                 _ => throw new VmDriverException($"This agent does not know the operation '{operation.Kind}'."),
             };
             result = new ReportedOperation(operation.Id, true, detail);

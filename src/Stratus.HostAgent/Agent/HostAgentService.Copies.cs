@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Stratus.HostAgent.Copies;
@@ -8,6 +9,9 @@ namespace Stratus.HostAgent.Agent;
 /// <summary>Issue 18: disk copies on schedule and on demand, VMs made from a copy, and fencing by epoch.</summary>
 public sealed partial class HostAgentService
 {
+    /// <summary>CopyDisk operations under way, by id: they run beside the converge pass (StartCopyOperation).</summary>
+    private readonly ConcurrentDictionary<Guid, bool> copyOperations = new();
+
     private async Task CopyLoopAsync(CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
@@ -29,6 +33,47 @@ public sealed partial class HostAgentService
                 LogPassFailed(logger, e, 0);
             }
         }
+    }
+
+    /// <summary>
+    /// Runs a CopyDisk operation in the background, once however many passes list it while it runs: its result is
+    /// journaled (as every operation's, before it is reported) and reported as soon as it is known. An agent that stops
+    /// mid-copy journals nothing and copies again after its restart.
+    /// </summary>
+    private void StartCopyOperation(DesiredOperation operation, CancellationToken cancellationToken)
+    {
+        if (!copyOperations.TryAdd(operation.Id, true))
+        {
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                ReportedOperation result;
+                try
+                {
+                    result = new ReportedOperation(operation.Id, true, await CopyDiskNowAsync(operation, cancellationToken));
+                }
+                catch (VmDriverException e)
+                {
+                    result = new ReportedOperation(operation.Id, false, e.Message);
+                }
+
+                await journal.AddAsync(result, cancellationToken);
+                await ReportAsync(cancellationToken);
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                // A journal or report that failed: a later pass finds the operation neither journaled nor running, and runs it again.
+                LogPassFailed(logger, e, 0);
+            }
+            finally
+            {
+                copyOperations.TryRemove(operation.Id, out _);
+            }
+        }, CancellationToken.None);
     }
 
     /// <summary>The CopyDisk operation: a copy now to the store compute named, or to each of the VM's stores.</summary>

@@ -286,8 +286,7 @@ public sealed class S3CopyStore : ICopyStore, IDisposable
         {
             ({ Length: > 0 } accessKey, { Length: > 0 } secretKey) => new AmazonS3Client(new BasicAWSCredentials(accessKey, secretKey), config),
             (null or "", null or "") => new AmazonS3Client(config),
-            _ => throw new ArgumentException(
-                $"Only one of {CopyStoreOptions.Section}:S3:AccessKey and SecretKey is set; give both, or neither to use AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY."),
+            _ => throw new ArgumentException(CopyStoreOptions.OneOfTwoKeys),
         };
     }
 }

@@ -138,6 +138,62 @@ public sealed class DiskCopySchedulerTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task A_copy_in_progress_holds_up_no_other_vms_stop_and_its_result_is_reported_when_it_ends()
+    {
+        using var data = new TempFolder();
+        var store = "file://" + Path.Combine(data.Path, "store");
+        var copied = Guid.NewGuid();
+        var other = Guid.NewGuid();
+        var operation = Guid.NewGuid();
+        var otherPower = "running";
+        await using var controlPlane = new ScriptedControlPlane((hostId, request) =>
+        {
+            var copyingVm = $$"""{"id":"{{copied}}","imageId":"tiny","vCpuCount":1,"memoryMiB":256,"diskGiB":8,"power":"running","delete":false,"generation":1,"copies":{"intervalSeconds":3600,"storeUris":["{{store}}"]}}""";
+            var otherVm = $$"""{"id":"{{other}}","imageId":"tiny","vCpuCount":1,"memoryMiB":256,"diskGiB":8,"power":"{{Volatile.Read(ref otherPower)}}","delete":false,"generation":1}""";
+            var copyNow = $$"""{"id":"{{operation}}","vmId":"{{copied}}","kind":"CopyDisk","argument":null}""";
+            return $$"""{"hostId":"{{hostId}}","version":{{request}},"deletedVmIds":[],"operations":[{{copyNow}}],"vms":[{{copyingVm}},{{otherVm}}]}""";
+        });
+        using var loggers = new TestOutputLoggerFactory(output);
+        var copyStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var driver = new StandInCopyDriver(TimeProvider.System)
+        {
+            BeforeCopy = async _ =>
+            {
+                copyStarted.TrySetResult();
+                await release.Task;
+            },
+        };
+
+        // No scheduled copy (a check an hour away): the only copy is the CopyDisk operation, held in progress.
+        var options = controlPlane.AgentOptions(data.Path, "busy-host", TimeSpan.FromMilliseconds(200)) with { CopyCheckInterval = TimeSpan.FromHours(1) };
+        using var agent = new HostAgentService(driver, options, "tcg", new HttpClient { BaseAddress = controlPlane.Url }, TimeProvider.System, loggers.CreateLogger<HostAgentService>());
+        await agent.StartAsync(CancellationToken.None);
+        try
+        {
+            await copyStarted.Task.WaitAsync(Patience);
+            await ReportedVmAsync(controlPlane, other, v => v.GetProperty("state").GetString() == "running");
+
+            // The other VM is to stop: it stops while the copy is still in progress, and the copy is not reported done.
+            Volatile.Write(ref otherPower, "stopped");
+            await ReportedVmAsync(controlPlane, other, v => v.GetProperty("state").GetString() == "stopped");
+            Assert.Equal(0, driver.Copies);
+            Assert.DoesNotContain(controlPlane.LastReport!.Value.GetProperty("operations").EnumerateArray(), o => o.GetProperty("id").GetGuid() == operation);
+
+            // The copy ends: its result is reported, and it ran once though every pass listed it.
+            release.SetResult();
+            var result = await OperationResultAsync(controlPlane, operation);
+            Assert.True(result.GetProperty("succeeded").GetBoolean(), result.ToString());
+            Assert.Equal(1, driver.Copies);
+        }
+        finally
+        {
+            release.TrySetResult();
+            await agent.StopAsync(CancellationToken.None);
+        }
+    }
+
     private static async Task<JsonElement> ReportedCopyAsync(ScriptedControlPlane controlPlane, Guid vm, Func<JsonElement, bool> done)
     {
         var vmReport = await ReportedVmAsync(controlPlane, vm, v => v.TryGetProperty("copies", out var c) && c.ValueKind == JsonValueKind.Array && c.GetArrayLength() == 1 && done(c[0]));

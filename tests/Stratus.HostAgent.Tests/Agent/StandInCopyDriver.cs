@@ -21,6 +21,9 @@ internal sealed class StandInCopyDriver(TimeProvider clock) : IVmDriver
 
     public int Copies => Volatile.Read(ref copies);
 
+    /// <summary>Awaited at the start of each copy, before anything is stored: a test holds a copy in progress with it.</summary>
+    public Func<string, Task>? BeforeCopy { get; set; }
+
     public string Name => inner.Name;
 
     public bool DisksOutliveTheAgent => inner.DisksOutliveTheAgent;
@@ -28,6 +31,11 @@ internal sealed class StandInCopyDriver(TimeProvider clock) : IVmDriver
     public async Task<DiskCopyResult> CopyDiskAsync(string vmId, ICopyStore store, CancellationToken cancellationToken = default)
     {
         _ = await inner.GetAsync(vmId, cancellationToken) ?? throw new VmNotFoundException(vmId);
+        if (BeforeCopy is { } hold)
+        {
+            await hold(vmId);
+        }
+
         var sequence = Interlocked.Increment(ref copies);
         var stored = await store.PutBytesAsync($"vms/{vmId}/{sequence:D8}.stand-in", Encoding.UTF8.GetBytes($"copy {sequence}"), cancellationToken);
         return new DiskCopyResult(store.Uri, sequence == 1, stored.Bytes, 8L << 30, sequence, clock.GetUtcNow(), stored.Sha256);

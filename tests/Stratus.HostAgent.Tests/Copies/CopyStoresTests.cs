@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Stratus.HostAgent.Copies;
 
 namespace Stratus.HostAgent.Tests.Copies;
@@ -56,6 +57,20 @@ public sealed class CopyStoresTests
 
         Assert.Contains(what, error.Message);
         Assert.DoesNotContain("secret", error.Message);
+    }
+
+    [Fact]
+    public void The_s3_credentials_come_from_configuration_and_half_of_them_is_refused_at_once()
+    {
+        static IConfiguration Configured(params (string Key, string Value)[] values) =>
+            new ConfigurationBuilder().AddInMemoryCollection(values.Select(v => KeyValuePair.Create(v.Key, (string?)v.Value))).Build();
+
+        var both = CopyStoreOptions.From(Configured(("Stratus:CopyStores:S3:AccessKey", "key"), ("Stratus:CopyStores:S3:SecretKey", "secret")));
+        Assert.Equal(("key", "secret"), (both.S3.AccessKey, both.S3.SecretKey));
+        var neither = CopyStoreOptions.From(Configured());
+        Assert.Equal((null, null), (neither.S3.AccessKey, neither.S3.SecretKey));
+        var error = Assert.Throws<ArgumentException>(() => CopyStoreOptions.From(Configured(("Stratus:CopyStores:S3:SecretKey", "secret"))));
+        Assert.Contains("Stratus:CopyStores:S3:AccessKey and SecretKey", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -155,11 +155,21 @@ public sealed partial class QemuDriver
         return confined.Cgroups.Prepare(CgroupName(folder.Id), spec.Size.VCpus, _confinement.MemoryLimitBytes(spec.Size.MemoryMiB));
     }
 
+    /// <summary>
+    /// The image's kernel command line with no_timer_check: under TCG on a loaded host the kernel's IO-APIC timer check
+    /// can miss its ticks and panic at boot ("IO-APIC + timer doesn't work"), as two VMs booting at once on a busy
+    /// machine did. Added here too, so that images built before scripts/build-tiny-image.sh carried it boot safely.
+    /// </summary>
+    internal static string KernelCommandLine(GalleryImage image) =>
+        image.KernelCommandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries).Contains("no_timer_check")
+            ? image.KernelCommandLine
+            : $"no_timer_check {image.KernelCommandLine}".Trim();
+
     private static List<string> QemuArguments(VmFolder folder, VmSpec spec, GalleryImage image, AcceleratorChoice accelerator,
         GuestConfinementOptions confinement)
     {
         // A gallery image boots its kernel directly; a custom image boots from its disk (the firmware's first boot device).
-        var commandLine = $"{image.KernelCommandLine} stratus.hostname={spec.HostName ?? spec.Id} {spec.KernelArguments}".Trim();
+        var commandLine = $"{KernelCommandLine(image)} stratus.hostname={spec.HostName ?? spec.Id} {spec.KernelArguments}".Trim();
         string[] boot = image.KernelPath is { } kernel
             ? ["-kernel", kernel, "-initrd", image.InitrdPath!, "-append", commandLine]
             : [];
