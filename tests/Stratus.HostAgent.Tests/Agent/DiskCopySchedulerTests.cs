@@ -149,7 +149,7 @@ public sealed class DiskCopySchedulerTests(ITestOutputHelper output)
         var otherPower = "running";
         await using var controlPlane = new ScriptedControlPlane((hostId, request) =>
         {
-            var copyingVm = $$"""{"id":"{{copied}}","imageId":"tiny","vCpuCount":1,"memoryMiB":256,"diskGiB":8,"power":"running","delete":false,"generation":1,"copies":{"intervalSeconds":3600,"storeUris":["{{store}}"]}}""";
+            var copyingVm = $$$"""{"id":"{{{copied}}}","imageId":"tiny","vCpuCount":1,"memoryMiB":256,"diskGiB":8,"power":"running","delete":false,"generation":1,"copies":{"intervalSeconds":3600,"storeUris":["{{{store}}}"]}}""";
             var otherVm = $$"""{"id":"{{other}}","imageId":"tiny","vCpuCount":1,"memoryMiB":256,"diskGiB":8,"power":"{{Volatile.Read(ref otherPower)}}","delete":false,"generation":1}""";
             var copyNow = $$"""{"id":"{{operation}}","vmId":"{{copied}}","kind":"CopyDisk","argument":null}""";
             return $$"""{"hostId":"{{hostId}}","version":{{request}},"deletedVmIds":[],"operations":[{{copyNow}}],"vms":[{{copyingVm}},{{otherVm}}]}""";
