@@ -1,4 +1,5 @@
 using Stratus.Platform.Auth;
+using Stratus.Platform.Regions;
 
 namespace Stratus.Identity.Clients;
 
@@ -34,5 +35,5 @@ public static class ServiceClientCatalog
         ["compute"] = new([StratusScopes.RevocationsRead], NamesTenant: false, Delegable: []),
         ["diagnostics"] = new([StratusScopes.RevocationsRead], NamesTenant: false, Delegable: []),
         ["portal"] = new([StratusScopes.RevocationsRead], NamesTenant: false, Delegable: []),
-    };
+    }.ToDictionary(c => c.Key, c => c.Value with { Scopes = [.. c.Value.Scopes, RegionLeaseApi.Scope] }, StringComparer.Ordinal); // every instance asks the front door for its region's lease (issue 19)
 }
