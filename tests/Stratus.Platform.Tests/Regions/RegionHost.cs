@@ -17,14 +17,16 @@ internal static class RegionHost
     public const string Region = "A";
     public const string ItemsPath = "/api/v1/regionTests/items";
 
-    public static async Task<MessagingHost> StartAsync(TestDatabase database, ITestOutputHelper output, StandInFrontDoor? frontDoor, IRegionStore? store = null)
+    public static async Task<MessagingHost> StartAsync(TestDatabase database, ITestOutputHelper output, StandInFrontDoor? frontDoor, IRegionStore? store = null,
+        Action<IServiceCollection>? services = null)
     {
-        var host = MessagingHost.Build(database, output, "region-a", services: services =>
+        var host = MessagingHost.Build(database, output, "region-a", services: registered =>
         {
-            services.AddSingleton<TokenExchange>();
+            services?.Invoke(registered);
+            registered.AddSingleton<TokenExchange>();
             if (frontDoor is not null)
             {
-                services.Configure<RegionOptions>(options =>
+                registered.Configure<RegionOptions>(options =>
                 {
                     options.Name = Region;
                     options.FrontDoorUrls.Add(frontDoor.Url);
@@ -33,7 +35,7 @@ internal static class RegionHost
 
             if (store is not null)
             {
-                services.AddSingleton(store);
+                registered.AddSingleton(store);
             }
         });
         try

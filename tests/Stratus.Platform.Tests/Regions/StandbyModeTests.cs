@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Stratus.Platform.Http;
+using Stratus.Platform.Jobs;
 using Stratus.Platform.Messaging;
 using Stratus.Platform.Persistence;
 using Stratus.Platform.Regions;
@@ -130,6 +131,31 @@ public sealed class StandbyModeTests(PostgresServer postgres, ITestOutputHelper 
         Assert.Equal([new StoreCall("demote", 2, false), new StoreCall("promote", 3, false)], store.Calls);
     }
 
+    [Fact]
+    public async Task Job_PassesRunOnlyWhileWritable_AndWaitWhileReadOnly()
+    {
+        using var database = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite, postgres);
+        await using var frontDoor = await StandInFrontDoor.StartAsync(output);
+        frontDoor.MakeWritable(RegionHost.Region, 1);
+        var passes = new PassRecord();
+        await using var host = await RegionHost.StartAsync(database, output, frontDoor, services: services =>
+        {
+            services.AddSingleton(passes);
+            services.AddPeriodicJob<WritingJob>();
+        });
+        var writability = host.Writability();
+
+        await Eventually.WaitForAsync(() => Task.FromResult(passes.Count), count => count >= 3, "three passes while writable", Deadline);
+        frontDoor.StopAnswering();
+        await Eventually.WaitForAsync(() => Task.FromResult(writability.WaitingLoops), loops => loops.Contains("job:" + WritingJob.JobName),
+            "the job to wait once the lease ran out", Deadline);
+        var whileReadOnly = passes.Count;
+        Assert.Contains("job:" + WritingJob.JobName, writability.WaitingLoops);
+        Assert.Equal(whileReadOnly, passes.Count);
+
+        frontDoor.Answer();
+        await Eventually.WaitForAsync(() => Task.FromResult(passes.Count), count => count >= whileReadOnly + 3, "passes once writable again", Deadline);    }
+
     [Theory]
     [InlineData(DatabaseProvider.Sqlite)]
     [InlineData(DatabaseProvider.Postgres)]
@@ -185,4 +211,29 @@ public sealed class StandbyModeTests(PostgresServer postgres, ITestOutputHelper 
 
     private static Task<QueueMessage> QueueRowAsync(MessagingHost host, Guid itemId) =>
         host.PlatformAsync(async db => (await db.QueueMessages.AsNoTracking().Where(m => m.Body.Contains(itemId.ToString())).ToListAsync()).Single());
+
+    private sealed class PassRecord
+    {
+        private int count;
+
+        public int Count => Volatile.Read(ref count);
+
+        public void Add() => Interlocked.Increment(ref count);
+    }
+
+    /// <summary>A job whose passes would write; counts them.</summary>
+    private sealed class WritingJob(PassRecord passes) : IPeriodicJob
+    {
+        public const string JobName = "region.test";
+
+        public string Name => JobName;
+
+        public TimeSpan Interval => TimeSpan.FromMilliseconds(100);
+
+        public Task RunAsync(CancellationToken cancellationToken)
+        {
+            passes.Add();
+            return Task.CompletedTask;
+        }
+    }
 }
