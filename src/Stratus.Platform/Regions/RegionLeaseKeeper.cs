@@ -83,18 +83,15 @@ public sealed partial class RegionLeaseKeeper(
     {
         var settings = options.Value;
         var next = settings.RetryInterval;
+        RegionLease? lease = null;
         try
         {
-            var lease = await AskAsync(cancellationToken);
-            await ApplyAsync(lease, cancellationToken);
+            lease = await AskAsync(cancellationToken);
             if (failing)
             {
                 failing = false;
                 LogRecovered(logger, settings.Name!);
             }
-
-            var left = lease.ValidUntil - clock.GetUtcNow();
-            next = settings.RenewInterval ?? TimeSpan.FromTicks(Math.Clamp(left.Ticks / 3, ShortestRenewal.Ticks, LongestRenewal.Ticks));
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
@@ -102,6 +99,21 @@ public sealed partial class RegionLeaseKeeper(
             {
                 failing = true;
                 LogFailing(logger, settings.Name!, Describe(e));
+            }
+        }
+
+        if (lease is not null)
+        {
+            try
+            {
+                await ApplyAsync(lease, cancellationToken);
+                var left = lease.ValidUntil - clock.GetUtcNow();
+                next = settings.RenewInterval ?? TimeSpan.FromTicks(Math.Clamp(left.Ticks / 3, ShortestRenewal.Ticks, LongestRenewal.Ticks));
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The store did not follow (Patroni away): not writable, and the same lease's change is tried again soon.
+                LogStoreFailed(logger, e, settings.Name!, lease.Epoch, Describe(e));
             }
         }
 
@@ -263,6 +275,9 @@ public sealed partial class RegionLeaseKeeper(
 
     [LoggerMessage(EventId = 1971, Level = LogLevel.Warning, Message = "Region {Region}: cannot renew the lease ({Reason}); the held lease runs out and this instance stops writing, asking again every second")]
     private static partial void LogFailing(ILogger logger, string region, string reason);
+
+    [LoggerMessage(EventId = 1978, Level = LogLevel.Warning, Message = "Region {Region}: could not act on the lease of epoch {Epoch} ({Reason}); read-only until it succeeds, trying again every second")]
+    private static partial void LogStoreFailed(ILogger logger, Exception exception, string region, long epoch, string reason);
 
     [LoggerMessage(EventId = 1972, Level = LogLevel.Information, Message = "Region {Region}: the front door answers again")]
     private static partial void LogRecovered(ILogger logger, string region);

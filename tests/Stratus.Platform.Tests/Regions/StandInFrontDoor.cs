@@ -28,8 +28,9 @@ internal sealed class StandInFrontDoor : IAsyncDisposable
 
     private sealed record Grant(string WritableRegion, long Epoch);
 
-    /// <summary>How long each lease it answers is valid.</summary>
-    public TimeSpan LeaseLength { get; init; } = TimeSpan.FromSeconds(3);
+    /// <summary>How long each lease it answers is valid. 6 s: renewed every 2 s, a renewal must be 4 s late (a loaded
+    /// machine) before a writable phase of a test lapses by itself.</summary>
+    public TimeSpan LeaseLength { get; init; } = TimeSpan.FromSeconds(6);
 
     public string Url => app.Urls.First();
 
@@ -40,7 +41,7 @@ internal sealed class StandInFrontDoor : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(new TestOutputLoggerProvider(output, "frontdoor"));
         var app = builder.Build();
-        var frontDoor = new StandInFrontDoor(app) { LeaseLength = leaseLength ?? TimeSpan.FromSeconds(3) };
+        var frontDoor = new StandInFrontDoor(app) { LeaseLength = leaseLength ?? TimeSpan.FromSeconds(6) };
         app.MapGet(RegionLeaseApi.Path, frontDoor.AnswerLease);
         await app.StartAsync();
         return frontDoor;
@@ -109,9 +110,18 @@ internal sealed class RecordingRegionStore : IRegionStore
 
     public Task<StoreRole> RoleAsync(CancellationToken cancellationToken) => Task.FromResult((StoreRole)role);
 
+    /// <summary>How many promotions fail (as a Patroni that does not answer) before one succeeds.</summary>
+    public int FailingPromotions { get; set; }
+
     public Task PromoteAsync(long epoch, CancellationToken cancellationToken)
     {
         calls.Enqueue(new StoreCall("promote", epoch, Writability?.IsWritable));
+        if (FailingPromotions > 0)
+        {
+            FailingPromotions--;
+            throw new HttpRequestException("the stand-in store is told to fail this promotion");
+        }
+
         role = (int)StoreRole.Primary;
         return Task.CompletedTask;
     }

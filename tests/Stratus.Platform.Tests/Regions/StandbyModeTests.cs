@@ -132,6 +132,21 @@ public sealed class StandbyModeTests(PostgresServer postgres, ITestOutputHelper 
     }
 
     [Fact]
+    public async Task Promote_Failing_KeepsTheInstanceReadOnlyUntilItSucceeds()
+    {
+        using var database = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite, postgres);
+        await using var frontDoor = await StandInFrontDoor.StartAsync(output);
+        frontDoor.MakeWritable(RegionHost.Region, 4);
+        var store = new RecordingRegionStore { FailingPromotions = 2 };
+        await using var host = await RegionHost.StartAsync(database, output, frontDoor, store);
+        store.Writability = host.Writability();
+
+        await WaitForReadyAsync(host, r => r.GetProperty("writable").GetBoolean(), "region A to be writable once its store is promoted");
+        Assert.Equal([new StoreCall("promote", 4, false), new StoreCall("promote", 4, false), new StoreCall("promote", 4, false)], store.Calls);
+        Assert.Contains(host.Logs, line => line.Contains("the stand-in store is told to fail this promotion", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Job_PassesRunOnlyWhileWritable_AndWaitWhileReadOnly()
     {
         using var database = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite, postgres);
