@@ -36,8 +36,13 @@ internal sealed partial class OutboxRelay<TContext>(
             var relayed = 0;
             try
             {
-                // Standby mode (issue 19): the outbox stays as it is while this instance's region may not write.
-                await region.WaitUntilWritableAsync(name, stoppingToken);
+                // Standby mode (issue 19): the outbox stays as it is while this instance's region may not write; the
+                // time spent so is no stall.
+                if (await region.WaitUntilWritableAsync(name, stoppingToken))
+                {
+                    lastPass = clock.GetUtcNow();
+                }
+
                 relayed = await RelayBatchAsync(stoppingToken);
                 lastPass = clock.GetUtcNow();
                 health.ReportSuccess(name);

@@ -86,11 +86,12 @@ public sealed partial class RegionWritability
 
     /// <summary>Returns at once when writable; else when the next lease makes this instance writable.</summary>
     /// <param name="loop">The waiting loop's name ("queue:provisioning"), for logs and <see cref="WaitingLoops"/>.</param>
-    public async Task WaitUntilWritableAsync(string loop, CancellationToken cancellationToken)
+    /// <returns>True when it had to wait.</returns>
+    public async Task<bool> WaitUntilWritableAsync(string loop, CancellationToken cancellationToken)
     {
         if (IsWritable)
         {
-            return;
+            return false;
         }
 
         waiting.AddOrUpdate(loop, 1, (_, count) => count + 1);
@@ -121,6 +122,7 @@ public sealed partial class RegionWritability
         }
 
         LogResumed(logger, loop);
+        return true;
     }
 
     /// <summary>Applies a lease that lets this instance write until <paramref name="until"/> (its store is promoted).</summary>
