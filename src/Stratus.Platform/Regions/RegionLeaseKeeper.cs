@@ -98,7 +98,7 @@ public sealed partial class RegionLeaseKeeper(
             if (!failing)
             {
                 failing = true;
-                LogFailing(logger, settings.Name!, Describe(e));
+                LogFailing(logger, settings.Name!, Describe(e), settings.RetryInterval);
             }
         }
 
@@ -113,7 +113,7 @@ public sealed partial class RegionLeaseKeeper(
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
                 // The store did not follow (Patroni away): not writable, and the same lease's change is tried again soon.
-                LogStoreFailed(logger, e, settings.Name!, lease.Epoch, Describe(e));
+                LogStoreFailed(logger, e, settings.Name!, lease.Epoch, Describe(e), settings.RetryInterval);
             }
         }
 
@@ -273,11 +273,11 @@ public sealed partial class RegionLeaseKeeper(
 
     private static string Describe(Exception e) => e.GetBaseException().Message;
 
-    [LoggerMessage(EventId = 1971, Level = LogLevel.Warning, Message = "Region {Region}: cannot renew the lease ({Reason}); the held lease runs out and this instance stops writing, asking again every second")]
-    private static partial void LogFailing(ILogger logger, string region, string reason);
+    [LoggerMessage(EventId = 1971, Level = LogLevel.Warning, Message = "Region {Region}: cannot renew the lease ({Reason}); the held lease runs out and this instance stops writing; asking again every {RetryInterval}")]
+    private static partial void LogFailing(ILogger logger, string region, string reason, TimeSpan retryInterval);
 
-    [LoggerMessage(EventId = 1978, Level = LogLevel.Warning, Message = "Region {Region}: could not act on the lease of epoch {Epoch} ({Reason}); read-only until it succeeds, trying again every second")]
-    private static partial void LogStoreFailed(ILogger logger, Exception exception, string region, long epoch, string reason);
+    [LoggerMessage(EventId = 1978, Level = LogLevel.Warning, Message = "Region {Region}: could not act on the lease of epoch {Epoch} ({Reason}); read-only until it succeeds; trying again every {RetryInterval}")]
+    private static partial void LogStoreFailed(ILogger logger, Exception exception, string region, long epoch, string reason, TimeSpan retryInterval);
 
     [LoggerMessage(EventId = 1972, Level = LogLevel.Information, Message = "Region {Region}: the front door answers again")]
     private static partial void LogRecovered(ILogger logger, string region);
