@@ -1,4 +1,5 @@
 using Stratus.Platform.Auth;
+using Stratus.Platform.Regions;
 
 namespace Stratus.Identity.Clients;
 
@@ -16,7 +17,8 @@ public sealed record ServiceClient(IReadOnlyList<string> Scopes, bool NamesTenan
 /// <summary>
 /// The services that may ask for a token and what each may get (ADR 0010, 0016): the least each one's calls need.
 /// A portal acts as its signed-in user with the user's own token: its client, like compute's, only reads the
-/// credential revocations that every process polls (ADR 0011), which every client may.
+/// credential revocations that every process polls (ADR 0011), which every client may. Every client may also ask the
+/// front door for its region's lease (<see cref="RegionLeaseApi.Scope"/>, issue 19): every instance of a region does.
 /// </summary>
 public static class ServiceClientCatalog
 {
@@ -34,5 +36,5 @@ public static class ServiceClientCatalog
         ["compute"] = new([StratusScopes.RevocationsRead], NamesTenant: false, Delegable: []),
         ["diagnostics"] = new([StratusScopes.RevocationsRead], NamesTenant: false, Delegable: []),
         ["portal"] = new([StratusScopes.RevocationsRead], NamesTenant: false, Delegable: []),
-    };
+    }.ToDictionary(c => c.Key, c => c.Value with { Scopes = [.. c.Value.Scopes, RegionLeaseApi.Scope] }, StringComparer.Ordinal);
 }

@@ -18,6 +18,7 @@ using Stratus.Platform.Idempotency;
 using Stratus.Platform.Jobs;
 using Stratus.Platform.Messaging;
 using Stratus.Platform.Persistence;
+using Stratus.Platform.Regions;
 
 namespace Stratus.Platform.Hosting;
 
@@ -98,6 +99,9 @@ public static class PlatformExtensions
         builder.Services.AddHealthChecks().AddCheck<MessagingHealthCheck>("queues", tags: [HealthTags.Ready]);
 
         builder.AddStratusAuth(settings.DataFolder);
+
+        // Issue 19: in a region of several, writes only while the front door's lease says so; else nothing changes.
+        builder.Services.AddStratusRegion();
         return builder;
     }
 
@@ -143,6 +147,9 @@ public static class PlatformExtensions
         app.UseSecurityHeaders(ApiReferencePath);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+
+        // Before authentication and idempotency keys: a write refused because the region is read-only does nothing.
+        app.UseRegionWriteGuard();
         app.UseAuthentication();
         app.UseAuthorization();
 
@@ -170,10 +177,18 @@ public static class PlatformExtensions
         return app;
     }
 
-    private static Task WriteHealthAsync(HttpContext context, HealthReport report) =>
-        context.Response.WriteAsJsonAsync(new
+    private static Task WriteHealthAsync(HttpContext context, HealthReport report)
+    {
+        // A read-only region's instance is ready (it serves reads); the front door and operators see whether it writes.
+        var region = context.RequestServices.GetRequiredService<RegionWritability>().Current;
+        return context.Response.WriteAsJsonAsync(new
         {
             status = report.Status.ToString(),
             checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), description = e.Value.Description }),
+            region = region.Region,
+            writable = region.Writable,
+            epoch = region.Epoch,
+            storeRole = region.StoreRole?.ToString(),
         });
+    }
 }

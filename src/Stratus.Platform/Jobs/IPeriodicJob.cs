@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Stratus.Platform.Regions;
 
 namespace Stratus.Platform.Jobs;
 
@@ -34,6 +35,7 @@ public static class PeriodicJobServiceCollectionExtensions
     {
         services.AddSingleton<TJob>();
         services.TryAddSingleton<JobLeadership>();
+        services.AddRegionWritability();
         services.AddOptions<PeriodicJobOptions>().BindConfiguration("Stratus:Jobs");
         services.AddHostedService<PeriodicJobRunner<TJob>>();
         return services;

@@ -1,11 +1,12 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Stratus.Platform.Regions;
 
 namespace Stratus.Platform.Jobs;
 
 /// <summary>Runs one job's passes while this instance leads it, and waits to lead it again when it stops leading.</summary>
 /// <remarks>Generic so that each job is a hosted service type of its own (AddHostedService keeps one per type).</remarks>
-internal sealed partial class PeriodicJobRunner<TJob>(TJob job, JobLeadership leadership, TimeProvider clock, ILogger<PeriodicJobRunner<TJob>> logger) : BackgroundService
+internal sealed partial class PeriodicJobRunner<TJob>(TJob job, JobLeadership leadership, RegionWritability region, TimeProvider clock, ILogger<PeriodicJobRunner<TJob>> logger) : BackgroundService
     where TJob : IPeriodicJob
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -42,6 +43,8 @@ internal sealed partial class PeriodicJobRunner<TJob>(TJob job, JobLeadership le
         {
             try
             {
+                // Standby mode (issue 19): a pass writes, so it waits while this instance's region may not.
+                await region.WaitUntilWritableAsync("job:" + job.Name, leading);
                 await job.RunAsync(leading);
             }
             catch (Exception e) when (!leading.IsCancellationRequested)

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Stratus.Platform.Persistence;
+using Stratus.Platform.Regions;
 
 namespace Stratus.Platform.Messaging;
 
@@ -18,6 +19,7 @@ internal sealed partial class OutboxRelay<TContext>(
     OutboxSignal outboxSignal,
     QueueSignal queueSignal,
     MessagingHealth health,
+    RegionWritability region,
     IOptions<MessagingOptions> options,
     TimeProvider clock,
     ILogger<OutboxRelay<TContext>> logger) : BackgroundService
@@ -34,6 +36,13 @@ internal sealed partial class OutboxRelay<TContext>(
             var relayed = 0;
             try
             {
+                // Standby mode (issue 19): the outbox stays as it is while this instance's region may not write; the
+                // time spent so is no stall.
+                if (await region.WaitUntilWritableAsync(name, stoppingToken))
+                {
+                    lastPass = clock.GetUtcNow();
+                }
+
                 relayed = await RelayBatchAsync(stoppingToken);
                 lastPass = clock.GetUtcNow();
                 health.ReportSuccess(name);

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Stratus.Platform.Regions;
 
 namespace Stratus.Platform.Messaging;
 
@@ -17,6 +18,7 @@ internal sealed partial class QueueWorker(
     IEnumerable<HandlerRegistration> registrations,
     QueueSignal signal,
     MessagingHealth health,
+    RegionWritability region,
     IOptions<MessagingOptions> options,
     TimeProvider clock,
     ILogger<QueueWorker> logger) : BackgroundService
@@ -45,6 +47,8 @@ internal sealed partial class QueueWorker(
         {
             while (!stoppingToken.IsCancellationRequested)
             {
+                // Standby mode (issue 19): no claim while this instance's region may not write; the messages wait.
+                await region.WaitUntilWritableAsync($"queue:{queue}", stoppingToken);
                 await slots.WaitAsync(stoppingToken);
                 var free = 1;
                 while (free < Math.Min(concurrency, options.Value.BatchSize) && slots.Wait(0))

@@ -1,0 +1,44 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Stratus.Platform.Regions;
+
+public static class RegionExtensions
+{
+    /// <summary>
+    /// Stratus:Region, <see cref="RegionWritability"/> and the <see cref="RegionLeaseKeeper"/> (which does nothing
+    /// unless Stratus:Region is set). A region's <see cref="IRegionStore"/>, if any, is registered by whoever knows it.
+    /// </summary>
+    public static IServiceCollection AddStratusRegion(this IServiceCollection services)
+    {
+        services.AddOptions<RegionOptions>().BindConfiguration(RegionOptions.Section)
+            .Configure<IConfiguration>((options, configuration) =>
+            {
+                // One comma-separated value (an environment variable) as well as indexed entries.
+                if (configuration[$"{RegionOptions.Section}:{nameof(RegionOptions.FrontDoorUrls)}"] is { Length: > 0 } list)
+                {
+                    options.FrontDoorUrls.Add(list);
+                }
+            })
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RegionOptions>, RegionOptionsValidator>());
+        services.AddRegionWritability();
+        services.AddHttpClient(RegionLeaseKeeper.HttpClientName);
+        services.AddHostedService<RegionLeaseKeeper>();
+        return services;
+    }
+
+    /// <summary>The gate alone, for what waits on it (periodic jobs) wherever it is registered.</summary>
+    internal static IServiceCollection AddRegionWritability(this IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<RegionWritability>();
+        return services;
+    }
+
+    /// <summary>Standby mode for requests (<see cref="RegionWriteGuard"/>): before authentication and idempotency keys.</summary>
+    public static IApplicationBuilder UseRegionWriteGuard(this IApplicationBuilder app) => app.UseMiddleware<RegionWriteGuard>();
+}
