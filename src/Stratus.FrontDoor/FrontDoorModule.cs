@@ -1,0 +1,25 @@
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Stratus.FrontDoor;
+
+/// <summary>`stratus run --targets frontdoor`: the one public entry of a two-region control plane (ADR 0017).</summary>
+public static class FrontDoorModule
+{
+    public static IHostApplicationBuilder AddFrontDoor(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddOptions<FrontDoorOptions>().BindConfiguration(FrontDoorOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<FrontDoorOptions>, FrontDoorOptionsValidator>();
+        builder.Services.AddSingleton<RegionHealth>();
+        builder.Services.AddSingleton<RegionDecider>();
+        builder.Services.AddHttpClient(HealthProber.ClientName);
+        builder.Services.AddHostedService<HealthProber>();
+        builder.Services.AddHttpForwarder();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapFrontDoor(this IEndpointRouteBuilder endpoints) => endpoints.MapFrontDoorApi().MapRegionRouting();
+}
