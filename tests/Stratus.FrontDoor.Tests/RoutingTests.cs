@@ -1,0 +1,93 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.WebSockets;
+using System.Text;
+
+namespace Stratus.FrontDoor.Tests;
+
+public sealed class RoutingTests
+{
+    [Fact]
+    public async Task Writes_GoToWritableRegion_ReadsToPreferredReadRegion_WithForwardedHeaders()
+    {
+        await using var regions = await TwoRegions.StartAsync();
+        using var client = regions.Client();
+
+        // Until the first probes, B is not known healthy and reads go to the writable region: wait for B.
+        var read = await TwoRegions.EventuallyAsync(() => client.GetFromJsonAsync<Echo>("/api/v1/cloudPCs"), e => e!.Region == "B", "a read served by B");
+        Assert.Equal("GET", read!.Method);
+        Assert.Equal("/api/v1/cloudPCs", read.Path);
+        Assert.Equal(regions.FrontDoor.BaseAddress.Authority, read.ForwardedHost);
+        Assert.Equal("http", read.ForwardedProto);
+
+        using var write = await client.PostAsJsonAsync("/api/v1/cloudPCs", new { name = "x" });
+        Assert.Equal("A", write.Headers.GetValues("Stratus-Region").Single());
+        var echo = await write.Content.ReadFromJsonAsync<Echo>();
+        Assert.Equal(("A", "POST"), (echo!.Region, echo.Method));
+
+        // A portal page (not under /api) is routed as well.
+        var page = await client.GetFromJsonAsync<Echo>("/admin/policies");
+        Assert.Equal(("B", "/admin/policies"), (page!.Region, page.Path));
+    }
+
+    [Fact]
+    public async Task RegionWhoseReadyzFails_IsAvoided_AndSoIsAnInstanceThatFails()
+    {
+        await using var regions = await TwoRegions.StartAsync();
+        using var client = regions.Client();
+        await TwoRegions.EventuallyAsync(() => client.GetFromJsonAsync<Echo>("/api/v1/x"), e => e!.Region == "B", "a read served by B");
+
+        foreach (var b in regions.B)
+        {
+            b.Ready = false;
+        }
+
+        // Reads fall back to the writable region once B's probes fail.
+        await TwoRegions.EventuallyAsync(() => client.GetFromJsonAsync<Echo>("/api/v1/x"), e => e!.Region == "A", "a read served by A once B is unhealthy");
+
+        // Within a region: a1 fails its probe, so every write goes to a2.
+        regions.A[0].Ready = false;
+        await TwoRegions.EventuallyAsync(async () =>
+        {
+            var served = new List<string>();
+            for (var i = 0; i < 6; i++)
+            {
+                using var response = await client.PostAsJsonAsync("/api/v1/x", new { i });
+                served.Add((await response.Content.ReadFromJsonAsync<Echo>())!.Instance);
+            }
+
+            return string.Join(",", served);
+        }, s => s.Split(',').All(i => i == "a2"), "six writes all served by a2");
+    }
+
+    [Fact]
+    public async Task WebSocket_PassesThroughToTheReadRegion()
+    {
+        await using var regions = await TwoRegions.StartAsync();
+        using var client = regions.Client();
+        await TwoRegions.EventuallyAsync(() => client.GetFromJsonAsync<Echo>("/api/v1/x"), e => e!.Region == "B", "a read served by B");
+
+        using var socket = new ClientWebSocket();
+        using var deadline = new CancellationTokenSource(TwoRegions.Deadline);
+        await socket.ConnectAsync(new Uri($"ws://{regions.FrontDoor.BaseAddress.Authority}/ws"), deadline.Token);
+        await socket.SendAsync(Encoding.UTF8.GetBytes("console frame"), WebSocketMessageType.Text, true, deadline.Token);
+        var buffer = new byte[1024];
+        var received = await socket.ReceiveAsync(buffer, deadline.Token);
+        Assert.Equal("B:console frame", Encoding.UTF8.GetString(buffer, 0, received.Count));
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, deadline.Token);
+        Assert.Equal(WebSocketState.Closed, socket.State);
+    }
+
+    [Fact]
+    public async Task FrontDoorOwnPaths_AreNotForwarded_ButTheServicesApiReferenceIs()
+    {
+        await using var regions = await TwoRegions.StartAsync();
+        using var client = regions.Client();
+        using var ready = await client.GetAsync("/readyz");
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        Assert.False(ready.Headers.Contains("Stratus-Region"));
+
+        using var deadLetters = await client.GetAsync("/api/v1/deadLetters");
+        Assert.True(deadLetters.Headers.Contains("Stratus-Region"), "the services' dead letters, not the front door's own");
+    }
+}
