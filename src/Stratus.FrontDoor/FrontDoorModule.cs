@@ -18,6 +18,7 @@ public static class FrontDoorModule
         builder.Services.AddHttpClient(HealthProber.ClientName);
         builder.Services.AddHostedService<HealthProber>();
         builder.Services.AddHttpForwarder();
+        builder.Services.AddForwardingClient();
         return builder;
     }
 

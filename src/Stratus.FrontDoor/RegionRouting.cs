@@ -30,15 +30,25 @@ internal static class RegionRouting
     /// </summary>
     private static readonly string[] ServicePathsFirst = ["/api/{**rest}", "/docs/{**rest}", "/openapi/{**rest}"];
 
-    private static readonly HttpMessageInvoker Http = new(new SocketsHttpHandler
-    {
-        UseProxy = false,
-        AllowAutoRedirect = false,
-        AutomaticDecompression = DecompressionMethods.None,
-        UseCookies = false,
-        ActivityHeadersPropagator = new ReverseProxyPropagator(DistributedContextPropagator.Current),
-        ConnectTimeout = TimeSpan.FromSeconds(5),
-    });
+    /// <summary>The forwarding client: the process's HttpClient defaults (they trust the deployment's CA, `--ca-cert`) on YARP's settings.</summary>
+    public const string ClientName = "frontdoor-forward";
+
+    public static void AddForwardingClient(this IServiceCollection services) => services.AddHttpClient(ClientName)
+        .ConfigurePrimaryHttpMessageHandler((handler, _) =>
+        {
+            if (handler is SocketsHttpHandler sockets)
+            {
+                sockets.UseProxy = false;
+                sockets.AllowAutoRedirect = false;
+                sockets.AutomaticDecompression = DecompressionMethods.None;
+                sockets.UseCookies = false;
+                sockets.ActivityHeadersPropagator = new ReverseProxyPropagator(DistributedContextPropagator.Current);
+                sockets.ConnectTimeout = TimeSpan.FromSeconds(5);
+            }
+        })
+        // One handler for the life of the process, as YARP keeps its own: its connection pool is the point.
+        .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
+        .RemoveAllLoggers();
 
     public static IEndpointRouteBuilder MapRegionRouting(this IEndpointRouteBuilder endpoints)
     {
@@ -70,7 +80,8 @@ internal static class RegionRouting
         context.Response.Headers[RegionHeader] = region;
 
         var forwarder = services.GetRequiredService<IHttpForwarder>();
-        var error = await forwarder.SendAsync(context, instance.Url.ToString().TrimEnd('/'), Http, ForwarderRequestConfig.Empty, ForwardedHeaders.Instance);
+        using var http = new HttpMessageInvoker(services.GetRequiredService<IHttpMessageHandlerFactory>().CreateHandler(ClientName), disposeHandler: false);
+        var error = await forwarder.SendAsync(context, instance.Url.ToString().TrimEnd('/'), http, ForwarderRequestConfig.Empty, ForwardedHeaders.Instance);
         if (error is ForwarderError.None or ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.RequestBodyClient
             or ForwarderError.ResponseBodyCanceled or ForwarderError.ResponseBodyClient or ForwarderError.UpgradeRequestCanceled
             or ForwarderError.UpgradeRequestClient or ForwarderError.UpgradeResponseCanceled or ForwarderError.UpgradeResponseClient)

@@ -25,6 +25,20 @@ public sealed class RoutingTests
         var echo = await write.Content.ReadFromJsonAsync<Echo>();
         Assert.Equal(("A", "POST"), (echo!.Region, echo.Method));
 
+        // The services keep their own limits and keys: a body above the platform's 1 MiB (an image upload) passes, and
+        // a signed-in caller's repeated Idempotency-Key reaches the region twice, not a replay by the door.
+        using var upload = await client.PutAsync("/api/v1/deviceImages/x/content", new ByteArrayContent(new byte[3 * 1024 * 1024]));
+        Assert.Equal(HttpStatusCode.OK, upload.StatusCode);
+        using var signedIn = regions.Client(regions.Identity.OperatorToken());
+        for (var i = 0; i < 2; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/tenants") { Content = JsonContent.Create(new { name = "t" }) };
+            request.Headers.Add("Idempotency-Key", "same-key");
+            using var keyed = await signedIn.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, keyed.StatusCode);
+            Assert.False(keyed.Headers.Contains("Idempotent-Replayed"));
+        }
+
         // A portal page (not under /api) is routed as well.
         var page = await client.GetFromJsonAsync<Echo>("/admin/policies");
         Assert.Equal(("B", "/admin/policies"), (page!.Region, page.Path));
