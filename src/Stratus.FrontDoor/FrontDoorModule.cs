@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -11,6 +12,15 @@ public static class FrontDoorModule
     public static IHostApplicationBuilder AddFrontDoor(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
+
+        // Checked here as well as at start: a configuration mistake is then one line naming every error before the
+        // process migrates or listens, not a failed start that reads like a defect.
+        var configured = builder.Configuration.GetSection(FrontDoorOptions.Section).Get<FrontDoorOptions>() ?? new FrontDoorOptions();
+        if (new FrontDoorOptionsValidator().Validate(null, configured) is { Failed: true } invalid)
+        {
+            throw new Platform.ConfigurationException(string.Join(" ", invalid.Failures ?? []));
+        }
+
         builder.Services.AddOptions<FrontDoorOptions>().BindConfiguration(FrontDoorOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<FrontDoorOptions>, FrontDoorOptionsValidator>();
         builder.Services.AddSingleton<RegionHealth>();
