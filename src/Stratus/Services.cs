@@ -1,5 +1,6 @@
 using Stratus.Compute;
 using Stratus.Diagnostics;
+using Stratus.FrontDoor;
 using Stratus.Gateway;
 using Stratus.Identity;
 using Stratus.Provisioning;
@@ -22,6 +23,13 @@ internal static class Services
         new("images", "gallery and custom images, replicated into every region", b => Images.ImagesModule.AddImages(b), a => Images.ImagesModule.MapImagesApi(a)),
     ];
 
+    /// <summary>
+    /// Hosted only when named: the front door runs in a third location, in front of the regions' instances (ADR 0017),
+    /// never beside the services it routes to, so `all` leaves it out.
+    /// </summary>
+    public static readonly StratusService FrontDoor =
+        new("frontdoor", "the front door of two regions: routes to the writable region and decides it", b => FrontDoorModule.AddFrontDoor(b), a => FrontDoorModule.MapFrontDoor(a));
+
     /// <summary>Parses --targets: a comma-separated list of service names, or all.</summary>
     public static IReadOnlyList<StratusService> Select(string targets)
     {
@@ -36,14 +44,15 @@ internal static class Services
             return All;
         }
 
-        var unknown = names.Where(n => !All.Any(s => s.Name.Equals(n, StringComparison.OrdinalIgnoreCase))).ToList();
+        var selectable = All.Append(FrontDoor).ToList();
+        var unknown = names.Where(n => !selectable.Any(s => s.Name.Equals(n, StringComparison.OrdinalIgnoreCase))).ToList();
         if (unknown.Count > 0)
         {
             throw new Platform.ConfigurationException($"--targets: unknown service '{string.Join("', '", unknown)}'; choose from {Known()}, or all.");
         }
 
-        return All.Where(s => names.Contains(s.Name, StringComparer.OrdinalIgnoreCase)).ToList();
+        return selectable.Where(s => names.Contains(s.Name, StringComparer.OrdinalIgnoreCase)).ToList();
     }
 
-    private static string Known() => string.Join(", ", All.Select(s => s.Name));
+    private static string Known() => string.Join(", ", All.Append(FrontDoor).Select(s => s.Name));
 }
