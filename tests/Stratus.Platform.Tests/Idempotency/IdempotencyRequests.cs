@@ -1,17 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Security.Cryptography;
 using System.Text.Json;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Time.Testing;
-using Npgsql;
 using Stratus.Platform.Idempotency;
-using Stratus.Platform.Messaging;
-using Stratus.Platform.Persistence;
-using Stratus.Platform.Tests.Support;
-using Stratus.Testing;
 
 namespace Stratus.Platform.Tests.Idempotency;
 
