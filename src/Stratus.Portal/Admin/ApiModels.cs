@@ -48,13 +48,7 @@ public sealed record DisasterRecoveryStatusItem(string Status, string ActiveRegi
 /// <summary>Compute's word that the copies a failover would start from are late.</summary>
 public sealed record DiskCopyWarningItem(string Region, string Message, DateTimeOffset Since);
 
-/// <summary>One region's copies of a Cloud PC's disk, as compute has them.</summary>
-public sealed record DiskCopyItem(string Region, DateTimeOffset? LatestCopyAt, string Status, string? LastError);
-
-/// <summary>GET /api/v1/cloudPCs/{id}/disasterRecovery, the parts the portal shows.</summary>
-public sealed record DisasterRecoveryItem(List<DiskCopyItem>? DiskCopies);
-
-/// <summary>A row of GET /api/v1/reports/crossRegionDisasterRecovery.</summary>
+/// <summary>A row of GET /api/v1/reports/crossRegionDisasterRecovery and of GET /api/v1/cloudPCs/disasterRecovery.</summary>
 public sealed record DisasterRecoveryReportItem(
     Guid CloudPcId, string ManagedDeviceName, string UserPrincipalName, string PrimaryRegion, string? BackupRegion, string DisasterRecoveryType,
     string DisasterRecoveryStatus, string Health, DateTimeOffset? LatestCopyDateTime, int? RecoveryPointAgeInSeconds, string? Warning);

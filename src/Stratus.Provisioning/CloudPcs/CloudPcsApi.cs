@@ -60,7 +60,24 @@ public static class CloudPcsApi
         }
 
         var tenant = http.User.RequiredTenantId();
-        var query = db.CloudPcs.AsNoTracking().Where(p => p.TenantId == tenant);
+        if (Query(db.CloudPcs.AsNoTracking().Where(p => p.TenantId == tenant), filter, orderBy, out var query, out var ordered) is { } problem)
+        {
+            return problem;
+        }
+
+        var total = await query.CountAsync(cancellationToken);
+        var page = await ordered.Skip(skip ?? 0).Take(top ?? Paging.DefaultTop).ToListAsync(cancellationToken);
+        return TypedResults.Ok(new PagedResult<CloudPcView>(page.Select(CloudPcView.From).ToList(), total));
+    }
+
+    /// <summary>
+    /// The list's $filter and $orderby on a tenant's Cloud PCs, shared by the lists that page through Cloud PCs
+    /// (this one and disaster recovery's), so that the same query gives the same page in each.
+    /// </summary>
+    internal static ValidationProblem? Query(
+        IQueryable<CloudPc> tenantCloudPcs, string? filter, string? orderBy, out IQueryable<CloudPc> query, out IQueryable<CloudPc> ordered)
+    {
+        query = ordered = tenantCloudPcs;
         if (!string.IsNullOrWhiteSpace(filter))
         {
             var parsed = ODataFilter.Parse(filter, FilterProperties);
@@ -80,15 +97,13 @@ public static class CloudPcsApi
             }
         }
 
-        var ordered = Order(query, orderBy);
-        if (ordered is null)
+        if (Order(query, orderBy) is not { } sorted)
         {
             return Problems.Validation("$orderby", $"'$orderby' must be one of {string.Join(", ", OrderProperties)}, optionally followed by asc or desc.");
         }
 
-        var total = await query.CountAsync(cancellationToken);
-        var page = await ordered.Skip(skip ?? 0).Take(top ?? Paging.DefaultTop).ToListAsync(cancellationToken);
-        return TypedResults.Ok(new PagedResult<CloudPcView>(page.Select(CloudPcView.From).ToList(), total));
+        ordered = sorted;
+        return null;
     }
 
     private static IQueryable<CloudPc>? Filter(IQueryable<CloudPc> query, string property, string value) => property switch

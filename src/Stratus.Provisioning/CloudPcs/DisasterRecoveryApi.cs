@@ -47,9 +47,12 @@ public sealed record DisasterRecoveryReportRow(
     Guid CloudPcId, string ManagedDeviceName, string UserPrincipalName, string PrimaryRegion, string? BackupRegion, string DisasterRecoveryType,
     string DisasterRecoveryStatus, string Health, DateTimeOffset? LatestCopyDateTime, int? RecoveryPointAgeInSeconds, string? Warning);
 
-/// <summary>Disaster recovery's read side: per Cloud PC, for its user, and the tenant's report.</summary>
+/// <summary>Disaster recovery's read side: per Cloud PC, for its user, a page of Cloud PCs at once, and the tenant's report.</summary>
 public static class DisasterRecoveryApi
 {
+    /// <summary>How many of compute's answers about a page's disk copies are awaited at once: a page is one wait, not one per Cloud PC.</summary>
+    private const int CopyReadsAtOnce = 8;
+
     public static IEndpointRouteBuilder MapDisasterRecoveryApi(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/api/v1/cloudPCs/{id:guid}/disasterRecovery", (Guid id, HttpContext http, ProvisioningDbContext db, ServiceClients services, CancellationToken ct) =>
@@ -59,6 +62,10 @@ public static class DisasterRecoveryApi
         endpoints.MapGet("/api/v1/me/cloudPCs/{id:guid}/disasterRecovery", (Guid id, HttpContext http, ProvisioningDbContext db, ServiceClients services, CancellationToken ct) =>
                 GetAsync(id, http.User.AccountId(), http, db, services, ct))
             .WithTags("My Cloud PCs").RequireAuthorization(StratusPolicies.TenantMember).WithName("GetMyCloudPcDisasterRecovery");
+        endpoints.MapGet("/api/v1/cloudPCs/disasterRecovery", ListAsync)
+            .WithTags("Cloud PCs").RequireAuthorization(StratusPolicies.CloudPcReader).WithName("ListCloudPcDisasterRecovery")
+            .WithSummary("The disaster recovery row (status, copy health, latest copy, recovery point age, warning) of each Cloud PC of a page of the "
+                + "Cloud PC list: the same $filter, $orderby, $top and $skip give the same Cloud PCs, in one call");
         endpoints.MapGet("/api/v1/reports/crossRegionDisasterRecovery", ReportAsync)
             .WithTags("Reports").RequireAuthorization(StratusPolicies.CloudPcReader).WithName("CrossRegionDisasterRecoveryReport")
             .WithSummary("Per Cloud PC: disaster recovery type and status, copy health, latest copy time, recovery point age ($top, $skip)");
@@ -95,15 +102,39 @@ public static class DisasterRecoveryApi
         var tenant = http.User.RequiredTenantId();
         var query = db.CloudPcs.AsNoTracking().Where(p => p.TenantId == tenant && p.Status != CloudPcStatus.NotProvisioned);
         var page = await query.OrderBy(p => p.ManagedDeviceName).Skip(skip ?? 0).Take(top ?? Paging.DefaultTop).ToListAsync(cancellationToken);
-        var now = clock.GetUtcNow();
-        var rows = new List<DisasterRecoveryReportRow>();
-        foreach (var pc in page)
+        var rows = await RowsAsync(page, services, clock.GetUtcNow(), cancellationToken);
+        return TypedResults.Ok(new PagedResult<DisasterRecoveryReportRow>(rows, await query.CountAsync(cancellationToken)));
+    }
+
+    private static async Task<Results<Ok<PagedResult<DisasterRecoveryReportRow>>, ValidationProblem>> ListAsync(
+        HttpContext http, ProvisioningDbContext db, ServiceClients services, TimeProvider clock,
+        [Microsoft.AspNetCore.Mvc.FromQuery(Name = "$filter")] string? filter, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "$orderby")] string? orderBy,
+        [Microsoft.AspNetCore.Mvc.FromQuery(Name = "$top")] int? top, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "$skip")] int? skip, CancellationToken cancellationToken)
+    {
+        if (Paging.Validate(top, skip) is { } invalid)
         {
-            var copies = await services.DiskCopiesAsync(pc.TenantId, pc.VmId, cancellationToken);
-            rows.Add(Row(pc, copies, now));
+            return invalid;
         }
 
+        var tenant = http.User.RequiredTenantId();
+        if (CloudPcsApi.Query(db.CloudPcs.AsNoTracking().Where(p => p.TenantId == tenant), filter, orderBy, out var query, out var ordered) is { } problem)
+        {
+            return problem;
+        }
+
+        var page = await ordered.Skip(skip ?? 0).Take(top ?? Paging.DefaultTop).ToListAsync(cancellationToken);
+        var rows = await RowsAsync(page, services, clock.GetUtcNow(), cancellationToken);
         return TypedResults.Ok(new PagedResult<DisasterRecoveryReportRow>(rows, await query.CountAsync(cancellationToken)));
+    }
+
+    /// <summary>The rows of a page of Cloud PCs, in its order, with compute asked about several disks at once.</summary>
+    private static async Task<List<DisasterRecoveryReportRow>> RowsAsync(
+        IReadOnlyList<CloudPc> page, ServiceClients services, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var copies = new IReadOnlyList<DiskCopyBody>?[page.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, page.Count), new ParallelOptions { MaxDegreeOfParallelism = CopyReadsAtOnce, CancellationToken = cancellationToken },
+            async (i, ct) => copies[i] = page[i].Status == CloudPcStatus.NotProvisioned ? [] : await services.DiskCopiesAsync(page[i].TenantId, page[i].VmId, ct));
+        return page.Select((pc, i) => Row(pc, copies[i], now)).ToList();
     }
 
     /// <summary>
