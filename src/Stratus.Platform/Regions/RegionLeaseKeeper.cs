@@ -163,6 +163,7 @@ public sealed partial class RegionLeaseKeeper(
                 using var http = httpClients.CreateClient(HttpClientName);
                 using var ask = new HttpRequestMessage(HttpMethod.Get, new Uri(urls[index], path));
                 ask.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+                var sentAt = clock.GetUtcNow();
                 using var response = await http.SendAsync(ask, deadline.Token);
                 if (response.StatusCode == HttpStatusCode.Unauthorized)
                 {
@@ -179,7 +180,7 @@ public sealed partial class RegionLeaseKeeper(
                 var lease = await response.Content.ReadFromJsonAsync<RegionLease>(deadline.Token)
                     ?? throw new HttpRequestException($"{urls[index]} answered an empty lease");
                 frontDoor = index;
-                return lease;
+                return lease with { ValidUntil = MeasuredOnThisClock(lease, response.Headers.Date, sentAt) };
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested
                                       && e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException or InvalidOperationException)
@@ -189,6 +190,22 @@ public sealed partial class RegionLeaseKeeper(
         }
 
         throw new HttpRequestException($"no front door answered ({string.Join(", ", urls)}): {Describe(last!)}", last);
+    }
+
+    /// <summary>
+    /// The lease's end on this machine's clock: the front door's clock may be set apart from this one, so the lease
+    /// counts as the span it gave (its end less its answer's Date) from the moment the question left here, less the
+    /// second the Date header rounds away (ADR 0017). The span begins when the front door granted it, after the
+    /// question left, so counting from the question ends it early, never late.
+    /// </summary>
+    internal static DateTimeOffset MeasuredOnThisClock(RegionLease lease, DateTimeOffset? answeredAt, DateTimeOffset sentAt)
+    {
+        if (answeredAt is not { } date)
+        {
+            return lease.ValidUntil;
+        }
+
+        return sentAt + (lease.ValidUntil - date) - TimeSpan.FromSeconds(1);
     }
 
     /// <summary>Promotes (then grants) or demotes (and withholds) for one lease; an older epoch changes nothing.</summary>
