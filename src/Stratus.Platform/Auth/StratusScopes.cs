@@ -32,7 +32,7 @@ public static class StratusScopes
     /// <summary>Read a VM of compute's, with its disk copies (provisioning's disaster-recovery report).</summary>
     public const string VmsRead = "vms.read";
 
-    public static readonly IReadOnlyList<string> All = [CloudPcsRead, ConsolesRelay, DirectoryRead, LicensesWrite, ImagesRead, RevocationsRead, VmsRead];
+    public static readonly IReadOnlyList<string> All = [CloudPcsRead, ConsolesRelay, DirectoryRead, LicensesWrite, ImagesRead, RevocationsRead, VmsRead, Regions.RegionLeaseApi.Scope];
 
     public static bool IsService(this ClaimsPrincipal principal)
     {
