@@ -1,0 +1,199 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Stratus.Platform.Regions;
+
+/// <summary>
+/// A region's Patroni cluster as the region's store (ADR 0018). The writable region's cluster is an ordinary Patroni
+/// cluster; the other region's is a Patroni standby cluster whose standby leader replicates asynchronously from the
+/// writable one. Promotion removes standby_cluster from the cluster's dynamic configuration and demotion sets it to the
+/// other region's nodes, both through Patroni's REST API (PATCH /config), which stores it in the region's own DCS;
+/// Patroni does the rest (promotes the standby leader; demotes the leader and rewinds it with pg_rewind).
+/// The epoch of the last change is kept beside it (stratus_epoch): a call for an older epoch than the cluster's is
+/// refused, so that a late promotion or demotion cannot undo a newer one.
+/// </summary>
+public sealed partial class PatroniRegionStore(HttpClient http, IOptions<PatroniRegionStoreOptions> options, TimeProvider time, ILogger<PatroniRegionStore> logger)
+    : IRegionStore
+{
+    /// <summary>The key of the dynamic configuration that holds the epoch of the cluster's last promotion or demotion.</summary>
+    public const string EpochKey = "stratus_epoch";
+
+    private readonly PatroniRegionStoreOptions settings = options.Value;
+
+    public async Task<StoreRole> RoleAsync(CancellationToken cancellationToken)
+    {
+        var cluster = await GetFromAnyAsync("cluster", cancellationToken);
+        var leader = cluster?["members"]?.AsArray().FirstOrDefault(m => m?["role"]?.GetValue<string>() is "leader" or "standby_leader");
+        switch (leader?["role"]?.GetValue<string>())
+        {
+            case "standby_leader":
+                return StoreRole.Standby;
+            case "leader":
+                // /cluster names the leader by the configuration: right after a promotion its PostgreSQL may still be
+                // in recovery. The node itself says whether it takes writes (pg_is_in_recovery()).
+                foreach (var url in settings.RestUrls)
+                {
+                    var node = await GetAsync(url, "patroni", cancellationToken);
+                    if (node?["role"]?.GetValue<string>() is "master" or "primary" && node["state"]?.GetValue<string>() == "running")
+                    {
+                        return StoreRole.Primary;
+                    }
+                }
+
+                return StoreRole.Unknown;
+            default:
+                // No leader (an election under way) or no node answered.
+                return StoreRole.Unknown;
+        }
+    }
+
+    public async Task PromoteAsync(long epoch, CancellationToken cancellationToken)
+    {
+        await PatchConfigAsync(epoch, new JsonObject { ["standby_cluster"] = null }, "promote", cancellationToken);
+        await WaitForRoleAsync(StoreRole.Primary, epoch, cancellationToken);
+        LogPromoted(logger, epoch);
+    }
+
+    public async Task DemoteAsync(long epoch, CancellationToken cancellationToken)
+    {
+        var (hosts, ports) = settings.OtherRegionHostsAndPorts();
+        var change = new JsonObject
+        {
+            // Patroni merges a PATCH into what is there: host and port replace any earlier ones.
+            ["standby_cluster"] = new JsonObject { ["host"] = hosts, ["port"] = ports, ["create_replica_methods"] = new JsonArray("basebackup") },
+            ["postgresql"] = new JsonObject { ["use_pg_rewind"] = settings.UsePgRewind },
+        };
+        await PatchConfigAsync(epoch, change, "demote", cancellationToken);
+        await WaitForRoleAsync(StoreRole.Standby, epoch, cancellationToken);
+        LogDemoted(logger, epoch, hosts, ports);
+    }
+
+    private async Task PatchConfigAsync(long epoch, JsonObject change, string action, CancellationToken cancellationToken)
+    {
+        Exception? last = null;
+        // A 409 means the configuration changed between Patroni's read and its write (another instance of the region
+        // doing the same): read again and retry, the epoch check included.
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            foreach (var url in settings.RestUrls)
+            {
+                try
+                {
+                    var config = await GetAsync(url, "config", cancellationToken)
+                        ?? throw new HttpRequestException($"{url} did not answer GET /config");
+                    if (config[EpochKey]?.GetValue<long>() is { } current && current > epoch)
+                    {
+                        throw new StaleRegionEpochException(
+                            $"Refusing to {action} the region's cluster for epoch {epoch}: it was already changed for epoch {current}.");
+                    }
+
+                    var body = change.DeepClone().AsObject();
+                    body[EpochKey] = epoch;
+                    using var timeout = Deadline(cancellationToken);
+                    using var response = await http.PatchAsync(new Uri(url, "config"), JsonContent.Create(body), timeout.Token);
+                    if (response.StatusCode == HttpStatusCode.Conflict)
+                    {
+                        last = new HttpRequestException($"{url}: PATCH /config conflicted with another change");
+                        continue;
+                    }
+
+                    response.EnsureSuccessStatusCode();
+                    LogConfigChanged(logger, action, epoch, url);
+                    return;
+                }
+                catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+                {
+                    // That node is away or slow: another node of the region takes the same call.
+                    LogNodeFailed(logger, e, url, action);
+                    last = e;
+                }
+            }
+
+            await Task.Delay(settings.PollInterval, time, cancellationToken);
+        }
+
+        throw new RegionStoreUnavailableException($"Could not {action} the region's cluster for epoch {epoch}: no Patroni node of {string.Join(", ", settings.RestUrls)} took the change.", last);
+    }
+
+    private async Task WaitForRoleAsync(StoreRole wanted, long epoch, CancellationToken cancellationToken)
+    {
+        var deadline = time.GetUtcNow() + settings.RoleChangeTimeout;
+        var role = StoreRole.Unknown;
+        while (time.GetUtcNow() < deadline)
+        {
+            role = await RoleAsync(cancellationToken);
+            if (role == wanted)
+            {
+                return;
+            }
+
+            await Task.Delay(settings.PollInterval, time, cancellationToken);
+        }
+
+        throw new RegionStoreUnavailableException(string.Create(CultureInfo.InvariantCulture,
+            $"The region's cluster did not become {wanted} for epoch {epoch} within {settings.RoleChangeTimeout.TotalSeconds:0} s (last seen: {role}); Patroni's logs say why."));
+    }
+
+    private async Task<JsonNode?> GetFromAnyAsync(string path, CancellationToken cancellationToken)
+    {
+        foreach (var url in settings.RestUrls)
+        {
+            if (await GetAsync(url, path, cancellationToken) is { } answer)
+            {
+                return answer;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>GET url/path as JSON; null when the node does not answer in time. Patroni answers /patroni with 503 on a replica, with the same body.</summary>
+    private async Task<JsonNode?> GetAsync(Uri url, string path, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var timeout = Deadline(cancellationToken);
+            using var response = await http.GetAsync(new Uri(url, path), timeout.Token);
+            if (!response.IsSuccessStatusCode && response.StatusCode != HttpStatusCode.ServiceUnavailable)
+            {
+                return null;
+            }
+
+            return await response.Content.ReadFromJsonAsync<JsonNode>(timeout.Token);
+        }
+        catch (Exception e) when (e is HttpRequestException or System.Text.Json.JsonException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            LogNodeFailed(logger, e, url, path);
+            return null;
+        }
+    }
+
+    private CancellationTokenSource Deadline(CancellationToken cancellationToken)
+    {
+        var source = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        source.CancelAfter(settings.CallTimeout);
+        return source;
+    }
+
+    [LoggerMessage(EventId = 7851, Level = LogLevel.Information, Message = "Region store: asked Patroni at {Url} to {Action} the cluster for epoch {Epoch}")]
+    private static partial void LogConfigChanged(ILogger logger, string action, long epoch, Uri url);
+
+    [LoggerMessage(EventId = 7852, Level = LogLevel.Warning, Message = "Region store: the region's cluster takes writes (epoch {Epoch})")]
+    private static partial void LogPromoted(ILogger logger, long epoch);
+
+    [LoggerMessage(EventId = 7853, Level = LogLevel.Warning, Message = "Region store: the region's cluster replicates from the other region at {Hosts} port {Ports} (epoch {Epoch})")]
+    private static partial void LogDemoted(ILogger logger, long epoch, string hosts, string ports);
+
+    [LoggerMessage(EventId = 7854, Level = LogLevel.Debug, Message = "Region store: Patroni at {Url} did not answer ({What})")]
+    private static partial void LogNodeFailed(ILogger logger, Exception exception, Uri url, string what);
+}
+
+/// <summary>The region's cluster could not be reached or did not take the new role in time; the caller tries again later.</summary>
+public sealed class RegionStoreUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>The cluster was already promoted or demoted for a newer epoch than the one asked for.</summary>
+public sealed class StaleRegionEpochException(string message) : Exception(message);
