@@ -20,13 +20,14 @@
 # Settings for one of two regions (deploy/local-regions/up.sh sets them; without them, one region as above):
 #   STRATUS_REGION_NAME        the region's name (default region-1; zones NAMEa and NAMEb); names the Patroni members too
 #   STRATUS_REGION_ETCD_MEMBERS 3 (default: zones a, b and the witness c) or 1 (zone a only)
-#   STRATUS_REGION_STANDBY_OF  host:port,... of another region's PostgreSQL: this region's Patroni cluster is a standby
+#   STRATUS_REGION_STANDBY_OF  host:port of another region's primary: this region's Patroni cluster is a standby
 #                              cluster replicating from it (asynchronously), and its database and roles come from there
 #   STRATUS_REGION_DB_PASSWORD_FILE the database password (a standby cluster must use its source's; default: generated)
 #   STRATUS_REGION_INSTANCES   all (default) or none: only etcd and PostgreSQL, no Stratus and no host agents
 #   STRATUS_REGION_FRONT_DOOR_URLS URL,...: the instances follow this front door's lease (Stratus__Region__*), and
 #                              promote or demote the region's cluster through Patroni (Stratus__Region__Patroni__*)
-#   STRATUS_REGION_OTHER_NODES host:port,... of the other region's PostgreSQL, which this one replicates from when demoted
+#   STRATUS_REGION_OTHER_PATRONI URL,...: the other region's Patroni REST API, whose leader this one replicates from
+#                              when demoted
 #   STRATUS_REGION_PEER_NAME   the other region's name: the compute service knows its zones too (one shared database)
 #   STRATUS_REGION_CONTROL_URL where the operator signs in and makes the hosts' enrollment tokens (default: zone a's
 #                              instance; the front door for a region that is not writable)
@@ -50,7 +51,7 @@ etcd_members=${STRATUS_REGION_ETCD_MEMBERS:-3}
 standby_of=${STRATUS_REGION_STANDBY_OF:-}
 instances=${STRATUS_REGION_INSTANCES:-all}
 front_door_urls=${STRATUS_REGION_FRONT_DOOR_URLS:-}
-other_nodes=${STRATUS_REGION_OTHER_NODES:-}
+other_patroni=${STRATUS_REGION_OTHER_PATRONI:-}
 peer_region=${STRATUS_REGION_PEER_NAME:-}
 control_url=${STRATUS_REGION_CONTROL_URL:-}
 wait_hosts=${STRATUS_REGION_WAIT_HOSTS:-1}
@@ -187,18 +188,13 @@ chmod 600 "$dir/db-password"
 clients=${subnet:-127.0.0.1/32}
 standby_yaml=""
 if [ -n "$standby_of" ]; then
-  # A Patroni standby cluster: its leader (the "standby leader") replicates from the other region's nodes, its
-  # replica from it. Several hosts: libpq takes the first that answers. Patroni keeps this in the region's DCS;
-  # promotion removes it and demotion sets it again (PATCH /config, src/Stratus.Platform/Regions/PatroniRegionStore.cs).
-  standby_hosts="" standby_ports=""
-  for node in ${standby_of//,/ }; do
-    standby_hosts+="${standby_hosts:+,}${node%:*}"
-    standby_ports+="${standby_ports:+,}${node##*:}"
-  done
-  [ "$(tr ',' '\n' <<< "$standby_ports" | sort -u | wc -l)" = 1 ] && standby_ports=${standby_ports%%,*}
+  # A Patroni standby cluster: its leader (the "standby leader") replicates from the other region's primary, its
+  # replica from it (cascading). One node, not a list: Patroni 3.0.2 takes one port here (int(port) in its rewind
+  # check), and a list of hosts would let it rewind from a replica. Patroni keeps this in the region's DCS; promotion
+  # removes it and demotion sets it again (PATCH /config, src/Stratus.Platform/Regions/PatroniRegionStore.cs).
   standby_yaml="    standby_cluster:
-      host: \"$standby_hosts\"
-      port: \"$standby_ports\"
+      host: ${standby_of%:*}
+      port: ${standby_of##*:}
       create_replica_methods: [basebackup]"
 fi
 for zone in a b; do
@@ -257,18 +253,7 @@ postgresql:
 YAML
   [ ${#as_postgres[@]} -eq 0 ] || chown -R postgres:postgres "$node"
   chmod 700 "$node"
-  if [ -n "$standby_of$other_nodes" ]; then
-    # Between regions Patroni 3.0.2 writes the other region's nodes into its .pgpass as one line per host but with
-    # every port in one field ("h:18010,18011:..."), which matches no connection when the ports differ (they do on
-    # one machine): it would ask for a password forever. Every role of the lab has the same password, and libpq
-    # takes PGPASSWORD before any .pgpass.
-    echo "$password" > "$node/password"
-    chmod 600 "$node/password"
-    [ ${#as_postgres[@]} -eq 0 ] || chown postgres:postgres "$node/password"
-    start "patroni-$zone" "$zone" "${as_postgres[@]}" bash -c 'PGPASSWORD=$(cat "$1") exec patroni "$2"' patroni "$node/password" "$node/patroni.yml"
-  else
-    start "patroni-$zone" "$zone" "${as_postgres[@]}" patroni "$node/patroni.yml"
-  fi
+  start "patroni-$zone" "$zone" "${as_postgres[@]}" patroni "$node/patroni.yml"
   # The first node bootstraps the cluster (or, in a standby cluster, copies the other region's); the second then clones it.
   if [ "$zone" = a ] && [ -z "$standby_of" ]; then
     wait_for "the primary (node a)" 60 curl -sf "http://${ip[a]}:$((base + 20))/primary"
@@ -315,7 +300,7 @@ if [ -n "$front_door_urls" ]; then
   for url in ${front_door_urls//,/ }; do regions+=("Stratus__Region__FrontDoorUrls__$i=$url"); i=$((i + 1)); done
   regions+=("Stratus__Region__Patroni__RestUrls__0=http://${ip[a]}:$((base + 20))" "Stratus__Region__Patroni__RestUrls__1=http://${ip[b]}:$((base + 21))")
   i=0
-  for node in ${other_nodes//,/ }; do regions+=("Stratus__Region__Patroni__OtherRegionNodes__$i=$node"); i=$((i + 1)); done
+  for url in ${other_patroni//,/ }; do regions+=("Stratus__Region__Patroni__OtherRegionRestUrls__$i=$url"); i=$((i + 1)); done
 fi
 if [ -n "$peer_region" ]; then
   # Both regions' instances share one database (replicated): each knows the other's region and zones too.

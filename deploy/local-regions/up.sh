@@ -26,9 +26,9 @@ case "$instances" in all|none) ;; *) echo "error: STRATUS_REGIONS_INSTANCES is a
 mkdir -p "$dir"
 
 a=$base b=$((base + 1000)) door_port=$((base + 2000))
-# Where each region's PostgreSQL nodes listen (deploy/local-region: BASE+10 in zone a, BASE+11 in zone b).
-a_nodes="127.0.0.1:$((a + 10)),127.0.0.1:$((a + 11))"
-b_nodes="127.0.0.1:$((b + 10)),127.0.0.1:$((b + 11))"
+# Each region's Patroni REST API (deploy/local-region: BASE+20 in zone a, BASE+21 in zone b).
+a_patroni="http://127.0.0.1:$((a + 20)),http://127.0.0.1:$((a + 21))"
+b_patroni="http://127.0.0.1:$((b + 20)),http://127.0.0.1:$((b + 21))"
 door_url=https://127.0.0.1:$door_port
 
 # The front door target is built by its own project (src/Stratus.FrontDoor); without it the regions run without a
@@ -64,7 +64,7 @@ if [ "$front_door" = 1 ]; then
   lease=(STRATUS_REGION_FRONT_DOOR_URLS="$door_url")
 fi
 # A: the primary cluster, as one region runs today.
-region region-1 "$a" STRATUS_REGION_ETCD_MEMBERS=3 STRATUS_REGION_PEER_NAME=region-2 STRATUS_REGION_OTHER_NODES="$b_nodes" "${lease[@]}"
+region region-1 "$a" STRATUS_REGION_ETCD_MEMBERS=3 STRATUS_REGION_PEER_NAME=region-2 STRATUS_REGION_OTHER_PATRONI="$b_patroni" "${lease[@]}"
 
 # B: one etcd member. B's etcd holds only the leader lock of B's own Patroni cluster (which of B's two nodes leads
 # B); which *region* takes writes is the front door's decision, never B's etcd. Three members would keep B's cluster
@@ -76,9 +76,10 @@ region region-1 "$a" STRATUS_REGION_ETCD_MEMBERS=3 STRATUS_REGION_PEER_NAME=regi
 # talk to B's instances; they enroll once B is writable, so up.sh does not wait for them.
 b_control=()
 [ "$front_door" = 1 ] && b_control=(STRATUS_REGION_CONTROL_URL="$door_url" STRATUS_REGION_WAIT_HOSTS=0)
-region region-2 "$b" STRATUS_REGION_ETCD_MEMBERS=1 STRATUS_REGION_STANDBY_OF="$a_nodes" \
+# A's primary is its node a (BASE+10) right after it started.
+region region-2 "$b" STRATUS_REGION_ETCD_MEMBERS=1 STRATUS_REGION_STANDBY_OF="127.0.0.1:$((a + 10))" \
   STRATUS_REGION_DB_PASSWORD_FILE="$dir/region-1/db-password" STRATUS_REGION_PEER_NAME=region-1 \
-  STRATUS_REGION_OTHER_NODES="$a_nodes" "${lease[@]}" "${b_control[@]}"
+  STRATUS_REGION_OTHER_PATRONI="$a_patroni" "${lease[@]}" "${b_control[@]}"
 
 echo
 echo "Two regions up in $dir: region-1 (writable) and region-2 (standby cluster of region-1)."

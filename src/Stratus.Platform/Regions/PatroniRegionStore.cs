@@ -60,16 +60,33 @@ public sealed partial class PatroniRegionStore(HttpClient http, IOptions<Patroni
 
     public async Task DemoteAsync(long epoch, CancellationToken cancellationToken)
     {
-        var (hosts, ports) = settings.OtherRegionHostsAndPorts();
+        var (host, port) = await OtherRegionLeaderAsync(cancellationToken);
         var change = new JsonObject
         {
             // Patroni merges a PATCH into what is there: host and port replace any earlier ones.
-            ["standby_cluster"] = new JsonObject { ["host"] = hosts, ["port"] = ports, ["create_replica_methods"] = new JsonArray("basebackup") },
+            ["standby_cluster"] = new JsonObject { ["host"] = host, ["port"] = port, ["create_replica_methods"] = new JsonArray("basebackup") },
             ["postgresql"] = new JsonObject { ["use_pg_rewind"] = settings.UsePgRewind },
         };
         await PatchConfigAsync(epoch, change, "demote", cancellationToken);
         await WaitForRoleAsync(StoreRole.Standby, epoch, cancellationToken);
-        LogDemoted(logger, epoch, hosts, ports);
+        LogDemoted(logger, epoch, host, port);
+    }
+
+    /// <summary>The other region's primary, which a demoted cluster replicates from and rewinds to (pg_rewind needs a primary).</summary>
+    private async Task<(string Host, int Port)> OtherRegionLeaderAsync(CancellationToken cancellationToken)
+    {
+        foreach (var url in settings.OtherRegionRestUrls)
+        {
+            var cluster = await GetAsync(url, "cluster", cancellationToken);
+            var leader = cluster?["members"]?.AsArray().FirstOrDefault(m => m?["role"]?.GetValue<string>() == "leader");
+            if (leader?["host"]?.GetValue<string>() is { } host && leader["port"]?.GetValue<int>() is { } port)
+            {
+                return (host, port);
+            }
+        }
+
+        throw new RegionStoreUnavailableException(
+            $"Cannot demote the region's cluster: the other region has no primary to replicate from (asked {string.Join(", ", settings.OtherRegionRestUrls)}).");
     }
 
     private async Task PatchConfigAsync(long epoch, JsonObject change, string action, CancellationToken cancellationToken)
@@ -185,8 +202,8 @@ public sealed partial class PatroniRegionStore(HttpClient http, IOptions<Patroni
     [LoggerMessage(EventId = 7852, Level = LogLevel.Warning, Message = "Region store: the region's cluster takes writes (epoch {Epoch})")]
     private static partial void LogPromoted(ILogger logger, long epoch);
 
-    [LoggerMessage(EventId = 7853, Level = LogLevel.Warning, Message = "Region store: the region's cluster replicates from the other region at {Hosts} port {Ports} (epoch {Epoch})")]
-    private static partial void LogDemoted(ILogger logger, long epoch, string hosts, string ports);
+    [LoggerMessage(EventId = 7853, Level = LogLevel.Warning, Message = "Region store: the region's cluster replicates from the other region's primary at {Host}:{Port} (epoch {Epoch})")]
+    private static partial void LogDemoted(ILogger logger, long epoch, string host, int port);
 
     [LoggerMessage(EventId = 7854, Level = LogLevel.Debug, Message = "Region store: Patroni at {Url} did not answer ({What})")]
     private static partial void LogNodeFailed(ILogger logger, Exception exception, Uri url, string what);

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Extensions.Options;
 
 namespace Stratus.Platform.Regions;
@@ -15,10 +14,11 @@ public sealed class PatroniRegionStoreOptions
     public IList<Uri> RestUrls { get; } = [];
 
     /// <summary>
-    /// The other region's PostgreSQL nodes, host:port each: a demoted cluster replicates from whichever of them takes
-    /// writes (Patroni adds target_session_attrs=read-write when there are several).
+    /// The REST API of every Patroni node of the other region. A demoted cluster replicates from (and rewinds to) the
+    /// other region's leader, which the store asks these for: Patroni 3.0.2 takes one port for the standby cluster's
+    /// source and rewinds only from a primary, so the source is the leader at the time of the demotion.
     /// </summary>
-    public IList<string> OtherRegionNodes { get; } = [];
+    public IList<Uri> OtherRegionRestUrls { get; } = [];
 
     /// <summary>Patroni's use_pg_rewind: a demoted former primary rewinds to the other region's timeline instead of a new copy.</summary>
     public bool UsePgRewind { get; set; } = true;
@@ -33,24 +33,6 @@ public sealed class PatroniRegionStoreOptions
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     public bool IsConfigured => RestUrls.Count > 0;
-
-    /// <summary>The other region's nodes as Patroni's standby_cluster wants them: hosts, and ports in the same order.</summary>
-    internal (string Hosts, string Ports) OtherRegionHostsAndPorts()
-    {
-        var nodes = OtherRegionNodes.Select(ParseNode).ToList();
-        var ports = nodes.Select(n => n.Port).Distinct().Count() == 1
-            ? nodes[0].Port.ToString(CultureInfo.InvariantCulture)
-            : string.Join(',', nodes.Select(n => n.Port.ToString(CultureInfo.InvariantCulture)));
-        return (string.Join(',', nodes.Select(n => n.Host)), ports);
-    }
-
-    internal static (string Host, int Port) ParseNode(string node)
-    {
-        var colon = node.LastIndexOf(':');
-        return colon > 0 && int.TryParse(node.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is > 0 and < 65536
-            ? (node[..colon], port)
-            : throw new FormatException($"'{node}' is not host:port.");
-    }
 }
 
 /// <summary>Reports every mistake in Stratus:Region:Patroni at start, at once.</summary>
@@ -59,29 +41,17 @@ internal sealed class PatroniRegionStoreOptionsValidator : IValidateOptions<Patr
     public ValidateOptionsResult Validate(string? name, PatroniRegionStoreOptions options)
     {
         var errors = new List<string>();
-        foreach (var url in options.RestUrls)
+        foreach (var url in options.RestUrls.Concat(options.OtherRegionRestUrls))
         {
             if (!url.IsAbsoluteUri || url.Scheme is not ("http" or "https"))
             {
-                errors.Add($"{PatroniRegionStoreOptions.Section}:RestUrls: '{url}' is not an http(s) URL of a Patroni node's REST API.");
+                errors.Add($"{PatroniRegionStoreOptions.Section}: '{url}' is not an http(s) URL of a Patroni node's REST API.");
             }
         }
 
-        if (options.IsConfigured && options.OtherRegionNodes.Count == 0)
+        if (options.IsConfigured && options.OtherRegionRestUrls.Count == 0)
         {
-            errors.Add($"{PatroniRegionStoreOptions.Section}:OtherRegionNodes is empty: list the other region's PostgreSQL nodes (host:port), which this region replicates from when it is not the writable one.");
-        }
-
-        foreach (var node in options.OtherRegionNodes)
-        {
-            try
-            {
-                PatroniRegionStoreOptions.ParseNode(node);
-            }
-            catch (FormatException e)
-            {
-                errors.Add($"{PatroniRegionStoreOptions.Section}:OtherRegionNodes: {e.Message}");
-            }
+            errors.Add($"{PatroniRegionStoreOptions.Section}:OtherRegionRestUrls is empty: list the other region's Patroni REST URLs, whose leader this region replicates from when it is not the writable one.");
         }
 
         if (options.CallTimeout <= TimeSpan.Zero || options.RoleChangeTimeout <= TimeSpan.Zero || options.PollInterval <= TimeSpan.Zero)

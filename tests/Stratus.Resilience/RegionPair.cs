@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Stratus.Platform.Regions;
+using Stratus.Testing;
+
+namespace Stratus.Resilience;
+
+/// <summary>
+/// The two database clusters of deploy/local-regions/up.sh without any Stratus process (STRATUS_REGIONS_INSTANCES=none):
+/// region-1's Patroni cluster (3 etcd members) and region-2's standby cluster (1 etcd member) replicating from it,
+/// on 127.0.0.1, each with its <see cref="PatroniRegionStore"/>.
+/// </summary>
+public sealed class RegionPair : IAsyncDisposable
+{
+    private readonly HttpClient patroni = new() { Timeout = Timeout.InfiniteTimeSpan };
+
+    private RegionPair(string folder, int basePort)
+    {
+        Folder = folder;
+        First = Region.Attach(Path.Combine(folder, "region-1"), basePort);
+        Second = Region.Attach(Path.Combine(folder, "region-2"), basePort + 1000);
+        Password = File.ReadAllText(Path.Combine(First.Folder, "db-password")).Trim();
+        FirstStore = StoreOf(First, Second);
+        SecondStore = StoreOf(Second, First);
+    }
+
+    public string Folder { get; }
+
+    /// <summary>Region A (region-1): the primary cluster at the start.</summary>
+    public Region First { get; }
+
+    /// <summary>Region B (region-2): a standby cluster of A at the start.</summary>
+    public Region Second { get; }
+
+    public PatroniRegionStore FirstStore { get; }
+
+    public PatroniRegionStore SecondStore { get; }
+
+    private string Password { get; }
+
+    public static async Task<RegionPair> StartAsync(int basePort, Action<string> log)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"stratus-regions-{Guid.NewGuid():N}"[..26]);
+        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Script("up.sh"));
+        start.ArgumentList.Add(folder);
+        start.Environment["STRATUS_REGION_BASE_PORT"] = basePort.ToString(CultureInfo.InvariantCulture);
+        start.Environment["STRATUS_REGIONS_INSTANCES"] = "none";
+        var exitCode = await Region.RunLoggedAsync(start, log);
+        if (exitCode != 0)
+        {
+            await StopAsync(folder);
+            throw new InvalidOperationException($"deploy/local-regions/up.sh failed with {exitCode}; its output is above");
+        }
+
+        return new RegionPair(folder, basePort);
+    }
+
+    /// <summary>A connection to the region's node in zone a (<paramref name="zone"/> b: BASE+11) as the superuser, to the stratus database.</summary>
+    public NpgsqlConnection Connect(Region region, string zone = "a")
+    {
+        ArgumentNullException.ThrowIfNull(region);
+        return new NpgsqlConnection(new NpgsqlConnectionStringBuilder
+        {
+            Host = "127.0.0.1",
+            Port = region.BasePort + (zone == "a" ? 10 : 11),
+            Username = "postgres",
+            Password = Password,
+            Database = "stratus",
+            Pooling = false,
+            Timeout = 5,
+            CommandTimeout = 10,
+        }.ConnectionString);
+    }
+
+    /// <summary>Every PostgreSQL node of the region and its Patroni killed at once (kill -9): the region's database is lost.</summary>
+    public static async Task KillDatabasesAsync(Region region)
+    {
+        ArgumentNullException.ThrowIfNull(region);
+        await Task.WhenAll(region.KillAsync("patroni-a"), region.KillAsync("patroni-b"));
+    }
+
+    public static async Task RestartDatabasesAsync(Region region)
+    {
+        ArgumentNullException.ThrowIfNull(region);
+        await region.StartAsync("patroni-a");
+        await region.StartAsync("patroni-b");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        patroni.Dispose();
+        await StopAsync(Folder);
+    }
+
+    private PatroniRegionStore StoreOf(Region region, Region other)
+    {
+        var settings = new PatroniRegionStoreOptions { RoleChangeTimeout = TimeSpan.FromSeconds(120), PollInterval = TimeSpan.FromMilliseconds(200) };
+        foreach (var offset in new[] { 20, 21 })
+        {
+            settings.RestUrls.Add(new Uri($"http://127.0.0.1:{region.BasePort + offset}/"));
+            settings.OtherRegionRestUrls.Add(new Uri($"http://127.0.0.1:{other.BasePort + offset}/"));
+        }
+
+        return new PatroniRegionStore(patroni, Options.Create(settings), TimeProvider.System, NullLogger<PatroniRegionStore>.Instance);
+    }
+
+    private static string Script(string name) => Path.Combine(StratusProcess.RepositoryRoot, "deploy", "local-regions", name);
+
+    private static Task StopAsync(string folder) => ProcessRunner.RunAsync("bash", [Script("down.sh"), folder], TimeSpan.FromMinutes(3));
+}
