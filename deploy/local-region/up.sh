@@ -240,6 +240,10 @@ postgresql:
   data_dir: $node/data
   bin_dir: $pgbin
   pgpass: $node/pgpass
+  # A new replica's copy starts at once, not after a spread checkpoint of its source (minutes for another region's
+  # standby cluster).
+  basebackup:
+    - checkpoint: fast
   authentication:
     superuser: {username: postgres, password: "$password"}
     replication: {username: replicator, password: "$password"}

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -111,7 +112,9 @@ public sealed partial class PatroniRegionStore(HttpClient http, IOptions<Patroni
                     var body = change.DeepClone().AsObject();
                     body[EpochKey] = epoch;
                     using var timeout = Deadline(cancellationToken);
-                    using var response = await http.PatchAsync(new Uri(url, "config"), JsonContent.Create(body), timeout.Token);
+                    // A string, not JsonContent: Patroni's REST API answers a chunked body (no Content-Length) with 411.
+                    using var content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+                    using var response = await http.PatchAsync(new Uri(url, "config"), content, timeout.Token);
                     if (response.StatusCode == HttpStatusCode.Conflict)
                     {
                         last = new HttpRequestException($"{url}: PATCH /config conflicted with another change");
