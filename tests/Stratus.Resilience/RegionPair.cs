@@ -93,6 +93,17 @@ public sealed class RegionPair : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         patroni.Dispose();
+        // Patroni's and PostgreSQL's logs outlive the lab: they tell why a promotion or a rewind did not happen.
+        var logs = Path.Combine(StratusProcess.RepositoryRoot, "artifacts", "chaos", "regions-standby-cluster-logs");
+        foreach (var region in new[] { First, Second })
+        {
+            var into = Directory.CreateDirectory(Path.Combine(logs, Path.GetFileName(region.Folder)));
+            foreach (var log in Directory.EnumerateFiles(Path.Combine(region.Folder, "logs"), "*.log"))
+            {
+                File.Copy(log, Path.Combine(into.FullName, Path.GetFileName(log)), overwrite: true);
+            }
+        }
+
         await StopAsync(Folder);
     }
 

@@ -29,27 +29,30 @@ public sealed partial class PatroniRegionStore(HttpClient http, IOptions<Patroni
     {
         var cluster = await GetFromAnyAsync("cluster", cancellationToken);
         var leader = cluster?["members"]?.AsArray().FirstOrDefault(m => m?["role"]?.GetValue<string>() is "leader" or "standby_leader");
-        switch (leader?["role"]?.GetValue<string>())
+        var wanted = leader?["role"]?.GetValue<string>();
+        if (wanted is null)
         {
-            case "standby_leader":
-                return StoreRole.Standby;
-            case "leader":
-                // /cluster names the leader by the configuration: right after a promotion its PostgreSQL may still be
-                // in recovery. The node itself says whether it takes writes (pg_is_in_recovery()).
-                foreach (var url in settings.RestUrls)
-                {
-                    var node = await GetAsync(url, "patroni", cancellationToken);
-                    if (node?["role"]?.GetValue<string>() is "master" or "primary" && node["state"]?.GetValue<string>() == "running")
-                    {
-                        return StoreRole.Primary;
-                    }
-                }
-
-                return StoreRole.Unknown;
-            default:
-                // No leader (an election under way) or no node answered.
-                return StoreRole.Unknown;
+            // No leader (an election under way) or no node answered.
+            return StoreRole.Unknown;
         }
+
+        // /cluster names the leader's role by the configuration alone: right after a change its PostgreSQL may still
+        // be in recovery (a promotion) or still take writes (a demotion, until Patroni has restarted and rewound it).
+        // The nodes themselves say what their PostgreSQL does (pg_is_in_recovery()).
+        var running = new List<string>();
+        foreach (var url in settings.RestUrls)
+        {
+            var node = await GetAsync(url, "patroni", cancellationToken);
+            if (node?["state"]?.GetValue<string>() == "running" && node["role"]?.GetValue<string>() is { } role)
+            {
+                running.Add(role);
+            }
+        }
+
+        var anyPrimary = running.Any(r => r is "master" or "primary");
+        return wanted == "leader"
+            ? anyPrimary ? StoreRole.Primary : StoreRole.Unknown
+            : !anyPrimary && running.Contains("standby_leader") ? StoreRole.Standby : StoreRole.Unknown;
     }
 
     public async Task PromoteAsync(long epoch, CancellationToken cancellationToken)
