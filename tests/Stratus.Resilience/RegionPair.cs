@@ -83,10 +83,27 @@ public sealed class RegionPair : IAsyncDisposable
         await Task.WhenAll(region.KillAsync("patroni-a"), region.KillAsync("patroni-b"));
     }
 
-    public static async Task RestartDatabasesAsync(Region region)
+    /// <summary>
+    /// Starts the region's Patroni nodes again, zone a's (the last primary) first and zone b's once it leads: both at once
+    /// may let b win the leader race and promote itself to a timeline of its own, which the other region's promotion
+    /// reached too; Patroni 3.0.2 cannot rewind across that (the store refuses the demotion, ADR 0018).
+    /// </summary>
+    public static async Task RestartDatabasesAsync(Region region, PatroniRegionStore store, TimeSpan deadline)
     {
         ArgumentNullException.ThrowIfNull(region);
+        ArgumentNullException.ThrowIfNull(store);
         await region.StartAsync("patroni-a");
+        var waited = Stopwatch.StartNew();
+        while (await store.RoleAsync(CancellationToken.None) != StoreRole.Primary)
+        {
+            if (waited.Elapsed > deadline)
+            {
+                throw new TimeoutException($"{region.Folder}: zone a's node did not lead within {deadline.TotalSeconds:0} s after its restart");
+            }
+
+            await Task.Delay(200);
+        }
+
         await region.StartAsync("patroni-b");
     }
 

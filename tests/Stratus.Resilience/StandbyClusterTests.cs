@@ -80,8 +80,7 @@ public sealed class StandbyClusterTests(ITestOutputHelper output)
         // Failback, first half: A comes back (as a primary of its own, fenced by its instances' lease in Stratus) and
         // is demoted to a standby cluster of B, which rewinds away what B never got.
         var back = Stopwatch.StartNew();
-        await RegionPair.RestartDatabasesAsync(a);
-        await EventuallyAsync("A's cluster back with a leader", async () => await pair.FirstStore.RoleAsync(CancellationToken.None) != StoreRole.Unknown);
+        await RegionPair.RestartDatabasesAsync(a, pair.FirstStore, Deadline);
         await pair.FirstStore.DemoteAsync(2, CancellationToken.None);
         await EventuallyAsync("B's row on A's standby leader", async () => (await IdsAsync(pair.Connect(a))).Contains(1000000));
         figures.AppendLine(CultureInfo.InvariantCulture, $"| A restarted to A replicating from B (demotion with pg_rewind) | {back.Elapsed.TotalSeconds:0.0} s |");

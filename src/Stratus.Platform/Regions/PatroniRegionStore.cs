@@ -64,7 +64,17 @@ public sealed partial class PatroniRegionStore(HttpClient http, IOptions<Patroni
 
     public async Task DemoteAsync(long epoch, CancellationToken cancellationToken)
     {
-        var (host, port) = await OtherRegionLeaderAsync(cancellationToken);
+        var (host, port, otherTimeline) = await OtherRegionLeaderAsync(cancellationToken);
+        if (await LeaderTimelineAsync(cancellationToken) is { } timeline && timeline >= otherTimeline && await RoleAsync(cancellationToken) != StoreRole.Standby)
+        {
+            // The other region was promoted from this one, so its timeline is above every timeline it shared with this
+            // cluster. This cluster's is as high only when it was promoted on its own meanwhile (a failover between its
+            // zones while it was cut off): Patroni 3.0.2 compares the timelines' numbers, would find nothing to rewind
+            // and would stall, its history and the other's diverged. Only a new copy of the other region's data fixes it.
+            throw new RegionStoreDivergedException(string.Create(CultureInfo.InvariantCulture,
+                $"Cannot demote the region's cluster for epoch {epoch}: it is on timeline {timeline}, the other region's primary ({host}:{port}) on {otherTimeline}; their histories diverged where pg_rewind cannot tell. Make its nodes new copies of the other region's: stop Patroni on each node, remove its data directory, set standby_cluster (patronictl edit-config) and start them again."));
+        }
+
         var change = new JsonObject
         {
             // Patroni merges a PATCH into what is there: host and port replace any earlier ones.
@@ -77,20 +87,28 @@ public sealed partial class PatroniRegionStore(HttpClient http, IOptions<Patroni
     }
 
     /// <summary>The other region's primary, which a demoted cluster replicates from and rewinds to (pg_rewind needs a primary).</summary>
-    private async Task<(string Host, int Port)> OtherRegionLeaderAsync(CancellationToken cancellationToken)
+    private async Task<(string Host, int Port, long Timeline)> OtherRegionLeaderAsync(CancellationToken cancellationToken)
     {
         foreach (var url in settings.OtherRegionRestUrls)
         {
             var cluster = await GetAsync(url, "cluster", cancellationToken);
             var leader = cluster?["members"]?.AsArray().FirstOrDefault(m => m?["role"]?.GetValue<string>() == "leader");
-            if (leader?["host"]?.GetValue<string>() is { } host && leader["port"]?.GetValue<int>() is { } port)
+            if (leader?["host"]?.GetValue<string>() is { } host && leader["port"]?.GetValue<int>() is { } port && leader["timeline"]?.GetValue<long>() is { } timeline)
             {
-                return (host, port);
+                return (host, port, timeline);
             }
         }
 
         throw new RegionStoreUnavailableException(
             $"Cannot demote the region's cluster: the other region has no primary to replicate from (asked {string.Join(", ", settings.OtherRegionRestUrls)}).");
+    }
+
+    /// <summary>The timeline of this cluster's leader, by Patroni's /cluster; null when there is no leader or it does not say.</summary>
+    private async Task<long?> LeaderTimelineAsync(CancellationToken cancellationToken)
+    {
+        var cluster = await GetFromAnyAsync("cluster", cancellationToken);
+        var leader = cluster?["members"]?.AsArray().FirstOrDefault(m => m?["role"]?.GetValue<string>() is "leader" or "standby_leader");
+        return leader?["timeline"]?.GetValue<long>();
     }
 
     private async Task PatchConfigAsync(long epoch, JsonObject change, string action, CancellationToken cancellationToken)
@@ -217,6 +235,9 @@ public sealed partial class PatroniRegionStore(HttpClient http, IOptions<Patroni
 
 /// <summary>The region's cluster could not be reached or did not take the new role in time; the caller tries again later.</summary>
 public sealed class RegionStoreUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>The cluster's history diverged from the other region's where pg_rewind cannot repair it: it needs a new copy.</summary>
+public sealed class RegionStoreDivergedException(string message) : Exception(message);
 
 /// <summary>The cluster was already promoted or demoted for a newer epoch than the one asked for.</summary>
 public sealed class StaleRegionEpochException(string message) : Exception(message);
