@@ -76,35 +76,42 @@ public sealed class RegionPair : IAsyncDisposable
         }.ConnectionString);
     }
 
-    /// <summary>Every PostgreSQL node of the region and its Patroni killed at once (kill -9): the region's database is lost.</summary>
-    public static async Task KillDatabasesAsync(Region region)
-    {
-        ArgumentNullException.ThrowIfNull(region);
-        await Task.WhenAll(region.KillAsync("patroni-a"), region.KillAsync("patroni-b"));
-    }
+    /// <summary>
+    /// The region's database cut off: every Patroni and PostgreSQL process of it stopped (SIGSTOP), as a partition
+    /// would leave them, neither answering nor failing.
+    /// </summary>
+    public static Task CutOffDatabasesAsync(Region region) => Task.WhenAll(SignalAsync(region, "a", "STOP"), SignalAsync(region, "b", "STOP"));
 
     /// <summary>
-    /// Starts the region's Patroni nodes again, zone a's (the last primary) first and zone b's once it leads: both at once
-    /// may let b win the leader race and promote itself to a timeline of its own, which the other region's promotion
-    /// reached too; Patroni 3.0.2 cannot rewind across that (the store refuses the demotion, ADR 0018).
+    /// The region's database reachable again (SIGCONT), zone a's node (the last primary) first and zone b's once it
+    /// leads again: zone b's winning the leader race would promote it to a new timeline of its own, which the other
+    /// region's promotion reached too, and which pg_rewind cannot tell apart (the store refuses that demotion, ADR 0018).
     /// </summary>
-    public static async Task RestartDatabasesAsync(Region region, PatroniRegionStore store, TimeSpan deadline)
+    public static async Task ReconnectDatabasesAsync(Region region, PatroniRegionStore store, TimeSpan deadline)
     {
-        ArgumentNullException.ThrowIfNull(region);
         ArgumentNullException.ThrowIfNull(store);
-        await region.StartAsync("patroni-a");
+        await SignalAsync(region, "a", "CONT");
         var waited = Stopwatch.StartNew();
         while (await store.RoleAsync(CancellationToken.None) != StoreRole.Primary)
         {
             if (waited.Elapsed > deadline)
             {
-                throw new TimeoutException($"{region.Folder}: zone a's node did not lead within {deadline.TotalSeconds:0} s after its restart");
+                throw new TimeoutException($"{region.Folder}: zone a's node did not lead within {deadline.TotalSeconds:0} s");
             }
 
             await Task.Delay(200);
         }
 
-        await region.StartAsync("patroni-b");
+        await SignalAsync(region, "b", "CONT");
+    }
+
+    /// <summary>Sends the signal to the zone's Patroni (its process group) and its PostgreSQL (a session of its own).</summary>
+    private static async Task SignalAsync(Region region, string zone, string signal)
+    {
+        ArgumentNullException.ThrowIfNull(region);
+        var pid = File.ReadAllLines(Path.Combine(region.Folder, "pids")).Select(l => l.Split(' ')).Last(p => p[0] == $"patroni-{zone}")[1];
+        await ProcessRunner.RunAsync("kill", [$"-{signal}", "--", $"-{pid}"], TimeSpan.FromSeconds(10));
+        await ProcessRunner.RunAsync("pkill", [$"-{signal}", "-f", Path.Combine(region.Folder, $"pg-{zone}", "data")], TimeSpan.FromSeconds(10));
     }
 
     public async ValueTask DisposeAsync()

@@ -17,9 +17,9 @@ public sealed class RegionLabCollection
 
 /// <summary>
 /// The database half of a region failover and failback on real Patroni, etcd and PostgreSQL (docs/adr/0018): region B's
-/// standby cluster follows A asynchronously; A's databases are lost (kill -9) while a writer commits to A; B is promoted
-/// through <see cref="PatroniRegionStore"/>, takes a write; A comes back and is demoted to a standby cluster of B, which
-/// rewinds it (pg_rewind), and then holds exactly B's rows. The figures (replication lag, promotion time, the writes A
+/// standby cluster follows A asynchronously; A's databases are cut off (every process of them stopped) while a writer
+/// commits to A; B is promoted through <see cref="PatroniRegionStore"/> and takes a write; A comes back and is demoted
+/// to a standby cluster of B, which rewinds it (pg_rewind), and then holds exactly B's rows. The figures (replication lag, promotion time, the writes A
 /// acknowledged that B never got) go to artifacts/chaos/regions-standby-cluster.md.
 /// The fault-injection harness's project runs it alone in `make test` (scripts/test.sh) and in `make chaos`.
 /// </summary>
@@ -50,13 +50,13 @@ public sealed class StandbyClusterTests(ITestOutputHelper output)
         var lag = committed.Elapsed;
         figures.AppendLine(CultureInfo.InvariantCulture, $"| replication lag A to B, one row, idle (upper bound: B polled every 20 ms) | {lag.TotalMilliseconds:0} ms |");
 
-        // A writer commits to A continuously; then A's databases are lost mid-stream.
+        // A writer commits to A continuously; then A's databases are cut off mid-stream.
         var acknowledged = new List<(long Id, TimeSpan At)>();
         using var stopWriter = new CancellationTokenSource();
         var writer = WriteUntilFailureAsync(pair, a, clock, acknowledged, stopWriter.Token);
         await EventuallyAsync("the writer's first 100 rows", () => Task.FromResult(Count(acknowledged) >= 100));
         var killedAt = clock.Elapsed;
-        await RegionPair.KillDatabasesAsync(a);
+        await RegionPair.CutOffDatabasesAsync(a);
         stopWriter.CancelAfter(TimeSpan.FromSeconds(10));
         await writer;
 
@@ -65,7 +65,7 @@ public sealed class StandbyClusterTests(ITestOutputHelper output)
         var promotedAfter = clock.Elapsed - killedAt;
         Assert.Equal(StoreRole.Primary, await pair.SecondStore.RoleAsync(CancellationToken.None));
         await ExecuteAsync(pair.Connect(b), "INSERT INTO region_probe VALUES (1000000, 'region-2')");
-        figures.AppendLine(CultureInfo.InvariantCulture, $"| A's databases killed to B promoted and taking writes (the store's share of the RTO; the front door adds its failover delay) | {promotedAfter.TotalSeconds:0.0} s |");
+        figures.AppendLine(CultureInfo.InvariantCulture, $"| A's databases cut off to B promoted and taking writes (the store's share of the RTO; the front door adds its failover delay) | {promotedAfter.TotalSeconds:0.0} s |");
 
         // RPO: rows A acknowledged that B never received (asynchronous replication between the regions).
         var onB = await IdsAsync(pair.Connect(b));
@@ -77,13 +77,13 @@ public sealed class StandbyClusterTests(ITestOutputHelper output)
         figures.AppendLine(CultureInfo.InvariantCulture, $"| oldest lost row acknowledged before the kill (RPO, time) | {lostWindow.TotalMilliseconds:0} ms |");
         Assert.True(lostWindow <= TimeSpan.FromSeconds(5), $"B lacks rows A acknowledged {lostWindow.TotalSeconds:0.0} s before the loss (goal: at most the last 5 s): {string.Join(", ", lost.Select(r => r.Id))}");
 
-        // Failback, first half: A comes back (as a primary of its own, fenced by its instances' lease in Stratus) and
-        // is demoted to a standby cluster of B, which rewinds away what B never got.
+        // Failback, first half: A comes back (a primary of its own still, fenced by its instances' lease in Stratus)
+        // and is demoted to a standby cluster of B, which rewinds away what B never got.
         var back = Stopwatch.StartNew();
-        await RegionPair.RestartDatabasesAsync(a, pair.FirstStore, Deadline);
+        await RegionPair.ReconnectDatabasesAsync(a, pair.FirstStore, Deadline);
         await pair.FirstStore.DemoteAsync(2, CancellationToken.None);
         await EventuallyAsync("B's row on A's standby leader", async () => (await IdsAsync(pair.Connect(a))).Contains(1000000));
-        figures.AppendLine(CultureInfo.InvariantCulture, $"| A restarted to A replicating from B (demotion with pg_rewind) | {back.Elapsed.TotalSeconds:0.0} s |");
+        figures.AppendLine(CultureInfo.InvariantCulture, $"| A reconnected to A replicating from B (demotion with pg_rewind) | {back.Elapsed.TotalSeconds:0.0} s |");
         Assert.Equal(StoreRole.Standby, await pair.FirstStore.RoleAsync(CancellationToken.None));
         Assert.Equal((await IdsAsync(pair.Connect(b))).Order(), (await IdsAsync(pair.Connect(a))).Order());
         await EventuallyAsync("B's row on A's replica (cascading from A's standby leader)", async () => (await IdsAsync(pair.Connect(a, "b"))).Contains(1000000));
@@ -119,7 +119,7 @@ public sealed class StandbyClusterTests(ITestOutputHelper output)
         }
         catch (Exception e) when (e is NpgsqlException or OperationCanceledException or IOException or TimeoutException)
         {
-            // The database was killed under the writer: what it acknowledged until then is the ledger.
+            // The database was cut off under the writer: what it acknowledged until then is the ledger.
         }
     }
 

@@ -23,6 +23,9 @@ public sealed partial class PatroniRegionStore(HttpClient http, IOptions<Patroni
     /// <summary>The key of the dynamic configuration that holds the epoch of the cluster's last promotion or demotion.</summary>
     public const string EpochKey = "stratus_epoch";
 
+    /// <summary>The key of the dynamic configuration that holds the timeline the cluster's last promotion began.</summary>
+    public const string PromotedTimelineKey = "stratus_promoted_timeline";
+
     private readonly PatroniRegionStoreOptions settings = options.Value;
 
     public async Task<StoreRole> RoleAsync(CancellationToken cancellationToken)
@@ -57,22 +60,33 @@ public sealed partial class PatroniRegionStore(HttpClient http, IOptions<Patroni
 
     public async Task PromoteAsync(long epoch, CancellationToken cancellationToken)
     {
+        if (await RoleAsync(cancellationToken) == StoreRole.Primary && (await GetFromAnyAsync("config", cancellationToken))?[EpochKey]?.GetValue<long>() >= epoch)
+        {
+            return;
+        }
+
         await PatchConfigAsync(epoch, new JsonObject { ["standby_cluster"] = null }, "promote", cancellationToken);
         await WaitForRoleAsync(StoreRole.Primary, epoch, cancellationToken);
+        // The timeline the promotion began: the other region, when demoted, must be below it to be rewound (see DemoteAsync).
+        if (await NodesTimelineAsync(cancellationToken) is { } timeline)
+        {
+            await PatchConfigAsync(epoch, new JsonObject { [PromotedTimelineKey] = timeline }, "record the timeline of", cancellationToken);
+        }
+
         LogPromoted(logger, epoch);
     }
 
     public async Task DemoteAsync(long epoch, CancellationToken cancellationToken)
     {
-        var (host, port, otherTimeline) = await OtherRegionLeaderAsync(cancellationToken);
-        if (await LeaderTimelineAsync(cancellationToken) is { } timeline && timeline >= otherTimeline && await RoleAsync(cancellationToken) != StoreRole.Standby)
+        var (host, port, otherPromotedTimeline) = await OtherRegionLeaderAsync(cancellationToken);
+        if (await NodesTimelineAsync(cancellationToken) is { } timeline && timeline >= otherPromotedTimeline && await RoleAsync(cancellationToken) != StoreRole.Standby)
         {
-            // The other region was promoted from this one, so its timeline is above every timeline it shared with this
-            // cluster. This cluster's is as high only when it was promoted on its own meanwhile (a failover between its
-            // zones while it was cut off): Patroni 3.0.2 compares the timelines' numbers, would find nothing to rewind
-            // and would stall, its history and the other's diverged. Only a new copy of the other region's data fixes it.
+            // The other region's primary began timeline otherPromotedTimeline when it was promoted from this cluster's
+            // history. This cluster reached that number on its own (Patroni promotes a leader that restarts after a
+            // crash): the same number, two histories. Patroni 3.0.2 compares timeline numbers only, would find nothing
+            // to rewind (or rewind against the wrong switch point) and stall. Only a new copy of the other region fixes it.
             throw new RegionStoreDivergedException(string.Create(CultureInfo.InvariantCulture,
-                $"Cannot demote the region's cluster for epoch {epoch}: it is on timeline {timeline}, the other region's primary ({host}:{port}) on {otherTimeline}; their histories diverged where pg_rewind cannot tell. Make its nodes new copies of the other region's: stop Patroni on each node, remove its data directory, set standby_cluster (patronictl edit-config) and start them again."));
+                $"Cannot demote the region's cluster for epoch {epoch}: it is on timeline {timeline}, and the other region's primary ({host}:{port}) began timeline {otherPromotedTimeline} when it was promoted: their histories diverged where pg_rewind cannot tell. Make this region's nodes new copies of the other region's (docs/adr/0018)."));
         }
 
         var change = new JsonObject
@@ -95,7 +109,8 @@ public sealed partial class PatroniRegionStore(HttpClient http, IOptions<Patroni
             var leader = cluster?["members"]?.AsArray().FirstOrDefault(m => m?["role"]?.GetValue<string>() == "leader");
             if (leader?["host"]?.GetValue<string>() is { } host && leader["port"]?.GetValue<int>() is { } port && leader["timeline"]?.GetValue<long>() is { } timeline)
             {
-                return (host, port, timeline);
+                var config = await GetAsync(url, "config", cancellationToken);
+                return (host, port, config?[PromotedTimelineKey]?.GetValue<long>() ?? timeline);
             }
         }
 
@@ -103,12 +118,19 @@ public sealed partial class PatroniRegionStore(HttpClient http, IOptions<Patroni
             $"Cannot demote the region's cluster: the other region has no primary to replicate from (asked {string.Join(", ", settings.OtherRegionRestUrls)}).");
     }
 
-    /// <summary>The timeline of this cluster's leader, by Patroni's /cluster; null when there is no leader or it does not say.</summary>
-    private async Task<long?> LeaderTimelineAsync(CancellationToken cancellationToken)
+    /// <summary>The highest timeline this region's running nodes are on, as their PostgreSQL says (/patroni); null when none answers.</summary>
+    private async Task<long?> NodesTimelineAsync(CancellationToken cancellationToken)
     {
-        var cluster = await GetFromAnyAsync("cluster", cancellationToken);
-        var leader = cluster?["members"]?.AsArray().FirstOrDefault(m => m?["role"]?.GetValue<string>() is "leader" or "standby_leader");
-        return leader?["timeline"]?.GetValue<long>();
+        long? highest = null;
+        foreach (var url in settings.RestUrls)
+        {
+            if ((await GetAsync(url, "patroni", cancellationToken))?["timeline"]?.GetValue<long>() is { } timeline && timeline > (highest ?? 0))
+            {
+                highest = timeline;
+            }
+        }
+
+        return highest;
     }
 
     private async Task PatchConfigAsync(long epoch, JsonObject change, string action, CancellationToken cancellationToken)
