@@ -97,6 +97,7 @@ public sealed partial class PatroniRegionStore(HttpClient http, IOptions<Patroni
         };
         await PatchConfigAsync(epoch, change, "demote", cancellationToken);
         await WaitForRoleAsync(StoreRole.Standby, epoch, cancellationToken);
+        await ReinitializeReplicasLeftBehindAsync(cancellationToken);
         LogDemoted(logger, epoch, host, port);
     }
 
@@ -116,6 +117,50 @@ public sealed partial class PatroniRegionStore(HttpClient http, IOptions<Patroni
 
         throw new RegionStoreUnavailableException(
             $"Cannot demote the region's cluster: the other region has no primary to replicate from (asked {string.Join(", ", settings.OtherRegionRestUrls)}).");
+    }
+
+    /// <summary>
+    /// Patroni 3.0.2 rewinds only the standby leader: a replica that had received the former primary's last commits
+    /// (the synchronous standby always has) cannot follow the rewound leader onto the other region's timeline and
+    /// waits forever. Replicas still below the leader's timeline after a grace are made new copies of the leader
+    /// (POST /reinitialize): the region is not writable meanwhile, so nothing waits on them.
+    /// </summary>
+    private async Task ReinitializeReplicasLeftBehindAsync(CancellationToken cancellationToken)
+    {
+        var deadline = time.GetUtcNow() + TimeSpan.FromSeconds(15);
+        while (true)
+        {
+            var nodes = new List<(Uri Url, string Role, long Timeline)>();
+            foreach (var url in settings.RestUrls)
+            {
+                if (await GetAsync(url, "patroni", cancellationToken) is { } node && node["role"]?.GetValue<string>() is { } role && node["timeline"]?.GetValue<long>() is { } timeline)
+                {
+                    nodes.Add((url, role, timeline));
+                }
+            }
+
+            var leaderTimeline = nodes.Where(n => n.Role == "standby_leader").Select(n => (long?)n.Timeline).FirstOrDefault();
+            var behind = nodes.Where(n => n.Role == "replica" && n.Timeline < leaderTimeline).ToList();
+            if (behind.Count == 0)
+            {
+                return;
+            }
+
+            if (time.GetUtcNow() >= deadline)
+            {
+                foreach (var (url, _, timeline) in behind)
+                {
+                    using var timeout = Deadline(cancellationToken);
+                    using var content = new StringContent("{\"force\":true}", Encoding.UTF8, "application/json");
+                    using var response = await http.PostAsync(new Uri(url, "reinitialize"), content, timeout.Token);
+                    LogReinitialized(logger, url, timeline, leaderTimeline ?? 0, (int)response.StatusCode);
+                }
+
+                return;
+            }
+
+            await Task.Delay(settings.PollInterval, time, cancellationToken);
+        }
     }
 
     /// <summary>The highest timeline this region's running nodes are on, as their PostgreSQL says (/patroni); null when none answers.</summary>
@@ -250,6 +295,9 @@ public sealed partial class PatroniRegionStore(HttpClient http, IOptions<Patroni
 
     [LoggerMessage(EventId = 7853, Level = LogLevel.Warning, Message = "Region store: the region's cluster replicates from the other region's primary at {Host}:{Port} (epoch {Epoch})")]
     private static partial void LogDemoted(ILogger logger, long epoch, string host, int port);
+
+    [LoggerMessage(EventId = 7855, Level = LogLevel.Warning, Message = "Region store: the replica at {Url} stayed on timeline {Timeline} below its leader's {LeaderTimeline}: asked Patroni to make it a new copy (HTTP {Status})")]
+    private static partial void LogReinitialized(ILogger logger, Uri url, long timeline, long leaderTimeline, int status);
 
     [LoggerMessage(EventId = 7854, Level = LogLevel.Debug, Message = "Region store: Patroni at {Url} did not answer ({What})")]
     private static partial void LogNodeFailed(ILogger logger, Exception exception, Uri url, string what);
