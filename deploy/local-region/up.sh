@@ -17,6 +17,22 @@
 #                              region lab-1
 #   STRATUS_REGION_DB_HOSTS    host:port,host:port for the instances' database (a proxy); default the two nodes
 #   STRATUS_BOOTSTRAP_PASSWORD the operator's password (default: generated, in DIR/stratus-data/operator-password)
+# Settings for one of two regions (deploy/local-regions/up.sh sets them; without them, one region as above):
+#   STRATUS_REGION_NAME        the region's name (default region-1; zones NAMEa and NAMEb); names the Patroni members too
+#   STRATUS_REGION_ETCD_MEMBERS 3 (default: zones a, b and the witness c) or 1 (zone a only)
+#   STRATUS_REGION_STANDBY_OF  host:port of another region's primary: this region's Patroni cluster is a standby
+#                              cluster replicating from it (asynchronously), and its database and roles come from there
+#   STRATUS_REGION_DB_PASSWORD_FILE the database password (a standby cluster must use its source's; default: generated)
+#   STRATUS_REGION_INSTANCES   all (default) or none: only etcd and PostgreSQL, no Stratus and no host agents
+#   STRATUS_REGION_FRONT_DOOR_URLS URL,...: the instances follow this front door's lease (Stratus__Region__*), and
+#                              promote or demote the region's cluster through Patroni (Stratus__Region__Patroni__*)
+#   STRATUS_REGION_OTHER_PATRONI URL,...: the other region's Patroni REST API, whose leader this one replicates from
+#                              when demoted
+#   STRATUS_REGION_PEER_NAME   the other region's name: the compute service knows its zones too (one shared database)
+#   STRATUS_REGION_CONTROL_URL where the operator signs in and makes the hosts' enrollment tokens (default: zone a's
+#                              instance; the front door for a region that is not writable)
+#   STRATUS_REGION_WAIT_HOSTS  1 (default) waits until the host agents are ready; 0 does not (a standby region's host
+#                              agents enroll once their region is writable)
 # Every process has a script DIR/procs/NAME.sh that starts it again (kill -9 one, then run its script).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,13 +46,27 @@ qemu_images=${STRATUS_REGION_QEMU_IMAGES:-}
 stratus=${STRATUS_BIN:-$repo/src/Stratus/bin/Release/net10.0/stratus}
 pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 services=(identity diagnostics compute provisioning gateway portal images)
+region_name=${STRATUS_REGION_NAME:-region-1}
+etcd_members=${STRATUS_REGION_ETCD_MEMBERS:-3}
+standby_of=${STRATUS_REGION_STANDBY_OF:-}
+instances=${STRATUS_REGION_INSTANCES:-all}
+front_door_urls=${STRATUS_REGION_FRONT_DOOR_URLS:-}
+other_patroni=${STRATUS_REGION_OTHER_PATRONI:-}
+peer_region=${STRATUS_REGION_PEER_NAME:-}
+control_url=${STRATUS_REGION_CONTROL_URL:-}
+wait_hosts=${STRATUS_REGION_WAIT_HOSTS:-1}
+# Patroni member names must differ between a primary cluster and its standby cluster (they are replication
+# application names): a named region prefixes them.
+member_prefix=${STRATUS_REGION_NAME:+$region_name-}
 
 for tool in etcd patroni "$pgbin/postgres" curl openssl; do
   command -v "$tool" >/dev/null || [ -x "$tool" ] || { echo "error: $tool is missing: apt-get install etcd-server patroni postgresql curl openssl" >&2; exit 1; }
 done
-[ -x "$stratus" ] || { echo "error: no stratus binary at $stratus: run 'dotnet build src/Stratus -c Release' (or set STRATUS_BIN)" >&2; exit 1; }
+[ "$instances" = none ] || [ -x "$stratus" ] || { echo "error: no stratus binary at $stratus: run 'dotnet build src/Stratus -c Release' (or set STRATUS_BIN)" >&2; exit 1; }
 [ ! -e "$dir/pids" ] || { echo "error: $dir already runs a region (down.sh $dir first)" >&2; exit 1; }
 case "$hosts" in simulated|none) ;; *) echo "error: STRATUS_REGION_HOSTS is simulated or none, not '$hosts'" >&2; exit 1 ;; esac
+case "$etcd_members" in 1|3) ;; *) echo "error: STRATUS_REGION_ETCD_MEMBERS is 1 or 3, not '$etcd_members'" >&2; exit 1 ;; esac
+case "$instances" in all|none) ;; *) echo "error: STRATUS_REGION_INSTANCES is all or none, not '$instances'" >&2; exit 1 ;; esac
 if [ "$netns" = 1 ] && [ "$(id -u)" != 0 ]; then echo "error: STRATUS_REGION_NETNS=1 needs root (ip netns)" >&2; exit 1; fi
 
 mkdir -p "$dir/logs" "$dir/procs"
@@ -118,7 +148,7 @@ wait_for() {  # what, seconds, command...: the last process started must stay al
   exit 1
 }
 
-# --- etcd: three members, one per zone (c is a witness zone with no database and no instance) ---
+# --- etcd: three members, one per zone (c is a witness zone with no database and no instance), or one in zone a ---
 # Patroni talks to etcd through its v2 API (--enable-v2, "etcd:" below), not v3: Debian's Patroni 3.0.2 reads
 # etcd v3 without quorum and, when its lease has lapsed, writes the leader key without comparing it with what is
 # there. After a partition the old primary read its old lock from its rejoining etcd member and wrote it over the
@@ -126,15 +156,17 @@ wait_for() {  # what, seconds, command...: the last process started must stay al
 # The v2 API renews the lock only if it still holds its own name (compare-and-swap). See docs/adr/0006.
 # --pre-vote: a member cut off from the others does not force an election when it comes back (no stalled DCS,
 # no needless demotion of the new primary).
+etcd_zones=(a b c)
+[ "$etcd_members" = 3 ] || etcd_zones=(a)
 etcd_cluster="" etcd_hosts=""
 i=0
-for zone in a b c; do
+for zone in "${etcd_zones[@]}"; do
   etcd_cluster+="${etcd_cluster:+,}etcd-$zone=http://${ip[$zone]}:$((base + 2 * i + 1))"
   etcd_hosts+="${etcd_hosts:+,}${ip[$zone]}:$((base + 2 * i))"
   i=$((i + 1))
 done
 i=0
-for zone in a b c; do
+for zone in "${etcd_zones[@]}"; do
   client=$((base + 2 * i)) peer=$((base + 2 * i + 1))
   start "etcd-$zone" "$zone" etcd --name "etcd-$zone" --data-dir "$dir/etcd-$zone" \
     --listen-client-urls "http://${ip[$zone]}:$client" --advertise-client-urls "http://${ip[$zone]}:$client" \
@@ -143,20 +175,35 @@ for zone in a b c; do
   i=$((i + 1))
 done
 wait_for "etcd" 30 curl -sf "http://${ip[a]}:$base/health"
-echo "etcd: 3 members at $etcd_hosts"
+echo "etcd: $etcd_members member(s) at $etcd_hosts"
 
 # --- PostgreSQL under Patroni: node a and node b, synchronous replication between the zones ---
-password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+if [ -n "${STRATUS_REGION_DB_PASSWORD_FILE:-}" ]; then
+  password=$(cat "$STRATUS_REGION_DB_PASSWORD_FILE")
+else
+  password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+fi
 echo "$password" > "$dir/db-password"
 chmod 600 "$dir/db-password"
 clients=${subnet:-127.0.0.1/32}
+standby_yaml=""
+if [ -n "$standby_of" ]; then
+  # A Patroni standby cluster: its leader (the "standby leader") replicates from the other region's primary, its
+  # replica from it (cascading). One node, not a list: Patroni 3.0.2 takes one port here (int(port) in its rewind
+  # check), and a list of hosts would let it rewind from a replica. Patroni keeps this in the region's DCS; promotion
+  # removes it and demotion sets it again (PATCH /config, src/Stratus.Platform/Regions/PatroniRegionStore.cs).
+  standby_yaml="    standby_cluster:
+      host: ${standby_of%:*}
+      port: ${standby_of##*:}
+      create_replica_methods: [basebackup]"
+fi
 for zone in a b; do
   offset=$([ "$zone" = a ] && echo 0 || echo 1)
   node="$dir/pg-$zone"
   mkdir -p "$node"
   cat > "$node/patroni.yml" <<YAML
 scope: stratus-region
-name: pg-$zone
+name: ${member_prefix}pg-$zone
 restapi:
   listen: ${ip[$zone]}:$((base + 20 + offset))
   connect_address: ${ip[$zone]}:$((base + 20 + offset))
@@ -180,6 +227,9 @@ bootstrap:
         wal_log_hints: "on"
         max_wal_senders: 10
         max_replication_slots: 10
+        # No replication slot between the regions: keep enough WAL for the other region's standby cluster to catch up.
+        wal_keep_size: 512MB
+$standby_yaml
   initdb:
     - encoding: UTF8
     - locale: C
@@ -190,6 +240,10 @@ postgresql:
   data_dir: $node/data
   bin_dir: $pgbin
   pgpass: $node/pgpass
+  # A new replica's copy starts at once, not after a spread checkpoint of its source (minutes for another region's
+  # standby cluster).
+  basebackup:
+    - checkpoint: fast
   authentication:
     superuser: {username: postgres, password: "$password"}
     replication: {username: replicator, password: "$password"}
@@ -204,20 +258,32 @@ YAML
   [ ${#as_postgres[@]} -eq 0 ] || chown -R postgres:postgres "$node"
   chmod 700 "$node"
   start "patroni-$zone" "$zone" "${as_postgres[@]}" patroni "$node/patroni.yml"
-  # The first node bootstraps the cluster; the second then clones it.
-  if [ "$zone" = a ]; then
+  # The first node bootstraps the cluster (or, in a standby cluster, copies the other region's); the second then clones it.
+  if [ "$zone" = a ] && [ -z "$standby_of" ]; then
     wait_for "the primary (node a)" 60 curl -sf "http://${ip[a]}:$((base + 20))/primary"
+  elif [ "$zone" = a ]; then
+    wait_for "the standby leader (node a)" 120 curl -sf "http://${ip[a]}:$((base + 20))/standby-leader"
   fi
 done
-wait_for "the synchronous standby (node b)" 90 curl -sf "http://${ip[b]}:$((base + 21))/sync"
-echo "postgres: primary ${ip[a]}:$((base + 10)) (zone a), synchronous standby ${ip[b]}:$((base + 11)) (zone b)"
-
-PGPASSWORD=$password "$pgbin/psql" -q -h "${ip[a]}" -p $((base + 10)) -U postgres -d postgres -v ON_ERROR_STOP=1 \
-  -c "CREATE ROLE stratus LOGIN PASSWORD '$password'" -c "CREATE DATABASE stratus OWNER stratus"
+if [ -z "$standby_of" ]; then
+  wait_for "the synchronous standby (node b)" 90 curl -sf "http://${ip[b]}:$((base + 21))/sync"
+  echo "postgres: primary ${ip[a]}:$((base + 10)) (zone a), synchronous standby ${ip[b]}:$((base + 11)) (zone b)"
+  PGPASSWORD=$password "$pgbin/psql" -q -h "${ip[a]}" -p $((base + 10)) -U postgres -d postgres -v ON_ERROR_STOP=1 \
+    -c "CREATE ROLE stratus LOGIN PASSWORD '$password'" -c "CREATE DATABASE stratus OWNER stratus"
+else
+  # A replica of a standby cluster replicates from the standby leader (cascading): it is not synchronous.
+  wait_for "the replica (node b)" 90 curl -sf "http://${ip[b]}:$((base + 21))/replica"
+  echo "postgres: standby cluster of $standby_of: standby leader ${ip[a]}:$((base + 10)) (zone a), replica ${ip[b]}:$((base + 11)) (zone b)"
+fi
 db_hosts=${STRATUS_REGION_DB_HOSTS:-${ip[a]}:$((base + 10)),${ip[b]}:$((base + 11))}
 database="Host=$db_hosts;Database=stratus;Username=stratus;Password=$password;Target Session Attributes=read-write;Host Recheck Seconds=2;Timeout=5;Command Timeout=20"
 echo "$database" > "$dir/database"
 chmod 600 "$dir/database"
+if [ "$instances" = none ]; then
+  echo
+  echo "Databases of $region_name up in $dir (no Stratus instances). Patroni: patronictl -c $dir/pg-a/patroni.yml list    Stop it all: $here/down.sh $dir"
+  exit 0
+fi
 
 # --- Stratus: every service in each zone, on one shared data folder (keys, operator password, gallery) ---
 mkdir -p "$dir/stratus-data"
@@ -227,11 +293,27 @@ if [ -n "$qemu_images" ]; then
   ln -sfn "$(realpath "$qemu_images")" "$dir/stratus-data/images/gallery"
 fi
 regions=(
-  Stratus__Compute__Regions__0__Name=region-1 "Stratus__Compute__Regions__0__DisplayName=Region 1"
-  Stratus__Compute__Regions__0__Zones__0=region-1a Stratus__Compute__Regions__0__Zones__1=region-1b
+  "Stratus__Compute__Regions__0__Name=$region_name" "Stratus__Compute__Regions__0__DisplayName=Region ${region_name#region-}"
+  "Stratus__Compute__Regions__0__Zones__0=${region_name}a" "Stratus__Compute__Regions__0__Zones__1=${region_name}b"
 )
+if [ -n "$front_door_urls" ]; then
+  # One of two regions: the instances write only while the front door's lease says their region is the writable one,
+  # and promote or demote their region's Patroni cluster when it changes (docs/adr/0018).
+  regions+=("Stratus__Region__Name=$region_name")
+  i=0
+  for url in ${front_door_urls//,/ }; do regions+=("Stratus__Region__FrontDoorUrls__$i=$url"); i=$((i + 1)); done
+  regions+=("Stratus__Region__Patroni__RestUrls__0=http://${ip[a]}:$((base + 20))" "Stratus__Region__Patroni__RestUrls__1=http://${ip[b]}:$((base + 21))")
+  i=0
+  for url in ${other_patroni//,/ }; do regions+=("Stratus__Region__Patroni__OtherRegionRestUrls__$i=$url"); i=$((i + 1)); done
+fi
+if [ -n "$peer_region" ]; then
+  # Both regions' instances share one database (replicated): each knows the other's region and zones too.
+  regions+=("Stratus__Compute__Regions__1__Name=$peer_region" "Stratus__Compute__Regions__1__DisplayName=Region ${peer_region#region-}"
+    "Stratus__Compute__Regions__1__Zones__0=${peer_region}a" "Stratus__Compute__Regions__1__Zones__1=${peer_region}b")
+fi
 if [ -n "$qemu_images" ]; then
-  regions+=(Stratus__Compute__Regions__1__Name=lab-1 "Stratus__Compute__Regions__1__DisplayName=Lab 1 (real VMs)" Stratus__Compute__Regions__1__Zones__0=lab-1b)
+  n=$([ -n "$peer_region" ] && echo 2 || echo 1)
+  regions+=("Stratus__Compute__Regions__${n}__Name=lab-1" "Stratus__Compute__Regions__${n}__DisplayName=Lab 1 (real VMs)" "Stratus__Compute__Regions__${n}__Zones__0=lab-1b")
 fi
 
 # Service identities (ADR 0010): each client service's secret, which its instances and identity's get, and
@@ -294,7 +376,7 @@ done < "$dir/instances"
 echo "stratus: $(wc -l < "$dir/instances") instances, listed in $dir/instances"
 
 # --- Host agents: one per zone, given both zones' compute instances (its own first) ---
-identity_url=$(grep -E "^(identity|stratus)-a " "$dir/instances" | cut -d' ' -f2)
+identity_url=${control_url:-$(grep -E "^(identity|stratus)-a " "$dir/instances" | cut -d' ' -f2)}
 compute_url() { grep -E "^(compute|stratus)-$1 " "$dir/instances" | cut -d' ' -f2; }
 if [ "$hosts" != none ] || [ -n "$qemu_images" ]; then
   operator_password=${STRATUS_BOOTSTRAP_PASSWORD:-$(cat "$dir/stratus-data/operator-password" 2>/dev/null || true)}
@@ -302,7 +384,7 @@ if [ "$hosts" != none ] || [ -n "$qemu_images" ]; then
     "$identity_url/api/v1/auth/token" | sed -E 's/.*"accessToken":"([^"]+)".*/\1/')
   enrollment() {  # region: a token for a host of that region
     https -sf -H "Authorization: Bearer $token" -H 'Content-Type: application/json' -d "{\"region\":\"$1\"}" \
-      "$(compute_url a)/api/v1/hosts/enrollmentTokens" | sed -E 's/.*"token":"([^"]+)".*/\1/'
+      "${control_url:-$(compute_url a)}/api/v1/hosts/enrollmentTokens" | sed -E 's/.*"token":"([^"]+)".*/\1/'
   }
   host_agent() {  # zone, name, region, region zone, driver, extra options...
     local zone=$1 name=$2 region=$3 region_zone=$4 driver=$5 other
@@ -313,16 +395,20 @@ if [ "$hosts" != none ] || [ -n "$qemu_images" ]; then
       --data "$dir/$name" --driver "$driver" "$@"
   }
   if [ "$hosts" = simulated ]; then
-    host_agent a host-a region-1 region-1a simulated --vcpus 4096 --memory-mib 4194304 --disk-gib 65536
-    host_agent b host-b region-1 region-1b simulated --vcpus 4096 --memory-mib 4194304 --disk-gib 65536
+    host_agent a host-a "$region_name" "${region_name}a" simulated --vcpus 4096 --memory-mib 4194304 --disk-gib 65536
+    host_agent b host-b "$region_name" "${region_name}b" simulated --vcpus 4096 --memory-mib 4194304 --disk-gib 65536
   fi
   if [ -n "$qemu_images" ]; then
     host_agent b host-lab lab-1 lab-1b qemu --images "$(realpath "$qemu_images")" --vcpus 2 --memory-mib 2048 --disk-gib 64
   fi
   expected=$(( ($([ "$hosts" = simulated ] && echo 2 || echo 0)) + ($([ -n "$qemu_images" ] && echo 1 || echo 0)) ))
   ready_hosts() { [ "$(https -sf -H "Authorization: Bearer $token" "$(compute_url a)/api/v1/hosts" | grep -o '"state":"ready"' | wc -l)" -ge "$expected" ]; }
-  wait_for "$expected host agents" 60 ready_hosts
-  echo "hosts: $expected ready (logs/host-*.log)"
+  if [ "$wait_hosts" = 1 ]; then
+    wait_for "$expected host agents" 60 ready_hosts
+    echo "hosts: $expected ready (logs/host-*.log)"
+  else
+    echo "hosts: $expected started, not waited for (logs/host-*.log)"
+  fi
 fi
 
 echo

@@ -55,16 +55,11 @@ public sealed class Region : IAsyncDisposable
             start.Environment[key] = value;
         }
 
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("cannot run up.sh");
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { log($"up.sh: {e.Data}"); } };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { log($"up.sh: {e.Data}"); } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
+        var exitCode = await RunLoggedAsync(start, log);
+        if (exitCode != 0)
         {
             await StopAsync(folder);
-            throw new InvalidOperationException($"up.sh failed with {process.ExitCode}; its output is above");
+            throw new InvalidOperationException($"up.sh failed with {exitCode}; its output is above");
         }
 
         var instances = File.ReadAllLines(Path.Combine(folder, "instances"))
@@ -72,6 +67,27 @@ public sealed class Region : IAsyncDisposable
         var links = File.ReadAllLines(Path.Combine(folder, "zone-links"))
             .Select(l => l.Split(' ')).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
         return new Region(folder, basePort, instances, links);
+    }
+
+    /// <summary>
+    /// A region whose processes another script started in <paramref name="folder"/> (deploy/local-regions: each of its
+    /// regions is a deploy/local-region folder), to kill and restart them; no instances, no zone links.
+    /// </summary>
+    public static Region Attach(string folder, int basePort) =>
+        new(folder, basePort, new Dictionary<string, Uri>(StringComparer.Ordinal), new Dictionary<string, string>(StringComparer.Ordinal));
+
+    /// <summary>Runs a start script to its end, each line of its output to <paramref name="log"/>; returns its exit code.</summary>
+    public static async Task<int> RunLoggedAsync(ProcessStartInfo start, Action<string> log)
+    {
+        ArgumentNullException.ThrowIfNull(start);
+        var name = Path.GetFileName(start.ArgumentList.FirstOrDefault() ?? start.FileName);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"cannot run {name}");
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { log($"{name}: {e.Data}"); } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { log($"{name}: {e.Data}"); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await process.WaitForExitAsync();
+        return process.ExitCode;
     }
 
     /// <summary>
