@@ -101,7 +101,7 @@ public static class PlatformExtensions
         builder.AddStratusAuth(settings.DataFolder);
 
         // Issue 19: in a region of several, writes only while the front door's lease says so; else nothing changes.
-        builder.Services.AddStratusRegion();
+        builder.Services.AddStratusRegion(builder.Configuration);
         return builder;
     }
 

@@ -10,10 +10,12 @@ public static class RegionExtensions
 {
     /// <summary>
     /// Stratus:Region, <see cref="RegionWritability"/> and the <see cref="RegionLeaseKeeper"/> (which does nothing
-    /// unless Stratus:Region is set). A region's <see cref="IRegionStore"/>, if any, is registered by whoever knows it.
+    /// unless Stratus:Region is set), and the region's Patroni cluster as its <see cref="IRegionStore"/> when
+    /// Stratus:Region:Patroni is set, so that the keeper promotes and demotes it.
     /// </summary>
-    public static IServiceCollection AddStratusRegion(this IServiceCollection services)
+    public static IServiceCollection AddStratusRegion(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddPatroniRegionStore(configuration);
         services.AddOptions<RegionOptions>().BindConfiguration(RegionOptions.Section)
             .Configure<IConfiguration>((options, configuration) =>
             {
