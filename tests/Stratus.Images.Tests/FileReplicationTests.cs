@@ -129,7 +129,7 @@ public sealed class FileReplicationTests(ImagesHosts hosts) : IDisposable
         Assert.Equal(HttpStatusCode.NoContent, (await tenant.Admin.DeleteAsync($"/api/v1/deviceImages/{id}")).StatusCode);
 
         await WaitForAsync($"image {id} removed from B", () => !Directory.Exists(replica)
-            && host.Regions.All(r => !Directory.Exists(Path.Combine(host.RegionBImages, "regions", r, id))));
+            && host.Regions.All(r => !Directory.Exists(Path.Combine(host.RegionBImages, "regions", r, id))), host);
     }
 
     [Theory]
@@ -202,15 +202,17 @@ public sealed class FileReplicationTests(ImagesHosts hosts) : IDisposable
         return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream));
     }
 
-    private static Task WaitForAsync(string what, Func<bool> condition) => WaitForAsync(what, () => Task.FromResult(condition()));
+    private static Task WaitForAsync(string what, Func<bool> condition, ImagesHost? host = null) => WaitForAsync(what, () => Task.FromResult(condition()), host);
 
     /// <summary>Polls until the condition holds; passes run every 2 s, the deadline is generous for a loaded machine.</summary>
-    private static async Task WaitForAsync(string what, Func<Task<bool>> condition)
+    private static async Task WaitForAsync(string what, Func<Task<bool>> condition, ImagesHost? host = null)
     {
         var clock = Stopwatch.StartNew();
         while (!await condition())
         {
-            Assert.True(clock.Elapsed < Deadline, $"Timed out after {Deadline.TotalSeconds} s waiting for {what}.");
+            // The replicator's own log lines (event ids 74xx) and failed passes say why, when it times out.
+            Assert.True(clock.Elapsed < Deadline, $"Timed out after {Deadline.TotalSeconds} s waiting for {what}."
+                + (host is null ? "" : "\n" + string.Join('\n', host.Process.Output.Split('\n').Where(l => l.Contains("replica", StringComparison.OrdinalIgnoreCase) || l.Contains("fileReplicator", StringComparison.Ordinal)).TakeLast(30))));
             await Task.Delay(250);
         }
     }

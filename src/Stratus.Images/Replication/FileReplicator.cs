@@ -147,18 +147,19 @@ public sealed partial class FileReplicator(
     {
         var now = clock.GetUtcNow();
 
-        // An image folder's manifest last, and only when the rest of its folder made it: a replica folder with a
-        // manifest is a complete image to the store and the host agents.
-        var due = records.Where(r => r.Unreplicated && (r.NextAttemptAt is null || r.NextAttemptAt <= now))
+        // An image folder's manifest last, and only once every other file of its folder is replicated: a replica
+        // folder with a manifest is a complete image to the store and the host agents.
+        var all = records.ToList();
+        var byFolder = all.ToLookup(r => Path.GetDirectoryName(r.Path) ?? "", StringComparer.Ordinal);
+        var due = all.Where(r => r.Unreplicated && (r.NextAttemptAt is null || r.NextAttemptAt <= now))
             .OrderBy(r => Path.GetDirectoryName(r.Path), StringComparer.Ordinal)
             .ThenBy(r => Path.GetFileName(r.Path) == Store.ImageManifest.FileName)
             .ThenBy(r => r.Path, StringComparer.Ordinal)
             .ToList();
-        var failedFolders = new HashSet<string>(StringComparer.Ordinal);
         foreach (var record in due)
         {
-            var folder = Path.GetDirectoryName(record.Path) ?? "";
-            if (Path.GetFileName(record.Path) == Store.ImageManifest.FileName && failedFolders.Contains(folder))
+            if (Path.GetFileName(record.Path) == Store.ImageManifest.FileName
+                && byFolder[Path.GetDirectoryName(record.Path) ?? ""].Any(r => r != record && r.Unreplicated))
             {
                 continue;
             }
@@ -176,7 +177,6 @@ public sealed partial class FileReplicator(
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException
                                           || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
-                failedFolders.Add(folder);
                 record.Attempts++;
                 var backoff = TimeSpan.FromTicks(Math.Min(options.Value.RetryMax.Ticks, options.Value.RetryBase.Ticks << Math.Min(record.Attempts - 1, 20)));
                 (record.State, record.NextAttemptAt) = (FileReplicaState.Failed, clock.GetUtcNow() + backoff);
@@ -202,7 +202,7 @@ public sealed partial class FileReplicator(
             {
                 if (!inUse.TryGetValue(imageId, out var used))
                 {
-                    inUse[imageId] = used = await InUseAsync(imageId, cancellationToken);
+                    inUse[imageId] = used = await InUseAsync(imageId, record.TenantId, cancellationToken);
                 }
 
                 if (used)
@@ -227,11 +227,19 @@ public sealed partial class FileReplicator(
         await db.SaveChangesAsync(cancellationToken);
     }
 
-    private async Task<bool> InUseAsync(string imageId, CancellationToken cancellationToken)
+    /// <summary>
+    /// A custom image is asked about within its tenant (a custom image is its tenant's alone). A gallery image is
+    /// asked about across tenants, which provisioning answers only to the platform operator: a service token without
+    /// a tenant is refused today, so a gallery image's replicas stay after its removal (the safe side).
+    /// </summary>
+    private async Task<bool> InUseAsync(string imageId, Guid? tenantId, CancellationToken cancellationToken)
     {
         try
         {
-            return (await usage.OfAnyTenantAsync(imageId, cancellationToken)).InUse;
+            var used = tenantId is { } tenant
+                ? await usage.OfTenantAsync(tenant, imageId, cancellationToken)
+                : await usage.OfAnyTenantAsync(imageId, cancellationToken);
+            return used.InUse;
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException or InvalidOperationException)
         {
