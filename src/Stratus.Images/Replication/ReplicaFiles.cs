@@ -25,6 +25,18 @@ internal static class ReplicaFiles
 
     private static void Walk(string folder, string relative, bool imageStore, List<SourceFile> files)
     {
+        try
+        {
+            WalkFolder(folder, relative, imageStore, files);
+        }
+        catch (DirectoryNotFoundException) when (relative.Length > 0)
+        {
+            // Renamed or removed while listed (an image withdrawn, a copy moved into place): the next pass sees where it went.
+        }
+    }
+
+    private static void WalkFolder(string folder, string relative, bool imageStore, List<SourceFile> files)
+    {
         foreach (var file in Directory.EnumerateFiles(folder))
         {
             var info = new FileInfo(file);
