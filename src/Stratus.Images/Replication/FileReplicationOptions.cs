@@ -65,7 +65,18 @@ public sealed class FileReplicationRoutes
                 .Select(set => new ReplicationRoute(Region, target.Key, set.Key, Path.GetFullPath(own[set.Key]), Path.GetFullPath(set.Value))))
             .OrderBy(r => r.TargetRegion, StringComparer.Ordinal).ThenBy(r => r.Set, StringComparer.Ordinal)
             .ToList();
+
+        // Checked on the resolved folders (this region's image store is the store's root unless configured).
+        var nested = Routes.Where(r => Inside(r.TargetRoot, r.SourceRoot) || Inside(r.SourceRoot, r.TargetRoot)).ToList();
+        if (nested.Count > 0)
+        {
+            throw new Platform.ConfigurationException(
+                $"Stratus:Images:FileReplication: region {nested[0].TargetRegion}'s {nested[0].Set} folder {nested[0].TargetRoot} and this region's {nested[0].SourceRoot} are the same or one is inside the other; a replica would be copied into itself.");
+        }
     }
+
+    private static bool Inside(string folder, string parent) =>
+        (folder.TrimEnd('/') + "/").StartsWith(parent.TrimEnd('/') + "/", StringComparison.Ordinal);
 
     public string? Region { get; }
 

@@ -251,9 +251,10 @@ public sealed partial class FileReplicator(
     private async Task UpdateMetricsAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
-        foreach (var status in await FileReplicationStatus.ReadAsync(scope.ServiceProvider.GetRequiredService<ImagesDbContext>(), routes, cancellationToken))
+        var statuses = await FileReplicationStatus.ReadAsync(scope.ServiceProvider.GetRequiredService<ImagesDbContext>(), routes, cancellationToken);
+        foreach (var region in statuses.GroupBy(s => s.TargetRegion))
         {
-            metrics.Update(status.TargetRegion, status.Pending, status.Failed, status.OldestUnreplicatedWrite);
+            metrics.Update(region.Key, region.Sum(s => s.Pending), region.Sum(s => s.Failed), region.Min(s => s.OldestUnreplicatedWrite));
         }
     }
 

@@ -73,8 +73,11 @@ internal static class ReplicaFiles
         };
     }
 
-    /// <summary>A file's last write to the microsecond, what PostgreSQL keeps of a timestamp, so that a stored one compares equal.</summary>
-    public static DateTimeOffset Stamp(DateTime utc) => new(utc.Ticks - (utc.Ticks % 10), TimeSpan.Zero);
+    /// <summary>
+    /// A file's last write to 0.1 ms, what both stores keep of a timestamp (PostgreSQL 1 µs, EF's binary form of
+    /// SQLite 0.1 ms), so that a stored one compares equal to the file's and an unchanged file is not copied again.
+    /// </summary>
+    public static DateTimeOffset Stamp(DateTime utc) => new(utc.Ticks - (utc.Ticks % 1000), TimeSpan.Zero);
 
     public static string Full(string root, string path) => System.IO.Path.Combine(root, path.Replace('/', System.IO.Path.DirectorySeparatorChar));
 
