@@ -46,6 +46,14 @@ public sealed class FileReplicationTests(ImagesHosts hosts) : IDisposable
             var path = Path.Combine(host.RegionBImages, replica.GetProperty("path").GetString()!);
             Assert.Equal(await Sha256Async(path), replica.GetProperty("sha256").GetString());
         }
+
+        // Idempotent: another pass copies nothing that is already there.
+        using var operatorClient = await host.Process.OperatorClientAsync();
+        Assert.Equal(HttpStatusCode.OK, (await operatorClient.PostAsync("/api/v1/fileReplication/run", null)).StatusCode);
+        var again = await tenant.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/deviceImages/{id}/replicas");
+        Assert.Equal(
+            values.Select(v => (v.GetProperty("path").GetString(), v.GetProperty("replicatedAt").GetDateTimeOffset())).Order(),
+            again.GetProperty("value").EnumerateArray().Select(v => (v.GetProperty("path").GetString(), v.GetProperty("replicatedAt").GetDateTimeOffset())).Order());
     }
 
     [Theory]
