@@ -8,15 +8,14 @@ namespace Stratus.Bench;
 /// <summary>
 /// The lag of file replication to the other region (issue 19 item 4), its RPO for files: `stratus up --hosts none` as
 /// region A with two file sets replicated to region B's folders (the image store and an exports folder) at the
-/// default pass interval; COUNT files of SIZE MiB written into A's exports folder one every few seconds (so that they
-/// land at every phase of the interval), each timed from its last write to its replica in B's folder with the
+/// default pass interval; COUNT files of SIZE MiB written into A's exports folder one at a time, each after a random
+/// wait of up to one interval once the previous one arrived (so that writes land at every phase of the passes), each timed from its last write to its replica in B's folder with the
 /// source's sha256 (a replica appears by a rename, whole). Also the largest stratus_file_replication_lag_seconds that
 /// /metrics showed meanwhile.
 /// </summary>
 internal static class FileReplicationBenchmark
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
-    private static readonly TimeSpan Spacing = TimeSpan.FromSeconds(4);
 
     public static async Task<int> RunAsync(string? binaryOption, int count, int sizeMiB, TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -93,13 +92,14 @@ internal static class FileReplicationBenchmark
 
                 lags.Add(lag);
                 Console.Error.WriteLine($"{name}: in region B {Figures.Seconds(lag)} after its write; load {Machine.LoadAverage()}");
-                await Task.Delay(Spacing, cancellationToken);
+                // A fixed wait would lock every write to the same phase of the passes.
+                await Task.Delay(TimeSpan.FromSeconds(Random.Shared.NextDouble() * interval), cancellationToken);
             }
 
             var status = await operatorApi.GetAsync<JsonElement>("/api/v1/fileReplication", cancellationToken);
             lags.Sort();
             const string Format = "{0,-62} {1,10}";
-            Console.WriteLine($"File replication from region A to region B: {count} files of {sizeMiB} MiB, one every {Spacing.TotalSeconds:0} s; pass interval {interval:0} s (the default)");
+            Console.WriteLine($"File replication from region A to region B: {count} files of {sizeMiB} MiB, one at a time, each a random 0 to {interval:0} s after the previous one's arrival; pass interval {interval:0} s (the default)");
             Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {Machine.CpuModel()}; Stratus at commit {commit}; both stores on the same local disk");
             Console.WriteLine($"Load average (1, 5, 15 min): {loadBefore} before, {Machine.LoadAverage()} after");
             Row(Format, "Lag: last write in A to the replica in B (sha256 checked), median", Figures.Seconds(lags[lags.Count / 2]));
