@@ -218,7 +218,7 @@ public sealed class FileReplicationTests(ImagesHosts hosts) : IDisposable
         var clock = Stopwatch.StartNew();
         while (!await condition())
         {
-            // The replicator's own log lines (event ids 74xx) and failed passes say why, when it times out.
+            // The replicator's own log lines (event ids 7251-7255) and failed passes say why, when it times out.
             Assert.True(clock.Elapsed < Deadline, $"Timed out after {Deadline.TotalSeconds} s waiting for {what}."
                 + (host is null ? "" : "\n" + string.Join('\n', host.Process.Output.Split('\n').Where(l => l.Contains("replica", StringComparison.OrdinalIgnoreCase) || l.Contains("fileReplicator", StringComparison.Ordinal)).TakeLast(30))));
             await Task.Delay(250);

@@ -260,18 +260,18 @@ public sealed partial class FileReplicator(
 
     public void Dispose() => pass.Dispose();
 
-    [LoggerMessage(EventId = 7401, Level = LogLevel.Warning, Message = "File replication of {Set} skipped: the source folder {Source} or region {TargetRegion}'s folder {Target} is not there (a mount away?)")]
+    [LoggerMessage(EventId = 7251, Level = LogLevel.Warning, Message = "File replication of {Set} skipped: the source folder {Source} or region {TargetRegion}'s folder {Target} is not there (a mount away?)")]
     private static partial void LogRouteUnavailable(ILogger logger, string set, string source, string targetRegion, string target);
 
-    [LoggerMessage(EventId = 7402, Level = LogLevel.Warning, Message = "The replica of {Set}/{Path} in region {TargetRegion} is damaged ({Problem}); copying it again")]
+    [LoggerMessage(EventId = 7252, Level = LogLevel.Warning, Message = "The replica of {Set}/{Path} in region {TargetRegion} is damaged ({Problem}); copying it again")]
     private static partial void LogReplicaDamaged(ILogger logger, string set, string path, string targetRegion, string problem);
 
-    [LoggerMessage(EventId = 7403, Level = LogLevel.Warning, Message = "Copying {Set}/{Path} to region {TargetRegion} failed (attempt {Attempts}); retrying in {Backoff}")]
+    [LoggerMessage(EventId = 7253, Level = LogLevel.Warning, Message = "Copying {Set}/{Path} to region {TargetRegion} failed (attempt {Attempts}); retrying in {Backoff}")]
     private static partial void LogCopyFailed(ILogger logger, Exception exception, string set, string path, string targetRegion, int attempts, TimeSpan backoff);
 
-    [LoggerMessage(EventId = 7404, Level = LogLevel.Information, Message = "Removed the replica of {Set}/{Path} in region {TargetRegion}, gone from the source")]
+    [LoggerMessage(EventId = 7254, Level = LogLevel.Information, Message = "Removed the replica of {Set}/{Path} in region {TargetRegion}, gone from the source")]
     private static partial void LogReplicaRemoved(ILogger logger, string set, string path, string targetRegion);
 
-    [LoggerMessage(EventId = 7405, Level = LogLevel.Warning, Message = "Kept the replicas of image {ImageId}, gone from the source: provisioning could not say whether it is in use")]
+    [LoggerMessage(EventId = 7255, Level = LogLevel.Warning, Message = "Kept the replicas of image {ImageId}, gone from the source: provisioning could not say whether it is in use")]
     private static partial void LogUsageUnknown(ILogger logger, Exception exception, string imageId);
 }
