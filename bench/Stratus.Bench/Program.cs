@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Stratus.Bench;
 
-// Usage: boot [--image DIR] [--runs N] | copies [--image DIR] [--writes MIB,MIB,...] | hostloss [--image DIR] [--stratus PATH] | failover [--count N] [--timeout MINUTES] [--stratus PATH] | restore [--image DIR] [--runs N] [--stratus PATH] | provision [--count N] [--concurrency N] [--timeout MINUTES] [--stratus PATH] [--keep].
+// Usage: boot [--image DIR] [--runs N] | copies [--image DIR] [--writes MIB,MIB,...] | hostloss [--image DIR] [--stratus PATH] | failover [--count N] [--timeout MINUTES] [--stratus PATH] | restore [--image DIR] [--runs N] [--stratus PATH] | provision [--count N] [--concurrency N] [--timeout MINUTES] [--stratus PATH] [--keep] | filereplication [--count N] [--size MIB] [--stratus PATH].
 // Figures go to stdout, progress to stderr.
 const string Usage = """
     usage: Stratus.Bench boot [--image DIR] [--runs N]
@@ -10,9 +10,10 @@ const string Usage = """
            Stratus.Bench failover [--count N] [--timeout MINUTES] [--stratus PATH]
            Stratus.Bench restore [--image DIR] [--runs N] [--stratus PATH]
            Stratus.Bench provision [--count N] [--concurrency N] [--timeout MINUTES] [--stratus PATH] [--keep]
+           Stratus.Bench filereplication [--count N] [--size MIB] [--stratus PATH]
     """;
 
-if (args is not [("boot" or "copies" or "hostloss" or "failover" or "restore" or "provision") and var command, .. var options])
+if (args is not [("boot" or "copies" or "hostloss" or "failover" or "restore" or "provision" or "filereplication") and var command, .. var options])
 {
     Console.Error.WriteLine(Usage);
     return 2;
@@ -25,6 +26,7 @@ int? count = null;
 var concurrency = 8;
 var timeout = TimeSpan.FromMinutes(30);
 var keep = false;
+var sizeMiB = 64;
 // Issue 18's sizes: an incremental copy after writing nothing, 64 MiB and 256 MiB in the guest.
 int[] writes = [0, 64, 256];
 string? binary = null;
@@ -43,7 +45,7 @@ for (var i = 0; i < options.Length; i++)
             runs = n;
             i++;
             break;
-        case ("provision" or "failover", "--count") when Positive(i, out var n):
+        case ("provision" or "failover" or "filereplication", "--count") when Positive(i, out var n):
             count = n;
             i++;
             break;
@@ -55,7 +57,11 @@ for (var i = 0; i < options.Length; i++)
             timeout = TimeSpan.FromMinutes(n);
             i++;
             break;
-        case ("provision" or "failover" or "hostloss" or "restore", "--stratus") when i + 1 < options.Length:
+        case ("filereplication", "--size") when Positive(i, out var n):
+            sizeMiB = n;
+            i++;
+            break;
+        case ("provision" or "failover" or "hostloss" or "restore" or "filereplication", "--stratus") when i + 1 < options.Length:
             // Another build of the binary than src/Stratus/bin/Release, to compare two versions.
             binary = Path.GetFullPath(options[++i]);
             break;
@@ -89,6 +95,7 @@ try
         "hostloss" => await HostLossBenchmark.RunAsync(image, binary, stop.Token),
         "failover" => await FailoverBenchmark.RunAsync(binary, count ?? 100, timeout, stop.Token),
         "restore" => await RestoreBenchmark.RunAsync(image, binary, runs, stop.Token),
+        "filereplication" => await FileReplicationBenchmark.RunAsync(binary, count ?? 20, sizeMiB, TimeSpan.FromMinutes(5), stop.Token),
         _ => await ProvisionBenchmark.RunAsync(binary, count ?? 2000, concurrency, timeout, keep, stop.Token),
     };
 }

@@ -1,10 +1,12 @@
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Stratus.Images.DeviceImages;
 using Stratus.Images.Gallery;
 using Stratus.Images.Persistence;
+using Stratus.Images.Replication;
 using Stratus.Images.Store;
 using Stratus.Platform.Jobs;
 using Stratus.Platform.Messaging;
@@ -35,6 +37,7 @@ public static class ImagesModule
         builder.Services.AddMessageHandler<DeviceImageContentUploaded, DeviceImageContentUploadedHandler>(Queue);
         builder.Services.AddMessageHandler<TenantDeleted, TenantDeletedHandler>(Queue);
         builder.Services.AddPeriodicJob<ImageReplicator>();
+        builder.AddFileReplication();
         return builder;
     }
 
@@ -42,7 +45,20 @@ public static class ImagesModule
     {
         endpoints.MapGalleryImagesApi();
         endpoints.MapDeviceImagesApi();
+        endpoints.MapFileReplicationApi();
         return endpoints;
+    }
+
+    /// <summary>Issue 19: this region's files copied to the other regions' stores; off without configured stores.</summary>
+    private static void AddFileReplication(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<FileReplicationOptions>().BindConfiguration("Stratus:Images:FileReplication")
+            .PostConfigure<IConfiguration>((options, configuration) => options.Region ??= configuration["Stratus:Region:Name"] is { Length: > 0 } region ? region : null)
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<FileReplicationOptions>, FileReplicationOptionsValidator>();
+        builder.Services.AddSingleton<FileReplicationRoutes>();
+        builder.Services.AddSingleton<FileReplicationMetrics>();
+        builder.Services.AddPeriodicJob<FileReplicator>();
     }
 }
 

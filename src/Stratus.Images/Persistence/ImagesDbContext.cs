@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 using Stratus.Images.DeviceImages;
+using Stratus.Images.Replication;
 using Stratus.Platform.Persistence;
 
 namespace Stratus.Images.Persistence;
@@ -14,6 +15,8 @@ public abstract class ImagesDbContext(DbContextOptions options, TimeProvider clo
     public DbSet<DeviceImage> DeviceImages => Set<DeviceImage>();
 
     public DbSet<ImportJob> ImportJobs => Set<ImportJob>();
+
+    public DbSet<FileReplica> FileReplicas => Set<FileReplica>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -43,6 +46,23 @@ public abstract class ImagesDbContext(DbContextOptions options, TimeProvider clo
             job.Property(j => j.Error).HasMaxLength(2048);
             job.Property(j => j.LeaseOwner).HasMaxLength(128);
             job.HasIndex(j => new { j.State, j.CreatedAt });
+        });
+        modelBuilder.Entity<FileReplica>(replica =>
+        {
+            replica.ToTable("file_replicas");
+            replica.HasKey(r => r.Id);
+            replica.Ignore(r => r.Unreplicated);
+            replica.Property(r => r.SourceRegion).HasMaxLength(128);
+            replica.Property(r => r.TargetRegion).HasMaxLength(128);
+            replica.Property(r => r.Set).HasMaxLength(128);
+            replica.Property(r => r.Path).HasMaxLength(1024);
+            replica.Property(r => r.ImageId).HasMaxLength(128);
+            replica.Property(r => r.State).HasConversion<string>().HasMaxLength(16);
+            replica.Property(r => r.Sha256).HasMaxLength(64);
+            replica.Property(r => r.LastError).HasMaxLength(2048);
+            replica.HasIndex(r => new { r.SourceRegion, r.TargetRegion, r.Set, r.Path }).IsUnique();
+            replica.HasIndex(r => new { r.TenantId, r.ImageId });
+            replica.HasIndex(r => new { r.State, r.SourceModifiedAt });
         });
     }
 }
