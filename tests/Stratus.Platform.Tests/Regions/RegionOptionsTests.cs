@@ -50,8 +50,9 @@ public sealed class RegionOptionsTests
     private static RegionOptions Bind(Dictionary<string, string?> values)
     {
         var services = new ServiceCollection();
-        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(values).Build());
-        services.AddStratusRegion();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddStratusRegion(configuration);
         using var provider = services.BuildServiceProvider();
         return provider.GetRequiredService<IOptions<RegionOptions>>().Value;
     }
