@@ -52,7 +52,7 @@ internal static class ServerCommands
     {
         var targets = new Option<string>("--targets")
         {
-            Description = $"The services to run, comma-separated, or all: {string.Join(", ", Services.All.Select(s => s.Name))}.",
+            Description = $"The services to run, comma-separated, or all: {string.Join(", ", Services.All.Select(s => s.Name))}; or {Services.FrontDoor.Name} (never part of all), the front door of two regions.",
             Required = true,
         };
         var database = new Option<string?>("--database")
