@@ -4,11 +4,13 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Stratus.Compute.Persistence;
 using Stratus.Platform.Jobs;
+using Stratus.Platform.Regions;
 
 namespace Stratus.Compute.Hosts;
 
 /// <summary>Marks hosts that stopped reporting as down and says so with an event, once per outage; in the instance that leads it.</summary>
-internal sealed partial class HeartbeatMonitor(IServiceScopeFactory scopes, IOptions<ComputeOptions> options, TimeProvider clock, ILogger<HeartbeatMonitor> logger) : IPeriodicJob
+internal sealed partial class HeartbeatMonitor(
+    IServiceScopeFactory scopes, IOptions<ComputeOptions> options, RegionWritability region, TimeProvider clock, ILogger<HeartbeatMonitor> logger) : IPeriodicJob
 {
     /// <summary>When this process began to watch (the runner makes the job at start).</summary>
     private readonly DateTimeOffset watchingSince = clock.GetUtcNow();
@@ -25,10 +27,12 @@ internal sealed partial class HeartbeatMonitor(IServiceScopeFactory scopes, IOpt
         var db = scope.ServiceProvider.GetRequiredService<ComputeDbContext>();
         var now = clock.GetUtcNow();
         var cutoff = now - options.Value.HeartbeatTimeout;
-        if (watchingSince > cutoff)
+        if (watchingSince > cutoff || region.WritableSince > cutoff)
         {
             // A control plane that was itself away (restarted after a crash, or all of it down) heard no heartbeat
-            // meanwhile: a host is judged only by a whole timeout this process has been up to hear it.
+            // meanwhile: a host is judged only by a whole timeout this process has been up to hear it. So too after
+            // a region failover: while this region was a standby its hosts' reports were refused, so their last
+            // heartbeats in the store are as old as the failover, not as the hosts' silence.
             return;
         }
 

@@ -22,6 +22,7 @@ public sealed partial class RegionWritability
     private readonly ConcurrentDictionary<string, int> waiting = new(StringComparer.Ordinal);
     private RegionLease? lease;
     private DateTimeOffset writableUntil = DateTimeOffset.MinValue;
+    private DateTimeOffset? writableSince;
     private StoreRole? storeRole;
     private TaskCompletionSource granted = NewSignal();
 
@@ -65,6 +66,27 @@ public sealed partial class RegionWritability
             {
                 var writable = clock.GetUtcNow() < writableUntil;
                 return new RegionState(Region, writable, lease?.WritableRegion, lease?.Epoch, writable ? writableUntil : null, storeRole);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Since when this instance writes without a break; null while it does not. What the region's store holds from
+    /// before then was written elsewhere or not at all (a host's heartbeats while the region was a standby), so
+    /// a silence that began before this moment is this region's, not the sender's.
+    /// </summary>
+    public DateTimeOffset? WritableSince
+    {
+        get
+        {
+            if (Region is null)
+            {
+                return null;
+            }
+
+            lock (sync)
+            {
+                return clock.GetUtcNow() < writableUntil ? writableSince : null;
             }
         }
     }
@@ -148,6 +170,12 @@ public sealed partial class RegionWritability
             {
                 // The keeper checks this too; here it is what makes it impossible.
                 return;
+            }
+
+            var now = clock.GetUtcNow();
+            if (until > now && now >= writableUntil)
+            {
+                writableSince = now;
             }
 
             lease = applied;
