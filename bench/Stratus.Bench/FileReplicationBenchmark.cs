@@ -115,13 +115,7 @@ internal static class FileReplicationBenchmark
         }
         catch (Exception exception)
         {
-            Console.Error.WriteLine(cancellationToken.IsCancellationRequested ? "The benchmark was cancelled." : $"The benchmark stopped: {exception.Message}");
-            if (stratus is not null && !cancellationToken.IsCancellationRequested)
-            {
-                Console.Error.WriteLine($"The last lines of stratus's log:\n{stratus.Tail(30)}");
-            }
-
-            return 1;
+            return StratusChild.Stopped(exception, stratus, cancellationToken);
         }
         finally
         {

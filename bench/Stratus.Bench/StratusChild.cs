@@ -118,6 +118,19 @@ internal sealed class StratusChild : IAsyncDisposable
     }
 
     /// <summary>The last lines of its log, to explain a failure.</summary>
+    /// <summary>What a benchmark prints when it stops on an error (and stratus's last lines, which usually say why); its exit code.</summary>
+    public static int Stopped(Exception exception, StratusChild? stratus, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        Console.Error.WriteLine(cancellationToken.IsCancellationRequested ? "The benchmark was cancelled." : $"The benchmark stopped: {exception.Message}");
+        if (stratus is not null && !cancellationToken.IsCancellationRequested)
+        {
+            Console.Error.WriteLine($"The last lines of stratus's log:\n{stratus.Tail(30)}");
+        }
+
+        return 1;
+    }
+
     public string Tail(int lines)
     {
         try
