@@ -299,7 +299,8 @@ regions=(
 if [ -n "$front_door_urls" ]; then
   # One of two regions: the instances write only while the front door's lease says their region is the writable one,
   # and promote or demote their region's Patroni cluster when it changes (docs/adr/0018).
-  regions+=("Stratus__Region__Name=$region_name")
+  # The front door runs on this machine: its X-Forwarded-* headers (the client's address, its scheme and host) count.
+  regions+=("Stratus__Region__Name=$region_name" "Stratus__TrustedProxies=127.0.0.1")
   i=0
   for url in ${front_door_urls//,/ }; do regions+=("Stratus__Region__FrontDoorUrls__$i=$url"); i=$((i + 1)); done
   regions+=("Stratus__Region__Patroni__RestUrls__0=http://${ip[a]}:$((base + 20))" "Stratus__Region__Patroni__RestUrls__1=http://${ip[b]}:$((base + 21))")

@@ -100,6 +100,8 @@ public static class PlatformExtensions
 
         builder.AddStratusAuth(settings.DataFolder);
 
+        builder.AddTrustedProxies();
+
         // Issue 19: in a region of several, writes only while the front door's lease says so; else nothing changes.
         builder.Services.AddStratusRegion(builder.Configuration);
         return builder;
@@ -144,6 +146,8 @@ public static class PlatformExtensions
     public static WebApplication UseStratusPlatform(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        // First: everything after it sees the client's address and the front door's scheme and host.
+        app.UseTrustedProxies();
         app.UseSecurityHeaders(ApiReferencePath);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
