@@ -19,34 +19,23 @@ public sealed class ComputeRecordPrunerTests : IAsyncLifetime
     private const int OperationsADay = 50;
     private const int TombstonesADay = 20;
     private const int MovesADay = 10;
-    private readonly TempFolder folder = new();
-    private readonly FakeTimeProvider clock = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
     private readonly ComputeOptions options = new();
-    private ServiceProvider services = null!;
+    private ComputeStore store = null!;
 
-    public async Task InitializeAsync()
-    {
-        services = new ServiceCollection().AddScoped<ComputeDbContext>(_ => NewContext()).BuildServiceProvider();
-        await using var db = NewContext();
-        await db.Database.MigrateAsync();
-    }
+    public async Task InitializeAsync() => store = await ComputeStore.CreateAsync();
 
-    public async Task DisposeAsync()
-    {
-        await services.DisposeAsync();
-        folder.Dispose();
-    }
+    public async Task DisposeAsync() => await store.DisposeAsync();
 
     [Fact]
     public async Task Finished_operations_and_confirmed_tombstones_stay_bounded_by_their_retention_and_pending_ones_stay()
     {
-        var pruner = new ComputeRecordPruner(services.GetRequiredService<IServiceScopeFactory>(), Options.Create(options), clock, NullLogger<ComputeRecordPruner>.Instance);
+        var pruner = new ComputeRecordPruner(store.Scopes, Options.Create(options), store.Clock, NullLogger<ComputeRecordPruner>.Instance);
         var pendingOperation = Guid.NewGuid();
         var unconfirmedOrder = Guid.NewGuid();
         var unconfirmedMove = Guid.NewGuid();
-        await using (var db = NewContext())
+        await using (var db = store.NewContext())
         {
-            var start = clock.GetUtcNow();
+            var start = store.Clock.GetUtcNow();
             db.VmOperations.Add(new VmOperation { Id = pendingOperation, VmId = Guid.NewGuid(), Kind = VmOperationKind.Restart, Status = VmOperationStatus.Pending, CreatedAt = start });
             db.DeletedVms.Add(new DeletedVm { Id = unconfirmedOrder, HostId = Guid.NewGuid(), DeletedAt = start });
             db.MovedVms.Add(new MovedVm { VmId = unconfirmedMove, FromHostId = Guid.NewGuid(), ToHostId = Guid.NewGuid(), MovedAt = start });
@@ -63,20 +52,20 @@ public sealed class ComputeRecordPrunerTests : IAsyncLifetime
             var result = await pruner.PruneAsync(CancellationToken.None);
             pruned = (pruned.Operations + result.Operations, pruned.Tombstones + result.Tombstones, pruned.Moved + result.Moved);
 
-            await using var db = NewContext();
+            await using var db = store.NewContext();
             var finished = await db.VmOperations.CountAsync(o => o.Status != VmOperationStatus.Pending);
             var confirmed = await db.DeletedVms.CountAsync(d => d.ConfirmedAt != null);
             var confirmedMoves = await db.MovedVms.CountAsync(m => m.ConfirmedAt != null);
             Assert.True(confirmedMoves <= moveBound, $"day {day}: {confirmedMoves} confirmed moved-VM tombstones kept, more than {moveBound}");
             Assert.True(finished <= operationBound, $"day {day}: {finished} finished operations kept, more than {operationBound}");
             Assert.True(confirmed <= tombstoneBound, $"day {day}: {confirmed} confirmed tombstones kept, more than {tombstoneBound}");
-            clock.Advance(TimeSpan.FromDays(1));
+            store.Clock.Advance(TimeSpan.FromDays(1));
         }
 
         Assert.Equal(60 * OperationsADay - operationBound, pruned.Operations);
         Assert.Equal(60 * TombstonesADay - tombstoneBound, pruned.Tombstones);
         Assert.Equal(60 * MovesADay - moveBound, pruned.Moved);
-        await using var check = NewContext();
+        await using var check = store.NewContext();
         Assert.True(await check.VmOperations.AnyAsync(o => o.Id == pendingOperation), "a pending operation is never pruned");
         Assert.True(await check.DeletedVms.AnyAsync(d => d.Id == unconfirmedOrder), "a tombstone its host has not confirmed is never pruned");
         Assert.True(await check.MovedVms.AnyAsync(m => m.VmId == unconfirmedMove), "a moved VM whose old host has not removed its stale disk is never pruned");
@@ -84,8 +73,8 @@ public sealed class ComputeRecordPrunerTests : IAsyncLifetime
 
     private async Task AddADayAsync()
     {
-        await using var db = NewContext();
-        var now = clock.GetUtcNow();
+        await using var db = store.NewContext();
+        var now = store.Clock.GetUtcNow();
         for (var i = 0; i < OperationsADay; i++)
         {
             db.VmOperations.Add(new VmOperation
@@ -107,7 +96,4 @@ public sealed class ComputeRecordPrunerTests : IAsyncLifetime
 
         await db.SaveChangesAsync();
     }
-
-    private SqliteComputeDbContext NewContext() => new(
-        new DbContextOptionsBuilder<SqliteComputeDbContext>().UseSqlite($"Data Source={Path.Combine(folder.Path, "compute.db")}").Options, clock);
 }

@@ -19,28 +19,18 @@ namespace Stratus.Compute.Tests;
 public sealed class DiskCopyStalenessTests : IAsyncLifetime
 {
     private const string Store = "file:///copies/test-1";
-    private readonly TempFolder folder = new();
-    private readonly FakeTimeProvider clock = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
     private readonly ComputeOptions options = new()
     {
         Regions = [new RegionOptions { Name = "test-1", DisplayName = "Test 1", Zones = ["test-1a"], CopyStore = Store }, new RegionOptions { Name = "bare-1", DisplayName = "No store", Zones = ["bare-1a"] }],
         DiskCopies = new DiskCopyOptions { DefaultInterval = TimeSpan.FromMinutes(5) },
     };
 
-    private ServiceProvider services = null!;
+    private ComputeStore store = null!;
 
-    public async Task InitializeAsync()
-    {
-        services = new ServiceCollection().AddScoped<ComputeDbContext>(_ => NewContext()).AddScoped(s => new Placement(s.GetRequiredService<ComputeDbContext>(), clock)).BuildServiceProvider();
-        await using var db = NewContext();
-        await db.Database.MigrateAsync();
-    }
+    public async Task InitializeAsync() =>
+        store = await ComputeStore.CreateAsync((services, created) => services.AddScoped(s => new Placement(s.GetRequiredService<ComputeDbContext>(), created.Clock)));
 
-    public async Task DisposeAsync()
-    {
-        await services.DisposeAsync();
-        folder.Dispose();
-    }
+    public async Task DisposeAsync() => await store.DisposeAsync();
 
     [Fact]
     public async Task A_copy_older_than_twice_its_interval_is_stale_once_with_why_and_healthy_again_once_a_copy_lands()
@@ -49,7 +39,7 @@ public sealed class DiskCopyStalenessTests : IAsyncLifetime
         var neverCopied = await AddVmAsync(host, "test-1");
         var storeFull = await AddVmAsync(host, "test-1");
         var copyFailed = await AddVmAsync(host, "test-1");
-        var staleness = new DiskCopyStaleness(services.GetRequiredService<IServiceScopeFactory>(), Options.Create(options), clock, NullLogger<DiskCopyStaleness>.Instance);
+        var staleness = new DiskCopyStaleness(store.Scopes, Options.Create(options), store.Clock, NullLogger<DiskCopyStaleness>.Instance);
 
         // Young VMs without a copy are not stale yet.
         await staleness.CheckAsync(CancellationToken.None);
@@ -57,13 +47,13 @@ public sealed class DiskCopyStalenessTests : IAsyncLifetime
         Assert.Empty(await PublishedAsync("diskCopyStale"));
 
         // Each VM's agent reports: a copy, then failures for two of them.
-        var firstCopy = clock.GetUtcNow();
+        var firstCopy = store.Clock.GetUtcNow();
         await ReportAsync(storeFull, firstCopy, null);
         await ReportAsync(copyFailed, firstCopy, null);
         await staleness.CheckAsync(CancellationToken.None);
         Assert.Equal(DiskCopyStatus.Healthy, (await RowAsync(storeFull)).Status);
 
-        clock.Advance(TimeSpan.FromMinutes(11));
+        store.Clock.Advance(TimeSpan.FromMinutes(11));
         await ReportAsync(storeFull, firstCopy, "Writing vms/x/chain.json: No space left on device");
         await ReportAsync(copyFailed, firstCopy, "qemu: Connection refused");
         await staleness.CheckAsync(CancellationToken.None);
@@ -88,7 +78,7 @@ public sealed class DiskCopyStalenessTests : IAsyncLifetime
 
         // Back and copying: healthy again, with one diskCopyHealthy.
         await SetHostStateAsync(host, HostState.Ready);
-        await ReportAsync(storeFull, clock.GetUtcNow(), null);
+        await ReportAsync(storeFull, store.Clock.GetUtcNow(), null);
         await staleness.CheckAsync(CancellationToken.None);
         await staleness.CheckAsync(CancellationToken.None);
         var row = await RowAsync(storeFull);
@@ -102,9 +92,9 @@ public sealed class DiskCopyStalenessTests : IAsyncLifetime
     {
         var host = await AddHostAsync("test-1", HostState.Ready);
         var vm = await AddVmAsync(host, "test-1");
-        var staleness = new DiskCopyStaleness(services.GetRequiredService<IServiceScopeFactory>(), Options.Create(options), clock, NullLogger<DiskCopyStaleness>.Instance);
-        var copied = clock.GetUtcNow();
-        clock.Advance(TimeSpan.FromMinutes(1));
+        var staleness = new DiskCopyStaleness(store.Scopes, Options.Create(options), store.Clock, NullLogger<DiskCopyStaleness>.Instance);
+        var copied = store.Clock.GetUtcNow();
+        store.Clock.Advance(TimeSpan.FromMinutes(1));
         await ReportAsync(vm, copied, "S3: Access Denied");
         await staleness.CheckAsync(CancellationToken.None);
         var row = await RowAsync(vm);
@@ -121,9 +111,9 @@ public sealed class DiskCopyStalenessTests : IAsyncLifetime
         var noCopy = await AddVmAsync(lost, "test-1");
         var withCopy = await AddVmAsync(lost, "test-1");
         var noStore = await AddVmAsync(bareLost, "bare-1");
-        await ReportAsync(withCopy, clock.GetUtcNow(), null);
-        var recovery = new HostLossRecovery(services.GetRequiredService<IServiceScopeFactory>(), Options.Create(options), clock, NullLogger<HostLossRecovery>.Instance);
-        clock.Advance(options.HeartbeatTimeout + options.HostLossGrace + TimeSpan.FromMinutes(1));
+        await ReportAsync(withCopy, store.Clock.GetUtcNow(), null);
+        var recovery = new HostLossRecovery(store.Scopes, Options.Create(options), store.Clock, NullLogger<HostLossRecovery>.Instance);
+        store.Clock.Advance(options.HeartbeatTimeout + options.HostLossGrace + TimeSpan.FromMinutes(1));
 
         await recovery.RecoverAsync(CancellationToken.None);
         await recovery.RecoverAsync(CancellationToken.None);
@@ -138,7 +128,7 @@ public sealed class DiskCopyStalenessTests : IAsyncLifetime
         // A host with room joins: the VM with a copy is made again there; the others fail as before, without a new event.
         var survivor = await AddHostAsync("test-1", HostState.Ready);
         await recovery.RecoverAsync(CancellationToken.None);
-        await using var db = NewContext();
+        await using var db = store.NewContext();
         var moved = await db.Vms.SingleAsync(v => v.Id == withCopy);
         Assert.Equal(survivor, moved.HostId);
         Assert.Null(moved.RecoveryFailure);
@@ -149,11 +139,11 @@ public sealed class DiskCopyStalenessTests : IAsyncLifetime
 
     private async Task<Guid> AddHostAsync(string region, HostState state)
     {
-        await using var db = NewContext();
+        await using var db = store.NewContext();
         var id = Guid.NewGuid();
         db.Hosts.Add(new Host
         {
-            Id = id, Name = "host-" + id.ToString("N")[..6], Region = region, Zone = region + "a", State = state, LastHeartbeatAt = clock.GetUtcNow(),
+            Id = id, Name = "host-" + id.ToString("N")[..6], Region = region, Zone = region + "a", State = state, LastHeartbeatAt = store.Clock.GetUtcNow(),
             VCpuCapacity = 8, MemoryMiBCapacity = 8192, DiskGiBCapacity = 200, VCpuAllocated = 8, MemoryMiBAllocated = 8192, DiskGiBAllocated = 200,
             AgentTokenHash = "hash-" + id, Driver = "simulated", Accelerator = "none",
         });
@@ -171,9 +161,9 @@ public sealed class DiskCopyStalenessTests : IAsyncLifetime
 
     private async Task<Guid> AddVmAsync(Guid hostId, string region)
     {
-        await using var db = NewContext();
+        await using var db = store.NewContext();
         var id = Guid.NewGuid();
-        db.Vms.Add(new Vm { Id = id, HostId = hostId, TenantId = Guid.NewGuid(), Region = region, ImageId = "tiny", VCpuCount = 1, MemoryMiB = 1024, DiskGiB = 8, CreatedAt = clock.GetUtcNow() });
+        db.Vms.Add(new Vm { Id = id, HostId = hostId, TenantId = Guid.NewGuid(), Region = region, ImageId = "tiny", VCpuCount = 1, MemoryMiB = 1024, DiskGiB = 8, CreatedAt = store.Clock.GetUtcNow() });
         await db.SaveChangesAsync();
         return id;
     }
@@ -181,40 +171,37 @@ public sealed class DiskCopyStalenessTests : IAsyncLifetime
     /// <summary>What an agent's report of the VM's copies leaves in its row (DiskCopyReports.ApplyAsync).</summary>
     private async Task ReportAsync(Guid vmId, DateTimeOffset latest, string? error)
     {
-        await using var db = NewContext();
+        await using var db = store.NewContext();
         var row = await db.VmDiskCopies.FirstOrDefaultAsync(c => c.VmId == vmId && c.StoreUri == Store)
             ?? db.VmDiskCopies.Add(new VmDiskCopy { VmId = vmId, StoreUri = Store, Region = "test-1" }).Entity;
         row.LatestCopyAt = latest;
-        row.LastAttemptAt = error is null ? latest : clock.GetUtcNow();
+        row.LastAttemptAt = error is null ? latest : store.Clock.GetUtcNow();
         row.LastError = error;
         await db.SaveChangesAsync();
     }
 
     private async Task SetHostStateAsync(Guid hostId, HostState state)
     {
-        await using var db = NewContext();
+        await using var db = store.NewContext();
         (await db.Hosts.SingleAsync(h => h.Id == hostId)).State = state;
         await db.SaveChangesAsync();
     }
 
     private async Task<VmDiskCopy> RowAsync(Guid vmId)
     {
-        await using var db = NewContext();
+        await using var db = store.NewContext();
         return await db.VmDiskCopies.AsNoTracking().SingleAsync(c => c.VmId == vmId);
     }
 
     private async Task<List<VmDiskCopy>> RowsAsync()
     {
-        await using var db = NewContext();
+        await using var db = store.NewContext();
         return await db.VmDiskCopies.AsNoTracking().ToListAsync();
     }
 
     private async Task<List<string>> PublishedAsync(string name)
     {
-        await using var db = NewContext();
+        await using var db = store.NewContext();
         return await db.OutboxMessages.Where(m => m.MessageType.Contains("compute." + name + ".")).Select(m => m.Body).ToListAsync();
     }
-
-    private SqliteComputeDbContext NewContext() => new(
-        new DbContextOptionsBuilder<SqliteComputeDbContext>().UseSqlite($"Data Source={Path.Combine(folder.Path, "compute.db")}").Options, clock);
 }
