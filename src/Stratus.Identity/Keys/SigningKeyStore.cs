@@ -55,8 +55,16 @@ public sealed partial class SigningKeyStore(IServiceScopeFactory scopes, Identit
 
             if (lastExpiry < now)
             {
-                await db.Secrets.Where(s => s.Name == secret.Name).ExecuteDeleteAsync(cancellationToken);
-                LogKeyRetired(logger, secret.Name);
+                try
+                {
+                    await db.Secrets.Where(s => s.Name == secret.Name).ExecuteDeleteAsync(cancellationToken);
+                    LogKeyRetired(logger, secret.Name);
+                }
+                catch (Exception e) when (Platform.Persistence.ReadOnlyStore.Refused(e))
+                {
+                    // A standby region's store: the writable region deletes it, and it is not published here either way.
+                }
+
                 continue;
             }
 
