@@ -65,6 +65,8 @@ public static class ImagesModule
 /// <summary>Creates the store's folders before serving; a region name that cannot be a folder stops the start.</summary>
 internal sealed class PrepareImageStore(ImageStore store) : IStartupTask
 {
+    public bool Writes => false;
+
     public Task RunAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
         store.EnsureFolders();

@@ -63,7 +63,7 @@ internal sealed class BootstrapOperator(IConfiguration configuration, StratusHos
         {
             await db.SaveChangesAsync(cancellationToken);
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException e) when (!ReadOnlyStore.Refused(e))
         {
             // Another identity instance created the operator at the same moment.
             return;

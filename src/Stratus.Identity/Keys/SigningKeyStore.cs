@@ -38,7 +38,15 @@ public sealed partial class SigningKeyStore(IServiceScopeFactory scopes, Identit
         var currentName = NamePrefix + period.ToString(CultureInfo.InvariantCulture);
         var currentValue = await PlatformSecrets.GetOrCreateAsync(db, currentName, () => secrets.Protect(NewKey()), clock, cancellationToken);
         // The next period's key is published a whole period before it signs, so that every verifier has read it by then.
-        await PlatformSecrets.GetOrCreateAsync(db, NamePrefix + (period + 1).ToString(CultureInfo.InvariantCulture), () => secrets.Protect(NewKey()), clock, cancellationToken);
+        try
+        {
+            await PlatformSecrets.GetOrCreateAsync(db, NamePrefix + (period + 1).ToString(CultureInfo.InvariantCulture), () => secrets.Protect(NewKey()), clock, cancellationToken);
+        }
+        catch (Exception e) when (Platform.Persistence.ReadOnlyStore.Refused(e))
+        {
+            // A standby region's store, before the writable region made it: this instance still signs with the current
+            // key (it needs it to ask for its region's lease), and a later refresh publishes the next one.
+        }
 
         var stored = await db.Secrets.AsNoTracking().Where(s => s.Name.StartsWith(NamePrefix)).ToListAsync(cancellationToken);
         var published = new List<JsonWebKey>();
@@ -55,8 +63,16 @@ public sealed partial class SigningKeyStore(IServiceScopeFactory scopes, Identit
 
             if (lastExpiry < now)
             {
-                await db.Secrets.Where(s => s.Name == secret.Name).ExecuteDeleteAsync(cancellationToken);
-                LogKeyRetired(logger, secret.Name);
+                try
+                {
+                    await db.Secrets.Where(s => s.Name == secret.Name).ExecuteDeleteAsync(cancellationToken);
+                    LogKeyRetired(logger, secret.Name);
+                }
+                catch (Exception e) when (Platform.Persistence.ReadOnlyStore.Refused(e))
+                {
+                    // A standby region's store: the writable region deletes it, and it is not published here either way.
+                }
+
                 continue;
             }
 

@@ -33,7 +33,7 @@ internal sealed class SeedServicePlans(TimeProvider clock) : IStartupTask
         {
             await db.SaveChangesAsync(cancellationToken);
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException e) when (!ReadOnlyStore.Refused(e))
         {
             // Another instance seeded them at the same moment.
         }

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Stratus.Platform.Messaging;
+using Stratus.Platform.Persistence;
 
 namespace Stratus.Platform.Auth;
 
@@ -21,9 +22,9 @@ public static class PlatformSecrets
         {
             await db.SaveChangesAsync(cancellationToken);
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException e) when (!ReadOnlyStore.Refused(e))
         {
-            // Another instance created it first; use theirs.
+            // Another instance created it first; use theirs. (A standby's refusal is not that: it reaches the caller.)
         }
         finally
         {

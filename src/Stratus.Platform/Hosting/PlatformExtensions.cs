@@ -133,13 +133,24 @@ public static class PlatformExtensions
     private static bool IsProbe(PathString path) =>
         path.StartsWithSegments("/healthz") || path.StartsWithSegments("/readyz") || path.StartsWithSegments("/metrics");
 
-    /// <summary>Runs migrations and the other start-up tasks, in registration order, before serving.</summary>
+    /// <summary>
+    /// Runs migrations and the other start-up tasks, in registration order, before serving. In a region of several,
+    /// a task whose writes a standby's store refuses waits until the instance may write (<see cref="DeferredStartupTasks"/>).
+    /// </summary>
     public static async Task RunStartupTasksAsync(this WebApplication app, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(app);
+        var deferrable = app.Services.GetService<DeferredStartupTasks>();
         foreach (var task in app.Services.GetServices<IStartupTask>())
         {
-            await task.RunAsync(app.Services, cancellationToken);
+            if (deferrable is null)
+            {
+                await task.RunAsync(app.Services, cancellationToken);
+            }
+            else
+            {
+                await deferrable.RunOrDeferAsync(task, cancellationToken);
+            }
         }
     }
 
@@ -193,6 +204,8 @@ public static class PlatformExtensions
             writable = region.Writable,
             epoch = region.Epoch,
             storeRole = region.StoreRole?.ToString(),
+            // The start-up tasks a standby's store refused, which run before this instance takes writes.
+            startupTasksWaiting = context.RequestServices.GetRequiredService<RegionWritability>().StartupTasksWaiting,
         });
     }
 }

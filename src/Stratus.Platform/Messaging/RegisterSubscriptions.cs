@@ -28,7 +28,7 @@ internal sealed class RegisterSubscriptions(IEnumerable<HandlerRegistration> reg
             {
                 await db.SaveChangesAsync(cancellationToken);
             }
-            catch (DbUpdateException)
+            catch (DbUpdateException e) when (!ReadOnlyStore.Refused(e))
             {
                 // Another instance registered the same subscription at the same moment: that is the goal.
                 db.ChangeTracker.Clear();

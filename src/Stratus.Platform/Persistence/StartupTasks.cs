@@ -10,6 +10,36 @@ namespace Stratus.Platform.Persistence;
 public interface IStartupTask
 {
     Task RunAsync(IServiceProvider services, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// False for a task that only reads the store or touches files. A task that may write (the default, the safe
+    /// answer) should check first and write only what is missing, so that where everything is there already (a standby
+    /// region's store, replicated from the writable one) it completes without writing. In a region of several, a
+    /// writing task the store refuses as read-only waits until the instance becomes writable
+    /// (<see cref="Regions.DeferredStartupTasks"/>).
+    /// </summary>
+    bool Writes => true;
+}
+
+/// <summary>Tells a write the store refused because it is read-only (a standby) from every other failure.</summary>
+public static class ReadOnlyStore
+{
+    /// <summary>
+    /// True when <paramref name="e"/> or an exception it wraps is PostgreSQL's read_only_sql_transaction (25006): a hot
+    /// standby, or a database or session set to default_transaction_read_only.
+    /// </summary>
+    public static bool Refused(Exception e)
+    {
+        for (var cause = e; cause is not null; cause = cause.InnerException)
+        {
+            if (cause is PostgresException { SqlState: PostgresErrorCodes.ReadOnlySqlTransaction })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 }
 
 /// <summary>Applies a store's migrations at start; safe when several instances start together.</summary>

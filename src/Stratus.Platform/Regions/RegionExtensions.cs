@@ -11,7 +11,8 @@ public static class RegionExtensions
     /// <summary>
     /// Stratus:Region, <see cref="RegionWritability"/> and the <see cref="RegionLeaseKeeper"/> (which does nothing
     /// unless Stratus:Region is set), and the region's Patroni cluster as its <see cref="IRegionStore"/> when
-    /// Stratus:Region:Patroni is set, so that the keeper promotes and demotes it.
+    /// Stratus:Region:Patroni is set, so that the keeper promotes and demotes it; the start-up tasks a standby's store
+    /// refuses wait in <see cref="DeferredStartupTasks"/>.
     /// </summary>
     public static IServiceCollection AddStratusRegion(this IServiceCollection services, IConfiguration configuration)
     {
@@ -30,6 +31,8 @@ public static class RegionExtensions
         services.AddRegionWritability();
         services.AddHttpClient(RegionLeaseKeeper.HttpClientName);
         services.AddHostedService<RegionLeaseKeeper>();
+        services.AddSingleton<DeferredStartupTasks>();
+        services.AddHostedService(provider => provider.GetRequiredService<DeferredStartupTasks>());
         return services;
     }
 

@@ -24,6 +24,7 @@ public sealed partial class RegionWritability
     private DateTimeOffset writableUntil = DateTimeOffset.MinValue;
     private DateTimeOffset? writableSince;
     private StoreRole? storeRole;
+    private IReadOnlyList<string> startupTasksWaiting = [];
     private TaskCompletionSource granted = NewSignal();
 
     public RegionWritability(IOptions<RegionOptions> options, TimeProvider clock, ILogger<RegionWritability> logger)
@@ -48,7 +49,22 @@ public sealed partial class RegionWritability
 
             lock (sync)
             {
-                return clock.GetUtcNow() < writableUntil;
+                return WritableAt(clock.GetUtcNow());
+            }
+        }
+    }
+
+    /// <summary>
+    /// The start-up tasks that found the store read-only and run as soon as a lease lets this instance write
+    /// (<see cref="DeferredStartupTasks"/>); until they have, it is not writable, whatever its lease says.
+    /// </summary>
+    public IReadOnlyList<string> StartupTasksWaiting
+    {
+        get
+        {
+            lock (sync)
+            {
+                return startupTasksWaiting;
             }
         }
     }
@@ -64,7 +80,7 @@ public sealed partial class RegionWritability
 
             lock (sync)
             {
-                var writable = clock.GetUtcNow() < writableUntil;
+                var writable = WritableAt(clock.GetUtcNow());
                 return new RegionState(Region, writable, lease?.WritableRegion, lease?.Epoch, writable ? writableUntil : null, storeRole);
             }
         }
@@ -86,7 +102,7 @@ public sealed partial class RegionWritability
 
             lock (sync)
             {
-                return clock.GetUtcNow() < writableUntil ? writableSince : null;
+                return WritableAt(clock.GetUtcNow()) ? writableSince : null;
             }
         }
     }
@@ -120,23 +136,7 @@ public sealed partial class RegionWritability
         LogWaiting(logger, loop, Region!);
         try
         {
-            while (true)
-            {
-                Task next;
-                lock (sync)
-                {
-                    if (clock.GetUtcNow() < writableUntil)
-                    {
-                        break;
-                    }
-
-                    next = granted.Task;
-                }
-
-                // Only a new lease makes this instance writable (time only ends one), and each lease applied completes
-                // the signal taken above: no polling is needed.
-                await next.WaitAsync(cancellationToken);
-            }
+            await WaitForAsync(WritableAt, cancellationToken);
         }
         finally
         {
@@ -145,6 +145,62 @@ public sealed partial class RegionWritability
 
         LogResumed(logger, loop);
         return true;
+    }
+
+    /// <summary>Returns when this instance holds a lease to write, start-up tasks waiting or not: theirs is the first turn.</summary>
+    internal Task WaitForLeaseAsync(CancellationToken cancellationToken) => WaitForAsync(now => now < writableUntil, cancellationToken);
+
+    /// <summary>Keeps this instance read-only, lease or not, until <see cref="ReleaseStartupHold"/>.</summary>
+    internal void HoldForStartup(IReadOnlyList<string> tasks)
+    {
+        lock (sync)
+        {
+            startupTasksWaiting = [.. tasks];
+        }
+    }
+
+    /// <summary>The deferred start-up tasks have run: writable from now on for as long as the lease says.</summary>
+    internal void ReleaseStartupHold()
+    {
+        TaskCompletionSource signal;
+        lock (sync)
+        {
+            startupTasksWaiting = [];
+            var now = clock.GetUtcNow();
+            if (now < writableUntil)
+            {
+                // Nothing was written here before this moment (see WritableSince).
+                writableSince = now;
+            }
+
+            signal = granted;
+            granted = NewSignal();
+        }
+
+        signal.TrySetResult();
+    }
+
+    private bool WritableAt(DateTimeOffset now) => now < writableUntil && startupTasksWaiting.Count == 0;
+
+    private async Task WaitForAsync(Func<DateTimeOffset, bool> open, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task next;
+            lock (sync)
+            {
+                if (open(clock.GetUtcNow()))
+                {
+                    return;
+                }
+
+                next = granted.Task;
+            }
+
+            // Only a new lease (or the release of the start-up hold) makes this instance writable (time only ends
+            // a lease), and each completes the signal taken above: no polling is needed.
+            await next.WaitAsync(cancellationToken);
+        }
     }
 
     /// <summary>Applies a lease that lets this instance write until <paramref name="until"/> (its store is promoted).</summary>

@@ -35,9 +35,13 @@ internal sealed class RegionWriteGuard(RequestDelegate next, RegionWritability w
         var state = writability.Current;
         var retryAfter = (int)Math.Ceiling(Math.Max(1, (options.Value.RenewInterval ?? options.Value.RetryInterval).TotalSeconds));
         var elsewhere = state.WritableRegion is { } writable && writable != state.Region;
+        var starting = writability.StartupTasksWaiting;
         var detail = elsewhere
             ? $"Region {state.Region} is read-only: region {state.WritableRegion} takes writes now (epoch {state.Epoch}). " +
               $"Send writes through the front door, which routes them to region {state.WritableRegion}; nothing of this request was done."
+            : starting.Count > 0 && state.WritableRegion == state.Region
+            ? $"Region {state.Region} is becoming writable (epoch {state.Epoch}): this instance first finishes the start-up tasks its store " +
+              $"refused while it was a standby ({string.Join(", ", starting)}). Retry in {retryAfter} s; nothing of this request was done."
             : $"Region {state.Region} is read-only for now: this instance holds no lease to write from the front door " +
               $"(it has not answered, or a change of writable region is under way). Retry in {retryAfter} s, through the front door; nothing of this request was done.";
         context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
