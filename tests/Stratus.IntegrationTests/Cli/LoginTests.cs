@@ -63,7 +63,7 @@ public sealed class LoginTests(StratusUpFixture fixture) : IClassFixture<Stratus
         using var process = Process.Start(start)!;
         var output = new StringBuilder();
         var prompted = new TaskCompletionSource();
-        _ = Task.Run(async () =>
+        var reading = Task.Run(async () =>
         {
             var buffer = new char[256];
             int read;
@@ -87,6 +87,9 @@ public sealed class LoginTests(StratusUpFixture fixture) : IClassFixture<Stratus
         await process.StandardInput.FlushAsync();
         using var deadline = new CancellationTokenSource(Timeout);
         await process.WaitForExitAsync(deadline.Token);
+        // The process has ended, but its last lines ("Signed in to ...") may still be on their way through the pipe:
+        // the reader ends at the pipe's end.
+        await reading.WaitAsync(Timeout);
 
         string shown;
         lock (output)
