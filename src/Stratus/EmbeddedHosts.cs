@@ -34,14 +34,7 @@ internal sealed partial class EmbeddedHosts(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // The agents talk to this process over HTTP, so they start once it listens.
-        var started = new TaskCompletionSource();
-        using (lifetime.ApplicationStarted.Register(started.SetResult))
-        using (stoppingToken.Register(started.SetCanceled))
-        {
-            await started.Task.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        }
-
-        if (stoppingToken.IsCancellationRequested)
+        if (!await lifetime.WaitUntilStartedAsync(stoppingToken))
         {
             return;
         }

@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Stratus.Platform.Hosting;
 using Stratus.Platform.Http;
 
 namespace Stratus.Platform.Auth;
@@ -90,18 +91,9 @@ public sealed partial class RevocationPoller(
     {
         var interval = configuration.GetValue("Stratus:Auth:RevocationPollInterval", DefaultInterval);
 
-        // Not before the server listens: all in one, identity is this process, and an ask before would only fail.
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        if (!await lifetime.WaitUntilStartedAsync(stoppingToken))
         {
-            try
-            {
-                await started.Task.WaitAsync(stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+            return;
         }
 
         while (!stoppingToken.IsCancellationRequested)

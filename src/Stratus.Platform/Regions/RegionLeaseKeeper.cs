@@ -7,6 +7,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Stratus.Platform.Auth;
+using Stratus.Platform.Hosting;
 using Stratus.Platform.Http;
 
 namespace Stratus.Platform.Regions;
@@ -50,18 +51,9 @@ public sealed partial class RegionLeaseKeeper(
             return;
         }
 
-        // Not before the server listens: all in one, identity (which issues the lease token) is this process.
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        if (!await lifetime.WaitUntilStartedAsync(stoppingToken))
         {
-            try
-            {
-                await started.Task.WaitAsync(stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+            return;
         }
 
         while (!stoppingToken.IsCancellationRequested)
