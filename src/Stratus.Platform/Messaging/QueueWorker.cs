@@ -141,7 +141,7 @@ internal sealed partial class QueueWorker(
             LogSpentDeadLettered(logger, spent, queue, options.Value.MaxAttempts);
         }
 
-        return await store.ClaimAsync(queue, instance, count, options.Value.LeaseDuration, cancellationToken);
+        return await store.ClaimAsync(queue, instance, count, options.Value.LeaseDuration, options.Value.MaxAttempts, cancellationToken);
     }
 
     /// <summary>Claims and handles one batch of a queue, the messages one after another (for tests that drive the worker).</summary>
@@ -306,7 +306,12 @@ internal sealed partial class QueueWorker(
 /// <summary>The queue table's state changes, each one statement, each guarded by the caller's lease.</summary>
 internal sealed class QueueStore(PlatformDbContext db, TimeProvider clock)
 {
-    public async Task<List<QueueMessage>> ClaimAsync(string queue, string instance, int batchSize, TimeSpan lease, CancellationToken cancellationToken)
+    /// <summary>
+    /// Claims up to <paramref name="batchSize"/> messages whose lease ran out, never one whose attempts are spent: the
+    /// lease of such a message may run out between <see cref="DeadLetterSpentAsync"/> and this claim, and claiming it
+    /// would run its handler once more than allowed (and end the process again if that is what it does).
+    /// </summary>
+    public async Task<List<QueueMessage>> ClaimAsync(string queue, string instance, int batchSize, TimeSpan lease, int maxAttempts, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         var claim = $"{instance}:{Guid.NewGuid():N}";
@@ -319,7 +324,7 @@ internal sealed class QueueStore(PlatformDbContext db, TimeProvider clock)
                 UPDATE platform.queue_messages SET lease_owner = {claim}, lease_until = {until}, attempts = attempts + 1
                 WHERE id IN (
                     SELECT id FROM platform.queue_messages
-                    WHERE queue = {queue} AND status = 'Pending' AND visible_at <= {now}
+                    WHERE queue = {queue} AND status = 'Pending' AND visible_at <= {now} AND attempts < {maxAttempts}
                       AND (lease_until IS NULL OR lease_until < {now})
                     ORDER BY visible_at
                     LIMIT {batchSize}
@@ -330,7 +335,7 @@ internal sealed class QueueStore(PlatformDbContext db, TimeProvider clock)
         {
             // SQLite runs one writer at a time, so this single statement is the whole claim.
             await db.QueueMessages
-                .Where(m => m.Queue == queue && m.Status == QueueMessageStatus.Pending && m.VisibleAt <= now
+                .Where(m => m.Queue == queue && m.Status == QueueMessageStatus.Pending && m.VisibleAt <= now && m.Attempts < maxAttempts
                             && (m.LeaseUntil == null || m.LeaseUntil < now))
                 .OrderBy(m => m.VisibleAt)
                 .Take(batchSize)

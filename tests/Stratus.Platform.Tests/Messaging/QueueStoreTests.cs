@@ -13,8 +13,30 @@ public sealed class QueueStoreTests(PostgresServer postgres)
 {
     private const string Queue = "q";
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
+    private const int MaxAttempts = 5;
 
     private readonly FakeTimeProvider clock = new(new DateTimeOffset(2030, 1, 1, 8, 0, 0, TimeSpan.Zero));
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
+    public async Task Claim_SpentAttempts_IsNeverClaimedAgain_EvenWhenItsLeaseRunsOutAfterTheDeadLetterPass(DatabaseProvider provider)
+    {
+        using var database = await TestDatabase.CreateAsync(provider, postgres);
+        await using var db = await MigratedAsync(database);
+        var store = new QueueStore(db, clock);
+        var id = await EnqueueAsync(db, clock.GetUtcNow());
+        Assert.Single(await store.ClaimAsync(Queue, "a", 10, Lease, maxAttempts: 1, CancellationToken.None));
+
+        // The dead-letter pass runs while the last attempt's lease still holds; the lease runs out before the claim.
+        Assert.Equal(0, await store.DeadLetterSpentAsync(Queue, maxAttempts: 1, CancellationToken.None));
+        clock.Advance(Lease + TimeSpan.FromSeconds(1));
+        Assert.Empty(await store.ClaimAsync(Queue, "b", 10, Lease, maxAttempts: 1, CancellationToken.None));
+
+        // The next pass dead-letters it.
+        Assert.Equal(1, await store.DeadLetterSpentAsync(Queue, maxAttempts: 1, CancellationToken.None));
+        Assert.Equal(QueueMessageStatus.Dead, (await RowAsync(db, id)).Status);
+    }
 
     [Theory]
     [InlineData(DatabaseProvider.Sqlite)]
@@ -26,19 +48,19 @@ public sealed class QueueStoreTests(PostgresServer postgres)
         var store = new QueueStore(db, clock);
         var id = await EnqueueAsync(db, clock.GetUtcNow());
 
-        var first = Assert.Single(await store.ClaimAsync(Queue, "instance-a", 10, Lease, CancellationToken.None));
+        var first = Assert.Single(await store.ClaimAsync(Queue, "instance-a", 10, Lease, MaxAttempts, CancellationToken.None));
         Assert.Equal(id, first.Id);
         Assert.Equal(1, first.Attempts);
         Assert.StartsWith("instance-a:", first.LeaseOwner, StringComparison.Ordinal);
         Assert.Equal(clock.GetUtcNow() + Lease, first.LeaseUntil);
 
-        Assert.Empty(await store.ClaimAsync(Queue, "instance-b", 10, Lease, CancellationToken.None));
+        Assert.Empty(await store.ClaimAsync(Queue, "instance-b", 10, Lease, MaxAttempts, CancellationToken.None));
         clock.Advance(Lease);
-        Assert.Empty(await store.ClaimAsync(Queue, "instance-b", 10, Lease, CancellationToken.None));
+        Assert.Empty(await store.ClaimAsync(Queue, "instance-b", 10, Lease, MaxAttempts, CancellationToken.None));
 
         // Instance a hangs past its lease; b takes the message over.
         clock.Advance(TimeSpan.FromSeconds(1));
-        var second = Assert.Single(await store.ClaimAsync(Queue, "instance-b", 10, Lease, CancellationToken.None));
+        var second = Assert.Single(await store.ClaimAsync(Queue, "instance-b", 10, Lease, MaxAttempts, CancellationToken.None));
         Assert.Equal(2, second.Attempts);
 
         await store.CompleteAsync(first, CancellationToken.None);
@@ -55,7 +77,7 @@ public sealed class QueueStoreTests(PostgresServer postgres)
         Assert.Null(row.LeaseUntil);
 
         clock.Advance(TimeSpan.FromHours(1));
-        Assert.Empty(await store.ClaimAsync(Queue, "instance-c", 10, Lease, CancellationToken.None));
+        Assert.Empty(await store.ClaimAsync(Queue, "instance-c", 10, Lease, MaxAttempts, CancellationToken.None));
     }
 
     [Theory]
@@ -69,13 +91,13 @@ public sealed class QueueStoreTests(PostgresServer postgres)
         var later = await EnqueueAsync(db, clock.GetUtcNow().AddSeconds(10));
         var sooner = await EnqueueAsync(db, clock.GetUtcNow().AddSeconds(5));
 
-        Assert.Empty(await store.ClaimAsync(Queue, "a", 10, Lease, CancellationToken.None));
+        Assert.Empty(await store.ClaimAsync(Queue, "a", 10, Lease, MaxAttempts, CancellationToken.None));
         clock.Advance(TimeSpan.FromSeconds(5));
-        Assert.Equal([sooner], (await store.ClaimAsync(Queue, "a", 10, Lease, CancellationToken.None)).Select(m => m.Id));
+        Assert.Equal([sooner], (await store.ClaimAsync(Queue, "a", 10, Lease, MaxAttempts, CancellationToken.None)).Select(m => m.Id));
         clock.Advance(TimeSpan.FromSeconds(4.999));
-        Assert.Empty(await store.ClaimAsync(Queue, "a", 10, Lease, CancellationToken.None));
+        Assert.Empty(await store.ClaimAsync(Queue, "a", 10, Lease, MaxAttempts, CancellationToken.None));
         clock.Advance(TimeSpan.FromMilliseconds(1));
-        Assert.Equal([later], (await store.ClaimAsync(Queue, "a", 10, Lease, CancellationToken.None)).Select(m => m.Id));
+        Assert.Equal([later], (await store.ClaimAsync(Queue, "a", 10, Lease, MaxAttempts, CancellationToken.None)).Select(m => m.Id));
     }
 
     [Theory]
@@ -95,9 +117,9 @@ public sealed class QueueStoreTests(PostgresServer postgres)
 
         await EnqueueAsync(db, now, queue: "other");
 
-        var batch = await store.ClaimAsync(Queue, "a", 3, Lease, CancellationToken.None);
+        var batch = await store.ClaimAsync(Queue, "a", 3, Lease, MaxAttempts, CancellationToken.None);
         Assert.Equal(ids.Take(3), batch.Select(m => m.Id));
-        var rest = await store.ClaimAsync(Queue, "b", 3, Lease, CancellationToken.None);
+        var rest = await store.ClaimAsync(Queue, "b", 3, Lease, MaxAttempts, CancellationToken.None);
         Assert.Equal(ids.Skip(3), rest.Select(m => m.Id));
     }
 
@@ -111,7 +133,7 @@ public sealed class QueueStoreTests(PostgresServer postgres)
         var store = new QueueStore(db, clock);
         var id = await EnqueueAsync(db, clock.GetUtcNow());
 
-        var claimed = Assert.Single(await store.ClaimAsync(Queue, "a", 10, Lease, CancellationToken.None));
+        var claimed = Assert.Single(await store.ClaimAsync(Queue, "a", 10, Lease, MaxAttempts, CancellationToken.None));
         await store.RetryAsync(claimed, "boom", TimeSpan.FromSeconds(8), CancellationToken.None);
 
         var row = await RowAsync(db, id);
@@ -122,9 +144,9 @@ public sealed class QueueStoreTests(PostgresServer postgres)
         Assert.Null(row.LeaseUntil);
 
         clock.Advance(TimeSpan.FromSeconds(7));
-        Assert.Empty(await store.ClaimAsync(Queue, "b", 10, Lease, CancellationToken.None));
+        Assert.Empty(await store.ClaimAsync(Queue, "b", 10, Lease, MaxAttempts, CancellationToken.None));
         clock.Advance(TimeSpan.FromSeconds(1));
-        var again = Assert.Single(await store.ClaimAsync(Queue, "b", 10, Lease, CancellationToken.None));
+        var again = Assert.Single(await store.ClaimAsync(Queue, "b", 10, Lease, MaxAttempts, CancellationToken.None));
         Assert.Equal(2, again.Attempts);
     }
 
