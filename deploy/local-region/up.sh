@@ -45,7 +45,7 @@ hosts=${STRATUS_REGION_HOSTS:-simulated}
 qemu_images=${STRATUS_REGION_QEMU_IMAGES:-}
 stratus=${STRATUS_BIN:-$repo/src/Stratus/bin/Release/net10.0/stratus}
 pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-services=(identity diagnostics compute provisioning gateway portal images)
+services=(identity diagnostics compute provisioning gateway portal images network)
 region_name=${STRATUS_REGION_NAME:-region-1}
 etcd_members=${STRATUS_REGION_ETCD_MEMBERS:-3}
 standby_of=${STRATUS_REGION_STANDBY_OF:-}
@@ -319,7 +319,7 @@ fi
 
 # Service identities (ADR 0010): each client service's secret, which its instances and identity's get, and
 # identity's master key, which only identity's instances get (it seals the signing keys in the shared store).
-service_clients=(gateway provisioning images identity compute diagnostics portal)
+service_clients=(gateway provisioning images identity compute diagnostics portal network)
 mkdir -p "$dir/secrets"
 chmod 700 "$dir/secrets"
 for c in "${service_clients[@]}"; do

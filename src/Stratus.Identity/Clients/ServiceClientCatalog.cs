@@ -27,12 +27,14 @@ public static class ServiceClientCatalog
         // As itself, nothing tenant-bound. For the user it serves (or the console operator), with that user's token:
         // their tenant's Cloud PC, and a relay from its host.
         ["gateway"] = new([StratusScopes.RevocationsRead], NamesTenant: false, Delegable: [StratusScopes.CloudPcsRead, StratusScopes.ConsolesRelay]),
-        // The directory and licenses its assignments follow, the images its policies name.
-        ["provisioning"] = new([StratusScopes.DirectoryRead, StratusScopes.LicensesWrite, StratusScopes.ImagesRead, StratusScopes.RevocationsRead, StratusScopes.VmsRead], NamesTenant: true, Delegable: []),
+        // The directory and licenses its assignments follow, the images and network connections its policies name.
+        ["provisioning"] = new([StratusScopes.DirectoryRead, StratusScopes.LicensesWrite, StratusScopes.ImagesRead, StratusScopes.RevocationsRead, StratusScopes.VmsRead, StratusScopes.NetworkConnectionsRead], NamesTenant: true, Delegable: []),
         // Whether Cloud PCs use an image before its files go.
         ["images"] = new([StratusScopes.CloudPcsRead, StratusScopes.RevocationsRead], NamesTenant: true, Delegable: []),
         // Whether a tenant still has Cloud PCs before it is deleted.
         ["identity"] = new([StratusScopes.CloudPcsRead, StratusScopes.RevocationsRead], NamesTenant: true, Delegable: []),
+        // Which Cloud PCs and policies use a network connection before it is deleted or its addresses counted.
+        ["network"] = new([StratusScopes.CloudPcsRead, StratusScopes.RevocationsRead], NamesTenant: true, Delegable: []),
         ["compute"] = new([StratusScopes.RevocationsRead], NamesTenant: false, Delegable: []),
         ["diagnostics"] = new([StratusScopes.RevocationsRead], NamesTenant: false, Delegable: []),
         ["portal"] = new([StratusScopes.RevocationsRead], NamesTenant: false, Delegable: []),

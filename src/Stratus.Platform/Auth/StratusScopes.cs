@@ -32,7 +32,10 @@ public static class StratusScopes
     /// <summary>Read a VM of compute's, with its disk copies (provisioning's disaster-recovery report).</summary>
     public const string VmsRead = "vms.read";
 
-    public static readonly IReadOnlyList<string> All = [CloudPcsRead, ConsolesRelay, DirectoryRead, LicensesWrite, ImagesRead, RevocationsRead, VmsRead, Regions.RegionLeaseApi.Scope];
+    /// <summary>Read a tenant's network connections and have network choose among them by priority (provisioning).</summary>
+    public const string NetworkConnectionsRead = "networkConnections.read";
+
+    public static readonly IReadOnlyList<string> All = [CloudPcsRead, ConsolesRelay, DirectoryRead, LicensesWrite, ImagesRead, RevocationsRead, VmsRead, NetworkConnectionsRead, Regions.RegionLeaseApi.Scope];
 
     public static bool IsService(this ClaimsPrincipal principal)
     {

@@ -35,7 +35,11 @@ public sealed class StandbyModeTests(PostgresServer postgres, ITestOutputHelper 
         store.Writability = host.Writability();
         using var client = host.OperatorClient();
 
-        var ready = await WaitForReadyAsync(host, r => r.GetProperty("writable").GetBoolean(), "region A to be writable");
+        // The keeper applies a lease before it asks the store for its role: wait for both to be reported.
+        var ready = await WaitForReadyAsync(
+            host,
+            r => r.GetProperty("writable").GetBoolean() && r.GetProperty("storeRole").ValueKind == JsonValueKind.String,
+            "region A to be writable and its store's role");
         Assert.Equal("A", ready.GetProperty("region").GetString());
         Assert.Equal(1, ready.GetProperty("epoch").GetInt64());
         Assert.Equal(nameof(StoreRole.Primary), ready.GetProperty("storeRole").GetString());

@@ -55,7 +55,11 @@ public sealed class StandbyStartupTests(ITestOutputHelper output)
             seed.Writability = regionB.Writability();
 
             // It serves reads from the standby, and says why it takes no writes.
-            var standbyReady = await WaitForReadyAsync(regionB, r => r.GetProperty("epoch").ValueKind == JsonValueKind.Number, "region B's first lease");
+            // The keeper applies a lease before it asks the store for its role: wait for both to be reported.
+            var standbyReady = await WaitForReadyAsync(
+                regionB,
+                r => r.GetProperty("epoch").ValueKind == JsonValueKind.Number && r.GetProperty("storeRole").ValueKind == JsonValueKind.String,
+                "region B's first lease and its store's role");
             Assert.Equal("B", standbyReady.GetProperty("region").GetString());
             Assert.False(standbyReady.GetProperty("writable").GetBoolean());
             Assert.Equal(nameof(StoreRole.Standby), standbyReady.GetProperty("storeRole").GetString());
