@@ -33,8 +33,9 @@ public static class ServiceClientCatalog
         ["images"] = new([StratusScopes.CloudPcsRead, StratusScopes.RevocationsRead], NamesTenant: true, Delegable: []),
         // Whether a tenant still has Cloud PCs before it is deleted.
         ["identity"] = new([StratusScopes.CloudPcsRead, StratusScopes.RevocationsRead], NamesTenant: true, Delegable: []),
-        // Which Cloud PCs and policies use a network connection before it is deleted or its addresses counted.
-        ["network"] = new([StratusScopes.CloudPcsRead, StratusScopes.RevocationsRead], NamesTenant: true, Delegable: []),
+        // Which Cloud PCs and policies use a network connection before it is deleted or its addresses counted, and
+        // which interfaces the region's hosts have for its uplink.
+        ["network"] = new([StratusScopes.CloudPcsRead, StratusScopes.HostsRead, StratusScopes.RevocationsRead], NamesTenant: true, Delegable: []),
         ["compute"] = new([StratusScopes.RevocationsRead], NamesTenant: false, Delegable: []),
         ["diagnostics"] = new([StratusScopes.RevocationsRead], NamesTenant: false, Delegable: []),
         ["portal"] = new([StratusScopes.RevocationsRead], NamesTenant: false, Delegable: []),

@@ -35,7 +35,10 @@ public static class StratusScopes
     /// <summary>Read a tenant's network connections and have network choose among them by priority (provisioning).</summary>
     public const string NetworkConnectionsRead = "networkConnections.read";
 
-    public static readonly IReadOnlyList<string> All = [CloudPcsRead, ConsolesRelay, DirectoryRead, LicensesWrite, ImagesRead, RevocationsRead, VmsRead, NetworkConnectionsRead, Regions.RegionLeaseApi.Scope];
+    /// <summary>Read the hosts of a region and their network interfaces (network checks a connection's uplink).</summary>
+    public const string HostsRead = "hosts.read";
+
+    public static readonly IReadOnlyList<string> All = [CloudPcsRead, ConsolesRelay, DirectoryRead, LicensesWrite, ImagesRead, RevocationsRead, VmsRead, NetworkConnectionsRead, HostsRead, Regions.RegionLeaseApi.Scope];
 
     public static bool IsService(this ClaimsPrincipal principal)
     {
