@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Stratus.Platform.Auth;
 using Stratus.Platform.Http;
 using Stratus.Platform.Messaging;
+using Stratus.Platform.Regions;
 
 namespace Stratus.Platform.Idempotency;
 
@@ -25,7 +26,8 @@ namespace Stratus.Platform.Idempotency;
 /// is known even where the endpoint's policy names its own scheme, as SCIM's does, and a 401 or 403 reserves nothing).
 /// </remarks>
 internal sealed partial class IdempotencyMiddleware(
-    RequestDelegate next, IServiceScopeFactory scopes, TimeProvider clock, IHostApplicationLifetime lifetime, ILogger<IdempotencyMiddleware> logger)
+    RequestDelegate next, IServiceScopeFactory scopes, TimeProvider clock, RegionWritability region, IHostApplicationLifetime lifetime,
+    ILogger<IdempotencyMiddleware> logger)
 {
     public const string Header = "Idempotency-Key";
     public const string ReplayedHeader = "Idempotent-Replayed";
@@ -99,7 +101,9 @@ internal sealed partial class IdempotencyMiddleware(
     /// </summary>
     /// <remarks>
     /// A processing record whose lease lapsed was left by a request whose instance died (or lost the database) while
-    /// it ran: a live one renews its lease every 30 s, and it lapses 2 minutes after the last renewal. Taking it over
+    /// it ran: a live one renews its lease every 30 s, and it lapses 2 minutes after the last renewal. One reserved
+    /// under an older region epoch was left by a region that lost the writable region mid-request (issue 19): it
+    /// can neither finish nor release it, so it is taken over at once rather than after the lease. Taking it over
     /// runs the request again. That is safe enough because the only window in which the first run took effect and
     /// its response was not recorded is between the endpoint's commit and the completion of the record, milliseconds
     /// apart; a request repeated from there is refused or absorbed by the natural keys and ids our writes carry (a
@@ -110,7 +114,7 @@ internal sealed partial class IdempotencyMiddleware(
         string scope, string key, RequestFingerprint request, Guid owner, CancellationToken cancellationToken)
     {
         await using var services = scopes.CreateAsyncScope();
-        var store = new IdempotencyStore(services.ServiceProvider.GetRequiredService<PlatformDbContext>(), clock);
+        var store = StoreIn(services);
 
         // Reserving is the INSERT, which the unique (scope, key) refuses to all but one; the read first spares
         // the usual repeat a failed statement. A record that vanishes between the two was released by a failed
@@ -128,7 +132,7 @@ internal sealed partial class IdempotencyMiddleware(
                 continue;
             }
 
-            if (existing.State == IdempotencyState.Processing && existing.Fingerprint == request.Hash && existing.LeaseUntil < clock.GetUtcNow())
+            if (existing.State == IdempotencyState.Processing && existing.Fingerprint == request.Hash && store.IsAbandoned(existing))
             {
                 if (!await store.TryTakeOverAsync(existing, owner, cancellationToken))
                 {
@@ -205,7 +209,7 @@ internal sealed partial class IdempotencyMiddleware(
             {
                 await Task.Delay(IdempotencyStore.LeaseRenewal, clock, stop);
                 await using var services = scopes.CreateAsyncScope();
-                await new IdempotencyStore(services.ServiceProvider.GetRequiredService<PlatformDbContext>(), clock).RenewAsync(scope, key, owner, stop);
+                await StoreIn(services).RenewAsync(scope, key, owner, stop);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -264,8 +268,12 @@ internal sealed partial class IdempotencyMiddleware(
     private async Task WithStoreAsync(Func<IdempotencyStore, Task> action)
     {
         await using var services = scopes.CreateAsyncScope();
-        await action(new IdempotencyStore(services.ServiceProvider.GetRequiredService<PlatformDbContext>(), clock));
+        await action(StoreIn(services));
     }
+
+    /// <summary>The store as this request sees it: under the region's current lease epoch (writes run only while it holds one).</summary>
+    private IdempotencyStore StoreIn(AsyncServiceScope services) =>
+        new(services.ServiceProvider.GetRequiredService<PlatformDbContext>(), clock, region.Current.Epoch);
 
     /// <summary>Tries again every 1 to 5 s for as long as the lease would hold the key; never throws.</summary>
     private async Task RetryUntilTheStoreIsBackAsync(string key, string done, Func<IdempotencyStore, Task> action)

@@ -35,6 +35,12 @@ public sealed class IdempotencyRecord
 
     public DateTimeOffset? LeaseUntil { get; set; }
 
+    /// <summary>
+    /// The epoch of the region lease the holder wrote under (issue 19); null in a single region. A holder in a region
+    /// that has since lost the writable region cannot commit or release any more, so a later epoch takes it over at once.
+    /// </summary>
+    public long? RegionEpoch { get; set; }
+
     public DateTimeOffset CreatedAt { get; init; }
 
     public DateTimeOffset? CompletedAt { get; set; }

@@ -19,5 +19,5 @@ internal sealed class IdempotencyRecordPruner(IServiceScopeFactory scopes, TimeP
     protected override TimeSpan Retention => KeepFor;
 
     protected override Task<int> DeleteOlderThanAsync(PlatformDbContext store, DateTimeOffset cutoff, CancellationToken cancellationToken) =>
-        new IdempotencyStore(store, Clock).PruneAsync(cutoff, cancellationToken);
+        new IdempotencyStore(store, Clock, regionEpoch: null).PruneAsync(cutoff, cancellationToken);
 }

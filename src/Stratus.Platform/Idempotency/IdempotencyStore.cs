@@ -9,7 +9,7 @@ namespace Stratus.Platform.Idempotency;
 /// The changes of an idempotency record, each one statement. Every change after the reservation names the
 /// lease owner, so that a request whose key was taken over (see IdempotencyMiddleware) changes nothing.
 /// </summary>
-internal sealed class IdempotencyStore(PlatformDbContext db, TimeProvider clock)
+internal sealed class IdempotencyStore(PlatformDbContext db, TimeProvider clock, long? regionEpoch)
 {
     /// <summary>
     /// How long a processing record counts as held without a renewal. Its holder renews it every
@@ -29,7 +29,7 @@ internal sealed class IdempotencyStore(PlatformDbContext db, TimeProvider clock)
         db.IdempotencyRecords.Add(new IdempotencyRecord
         {
             Scope = scope, Key = key, Fingerprint = request.Hash, RequestMethod = request.Method, RequestPath = request.Path,
-            State = IdempotencyState.Processing, LeaseOwner = owner, LeaseUntil = now + Lease, CreatedAt = now,
+            State = IdempotencyState.Processing, LeaseOwner = owner, LeaseUntil = now + Lease, RegionEpoch = regionEpoch, CreatedAt = now,
         });
         try
         {
@@ -52,8 +52,15 @@ internal sealed class IdempotencyStore(PlatformDbContext db, TimeProvider clock)
         var until = clock.GetUtcNow() + Lease;
         return await db.IdempotencyRecords
             .Where(r => r.Scope == lapsed.Scope && r.Key == lapsed.Key && r.State == IdempotencyState.Processing && r.LeaseOwner == lapsed.LeaseOwner)
-            .ExecuteUpdateAsync(s => s.SetProperty(r => r.LeaseOwner, owner).SetProperty(r => r.LeaseUntil, until), cancellationToken) == 1;
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.LeaseOwner, owner).SetProperty(r => r.LeaseUntil, until).SetProperty(r => r.RegionEpoch, regionEpoch), cancellationToken) == 1;
     }
+
+    /// <summary>
+    /// Whether a processing record's holder can no longer finish: its lease lapsed (it died or lost the store), or it
+    /// reserved the key under an older region epoch (its region lost the writable region: its store is a standby now).
+    /// </summary>
+    public bool IsAbandoned(IdempotencyRecord processing) =>
+        processing.LeaseUntil < clock.GetUtcNow() || (processing.RegionEpoch is { } held && regionEpoch is { } current && held < current);
 
     public Task<int> RenewAsync(string scope, string key, Guid owner, CancellationToken cancellationToken)
     {

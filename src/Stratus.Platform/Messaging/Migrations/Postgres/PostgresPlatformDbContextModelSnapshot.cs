@@ -57,6 +57,9 @@ namespace Stratus.Platform.Messaging.Migrations.Postgres
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("lease_until");
 
+                    b.Property<long?>("RegionEpoch")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("RequestMethod")
                         .IsRequired()
                         .HasMaxLength(16)

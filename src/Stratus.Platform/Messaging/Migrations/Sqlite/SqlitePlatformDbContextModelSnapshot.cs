@@ -51,6 +51,9 @@ namespace Stratus.Platform.Messaging.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("lease_until");
 
+                    b.Property<long?>("RegionEpoch")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("RequestMethod")
                         .IsRequired()
                         .HasMaxLength(16)
