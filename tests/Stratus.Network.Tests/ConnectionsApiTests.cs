@@ -188,4 +188,29 @@ public sealed class ConnectionsApiTests(NetworkHosts hosts)
             Assert.Contains("network.connectionDeleted.v1", await host.EventsAsync(id));
         }
     }
+
+    [Theory]
+    [MemberData(nameof(NetworkHosts.Providers), MemberType = typeof(NetworkHosts))]
+    public async Task Patch_Wiring_OnlyWhenProvisioningSaysNothingUsesIt(string provider)
+    {
+        var host = hosts.Host(provider);
+        using var tenant = await host.CreateTenantAsync();
+        var id = (await tenant.CreateAsync()).GetProperty("id").GetGuid();
+
+        var response = await tenant.Admin.PatchAsJsonAsync($"{TestTenant.Path}/{id}", new { subnet = "10.30.0.0/24", gateway = "10.30.0.1" });
+
+        var subnet = (await tenant.GetAsync(id)).GetProperty("subnet").GetString();
+        if (provider == "postgres" || response.StatusCode == HttpStatusCode.ServiceUnavailable)
+        {
+            // The subnet, gateway and uplink of a connection in use cannot change; without provisioning's answer they stay.
+            var refusal = await Problem.AssertAsync(response, HttpStatusCode.ServiceUnavailable);
+            Assert.Contains("provisioning", refusal.GetProperty("detail").GetString(), StringComparison.Ordinal);
+            Assert.Equal("10.20.0.0/24", subnet);
+        }
+        else
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("10.30.0.0/24", subnet);
+        }
+    }
 }
