@@ -76,8 +76,10 @@ internal static class NetworkReports
         int? regionHostCount = null;
         foreach (var network in checkedOnes.Where(n => known.Contains(n.Id)))
         {
+            // Kept to the millisecond, which both stores hold exactly (SQLite's ticks are coarser than the agent's clock).
             var checkedAt = network.CheckedAt!.Value;
-            if (published.TryGetValue(network.Id, out var last) && last.CheckedAt >= checkedAt)
+            var kept = new DateTimeOffset(checkedAt.UtcTicks - (checkedAt.UtcTicks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
+            if (published.TryGetValue(network.Id, out var last) && last.CheckedAt >= kept)
             {
                 continue;
             }
@@ -88,11 +90,11 @@ internal static class NetworkReports
                 network.Checks ?? [], checkedAt));
             if (last is null)
             {
-                db.HostNetworkChecks.Add(new HostNetworkCheck { HostId = host.Id, ConnectionId = network.Id, CheckedAt = checkedAt });
+                db.HostNetworkChecks.Add(new HostNetworkCheck { HostId = host.Id, ConnectionId = network.Id, CheckedAt = kept });
             }
             else
             {
-                last.CheckedAt = checkedAt;
+                last.CheckedAt = kept;
             }
         }
     }
