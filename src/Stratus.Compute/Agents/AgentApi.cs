@@ -285,6 +285,8 @@ public static class AgentApi
 
         await UnmanagedVmReports.ApplyAsync(db, host, report, byId.Keys.ToHashSet(), reportedIds, now, cancellationToken);
         await NetworkReports.ApplyAsync(db, host, report, byId, now, cancellationToken);
+        // Rows keyed by what another report (or a connection's handler) may add at the same moment: losing that race is no error.
+        var mayRace = db.ChangeTracker.Entries().Any(e => e.State == EntityState.Added && e.Entity is UnmanagedVm or NetworkAddress or HostNetworkCheck);
         try
         {
             await db.SaveChangesAsync(cancellationToken);
@@ -293,7 +295,7 @@ public static class AgentApi
         {
             return false;
         }
-        catch (DbUpdateException e) when (e.Entries.Any(entry => entry.Entity is UnmanagedVm or NetworkAddress or HostNetworkCheck))
+        catch (DbUpdateException e) when (mayRace || e.Entries.Any(entry => entry.Entity is UnmanagedVm))
         {
             // Another report of this host added the same unmanaged VM (or checks, or an address) first: a race like the one above.
             return false;

@@ -29,8 +29,11 @@ internal static class NetworkReports
             }
         }
 
-        var connections = await RegionNetworks.LiveAsync(db, host.Region, cancellationToken);
-        if ((await NetworkAddresses.EnsureHostAddressesAsync(db, [host], connections, now, cancellationToken)).Count > 0)
+        // Only connections this host has no address on are looked at: a report comes every few seconds, and reading every
+        // connection's addresses each time would cost as much as the region has VMs on connections.
+        var held = await db.NetworkAddresses.AsNoTracking().Where(a => a.HostId == host.Id).Select(a => a.ConnectionId).ToListAsync(cancellationToken);
+        var lacking = (await RegionNetworks.LiveAsync(db, host.Region, cancellationToken)).Where(c => !held.Contains(c.Id)).ToList();
+        if (lacking.Count > 0 && (await NetworkAddresses.EnsureHostAddressesAsync(db, [host], lacking, now, cancellationToken)).Count > 0)
         {
             host.DesiredVersion++;
         }
