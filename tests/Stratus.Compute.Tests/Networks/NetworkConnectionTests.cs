@@ -57,13 +57,18 @@ public sealed class NetworkConnectionTests(PostgresServer postgres) : IClassFixt
         Assert.Equal(run, Assert.Single(checking.Networks!).CheckRunId);
         Assert.True(checking.Version > version);
 
-        // Deleted: gone from every host, its service addresses freed; a late upsert does not bring it back.
+        // Deleted (a VM still on it, as when events race): gone from every host and its service addresses freed, but the
+        // VM keeps its NIC and address until it goes; a late upsert does not bring the connection back.
+        var vm = Guid.NewGuid();
+        await store.HandleAsync(Place(vm, id), db => PlaceHandler(db, store));
         await store.HandleAsync(new NetworkConnectionDeleted(Guid.NewGuid(), id, NetworkStore.RegionA, 4, store.Clock.GetUtcNow()),
             db => new NetworkConnectionDeletedHandler(db, store.Clock));
         await store.UpsertAsync(NetworkStore.Connection(id, NetworkStore.RegionA, version: 3));
         Assert.Empty((await store.DesiredAsync(a1)).Networks!);
         Assert.Empty((await store.DesiredAsync(a2)).Networks!);
-        Assert.Empty(await store.AddressesAsync(id));
+        var kept = Assert.Single(await store.AddressesAsync(id));
+        Assert.Equal((vm, "10.20.0.2"), (kept.VmId, kept.Address));
+        Assert.Equal(new DesiredNic(id, "10.20.0.2"), (await store.DesiredAsync((await store.VmAsync(vm)).HostId)).Vms.Single(v => v.Id == vm).Nic);
     }
 
     [Theory]
