@@ -15,8 +15,10 @@ public sealed record VmReported(Guid VmId, Guid HostId, string State, bool Ready
 [MessageName("compute.vmOperationCompleted.v1")]
 public sealed record VmOperationCompleted(Guid OperationId, Guid VmId, string Kind, bool Succeeded, string? Result, DateTimeOffset CompletedAt);
 
+/// <param name="NetworkConnectionId">The connection its NIC is on; null: the hosted network.</param>
+/// <param name="IpAddress">Its address on that connection; null on the hosted network.</param>
 [MessageName("compute.vmPlaced.v1")]
-public sealed record VmPlaced(Guid VmId, Guid HostId, string HostName, string Region, string Zone);
+public sealed record VmPlaced(Guid VmId, Guid HostId, string HostName, string Region, string Zone, Guid? NetworkConnectionId = null, string? IpAddress = null);
 
 /// <summary>No host could take the VM; the sender decides when to try again.</summary>
 [MessageName("compute.vmPlacementFailed.v1")]
@@ -24,9 +26,10 @@ public sealed record VmPlacementFailed(Guid VmId, string Region, string Reason);
 
 // Commands other services send to compute through their outbox: durable, and idempotent by VM or operation id.
 
+/// <param name="NetworkConnectionId">The network connection (of Region) for the VM's NIC; null: the hosted network.</param>
 [MessageName("compute.placeVm.v1")]
 public sealed record PlaceVm(Guid VmId, Guid? TenantId, string Region, string ImageId, int VCpuCount, int MemoryMiB, int DiskGiB,
-    VmRestoreSource? RestoreFrom = null, DiskCopyPolicy? Copies = null);
+    VmRestoreSource? RestoreFrom = null, DiskCopyPolicy? Copies = null, Guid? NetworkConnectionId = null);
 
 /// <summary>Make the new VM's disk from the latest copy of SourceVmId's disk in Region's copy store (disaster recovery, failback).</summary>
 public sealed record VmRestoreSource(Guid SourceVmId, string Region);
@@ -65,3 +68,33 @@ public sealed record DiskCopyStale(Guid VmId, Guid TenantId, string Region, Date
 /// <summary>The VM's copies to Region's store are on time again.</summary>
 [MessageName("compute.diskCopyHealthy.v1")]
 public sealed record DiskCopyHealthy(Guid VmId, Guid TenantId, string Region, DateTimeOffset LatestCopyAt);
+
+// Issue 20: network connections. Network publishes the connections; compute realizes them on every host of their
+// region (desired state) and relays the hosts' checks back.
+
+[MessageName("network.connectionUpserted.v1")]
+public sealed record NetworkConnectionUpserted(Guid TenantId, Guid ConnectionId, string Region, long Version, string Subnet,
+    string Gateway, int Mtu, string UplinkKind, string UplinkInterface, int? VlanId, int? VxlanId, string? VxlanRemote,
+    int? VxlanPort, IReadOnlyList<string> DnsServers, string? DnsSearchDomain, IReadOnlyList<string> DnsNamesToResolve,
+    IReadOnlyList<string> RequiredEndpoints, DateTimeOffset OccurredAt);
+
+[MessageName("network.connectionDeleted.v1")]
+public sealed record NetworkConnectionDeleted(Guid TenantId, Guid ConnectionId, string Region, long Version, DateTimeOffset OccurredAt);
+
+[MessageName("network.healthCheckRequested.v1")]
+public sealed record NetworkHealthCheckRequested(Guid TenantId, Guid ConnectionId, string Region, Guid RunId, DateTimeOffset OccurredAt);
+
+/// <summary>A host's checks of a connection, published once per (host, connection, CheckedAt).</summary>
+/// <param name="RegionHostCount">Hosts of the region that are up now (each gets every connection of the region).</param>
+[MessageName("compute.networkChecksReported.v1")]
+public sealed record NetworkChecksReported(Guid ConnectionId, Guid? RunId, Guid HostId, string HostName, string Region,
+    int RegionHostCount, bool Realized, string? Error, IReadOnlyList<Agents.NetworkCheckResult> Checks, DateTimeOffset CheckedAt);
+
+/// <summary>Moves a VM's NIC to another connection of its region (null: the hosted network); answered by VmNetworkChanged.</summary>
+[MessageName("compute.changeVmNetwork.v1")]
+public sealed record ChangeVmNetwork(Guid VmId, Guid OperationId, Guid? NetworkConnectionId);
+
+/// <summary>The answer to ChangeVmNetwork: the VM's host reported its NIC on the connection, or the move failed (Error).</summary>
+[MessageName("compute.vmNetworkChanged.v1")]
+public sealed record VmNetworkChanged(Guid VmId, Guid OperationId, Guid? NetworkConnectionId, string? IpAddress,
+    bool Succeeded, string? Error, DateTimeOffset OccurredAt);

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Stratus.Compute.Agents;
 using Stratus.Compute.Hosts;
+using Stratus.Compute.Networks;
 using Stratus.Compute.Persistence;
 using Stratus.Compute.Regions;
 using Stratus.Compute.Vms;
@@ -30,6 +31,11 @@ public static class ComputeModule
         builder.Services.AddMessageHandler<SetVmDiskCopies, SetVmDiskCopiesHandler>(Queue);
         builder.Services.AddPeriodicJob<DiskCopyStaleness>();
         builder.Services.AddPeriodicJob<HostLossRecovery>();
+        builder.Services.AddMessageHandler<NetworkConnectionUpserted, NetworkConnectionUpsertedHandler>(Queue);
+        builder.Services.AddMessageHandler<NetworkConnectionDeleted, NetworkConnectionDeletedHandler>(Queue);
+        builder.Services.AddMessageHandler<NetworkHealthCheckRequested, NetworkHealthCheckRequestedHandler>(Queue);
+        builder.Services.AddMessageHandler<ChangeVmNetwork, ChangeVmNetworkHandler>(Queue);
+        builder.Services.AddPeriodicJob<VmNetworkChangeDeadlines>();
         return builder;
     }
 
@@ -40,6 +46,7 @@ public static class ComputeModule
         endpoints.MapUnmanagedVmsApi();
         endpoints.MapAgentApi();
         endpoints.MapVmsApi();
+        endpoints.MapHostInterfacesApi();
         return endpoints;
     }
 }

@@ -24,6 +24,22 @@ public sealed class DiskCopyOptions
     public TimeSpan CheckInterval { get; set; } = TimeSpan.FromSeconds(30);
 }
 
+/// <summary>Stratus:Compute:Networks.</summary>
+public sealed class NetworkOptions
+{
+    /// <summary>
+    /// How long a placement waits for a network connection compute does not know yet (network's event may come after the
+    /// placement that names it) before it fails.
+    /// </summary>
+    public TimeSpan UnknownConnectionWait { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a VM's host has to report its NIC on the new connection before the move fails and goes back.</summary>
+    public TimeSpan ChangeTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How often the leader looks for NIC moves past their deadline.</summary>
+    public TimeSpan ChangeCheckInterval { get; set; } = TimeSpan.FromSeconds(10);
+}
+
 /// <summary>Regions and zones come from configuration (Stratus:Compute); all-in-one gets two local regions.</summary>
 public sealed class ComputeOptions
 {
@@ -68,6 +84,9 @@ public sealed class ComputeOptions
         : found.CopyStore is { Length: > 0 } uri ? uri
         : Regions.Count == 0 && LocalCopyStoreFolder is { Length: > 0 } folder ? "file://" + Path.Combine(Path.GetFullPath(folder), region)
         : null;
+
+    /// <summary>Stratus:Compute:Networks: placing on and moving between network connections (issue 20).</summary>
+    public NetworkOptions Networks { get; set; } = new();
 
     /// <summary>How often finished operations and confirmed tombstones past their retention are pruned.</summary>
     public TimeSpan PruneInterval { get; set; } = TimeSpan.FromHours(1);

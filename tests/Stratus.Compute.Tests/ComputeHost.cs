@@ -8,6 +8,9 @@ namespace Stratus.Compute.Tests;
 /// <summary>A real stratus process running compute on SQLite, with a short heartbeat timeout.</summary>
 public sealed class ComputeHost : IAsyncLifetime
 {
+    /// <summary>The network service's client secret, so that a test can get its service token as network does.</summary>
+    public const string NetworkSecret = "network-test-secret-0123456789";
+
     private readonly TempFolder data = new();
 
     public StratusProcess Stratus { get; private set; } = null!;
@@ -27,6 +30,7 @@ public sealed class ComputeHost : IAsyncLifetime
             ["Stratus__Compute__Regions__1__Name"] = "test-2",
             ["Stratus__Compute__Regions__1__DisplayName"] = "Test region 2",
             ["Stratus__Compute__Regions__1__Zones__0"] = "test-2a",
+            ["Stratus__Clients__network__Secret"] = NetworkSecret,
         });
         Operator = await Stratus.OperatorClientAsync();
     }

@@ -50,7 +50,7 @@ public sealed class VmCommandOrderTests : IAsyncLifetime
 
         await using (var db = NewContext())
         {
-            await new PlaceVmHandler(new Placement(db, TimeProvider.System), db).HandleAsync(
+            await new PlaceVmHandler(new Placement(db, TimeProvider.System), db, Microsoft.Extensions.Options.Options.Create(new ComputeOptions()), TimeProvider.System).HandleAsync(
                 new PlaceVm(vmId, Guid.NewGuid(), "test-1", "tiny", 1, 1024, 8), Context(), CancellationToken.None);
         }
 
@@ -72,7 +72,7 @@ public sealed class VmCommandOrderTests : IAsyncLifetime
         for (var i = 0; i < 2; i++)
         {
             await using var db = NewContext();
-            await new PlaceVmHandler(new Placement(db, TimeProvider.System), db).HandleAsync(
+            await new PlaceVmHandler(new Placement(db, TimeProvider.System), db, Microsoft.Extensions.Options.Options.Create(new ComputeOptions()), TimeProvider.System).HandleAsync(
                 new PlaceVm(vmId, Guid.NewGuid(), "test-1", "tiny", 1, 1024, 8), Context(), CancellationToken.None);
         }
 
@@ -94,7 +94,7 @@ public sealed class VmCommandOrderTests : IAsyncLifetime
         var operationId = Guid.NewGuid();
         await using (var db = NewContext())
         {
-            await new PlaceVmHandler(new Placement(db, TimeProvider.System), db).HandleAsync(
+            await new PlaceVmHandler(new Placement(db, TimeProvider.System), db, Microsoft.Extensions.Options.Options.Create(new ComputeOptions()), TimeProvider.System).HandleAsync(
                 new PlaceVm(vmId, Guid.NewGuid(), "test-1", "tiny", 1, 1024, 8), Context(), CancellationToken.None);
             await new RunVmOperationHandler(db, TimeProvider.System).HandleAsync(new RunVmOperation(operationId, vmId, "Recover", null), Context(), CancellationToken.None);
         }

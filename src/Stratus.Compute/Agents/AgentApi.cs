@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Stratus.Compute.Hosts;
+using Stratus.Compute.Networks;
 using Host = Stratus.Compute.Hosts.Host;
 using Stratus.Compute.Persistence;
 using Stratus.Compute.Vms;
@@ -178,12 +179,14 @@ public static class AgentApi
             .Join(db.Vms, m => m.VmId, v => v.Id, (m, v) => new { m.VmId, v.HostId, v.Ready })
             .Where(m => m.HostId != hostId && m.Ready).Select(m => m.VmId).ToListAsync(cancellationToken);
         tombstones = tombstones.Concat(movedAway).Distinct().Order().ToList();
+        var (networks, nics) = await NetworkDesiredState.ReadAsync(db, hostId, vms, cancellationToken);
         return new DesiredState(hostId, version,
             vms.Select(v => new DesiredVm(v.Id, v.ImageId, v.VCpuCount, v.MemoryMiB, v.DiskGiB, v.DesiredPower.ToString().ToLowerInvariant(), v.DeleteRequested, v.Generation,
-                Created: v.ReportedState is not null, DiskCopyReports.DesiredCopies(v, options), DiskCopyReports.DesiredRestore(v, options), v.Epoch)).ToList(),
+                Created: v.ReportedState is not null, DiskCopyReports.DesiredCopies(v, options), DiskCopyReports.DesiredRestore(v, options), v.Epoch,
+                nics.GetValueOrDefault(v.Id))).ToList(),
             operations.Select(o => new DesiredOperation(o.Id, o.VmId, o.Kind.ToString(), DiskCopyReports.OperationArgument(o, options))).ToList(),
             relays.Select(r => new DesiredConsoleRelay(r.Id, r.VmId, r.Url, r.Secret)).ToList(),
-            tombstones);
+            tombstones, networks);
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> ReportAsync(
@@ -257,6 +260,7 @@ public static class AgentApi
         foreach (var gone in vms.Where(v => v.DeleteRequested && !reportedIds.Contains(v.Id)))
         {
             db.Vms.Remove(gone);
+            await NetworkAddresses.FreeVmAsync(db, gone.Id, cancellationToken);
             await DeletedVm.MarkAsync(db, gone.Id, hostId, now, confirmed: true, cancellationToken);
             host.VCpuAllocated -= gone.VCpuCount;
             host.MemoryMiBAllocated -= gone.MemoryMiB;
@@ -280,6 +284,9 @@ public static class AgentApi
         }
 
         await UnmanagedVmReports.ApplyAsync(db, host, report, byId.Keys.ToHashSet(), reportedIds, now, cancellationToken);
+        await NetworkReports.ApplyAsync(db, host, report, byId, now, cancellationToken);
+        // Rows keyed by what another report (or a connection's handler) may add at the same moment: losing that race is no error.
+        var mayRace = db.ChangeTracker.Entries().Any(e => e.State == EntityState.Added && e.Entity is UnmanagedVm or NetworkAddress or HostNetworkCheck);
         try
         {
             await db.SaveChangesAsync(cancellationToken);
@@ -288,9 +295,9 @@ public static class AgentApi
         {
             return false;
         }
-        catch (DbUpdateException e) when (e.Entries.Any(entry => entry.Entity is UnmanagedVm))
+        catch (DbUpdateException e) when (mayRace || e.Entries.Any(entry => entry.Entity is UnmanagedVm))
         {
-            // Another report of this host added the same unmanaged VM first: a race like the one above.
+            // Another report of this host added the same unmanaged VM (or checks, or an address) first: a race like the one above.
             return false;
         }
 

@@ -52,6 +52,9 @@ public sealed class Host
 
     public string? AgentVersion { get; set; }
 
+    /// <summary>The host's interfaces that may be a network connection's uplink, as its agent last reported them; null before.</summary>
+    public List<string>? Interfaces { get; set; }
+
     public bool Fits(int vcpu, int memoryMiB, int diskGiB) =>
         VCpuAllocated + vcpu <= VCpuCapacity && MemoryMiBAllocated + memoryMiB <= MemoryMiBCapacity && DiskGiBAllocated + diskGiB <= DiskGiBCapacity;
 }

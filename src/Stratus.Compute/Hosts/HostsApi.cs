@@ -119,6 +119,9 @@ public static class HostsApi
             moved.ConfirmedAt = clock.GetUtcNow();
         }
 
+        // Its service addresses on the region's network connections are free for another host or a VM.
+        db.NetworkAddresses.RemoveRange(await db.NetworkAddresses.Where(a => a.HostId == id).ToListAsync(cancellationToken));
+        db.HostNetworkChecks.RemoveRange(await db.HostNetworkChecks.Where(c => c.HostId == id).ToListAsync(cancellationToken));
         db.Hosts.Remove(host);
         db.Audit(clock, null, AuditActor.From(http), "host", "RemoveHost", $"Removed host {host.Name}", true, new AuditResource(host.Id.ToString(), "host", host.Name));
         await db.SaveChangesAsync(cancellationToken);

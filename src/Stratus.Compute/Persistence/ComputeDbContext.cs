@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 using Stratus.Compute.Hosts;
+using Stratus.Compute.Networks;
 using Stratus.Compute.Vms;
 using Stratus.Platform.Persistence;
 
@@ -30,6 +31,12 @@ public abstract class ComputeDbContext(DbContextOptions options, TimeProvider cl
 
     public DbSet<MovedVm> MovedVms => Set<MovedVm>();
 
+    public DbSet<NetworkConnection> NetworkConnections => Set<NetworkConnection>();
+
+    public DbSet<NetworkAddress> NetworkAddresses => Set<NetworkAddress>();
+
+    public DbSet<HostNetworkCheck> HostNetworkChecks => Set<HostNetworkCheck>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         base.OnModelCreating(modelBuilder);
@@ -49,6 +56,33 @@ public abstract class ComputeDbContext(DbContextOptions options, TimeProvider cl
             host.Property(h => h.LastHeartbeatAt).IsConcurrencyToken();
             host.HasIndex(h => h.AgentTokenHash).IsUnique();
             host.HasIndex(h => new { h.Region, h.Name }).IsUnique();
+        });
+        modelBuilder.Entity<NetworkConnection>(connection =>
+        {
+            connection.ToTable("network_connections");
+            connection.HasKey(c => c.Id);
+            connection.Property(c => c.Region).HasMaxLength(64);
+            connection.Property(c => c.Subnet).HasMaxLength(64);
+            connection.Property(c => c.Gateway).HasMaxLength(64);
+            connection.Property(c => c.UplinkKind).HasMaxLength(32);
+            connection.Property(c => c.UplinkInterface).HasMaxLength(64);
+            connection.Property(c => c.VxlanRemote).HasMaxLength(64);
+            connection.Property(c => c.DnsSearchDomain).HasMaxLength(255);
+            connection.HasIndex(c => new { c.Region, c.Deleted });
+        });
+        modelBuilder.Entity<NetworkAddress>(address =>
+        {
+            address.ToTable("network_addresses");
+            // One row per address of a connection: two allocations of one address cannot both commit.
+            address.HasKey(a => new { a.ConnectionId, a.Address });
+            address.Property(a => a.Address).HasMaxLength(64);
+            address.HasIndex(a => a.VmId);
+            address.HasIndex(a => a.HostId);
+        });
+        modelBuilder.Entity<HostNetworkCheck>(check =>
+        {
+            check.ToTable("host_network_checks");
+            check.HasKey(c => new { c.HostId, c.ConnectionId });
         });
         modelBuilder.Entity<EnrollmentToken>(token =>
         {

@@ -1,17 +1,23 @@
 using Microsoft.EntityFrameworkCore;
 using Stratus.Compute.Hosts;
+using Stratus.Compute.Networks;
 using Stratus.Compute.Persistence;
 
 namespace Stratus.Compute.Vms;
 
 /// <param name="RestoreFrom">Make the disk from a copy instead of the image (disaster recovery, failback).</param>
 /// <param name="Copies">The copy policy; null: the default (Stratus:Compute:DiskCopies).</param>
+/// <param name="NetworkConnectionId">The connection (of Region) for the VM's NIC, which gets an address on it; null: the hosted network.</param>
 public sealed record VmRequest(Guid Id, Guid? TenantId, string Region, string ImageId, int VCpuCount, int MemoryMiB, int DiskGiB,
-    VmRestoreSource? RestoreFrom = null, DiskCopyPolicy? Copies = null);
+    VmRestoreSource? RestoreFrom = null, DiskCopyPolicy? Copies = null, Guid? NetworkConnectionId = null);
 
 public abstract record PlacementResult
 {
-    public sealed record Placed(Vm Vm, Host Host, bool AlreadyExisted) : PlacementResult;
+    /// <param name="IpAddress">The VM's address on its network connection; null on the hosted network.</param>
+    public sealed record Placed(Vm Vm, Host Host, bool AlreadyExisted, string? IpAddress = null) : PlacementResult;
+
+    /// <summary>The VM's network connection cannot take it (Reason says why); MayArriveLater when compute does not know it yet.</summary>
+    public sealed record NetworkUnavailable(string Reason, bool MayArriveLater) : PlacementResult;
 
     public sealed record NoCapacity(string Reason) : PlacementResult;
 
@@ -25,7 +31,8 @@ public abstract record PlacementResult
 /// </summary>
 public sealed class Placement(ComputeDbContext db, TimeProvider clock)
 {
-    private const int MaxAttempts = 5;
+    // Concurrent placements race for a host's capacity and for a connection's lowest free address; each round one wins.
+    private const int MaxAttempts = 10;
 
     public async Task<PlacementResult> PlaceAsync(VmRequest request, CancellationToken cancellationToken)
     {
@@ -36,12 +43,21 @@ public sealed class Placement(ComputeDbContext db, TimeProvider clock)
             if (await db.Vms.AsNoTracking().FirstOrDefaultAsync(v => v.Id == request.Id, cancellationToken) is { } existing)
             {
                 var existingHost = await db.Hosts.AsNoTracking().FirstAsync(h => h.Id == existing.HostId, cancellationToken);
-                return new PlacementResult.Placed(existing, existingHost, AlreadyExisted: true);
+                return new PlacementResult.Placed(existing, existingHost, AlreadyExisted: true,
+                    await NetworkAddresses.OfVmAsync(db, existing.Id, existing.NetworkConnectionId, cancellationToken));
             }
 
             if (await db.DeletedVms.AnyAsync(d => d.Id == request.Id, cancellationToken))
             {
                 return new PlacementResult.AlreadyDeleted();
+            }
+
+            var connection = request.NetworkConnectionId is { } connectionId
+                ? await db.NetworkConnections.AsNoTracking().FirstOrDefaultAsync(c => c.Id == connectionId, cancellationToken)
+                : null;
+            if (request.NetworkConnectionId is { } wanted && ConnectionProblem(wanted, connection, request.Region) is { } problem)
+            {
+                return problem;
             }
 
             var (host, noCapacity) = await ChooseHostAsync(request.Region, request.VCpuCount, request.MemoryMiB, request.DiskGiB, cancellationToken);
@@ -67,7 +83,15 @@ public sealed class Placement(ComputeDbContext db, TimeProvider clock)
                 MovedAt = now,
                 RestoreFromVmId = request.RestoreFrom?.SourceVmId,
                 RestoreFromRegion = request.RestoreFrom?.Region,
+                NetworkConnectionId = connection?.Id,
             };
+            var address = connection is null ? null : await NetworkAddresses.AllocateVmAsync(db, connection, vm.Id, now, cancellationToken);
+            if (connection is not null && address is null)
+            {
+                return new PlacementResult.NetworkUnavailable(
+                    $"Network connection {connection.Id} has no free address left in {connection.Subnet} (one per Cloud PC, one per host of {connection.Region}).", MayArriveLater: false);
+            }
+
             VmCopyPlan.Apply(vm, request.Copies, nullMeansOff: false);
             host.VCpuAllocated += vm.VCpuCount;
             host.MemoryMiBAllocated += vm.MemoryMiB;
@@ -77,15 +101,24 @@ public sealed class Placement(ComputeDbContext db, TimeProvider clock)
             try
             {
                 await db.SaveChangesAsync(cancellationToken);
-                return new PlacementResult.Placed(vm, host, AlreadyExisted: false);
+                return new PlacementResult.Placed(vm, host, AlreadyExisted: false, address);
             }
             catch (DbUpdateException) when (attempt < MaxAttempts)
             {
-                // Another placement took the host's free capacity (its version moved), or created this
+                // Another placement took the host's free capacity (its version moved), the address, or created this
                 // VM id at the same moment: look again.
             }
         }
     }
+
+    private static PlacementResult.NetworkUnavailable? ConnectionProblem(Guid id, NetworkConnection? connection, string region) => connection switch
+    {
+        null => new($"Network connection {id} is not known to compute in {region} (yet): network has not published it, or it does not exist.", MayArriveLater: true),
+        { Deleted: true } => new($"Network connection {id} was deleted.", MayArriveLater: false),
+        _ when connection.Region != region => new($"Network connection {id} is in region {connection.Region}, not {region}: a VM goes on a connection of its own region.",
+            MayArriveLater: false),
+        _ => null,
+    };
 
     /// <summary>
     /// A ready host of the region with room (tracked, so that the caller's save is checked against its version): the

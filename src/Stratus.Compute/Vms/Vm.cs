@@ -72,6 +72,21 @@ public sealed class Vm
 
     /// <summary>Why the last recovery of the VM from a lost host failed; null when none failed. Keeps the failure event to one per reason.</summary>
     public string? RecoveryFailure { get; set; }
+
+    /// <summary>The network connection the VM's NIC is to be on (its address in network_addresses); null: the hosted network.</summary>
+    public Guid? NetworkConnectionId { get; set; }
+
+    /// <summary>The connection its host last reported the NIC on; null: the hosted network.</summary>
+    public Guid? ReportedNetworkConnectionId { get; set; }
+
+    /// <summary>The last ChangeVmNetwork taken: a redelivery of it changes nothing.</summary>
+    public Guid? NetworkChangeOperationId { get; set; }
+
+    /// <summary>While that change runs: when it fails unless the host reports the NIC on the new connection first.</summary>
+    public DateTimeOffset? NetworkChangeDeadline { get; set; }
+
+    /// <summary>While that change runs: the connection it goes back to when it fails (null: the hosted network).</summary>
+    public Guid? NetworkChangeFrom { get; set; }
 }
 
 /// <summary>

@@ -1,30 +1,49 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Stratus.Compute.Persistence;
 using Stratus.Platform.Messaging;
 
 namespace Stratus.Compute.Vms;
 
-/// <summary>Places a VM for another service and answers with VmPlaced or VmPlacementFailed. Idempotent by VM id.</summary>
-internal sealed class PlaceVmHandler(Placement placement, ComputeDbContext db) : IMessageHandler<PlaceVm>
+/// <summary>
+/// Places a VM for another service and answers with VmPlaced or VmPlacementFailed. Idempotent by VM id. A network
+/// connection compute does not know yet (network's event may come after the placement that names it) is waited for,
+/// within Stratus:Compute:Networks:UnknownConnectionWait and the handler's own deadline, before the placement fails.
+/// </summary>
+internal sealed class PlaceVmHandler(Placement placement, ComputeDbContext db, IOptions<ComputeOptions> options, TimeProvider clock) : IMessageHandler<PlaceVm>
 {
+    private static readonly TimeSpan LookAgainEvery = TimeSpan.FromSeconds(1);
+
     public async Task HandleAsync(PlaceVm message, MessageContext context, CancellationToken cancellationToken)
     {
-        var result = await placement.PlaceAsync(
-            new VmRequest(message.VmId, message.TenantId, message.Region, message.ImageId, message.VCpuCount, message.MemoryMiB, message.DiskGiB,
-                message.RestoreFrom, message.Copies), cancellationToken);
+        var waitUntil = clock.GetUtcNow() + options.Value.Networks.UnknownConnectionWait;
+        var request = new VmRequest(message.VmId, message.TenantId, message.Region, message.ImageId, message.VCpuCount, message.MemoryMiB, message.DiskGiB,
+            message.RestoreFrom, message.Copies, message.NetworkConnectionId);
+        var result = await placement.PlaceAsync(request, cancellationToken);
+        while (result is PlacementResult.NetworkUnavailable { MayArriveLater: true } && clock.GetUtcNow() < waitUntil)
+        {
+            await Task.Delay(LookAgainEvery, clock, cancellationToken);
+            result = await placement.PlaceAsync(request, cancellationToken);
+        }
+
         db.ChangeTracker.Clear();
+        var failure = result switch
+        {
+            PlacementResult.Placed => null,
+            PlacementResult.NoCapacity none => none.Reason,
+            PlacementResult.NetworkUnavailable network => network.Reason,
+            PlacementResult.AlreadyDeleted => "The VM was deleted before it was placed.",
+            _ => throw new InvalidOperationException("unknown placement result"),
+        };
         if (result is PlacementResult.Placed placed)
         {
-            db.Publish(new VmPlaced(placed.Vm.Id, placed.Host.Id, placed.Host.Name, placed.Host.Region, placed.Host.Zone));
+            db.Publish(new VmPlaced(placed.Vm.Id, placed.Host.Id, placed.Host.Name, placed.Host.Region, placed.Host.Zone, placed.Vm.NetworkConnectionId, placed.IpAddress));
         }
-        else if (result is PlacementResult.NoCapacity none)
+        else
         {
-            db.Publish(new VmPlacementFailed(message.VmId, message.Region, none.Reason));
+            db.Publish(new VmPlacementFailed(message.VmId, message.Region, failure!));
         }
-        else if (result is PlacementResult.AlreadyDeleted)
-        {
-            db.Publish(new VmPlacementFailed(message.VmId, message.Region, "The VM was deleted before it was placed."));
-        }
+
         await db.SaveChangesAsync(cancellationToken);
     }
 }

@@ -4,22 +4,23 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Stratus.Compute.Networks;
 using Stratus.Compute.Persistence;
 using Stratus.Platform.Auth;
 using Stratus.Platform.Http;
 
 namespace Stratus.Compute.Vms;
 
-public sealed record CreateVmRequest(Guid? Id, Guid? TenantId, string? Region, string? ImageId, int? VCpuCount, int? MemoryMiB, int? DiskGiB);
+public sealed record CreateVmRequest(Guid? Id, Guid? TenantId, string? Region, string? ImageId, int? VCpuCount, int? MemoryMiB, int? DiskGiB, Guid? NetworkConnectionId = null);
 
 public sealed record VmView(
     Guid Id, Guid HostId, Guid? TenantId, string Region, string ImageId, int VCpuCount, int MemoryMiB, int DiskGiB,
     string DesiredPower, bool DeleteRequested, long Generation, string? State, bool Ready, long ReportedGeneration, string? Detail, DateTimeOffset? ReportedDateTime,
-    IReadOnlyList<DiskCopyView>? DiskCopies = null, VmCopyPolicyView? CopyPolicy = null)
+    IReadOnlyList<DiskCopyView>? DiskCopies = null, VmCopyPolicyView? CopyPolicy = null, Guid? NetworkConnectionId = null, string? IpAddress = null)
 {
-    public static VmView From(Vm v) => new(v.Id, v.HostId, v.TenantId, v.Region, v.ImageId, v.VCpuCount, v.MemoryMiB, v.DiskGiB,
+    public static VmView From(Vm v, string? ipAddress = null) => new(v.Id, v.HostId, v.TenantId, v.Region, v.ImageId, v.VCpuCount, v.MemoryMiB, v.DiskGiB,
         v.DesiredPower.ToString().ToLowerInvariant(), v.DeleteRequested, v.Generation, v.ReportedState, v.Ready, v.ReportedGeneration, v.ReportedDetail, v.ReportedAt,
-        CopyPolicy: new VmCopyPolicyView(v.CopiesOff, v.CopyIntervalMinutes, v.CopyBackupRegion));
+        CopyPolicy: new VmCopyPolicyView(v.CopiesOff, v.CopyIntervalMinutes, v.CopyBackupRegion), NetworkConnectionId: v.NetworkConnectionId, IpAddress: ipAddress);
 }
 
 /// <summary>The VM's copy policy as provisioning last set it (PlaceVm, SetVmDiskCopies); a null interval is compute's default.</summary>
@@ -85,12 +86,13 @@ public static class VmsApi
         }
 
         var vmRequest = new VmRequest(request!.Id ?? Guid.CreateVersion7(), request.TenantId, request.Region!, request.ImageId!,
-            request.VCpuCount!.Value, request.MemoryMiB!.Value, request.DiskGiB!.Value);
+            request.VCpuCount!.Value, request.MemoryMiB!.Value, request.DiskGiB!.Value, NetworkConnectionId: request.NetworkConnectionId);
         return await placement.PlaceAsync(vmRequest, cancellationToken) switch
         {
-            PlacementResult.Placed { AlreadyExisted: true } placed => TypedResults.Ok(VmView.From(placed.Vm)),
-            PlacementResult.Placed placed => TypedResults.Created($"/api/v1/vms/{placed.Vm.Id}", VmView.From(placed.Vm)),
+            PlacementResult.Placed { AlreadyExisted: true } placed => TypedResults.Ok(VmView.From(placed.Vm, placed.IpAddress)),
+            PlacementResult.Placed placed => TypedResults.Created($"/api/v1/vms/{placed.Vm.Id}", VmView.From(placed.Vm, placed.IpAddress)),
             PlacementResult.NoCapacity none => Problems.Conflict("no-capacity", none.Reason),
+            PlacementResult.NetworkUnavailable network => Problems.Conflict("network-connection-unavailable", network.Reason),
             PlacementResult.AlreadyDeleted => Problems.Conflict("vm-deleted", $"VM {vmRequest.Id} was deleted; a deleted VM id cannot be used again. Leave 'id' out to get a new one."),
             _ => throw new InvalidOperationException("unknown placement result"),
         };
@@ -104,7 +106,7 @@ public static class VmsApi
             query = query.Where(v => v.HostId == host);
         }
 
-        return TypedResults.Ok((await query.OrderBy(v => v.CreatedAt).ToListAsync(cancellationToken)).Select(VmView.From).ToList());
+        return TypedResults.Ok((await query.OrderBy(v => v.CreatedAt).ToListAsync(cancellationToken)).Select(v => VmView.From(v)).ToList());
     }
 
     private static async Task<Results<Ok<VmView>, ProblemHttpResult>> GetAsync(Guid id, ComputeDbContext db, CancellationToken cancellationToken)
@@ -116,7 +118,8 @@ public static class VmsApi
         }
 
         var copies = await db.VmDiskCopies.AsNoTracking().Where(c => c.VmId == id).OrderBy(c => c.Region).ToListAsync(cancellationToken);
-        return TypedResults.Ok(VmView.From(vm) with { DiskCopies = copies.Select(DiskCopyView.From).ToList() });
+        var address = await NetworkAddresses.OfVmAsync(db, vm.Id, vm.NetworkConnectionId, cancellationToken);
+        return TypedResults.Ok(VmView.From(vm, address) with { DiskCopies = copies.Select(DiskCopyView.From).ToList() });
     }
 
     private static async Task<Results<Ok<VmView>, ValidationProblem, ProblemHttpResult>> SetPowerAsync(

@@ -88,6 +88,9 @@ namespace Stratus.Compute.Persistence.Migrations.Sqlite
                     b.Property<long>("EnrolledAt")
                         .HasColumnType("INTEGER");
 
+                    b.PrimitiveCollection<string>("Interfaces")
+                        .HasColumnType("TEXT");
+
                     b.Property<long?>("LastHeartbeatAt")
                         .IsConcurrencyToken()
                         .HasColumnType("INTEGER");
@@ -133,6 +136,134 @@ namespace Stratus.Compute.Persistence.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("hosts", (string)null);
+                });
+
+            modelBuilder.Entity("Stratus.Compute.Networks.HostNetworkCheck", b =>
+                {
+                    b.Property<Guid>("HostId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("ConnectionId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CheckedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("HostId", "ConnectionId");
+
+                    b.ToTable("host_network_checks", (string)null);
+                });
+
+            modelBuilder.Entity("Stratus.Compute.Networks.NetworkAddress", b =>
+                {
+                    b.Property<Guid>("ConnectionId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Address")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("AllocatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid?>("HostId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("VmId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("ConnectionId", "Address");
+
+                    b.HasIndex("HostId");
+
+                    b.HasIndex("VmId");
+
+                    b.ToTable("network_addresses", (string)null);
+                });
+
+            modelBuilder.Entity("Stratus.Compute.Networks.NetworkConnection", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("CheckRunId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Deleted")
+                        .HasColumnType("INTEGER");
+
+                    b.PrimitiveCollection<string>("DnsNamesToResolve")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DnsSearchDomain")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.PrimitiveCollection<string>("DnsServers")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Gateway")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Mtu")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Region")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.PrimitiveCollection<string>("RequiredEndpoints")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Subnet")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UplinkInterface")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UplinkKind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Version")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("VlanId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("VxlanId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("VxlanPort")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("VxlanRemote")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Region", "Deleted");
+
+                    b.ToTable("network_connections", (string)null);
                 });
 
             modelBuilder.Entity("Stratus.Compute.Vms.ConsoleRelay", b =>
@@ -300,6 +431,18 @@ namespace Stratus.Compute.Persistence.Migrations.Sqlite
                     b.Property<long?>("MovedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("NetworkChangeDeadline")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid?>("NetworkChangeFrom")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("NetworkChangeOperationId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("NetworkConnectionId")
+                        .HasColumnType("TEXT");
+
                     b.Property<bool>("Ready")
                         .HasColumnType("INTEGER");
 
@@ -321,6 +464,9 @@ namespace Stratus.Compute.Persistence.Migrations.Sqlite
 
                     b.Property<long>("ReportedGeneration")
                         .HasColumnType("INTEGER");
+
+                    b.Property<Guid?>("ReportedNetworkConnectionId")
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("ReportedState")
                         .HasMaxLength(32)
