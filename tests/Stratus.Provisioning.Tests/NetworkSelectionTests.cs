@@ -39,7 +39,10 @@ public sealed class NetworkSelectionTests(NetworkHost host)
 
         Assert.Empty((await tenant.Admin.GetFromJsonAsync<Page<PolicyBody>>("/api/v1/provisioningPolicies"))!.Value);
 
-        var created = await tenant.PostPolicyAsync(Policy(a.Id.ToString(), "HOSTED"));
+        // The failed calls may have opened provisioning's circuit to network for a few seconds (as a real outage
+        // does): a 503 writes nothing, so the create is sent until network is asked again.
+        var created = await Eventually.UntilAsync(() => tenant.PostPolicyAsync(Policy(a.Id.ToString(), "HOSTED")),
+            r => r.StatusCode != HttpStatusCode.ServiceUnavailable, "provisioning to reach network again");
         Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
         var policy = (await created.Content.ReadFromJsonAsync<PolicyNetworkBody>())!;
         Assert.Equal([a.Id.ToString(), "hosted"], policy.NetworkConnectionIds);
