@@ -51,7 +51,8 @@ public sealed class NetworkSelectionTests(NetworkHost host)
         var edit = await tenant.Admin.PatchAsJsonAsync($"/api/v1/provisioningPolicies/{policy.Id}", new { displayName = "Renamed", networkConnectionIds = new[] { Guid.NewGuid().ToString() } });
         await Problem.AssertValidationAsync(edit, "networkConnectionIds[0]");
         var kept = (await tenant.Admin.GetFromJsonAsync<PolicyNetworkBody>($"/api/v1/provisioningPolicies/{policy.Id}"))!;
-        Assert.Equal(("Net", [a.Id.ToString(), "hosted"]), (kept.DisplayName, kept.NetworkConnectionIds));
+        Assert.Equal("Net", kept.DisplayName);
+        Assert.Equal([a.Id.ToString(), "hosted"], kept.NetworkConnectionIds);
     }
 
     [Fact]
