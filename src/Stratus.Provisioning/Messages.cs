@@ -40,7 +40,7 @@ public sealed record HostUp(Guid HostId, string Name, string Region, string Zone
 
 [MessageName("compute.placeVm.v1")]
 public sealed record PlaceVm(Guid VmId, Guid? TenantId, string Region, string ImageId, int VCpuCount, int MemoryMiB, int DiskGiB,
-    VmRestoreSource? RestoreFrom = null, DiskCopyPolicy? Copies = null);
+    VmRestoreSource? RestoreFrom = null, DiskCopyPolicy? Copies = null, Guid? NetworkConnectionId = null);
 
 /// <summary>Make the new VM's disk from the latest copy of SourceVmId's disk in Region's copy store (disaster recovery, failback).</summary>
 public sealed record VmRestoreSource(Guid SourceVmId, string Region);
@@ -70,7 +70,14 @@ public sealed record ChangeVm(Guid VmId, string? Power, bool Delete, int? VCpuCo
 public sealed record RunVmOperation(Guid OperationId, Guid VmId, string Kind, string? Argument);
 
 [MessageName("compute.vmPlaced.v1")]
-public sealed record VmPlaced(Guid VmId, Guid HostId, string HostName, string Region, string Zone);
+public sealed record VmPlaced(Guid VmId, Guid HostId, string HostName, string Region, string Zone, Guid? NetworkConnectionId = null, string? IpAddress = null);
+
+/// <summary>Moves a VM's NIC to another network connection (null: the hosted network); answered by VmNetworkChanged.</summary>
+[MessageName("compute.changeVmNetwork.v1")]
+public sealed record ChangeVmNetwork(Guid VmId, Guid OperationId, Guid? NetworkConnectionId);
+
+[MessageName("compute.vmNetworkChanged.v1")]
+public sealed record VmNetworkChanged(Guid VmId, Guid OperationId, Guid? NetworkConnectionId, string? IpAddress, bool Succeeded, string? Error, DateTimeOffset OccurredAt);
 
 [MessageName("compute.vmPlacementFailed.v1")]
 public sealed record VmPlacementFailed(Guid VmId, string Region, string Reason);
@@ -88,6 +95,18 @@ public sealed record StepDeadline(Guid CloudPcId, Guid StepToken);
 /// <summary>Scheduled when an operation starts; an operation still running when it arrives has timed out.</summary>
 [MessageName("provisioning.operationDeadline.v1")]
 public sealed record OperationDeadline(Guid OperationId, Guid CloudPcId);
+
+/// <summary>Asks network which connection of its policy a provisioning Cloud PC goes on (its step holds StepToken).</summary>
+[MessageName("provisioning.selectNetworkConnection.v1")]
+public sealed record SelectNetworkConnection(Guid CloudPcId, Guid StepToken);
+
+/// <summary>Moves the next Cloud PC of a move of Cloud PCs off a network connection (one at a time).</summary>
+[MessageName("provisioning.moveNextCloudPc.v1")]
+public sealed record MoveNextCloudPc(Guid MoveId);
+
+/// <summary>Scheduled when one Cloud PC's move starts; still waiting for compute when it arrives, that move failed.</summary>
+[MessageName("provisioning.cloudPcMoveDeadline.v1")]
+public sealed record CloudPcMoveDeadline(Guid MoveId, Guid OperationId);
 
 [MessageName("provisioning.gracePeriodEnded.v1")]
 public sealed record GracePeriodEnded(Guid CloudPcId, DateTimeOffset GracePeriodEnd);

@@ -7,6 +7,7 @@ using Stratus.Platform.Messaging;
 using Stratus.Platform.Persistence;
 using Stratus.Provisioning.CloudPcs;
 using Stratus.Provisioning.Directory;
+using Stratus.Provisioning.Network;
 using Stratus.Provisioning.Persistence;
 using Stratus.Provisioning.Policies;
 using Stratus.Provisioning.RestorePoints;
@@ -29,6 +30,7 @@ public static class ProvisioningModule
         builder.Services.AddScoped<Lifecycle>();
         builder.Services.AddScoped<AssignmentEvaluator>();
         builder.Services.AddScoped<ServiceClients>();
+        builder.Services.AddScoped<NetworkClient>();
         builder.Services.AddPeriodicJob<Reconciliation>();
         builder.Services.AddPeriodicJob<RestorePointScheduler>();
 
@@ -56,6 +58,10 @@ public static class ProvisioningModule
         services.AddMessageHandler<TenantDeleted, TenantDeletedHandler>(Queue);
         services.AddMessageHandler<DiskCopyStale, DiskCopyHealthHandler>(Queue);
         services.AddMessageHandler<DiskCopyHealthy, DiskCopyHealthHandler>(Queue);
+        services.AddMessageHandler<SelectNetworkConnection, SelectNetworkHandler>(Queue);
+        services.AddMessageHandler<MoveNextCloudPc, MoveHandlers>(Queue);
+        services.AddMessageHandler<VmNetworkChanged, MoveHandlers>(Queue);
+        services.AddMessageHandler<CloudPcMoveDeadline, MoveHandlers>(Queue);
         return builder;
     }
 
@@ -63,6 +69,7 @@ public static class ProvisioningModule
     {
         endpoints.MapPoliciesApi();
         endpoints.MapImageUsageApi();
+        endpoints.MapNetworkConnectionsApi();
         endpoints.MapUserSettingsApi();
         endpoints.MapCloudPcsApi();
         endpoints.MapRestorePointsApi();

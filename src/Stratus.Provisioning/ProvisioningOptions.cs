@@ -12,6 +12,15 @@ public sealed class ProvisioningOptions
     /// <summary>How long a placement may take before the step counts as failed.</summary>
     public TimeSpan PlaceTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// How long choosing a network connection may take (network unreachable: asked again every RetryBackoff until
+    /// then); network itself waits up to 30 s for a pre-provisioning check run.
+    /// </summary>
+    public TimeSpan NetworkSelectionTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long one Cloud PC's move to another network connection may take before it counts as failed.</summary>
+    public TimeSpan NetworkMoveTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>How long a placed VM may take to boot and report ready.</summary>
     public TimeSpan BootTimeout { get; set; } = TimeSpan.FromMinutes(10);
 

@@ -93,7 +93,7 @@ public sealed class ValidationTests(ListingHost host) : IClassFixture<ListingHos
         await Problem.AssertValidationAsync(await tenant.PostPolicyAsync(new { imageId = image }), "displayName");
         await Problem.AssertValidationAsync(await tenant.PostPolicyAsync(new { displayName = "P", imageId = image, imageType = "floppy" }), "imageType");
         await Problem.AssertValidationAsync(await tenant.PostPolicyAsync(new { displayName = "P", imageId = image, gracePeriodInHours = 9000 }), "gracePeriodInHours");
-        await Problem.AssertValidationAsync(await tenant.PostPolicyAsync(new { displayName = "P", imageId = image, networkConnectionIds = new[] { "corp" } }), "networkConnectionIds");
+        await Problem.AssertValidationAsync(await tenant.PostPolicyAsync(new { displayName = "P", imageId = image, networkConnectionIds = new[] { "corp" } }), "networkConnectionIds[0]");
 
         // Every error at once.
         await Problem.AssertValidationAsync(

@@ -27,6 +27,9 @@ public enum CloudPcPowerState
 public enum CloudPcStep
 {
     None,
+
+    /// <summary>Network chooses the first usable connection of the policy (only for a policy naming a custom one).</summary>
+    SelectingNetwork,
     Placing,
     Booting,
     Deleting,
@@ -75,6 +78,15 @@ public sealed class CloudPc
     public required string ImageDisplayName { get; set; }
 
     public required string RegionName { get; set; }
+
+    /// <summary>The network connection its NIC is on (Graph's onPremisesConnectionId); null: the hosted network.</summary>
+    public Guid? NetworkConnectionId { get; set; }
+
+    /// <summary>That connection's display name when it was chosen; null for the hosted network.</summary>
+    public string? NetworkConnectionName { get; set; }
+
+    /// <summary>The address compute reported for its NIC (vmPlaced, vmNetworkChanged), if any.</summary>
+    public string? IpAddress { get; set; }
 
     public CloudPcStatus Status { get; set; }
 

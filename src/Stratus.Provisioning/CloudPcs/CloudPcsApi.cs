@@ -17,7 +17,8 @@ public sealed record CloudPcView(
     Guid ServicePlanId, string ServicePlanName, string ImageId, string ImageDisplayName, string Status, StatusDetailView? StatusDetail, string PowerState,
     DateTimeOffset? GracePeriodEndDateTime, DateTimeOffset LastModifiedDateTime, DateTimeOffset CreatedDateTime, string RegionName, string? HostName,
     int VCpuCount, int RamInGB, int StorageInGB, Guid? ActiveOperationId, Guid VmId,
-    DisasterRecoveryCapabilityView DisasterRecoveryCapability, DisasterRecoveryStatusView DisasterRecoveryStatus, DiskCopyWarningView? DiskCopyWarning)
+    DisasterRecoveryCapabilityView DisasterRecoveryCapability, DisasterRecoveryStatusView DisasterRecoveryStatus, DiskCopyWarningView? DiskCopyWarning,
+    Guid? OnPremisesConnectionId, string OnPremisesConnectionName, string? IpAddress)
 {
     public static CloudPcView From(CloudPc p) => new(
         p.Id, p.DisplayName, p.ManagedDeviceName, p.UserId, p.UserPrincipalName, p.ProvisioningPolicyId, p.ProvisioningPolicyName,
@@ -25,7 +26,8 @@ public sealed record CloudPcView(
         p.StatusDetailCode is { } code ? new StatusDetailView(code, p.StatusDetailMessage ?? "", p.StatusDetailRetryable ?? false) : null,
         Lifecycle.JsonNaming(p.PowerState.ToString()), p.GracePeriodEnd, p.LastModifiedAt, p.CreatedAt, p.RegionName, p.HostName,
         p.VCpuCount, p.MemoryMiB / 1024, p.DiskGiB, p.ActiveOperationId, p.VmId,
-        DisasterRecoveryCapabilityView.From(p), DisasterRecoveryStatusView.From(p), DisasterRecoveryApi.WarningOf(p));
+        DisasterRecoveryCapabilityView.From(p), DisasterRecoveryStatusView.From(p), DisasterRecoveryApi.WarningOf(p),
+        p.NetworkConnectionId, p.NetworkConnectionId is null ? Network.NetworkClient.HostedName : p.NetworkConnectionName ?? p.NetworkConnectionId.Value.ToString(), p.IpAddress);
 }
 
 /// <summary>Graph's cloudPCs for admins, and /me/cloudPCs for their users.</summary>

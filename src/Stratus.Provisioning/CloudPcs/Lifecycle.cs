@@ -39,21 +39,17 @@ public sealed partial class Lifecycle(ProvisioningDbContext db, IOptions<Provisi
         Place(pc);
     }
 
-    public void Place(CloudPc pc)
+    public void OnPlaced(CloudPc pc, VmPlaced placed)
     {
-        db.Publish(new PlaceVm(pc.VmId, pc.TenantId, pc.RegionName, pc.ImageId, pc.VCpuCount, pc.MemoryMiB, pc.DiskGiB, Copies: CopyPolicy(pc, EffectiveSetting(pc))));
-        StartStep(pc, CloudPcStep.Placing, Options.PlaceTimeout);
-    }
-
-    public void OnPlaced(CloudPc pc, Guid hostId, string hostName)
-    {
+        ArgumentNullException.ThrowIfNull(placed);
         if (pc.Step != CloudPcStep.Placing)
         {
             return;
         }
 
-        pc.HostId = hostId;
-        pc.HostName = hostName;
+        pc.HostId = placed.HostId;
+        pc.HostName = placed.HostName;
+        pc.IpAddress = placed.IpAddress ?? pc.IpAddress;
         StartStep(pc, CloudPcStep.Booting, Options.BootTimeout);
     }
 
@@ -92,7 +88,8 @@ public sealed partial class Lifecycle(ProvisioningDbContext db, IOptions<Provisi
             db.Publish(new ChangeVm(old, null, Delete: true));
             pc.VmId = Guid.CreateVersion7(clock.GetUtcNow());
             ForgetVm(pc);
-            db.Publish(new PlaceVm(pc.VmId, pc.TenantId, pc.RegionName, pc.ImageId, pc.VCpuCount, pc.MemoryMiB, pc.DiskGiB, Copies: CopyPolicy(pc, EffectiveSetting(pc))), clock.GetUtcNow() + delay);
+            // The same connection as the first attempt: network chose it moments ago.
+            db.Publish(PlaceVmOf(pc), clock.GetUtcNow() + delay);
             StartStep(pc, CloudPcStep.Placing, delay + Options.PlaceTimeout);
             Touch(pc);
             return;

@@ -24,7 +24,7 @@ internal sealed class OrchestrationHandlers(ProvisioningDbContext db, Lifecycle 
         }
         else if (await db.CloudPcs.FirstOrDefaultAsync(p => p.VmId == message.VmId, cancellationToken) is { } pc)
         {
-            lifecycle.OnPlaced(pc, message.HostId, message.HostName);
+            lifecycle.OnPlaced(pc, message);
         }
         else
         {
@@ -287,6 +287,11 @@ internal sealed class OrchestrationHandlers(ProvisioningDbContext db, Lifecycle 
         var pc = await db.CloudPcs.FirstOrDefaultAsync(p => p.Id == message.CloudPcId && p.StepToken == message.StepToken, cancellationToken);
         switch (pc?.Step)
         {
+            case CloudPcStep.SelectingNetwork:
+                // Asked again every RetryBackoff so far, each time unreachable: the last error is in the detail.
+                lifecycle.FailProvisioning(pc, Network.SelectNetworkHandler.NetworkUnavailable,
+                    $"The network service could not be asked which network connection to use within {options.Value.NetworkSelectionTimeout:c}. {pc.StatusDetailMessage} Retry the Cloud PC once it is back.");
+                break;
             case CloudPcStep.Placing:
                 lifecycle.OnStepFailed(pc, "placementTimedOut", $"Compute did not place the VM within its time in {pc.RegionName}.");
                 break;

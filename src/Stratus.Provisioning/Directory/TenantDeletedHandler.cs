@@ -38,6 +38,8 @@ internal sealed class TenantDeletedHandler(ProvisioningDbContext db, Lifecycle l
         // The snapshots are inside the disks being deleted.
         db.RestorePoints.RemoveRange(await db.RestorePoints.Where(r => r.TenantId == tenant).ToListAsync(cancellationToken));
         db.Operations.RemoveRange(await db.Operations.Where(o => o.TenantId == tenant).ToListAsync(cancellationToken));
+        // A move under way stops: its next step finds no record.
+        db.NetworkMoves.RemoveRange(await db.NetworkMoves.Where(m => m.TenantId == tenant).ToListAsync(cancellationToken));
         await db.SaveChangesAsync(cancellationToken);
     }
 }

@@ -35,6 +35,8 @@ public abstract class ProvisioningDbContext(DbContextOptions options, TimeProvid
 
     public DbSet<RestorePoints.RestorePoint> RestorePoints => Set<RestorePoints.RestorePoint>();
 
+    public DbSet<Network.NetworkMove> NetworkMoves => Set<Network.NetworkMove>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         base.OnModelCreating(modelBuilder);
@@ -144,6 +146,9 @@ public abstract class ProvisioningDbContext(DbContextOptions options, TimeProvid
             pc.Property(p => p.DisasterRecoveryChangedBy).HasMaxLength(256);
             pc.Property(p => p.StatusDetailCode).HasMaxLength(64);
             pc.Property(p => p.StatusDetailMessage).HasMaxLength(4096);
+            pc.Property(p => p.NetworkConnectionName).HasMaxLength(256);
+            pc.Property(p => p.IpAddress).HasMaxLength(64);
+            pc.HasIndex(p => new { p.TenantId, p.NetworkConnectionId });
             pc.Property(p => p.Version).IsConcurrencyToken();
 
             // One Cloud PC per user and plan, whatever races: a second insert fails and its handler retries.
@@ -152,6 +157,18 @@ public abstract class ProvisioningDbContext(DbContextOptions options, TimeProvid
             pc.HasIndex(p => p.PendingVmId);
             pc.HasIndex(p => new { p.TenantId, p.Status });
             pc.HasIndex(p => new { p.Status, p.NextRestorePointAt });
+        });
+        modelBuilder.Entity<Network.NetworkMove>(move =>
+        {
+            move.ToTable("network_moves");
+            move.HasKey(m => m.Id);
+            move.PrimitiveCollection(m => m.CloudPcIds);
+            move.Property(m => m.CurrentTargetName).HasMaxLength(256);
+            move.Property(m => m.Reason).HasMaxLength(1024);
+            move.Property(m => m.RequestedBy).HasMaxLength(256);
+            move.Property(m => m.Version).IsConcurrencyToken();
+            move.HasIndex(m => m.CurrentOperationId);
+            move.HasIndex(m => new { m.TenantId, m.FromConnectionId });
         });
         modelBuilder.Entity<CloudPcOperation>(operation =>
         {

@@ -10,6 +10,7 @@ using Stratus.Platform.Auth;
 using Stratus.Platform.Http;
 using Stratus.Provisioning.CloudPcs;
 using Stratus.Provisioning.Directory;
+using Stratus.Provisioning.Network;
 using Stratus.Provisioning.Persistence;
 
 namespace Stratus.Provisioning.Policies;
@@ -81,7 +82,8 @@ public static class PoliciesApi
     }
 
     private static async Task<Results<Created<PolicyView>, ValidationProblem, ProblemHttpResult>> CreateAsync(
-        PolicyRequest? request, HttpContext http, ProvisioningDbContext db, ServiceClients services, IConfiguration configuration, TimeProvider clock, CancellationToken cancellationToken)
+        PolicyRequest? request, HttpContext http, ProvisioningDbContext db, ServiceClients services, NetworkClient network, IConfiguration configuration, TimeProvider clock,
+        CancellationToken cancellationToken)
     {
         var tenant = http.User.RequiredTenantId();
         var validator = new Validator().Require("displayName", request?.DisplayName);
@@ -96,6 +98,15 @@ public static class PoliciesApi
         if (UnusableImage(image, imageType, request.ImageId!) is { } unusable)
         {
             return unusable;
+        }
+
+        var connections = PolicyConnections.Normalized(request.NetworkConnectionIds ?? []);
+        switch (await PolicyConnections.CheckExistAsync(network, tenant, connections, cancellationToken))
+        {
+            case ({ } invalid, _):
+                return invalid;
+            case (_, { } unavailable):
+                return unavailable;
         }
 
         if (await db.Policies.AnyAsync(p => p.TenantId == tenant && p.DisplayName == request.DisplayName, cancellationToken))
@@ -114,7 +125,7 @@ public static class PoliciesApi
             ImageType = imageType,
             ImageDisplayName = image!.DisplayName,
             RegionNames = RegionNames(request.RegionNames),
-            NetworkConnectionIds = [],
+            NetworkConnectionIds = connections,
             CloudPcNamingTemplate = request.CloudPcNamingTemplate ?? NamingTemplate.Default,
             LocalAdminEnabled = request.LocalAdminEnabled ?? false,
             GracePeriodInHours = request.GracePeriodInHours ?? 168,
@@ -129,7 +140,8 @@ public static class PoliciesApi
     }
 
     private static async Task<Results<Ok<PolicyView>, ValidationProblem, ProblemHttpResult>> UpdateAsync(
-        Guid id, PolicyRequest? request, HttpContext http, ProvisioningDbContext db, ServiceClients services, IConfiguration configuration, TimeProvider clock, CancellationToken cancellationToken)
+        Guid id, PolicyRequest? request, HttpContext http, ProvisioningDbContext db, ServiceClients services, NetworkClient network, IConfiguration configuration, TimeProvider clock,
+        CancellationToken cancellationToken)
     {
         var tenant = http.User.RequiredTenantId();
         var policy = await db.Policies.FirstOrDefaultAsync(p => p.Id == id && p.TenantId == tenant, cancellationToken);
@@ -160,6 +172,18 @@ public static class PoliciesApi
             return validator.ToProblem();
         }
 
+        var connections = request.NetworkConnectionIds is null ? null : PolicyConnections.Normalized(request.NetworkConnectionIds);
+        if (connections is not null)
+        {
+            switch (await PolicyConnections.CheckExistAsync(network, tenant, connections, cancellationToken))
+            {
+                case ({ } invalid, _):
+                    return invalid;
+                case (_, { } unavailable):
+                    return unavailable;
+            }
+        }
+
         if (request.ImageId is { } imageId)
         {
             var type = request.ImageType is null ? policy.ImageType : imageType;
@@ -187,6 +211,7 @@ public static class PoliciesApi
 
         policy.Description = request.Description ?? policy.Description;
         policy.RegionNames = request.RegionNames is null ? policy.RegionNames : RegionNames(request.RegionNames);
+        policy.NetworkConnectionIds = connections ?? policy.NetworkConnectionIds;
         policy.CloudPcNamingTemplate = request.CloudPcNamingTemplate ?? policy.CloudPcNamingTemplate;
         policy.LocalAdminEnabled = request.LocalAdminEnabled ?? policy.LocalAdminEnabled;
         policy.GracePeriodInHours = request.GracePeriodInHours ?? policy.GracePeriodInHours;
@@ -320,8 +345,7 @@ public static class PoliciesApi
             validator.Check(region == "automatic" || regions.Contains(region), "regionNames", $"'{region}' is not a region; choose from {string.Join(", ", regions)}, or automatic.");
         }
 
-        validator.Check(request?.NetworkConnectionIds is null || request.NetworkConnectionIds.All(n => n == "hosted"), "networkConnectionIds",
-            "Only the hosted network ('hosted', or an empty list) exists so far; network connections come later.");
+        PolicyConnections.ValidateForm(request?.NetworkConnectionIds, validator);
         return imageType;
     }
 

@@ -29,3 +29,7 @@ public sealed record BulkResultBody(string Action, int Succeeded, int Failed, Li
 public sealed record VmBody(Guid Id, Guid HostId, Guid? TenantId, string Region, int VCpuCount, int MemoryMiB, int DiskGiB, string DesiredPower, bool DeleteRequested, string? State, bool Ready);
 
 public sealed record HostBody(Guid Id, string Name, string Region, string State);
+
+/// <summary>The network side of a Cloud PC (issue 20): Graph's onPremisesConnectionId and name, and its NIC's address.</summary>
+public sealed record CloudPcNetworkBody(
+    Guid Id, Guid UserId, Guid VmId, string Status, StatusDetailBody? StatusDetail, string RegionName, Guid? OnPremisesConnectionId, string OnPremisesConnectionName, string? IpAddress);

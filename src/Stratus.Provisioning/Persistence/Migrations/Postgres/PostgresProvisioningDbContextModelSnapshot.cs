@@ -149,6 +149,10 @@ namespace Stratus.Provisioning.Persistence.Migrations.Postgres
                         .HasMaxLength(128)
                         .HasColumnType("character varying(128)");
 
+                    b.Property<string>("IpAddress")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<DateTimeOffset>("LastModifiedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -165,6 +169,13 @@ namespace Stratus.Provisioning.Persistence.Migrations.Postgres
 
                     b.Property<int>("MemoryMiB")
                         .HasColumnType("integer");
+
+                    b.Property<Guid?>("NetworkConnectionId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("NetworkConnectionName")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
 
                     b.Property<DateTimeOffset?>("NextRestorePointAt")
                         .HasColumnType("timestamp with time zone");
@@ -271,6 +282,8 @@ namespace Stratus.Provisioning.Persistence.Migrations.Postgres
                         .IsUnique();
 
                     b.HasIndex("Status", "NextRestorePointAt");
+
+                    b.HasIndex("TenantId", "NetworkConnectionId");
 
                     b.HasIndex("TenantId", "Status");
 
@@ -437,6 +450,67 @@ namespace Stratus.Provisioning.Persistence.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.ToTable("plans", "provisioning");
+                });
+
+            modelBuilder.Entity("Stratus.Provisioning.Network.NetworkMove", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.PrimitiveCollection<List<Guid>>("CloudPcIds")
+                        .IsRequired()
+                        .HasColumnType("uuid[]");
+
+                    b.Property<DateTimeOffset?>("CompletedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid?>("CurrentOperationId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset?>("CurrentStartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid?>("CurrentTargetId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("CurrentTargetName")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<int>("Done")
+                        .HasColumnType("integer");
+
+                    b.Property<Guid>("FromConnectionId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)");
+
+                    b.Property<string>("RequestedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CurrentOperationId");
+
+                    b.HasIndex("TenantId", "FromConnectionId");
+
+                    b.ToTable("network_moves", "provisioning");
                 });
 
             modelBuilder.Entity("Stratus.Provisioning.Policies.PolicyAssignment", b =>

@@ -142,6 +142,10 @@ namespace Stratus.Provisioning.Persistence.Migrations.Sqlite
                         .HasMaxLength(128)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("IpAddress")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("LastModifiedAt")
                         .HasColumnType("INTEGER");
 
@@ -158,6 +162,13 @@ namespace Stratus.Provisioning.Persistence.Migrations.Sqlite
 
                     b.Property<int>("MemoryMiB")
                         .HasColumnType("INTEGER");
+
+                    b.Property<Guid?>("NetworkConnectionId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("NetworkConnectionName")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
 
                     b.Property<long?>("NextRestorePointAt")
                         .HasColumnType("INTEGER");
@@ -264,6 +275,8 @@ namespace Stratus.Provisioning.Persistence.Migrations.Sqlite
                         .IsUnique();
 
                     b.HasIndex("Status", "NextRestorePointAt");
+
+                    b.HasIndex("TenantId", "NetworkConnectionId");
 
                     b.HasIndex("TenantId", "Status");
 
@@ -430,6 +443,67 @@ namespace Stratus.Provisioning.Persistence.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.ToTable("plans", (string)null);
+                });
+
+            modelBuilder.Entity("Stratus.Provisioning.Network.NetworkMove", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.PrimitiveCollection<string>("CloudPcIds")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("CompletedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid?>("CurrentOperationId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("CurrentStartedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid?>("CurrentTargetId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CurrentTargetName")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Done")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("FromConnectionId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RequestedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CurrentOperationId");
+
+                    b.HasIndex("TenantId", "FromConnectionId");
+
+                    b.ToTable("network_moves", (string)null);
                 });
 
             modelBuilder.Entity("Stratus.Provisioning.Policies.PolicyAssignment", b =>
