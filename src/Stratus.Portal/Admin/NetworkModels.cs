@@ -14,15 +14,16 @@ public sealed record HealthCheckStatusDetailItem(DateTimeOffset? StartDateTime, 
 
 public sealed record NetworkConnectionItem(
     Guid Id, string DisplayName, string RegionName, string ConnectionType, string Subnet, string Gateway, int Mtu, UplinkItem Uplink,
-    List<string> DnsServers, string? DnsSearchDomain, List<string> DnsNamesToResolve, List<string> RequiredEndpoints, bool InUse,
+    List<string> DnsServers, string? DnsSearchDomain, List<string> DnsNamesToResolve, List<string> RequiredEndpoints, bool? InUse,
     string HealthCheckStatus, HealthCheckStatusDetailItem? HealthCheckStatusDetail, DateTimeOffset CreatedDateTime, DateTimeOffset LastModifiedDateTime);
 
-/// <summary>A run of GET {id}/healthCheckRuns, newest first. Its status is the run's overall one (running, passed, warning, failed).</summary>
+/// <summary>
+/// A run of GET {id}/healthCheckRuns, newest first: its overall status (running, passed, warning, failed), the hosts
+/// that reported, and its checks once it ended.
+/// </summary>
 public sealed record HealthCheckRunItem(
-    Guid Id, string? Status, string? HealthCheckStatus, DateTimeOffset? StartDateTime, DateTimeOffset? EndDateTime, List<HealthCheckItem>? HealthChecks)
-{
-    public string Overall => HealthCheckStatus ?? Status ?? "pending";
-}
+    Guid Id, DateTimeOffset RequestedDateTime, string? RequestedBy, string Status, DateTimeOffset? EndDateTime, List<string>? HostsReported,
+    HealthCheckStatusDetailItem? Detail);
 
 /// <summary>Words a person reads for connections and their checks.</summary>
 public static class NetworkText
@@ -58,6 +59,14 @@ public static class NetworkText
         "vlan" => "VLAN",
         "vxlan" => "VXLAN",
         _ => kind,
+    };
+
+    /// <summary>Provisioning's word on whether Cloud PCs or policies use it; null when it could not say just then.</summary>
+    public static string InUse(bool? inUse) => inUse switch
+    {
+        true => "Yes",
+        false => "No",
+        null => "Unknown",
     };
 
     public static string Duration(long? milliseconds) => milliseconds switch

@@ -182,7 +182,7 @@ internal static partial class ClientCommands
             using var client = ApiClient.SignedIn();
             var connectionId = result.GetValue(id);
             var run = await client.PostAsync($"{ConnectionsPath}/{connectionId}/runHealthChecks", new { }, cancellationToken);
-            var runId = (run["id"] ?? run["runId"])?.GetValue<string>();
+            var runId = run["id"]?.GetValue<string>();
             var json = result.GetValue(output) == "json";
             if (!result.GetValue(wait))
             {
@@ -229,7 +229,7 @@ internal static partial class ClientCommands
                 {
                     var runs = await client.GetAsync($"{ConnectionsPath}/{connectionId}/healthCheckRuns?$top=20", deadline.Token);
                     var run = runs["value"]?.AsArray().FirstOrDefault(r => r?["id"]?.GetValue<string>() == runId);
-                    status = (run?["healthCheckStatus"] ?? run?["status"])?.GetValue<string>() ?? "running";
+                    status = run?["status"]?.GetValue<string>() ?? "running";
                 }
 
                 if (status is not ("running" or "pending"))
@@ -277,12 +277,12 @@ internal static partial class ClientCommands
             var page = await client.GetAsync($"{ConnectionsPath}/{result.GetValue(id)}/healthCheckRuns?$top={result.GetValue(top)}", cancellationToken);
             foreach (var run in page["value"]?.AsArray() ?? [])
             {
-                run!["status"] ??= run["healthCheckStatus"]?.DeepClone();
-                run["notPassed"] = string.Join(", ", run["healthChecks"]?.AsArray().Where(c => c?["status"]?.GetValue<string>() != "passed")
-                    .Select(c => $"{c!["displayName"]}: {c["status"]}") ?? []);
+                // For the table: the checks that did not pass, with their error types.
+                run!["notPassed"] = string.Join(", ", run["detail"]?["healthChecks"]?.AsArray().Where(c => c?["status"]?.GetValue<string>() != "passed")
+                    .Select(c => $"{c!["displayName"]}: {c["status"]} ({c["errorType"]})") ?? []);
             }
 
-            Print(result.GetValue(output)!, page, page["value"]!.AsArray(), ["startDateTime", "endDateTime", "status", "notPassed", "id"]);
+            Print(result.GetValue(output)!, page, page["value"]!.AsArray(), ["requestedDateTime", "requestedBy", "status", "endDateTime", "hostsReported", "notPassed", "id"]);
         }));
         return runs;
     }
