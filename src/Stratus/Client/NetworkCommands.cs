@@ -232,12 +232,12 @@ internal static partial class ClientCommands
                     status = run?["status"]?.GetValue<string>() ?? "running";
                 }
 
+                show($"checking {connection["displayName"]} on the hosts of {connection["regionName"]} ({(TimeProvider.System.GetUtcNow() - started).TotalSeconds:0} s)");
                 if (status is not ("running" or "pending"))
                 {
                     return await client.GetAsync($"{ConnectionsPath}/{connectionId}", deadline.Token);
                 }
 
-                show($"checking {connection["displayName"]} on the hosts of {connection["regionName"]} ({(TimeProvider.System.GetUtcNow() - started).TotalSeconds:0} s)");
                 await Task.Delay(TimeSpan.FromSeconds(1), deadline.Token);
             }
         }
