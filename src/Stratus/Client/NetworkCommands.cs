@@ -131,21 +131,22 @@ internal static partial class ClientCommands
         settings.AddTo(update);
         update.SetAction((result, cancellationToken) => RunAsync(async () =>
         {
+            // Only the options given: an option not on the command line reads as an empty list, which would clear it.
             var changes = new JsonObject();
-            void Set(string field, JsonNode? value, bool given)
+            void Set(string field, Option option, JsonNode? value)
             {
-                if (given)
+                if (result.GetResult(option) is { Implicit: false })
                 {
                     changes[field] = value;
                 }
             }
 
-            Set("displayName", result.GetValue(name), result.GetValue(name) is not null);
-            Set("mtu", result.GetValue(mtu), result.GetValue(mtu) is not null);
-            Set("dnsServers", Strings(result.GetValue(settings.DnsServers)), result.GetValue(settings.DnsServers) is not null);
-            Set("dnsSearchDomain", result.GetValue(settings.SearchDomain), result.GetValue(settings.SearchDomain) is not null);
-            Set("dnsNamesToResolve", Strings(result.GetValue(settings.Names)), result.GetValue(settings.Names) is not null);
-            Set("requiredEndpoints", Strings(result.GetValue(settings.Endpoints)), result.GetValue(settings.Endpoints) is not null);
+            Set("displayName", name, result.GetValue(name));
+            Set("mtu", mtu, result.GetValue(mtu));
+            Set("dnsServers", settings.DnsServers, Strings(result.GetValue(settings.DnsServers)));
+            Set("dnsSearchDomain", settings.SearchDomain, result.GetValue(settings.SearchDomain));
+            Set("dnsNamesToResolve", settings.Names, Strings(result.GetValue(settings.Names)));
+            Set("requiredEndpoints", settings.Endpoints, Strings(result.GetValue(settings.Endpoints)));
             if (changes.Count == 0)
             {
                 throw new ClientException("nothing to change: give at least one of --name, --mtu, --dns-server, --dns-search-domain, --resolve, --endpoint.");
