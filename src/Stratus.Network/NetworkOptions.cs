@@ -15,8 +15,12 @@ public sealed class NetworkOptions
     /// <summary>Selection runs the checks again first when the latest completed run ended longer ago than this.</summary>
     public TimeSpan PreProvisioningCheckAge { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>How long a selection waits for the run it started (or joined).</summary>
-    public TimeSpan PreProvisioningCheckWait { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How long a selection waits for the runs it started (or joined). The contract says 30 s, but a service's call
+    /// gives up an attempt after 15 s (ServiceCallResilience.AttemptTimeout) and would send the selection again, so
+    /// the wait stays well under it.
+    /// </summary>
+    public TimeSpan PreProvisioningCheckWait { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Windows 365's limit per tenant (REFERENCE.md section 4).</summary>
     public int MaxConnectionsPerTenant { get; set; } = 10;

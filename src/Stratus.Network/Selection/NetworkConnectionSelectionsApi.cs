@@ -51,8 +51,12 @@ public static class NetworkConnectionSelectionsApi
         }
 
         var tenant = http.User.RequiredTenantId();
+        var ordered = entries.Count == 0 ? [Hosted] : entries;
+        // Every stale connection before the first "hosted" is checked at once, so a list waits once, not once per entry.
+        var candidates = ordered.TakeWhile(e => e != Hosted).Select(Guid.Parse).Distinct().ToList();
+        await RunStaleChecksAsync(db, runs, tenant, candidates, options.Value, clock, cancellationToken);
         var skipped = new List<SkippedConnection>();
-        foreach (var entry in entries.Count == 0 ? [Hosted] : entries)
+        foreach (var entry in ordered)
         {
             if (entry == Hosted)
             {
@@ -60,7 +64,7 @@ public static class NetworkConnectionSelectionsApi
             }
 
             var id = Guid.Parse(entry);
-            var connection = await FreshAsync(db, runs, tenant, id, options.Value, clock, cancellationToken);
+            var connection = await db.Connections.AsNoTracking().FirstOrDefaultAsync(c => c.Id == id && c.TenantId == tenant, cancellationToken);
             if (connection is null)
             {
                 skipped.Add(new SkippedConnection(entry, null, null, "There is no such network connection in the tenant."));
@@ -79,34 +83,38 @@ public static class NetworkConnectionSelectionsApi
         return TypedResults.Ok(new SelectionResult(null, null, skipped));
     }
 
-    /// <summary>The connection, after a run of its checks when its latest are older than PreProvisioningCheckAge.</summary>
-    private static async Task<NetworkConnection?> FreshAsync(NetworkDbContext db, HealthCheckRuns runs, Guid tenant, Guid id, NetworkOptions options,
+    /// <summary>Runs the checks of each connection whose latest are older than PreProvisioningCheckAge, and waits for them up to PreProvisioningCheckWait.</summary>
+    private static async Task RunStaleChecksAsync(NetworkDbContext db, HealthCheckRuns runs, Guid tenant, List<Guid> ids, NetworkOptions options,
         TimeProvider clock, CancellationToken cancellationToken)
     {
-        var run = await db.RetryOnConcurrentChangeAsync(async () =>
+        var started = new List<Guid>();
+        foreach (var id in ids)
         {
-            var connection = await db.Connections.FirstOrDefaultAsync(c => c.Id == id && c.TenantId == tenant, cancellationToken);
-            if (connection is null || connection.LastCheckedAt >= clock.GetUtcNow() - options.PreProvisioningCheckAge)
+            var run = await db.RetryOnConcurrentChangeAsync(async () =>
             {
-                return (Guid?)null;
-            }
+                var connection = await db.Connections.FirstOrDefaultAsync(c => c.Id == id && c.TenantId == tenant, cancellationToken);
+                if (connection is null || connection.LastCheckedAt >= clock.GetUtcNow() - options.PreProvisioningCheckAge)
+                {
+                    return (Guid?)null;
+                }
 
-            var run = await runs.RequestAsync(connection, "selection", cancellationToken);
-            await db.SaveChangesAsync(cancellationToken);
-            return run.Id;
-        });
-        db.ChangeTracker.Clear();
-        if (run is { } runId)
-        {
-            var deadline = clock.GetUtcNow() + options.PreProvisioningCheckWait;
-            while (clock.GetUtcNow() < deadline
-                && await db.HealthCheckRuns.AsNoTracking().AnyAsync(r => r.Id == runId && r.Status == HealthCheckStatus.Running, cancellationToken))
+                var run = await runs.RequestAsync(connection, "selection", cancellationToken);
+                await db.SaveChangesAsync(cancellationToken);
+                return run.Id;
+            });
+            if (run is { } runId)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(250), clock, cancellationToken);
+                started.Add(runId);
             }
         }
 
-        return await db.Connections.AsNoTracking().FirstOrDefaultAsync(c => c.Id == id && c.TenantId == tenant, cancellationToken);
+        db.ChangeTracker.Clear();
+        var deadline = clock.GetUtcNow() + options.PreProvisioningCheckWait;
+        while (started.Count > 0 && clock.GetUtcNow() < deadline
+            && await db.HealthCheckRuns.AsNoTracking().AnyAsync(r => started.Contains(r.Id) && r.Status == HealthCheckStatus.Running, cancellationToken))
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(250), clock, cancellationToken);
+        }
     }
 
     /// <summary>Why the connection cannot take a Cloud PC now, or null when it can.</summary>
