@@ -143,6 +143,24 @@ public sealed record ApiProblem(string Title, string Detail, IReadOnlyDictionary
         ? Message
         : string.Join(" ", Errors.Keys.Where(name => !shownFields.Contains(name, StringComparer.OrdinalIgnoreCase)).Select(name => For(name)));
 
+    /// <summary>
+    /// The messages for a field and for its entries, which the API names by index ('dnsServers[1]'), in the portal's
+    /// words; null when there is none.
+    /// </summary>
+    public string? ForEntries(string field)
+    {
+        var names = Errors.Keys.Where(name => IsEntryOf(name, field)).ToList();
+        return names.Count == 0 ? null : string.Join(" ", names.Select(name => For(name)));
+    }
+
+    /// <summary>As <see cref="Besides"/>, for a form that shows each field's entries next to the field too.</summary>
+    public string BesidesEntries(params string[] shownFields) => Errors.Count == 0
+        ? Message
+        : string.Join(" ", Errors.Keys.Where(name => !shownFields.Any(field => IsEntryOf(name, field))).Select(name => For(name)));
+
+    private static bool IsEntryOf(string name, string field) =>
+        name.Equals(field, StringComparison.OrdinalIgnoreCase) || name.StartsWith(field + "[", StringComparison.OrdinalIgnoreCase);
+
     public override string ToString() => Errors.Count > 0 ? Message : Detail.Length > 0 ? $"{Title}: {Detail}" : Title;
 }
 

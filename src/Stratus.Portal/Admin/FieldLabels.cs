@@ -24,6 +24,21 @@ public static class FieldLabels
         ["passwordProfile.password"] = "Password",
         ["admin.userPrincipalName"] = "User name",
         ["admin.password"] = "Password",
+        ["regionName"] = "Region",
+        ["subnet"] = "Subnet",
+        ["gateway"] = "Gateway",
+        ["mtu"] = "MTU",
+        ["uplink"] = "Uplink",
+        ["uplink.kind"] = "Uplink",
+        ["uplink.interface"] = "Host interface",
+        ["uplink.vlanId"] = "VLAN id",
+        ["uplink.vxlanId"] = "VXLAN id (VNI)",
+        ["uplink.vxlanRemote"] = "VXLAN remote address",
+        ["uplink.vxlanPort"] = "VXLAN UDP port",
+        ["dnsServers"] = "DNS servers",
+        ["dnsSearchDomain"] = "DNS search domain",
+        ["dnsNamesToResolve"] = "Names to resolve",
+        ["requiredEndpoints"] = "Required endpoints",
     };
 
     /// <summary>The label of a field; a field without one is spelled out ("someField" becomes "Some field").</summary>
@@ -32,6 +47,12 @@ public static class FieldLabels
         if (Labels.TryGetValue(field, out var label))
         {
             return label;
+        }
+
+        // An entry of a list ('dnsServers[1]'): the list's label and which entry, counted from 1 as a person does.
+        if (System.Text.RegularExpressions.Regex.Match(field, @"^(.+)\[(\d+)\]$") is { Success: true } entry)
+        {
+            return $"{For(entry.Groups[1].Value)}, entry {int.Parse(entry.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture) + 1}";
         }
 
         var words = System.Text.RegularExpressions.Regex.Replace(field.Split('.')[^1], "(?<=[a-z0-9])([A-Z])", " $1").ToLowerInvariant();
