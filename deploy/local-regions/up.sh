@@ -10,6 +10,7 @@
 #   STRATUS_REGION_BASE_PORT     region-1 at BASE (default 18000), region-2 at BASE+1000, the front door at BASE+2000
 #   STRATUS_REGIONS_INSTANCES    all (default) or none: the two database clusters only (etcd, Patroni), no Stratus
 #   STRATUS_BOOTSTRAP_PASSWORD   the operator's password (default: generated, in DIR/operator-password)
+#   STRATUS_FRONT_DOOR_FAILOVER_DELAY  the front door's failover delay (default 00:00:30, the product's; longer than its lease)
 #   and those of deploy/local-region/up.sh that both regions share (STRATUS_REGION_SPLIT, STRATUS_REGION_HOSTS).
 # Each region's processes have start scripts in DIR/region-N/procs/, the front door's in DIR/frontdoor/procs/.
 set -euo pipefail

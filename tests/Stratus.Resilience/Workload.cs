@@ -72,7 +72,8 @@ public sealed class Workload(FrontDoor door, Ledger ledger, Action<string> log)
     }
 
     /// <summary>One user who gets a Cloud PC: created, put in the policy's group, licensed.</summary>
-    public async Task<bool> AddLicensedUserAsync(ChaosTenant tenant)
+    /// <summary>Creates a user (retried with one Idempotency-Key until answered) and notes it in the ledger; null when refused or abandoned.</summary>
+    public async Task<Guid?> AddUserAsync(ChaosTenant tenant)
     {
         ArgumentNullException.ThrowIfNull(tenant);
         var upn = $"user{Interlocked.Increment(ref userNumber)}@{tenant.Domain}";
@@ -82,11 +83,21 @@ public sealed class Workload(FrontDoor door, Ledger ledger, Action<string> log)
         }, HttpStatusCode.Created);
         if (created is null)
         {
-            return false;
+            return null;
         }
 
         var id = created.Value.GetProperty("id").GetGuid();
         ledger.Users[id] = (tenant, upn);
+        return id;
+    }
+
+    public async Task<bool> AddLicensedUserAsync(ChaosTenant tenant)
+    {
+        if (await AddUserAsync(tenant) is not { } id)
+        {
+            return false;
+        }
+
         var licensed = await WriteAsync(tenant.AdminToken, HttpMethod.Post, $"/api/v1/groups/{tenant.GroupId}/members", new { id }, HttpStatusCode.NoContent) is not null
             && await WriteAsync(tenant.AdminToken, HttpMethod.Post, $"/api/v1/users/{id}/assignLicense",
                 new { addLicenses = new[] { new { skuId = Guid.Parse(SmallPlan) } }, removeLicenses = Array.Empty<Guid>() }, HttpStatusCode.OK) is not null;
