@@ -20,7 +20,7 @@ public sealed record RegionFaultResult(string Fault, TimeSpan Window, int Reques
 /// the front door; a tenant set up through the front door; writers creating users through it, each acknowledged
 /// user in the ledger; and the region faults one after the other, each checked against the writable region's
 /// database: loss of region A (all its processes stopped: a cut), failback (A rejoins as B's standby, then a planned
-/// switchover back), a planned switchover A to B.
+/// switchover back), a planned switchover A to B, a partition between the regions (deploy/local-regions/partition.sh).
 /// </summary>
 public sealed class RegionChaos(RegionChaosProfile profile, Action<string> log)
 {
@@ -49,6 +49,8 @@ public sealed class RegionChaos(RegionChaosProfile profile, Action<string> log)
             ["STRATUS_REGIONS_INSTANCES"] = "all",
             ["STRATUS_BIN"] = Stratus.Testing.StratusProcess.BinaryPath,
             ["STRATUS_BOOTSTRAP_PASSWORD"] = Region.OperatorPassword,
+            // Each region in a cgroup of its own: partition.sh cuts them apart (nftables), both still reach the front door.
+            ["STRATUS_REGIONS_CGROUPS"] = "1",
             ["STRATUS_FRONT_DOOR_FAILOVER_DELAY"] = RegionChaosProfile.FailoverDelay.ToString("c", CultureInfo.InvariantCulture),
         };
         var started = System.Diagnostics.Stopwatch.StartNew();
@@ -66,6 +68,7 @@ public sealed class RegionChaos(RegionChaosProfile profile, Action<string> log)
                 await RunFaultAsync("loss of region A (every process SIGSTOPped: a cut)", LoseFirstRegionAsync, allowedChanges: 1);
                 await RunFaultAsync("failback: A rejoins as B's standby (pg_rewind), then switchover to A", FailBackAsync, allowedChanges: 1);
                 await RunFaultAsync("planned switchover A to B under load", () => SwitchOverAsync("region-2"), allowedChanges: 1);
+                await RunFaultAsync($"{profile.PartitionWindow.TotalSeconds:F0} s partition between the regions (both reach the front door)", PartitionAsync, allowedChanges: 0);
             }
         }
     }
@@ -132,6 +135,34 @@ public sealed class RegionChaos(RegionChaosProfile profile, Action<string> log)
         return (gap, string.Create(CultureInfo.InvariantCulture,
             $"A a standby of B {rejoined.TotalSeconds:F0} s after the cut ended, caught up at {caughtUp.TotalSeconds:F0} s; switchover gap {gap!.Value.TotalSeconds:F1} s"));
     }
+
+    /// <summary>
+    /// The regions cannot reach each other; both reach the front door, which keeps the writable one. Only it may take
+    /// writes (the probe straight at both regions' instances shows it), and the standby must not have seen the
+    /// partition's writes before the heal (else nothing was cut), and must have them all after it.
+    /// </summary>
+    private async Task<(TimeSpan?, string)> PartitionAsync()
+    {
+        var writable = await WritableRegionAsync();
+        var standby = writable == "region-1" ? pair.Second : pair.First;
+        var cut = door.Now;
+        await PartitionScriptAsync("cut");
+        await Task.Delay(profile.PartitionWindow);
+        var during = writes.TakenBetween(cut, door.Now);
+        var newest = acknowledgedAt.MaxBy(a => a.Value);
+        Assert.True(newest.Value > cut + TimeSpan.FromSeconds(2), "no write was acknowledged during the partition");
+        var seenAcross = (await writes.UsersInAsync(standby, tenant)).Any(u => u.Id == newest.Key);
+        await PartitionScriptAsync("heal");
+        var healed = door.Now;
+        Assert.False(seenAcross, "the standby region had the partition's newest write before the heal: the regions were not cut apart");
+        await EventuallyAsync("the partition's newest write on the standby region", async () => (await writes.UsersInAsync(standby, tenant)).Any(u => u.Id == newest.Key));
+        Assert.Equal(writable, await WritableRegionAsync());
+        return (null, string.Create(CultureInfo.InvariantCulture,
+            $"{writable} stayed writable; writes taken straight at the instances: {string.Join(", ", during.GroupBy(w => w.Region).Select(g => $"{g.Key} {g.Count()}"))}; standby caught up {(door.Now - healed).TotalSeconds:F0} s after the heal"));
+    }
+
+    private Task PartitionScriptAsync(string action) =>
+        Stratus.Testing.ProcessRunner.RunCheckedAsync("bash", [Path.Combine(Stratus.Testing.StratusProcess.RepositoryRoot, "deploy", "local-regions", "partition.sh"), pair.Folder, action], TimeSpan.FromSeconds(20));
 
     /// <summary>A planned switchover through the front door's API; the gap is from the request to the first write the new region acknowledged.</summary>
     private async Task<(TimeSpan?, string)> SwitchOverAsync(string to)

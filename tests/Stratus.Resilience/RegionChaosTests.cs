@@ -36,7 +36,7 @@ public sealed class RegionChaosTests(ITestOutputHelper output)
                 $"Profile {profile.Name}, {started:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores; both regions and the front door started in {run.LabStart.TotalSeconds:F0} s; the whole run took {clock.Elapsed.TotalSeconds:F0} s. Front door failover delay {RegionChaosProfile.FailoverDelay.TotalSeconds:F0} s.\n\n{table}");
         }
 
-        Assert.Equal(3, run.Results.Count);
+        Assert.Equal(4, run.Results.Count);
         var loss = run.Results[0];
         Assert.True(loss.Rto <= TimeSpan.FromSeconds(60), $"region loss: writes accepted again through the front door after {loss.Rto?.TotalSeconds:F1} s (goal: 60 s)");
         Assert.True(loss.LostWindow <= TimeSpan.FromSeconds(5), $"region loss: a write acknowledged {loss.LostWindow.TotalSeconds:F1} s before it was lost (goal: at most the last 5 s)");
