@@ -64,7 +64,8 @@ public sealed class RegionChaos(RegionChaosProfile profile, Action<string> log)
                 log($"two regions and the front door up in {LabStart.TotalSeconds:F0} s");
                 workload = new Workload(door, ledger, log);
                 operatorToken = await Workload.SignInAsync(door, "operator", Region.OperatorPassword);
-                tenant = await workload.CreateTenantAsync(operatorToken, "regions", "region-1", seats: 10);
+                // The directory only: the lab has no gallery image for Cloud PCs, and users are what the ledger counts exactly.
+                tenant = await workload.CreateDirectoryTenantAsync(operatorToken, "regions", "region-1", seats: 10);
                 await RunFaultAsync("loss of region A (every process SIGSTOPped: a cut)", LoseFirstRegionAsync, allowedChanges: 1);
                 await RunFaultAsync("failback: A rejoins as B's standby (pg_rewind), then switchover to A", FailBackAsync, allowedChanges: 1);
                 await RunFaultAsync("planned switchover A to B under load", () => SwitchOverAsync("region-2"), allowedChanges: 1);

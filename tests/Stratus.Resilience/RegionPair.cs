@@ -129,23 +129,24 @@ public sealed class RegionPair : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         patroni.Dispose();
-        // Patroni's and PostgreSQL's logs outlive the lab: they tell why a promotion or a rewind did not happen.
-        var logs = Path.Combine(StratusProcess.RepositoryRoot, "artifacts", "chaos", logsName);
-        foreach (var region in new[] { First, Second, Region.Attach(Path.Combine(Folder, "frontdoor"), 0) })
+        try
         {
-            if (!Directory.Exists(Path.Combine(region.Folder, "logs")))
+            // Patroni's, PostgreSQL's, the instances' and the front door's logs outlive the lab: they tell why a
+            // promotion or a rewind did not happen.
+            var logs = Path.Combine(StratusProcess.RepositoryRoot, "artifacts", "chaos", logsName);
+            foreach (var folder in new[] { First.Folder, Second.Folder, Path.Combine(Folder, "frontdoor") }.Where(f => Directory.Exists(Path.Combine(f, "logs"))))
             {
-                continue;
-            }
-
-            var into = Directory.CreateDirectory(Path.Combine(logs, Path.GetFileName(region.Folder)));
-            foreach (var log in Directory.EnumerateFiles(Path.Combine(region.Folder, "logs"), "*.log"))
-            {
-                File.Copy(log, Path.Combine(into.FullName, Path.GetFileName(log)), overwrite: true);
+                var into = Directory.CreateDirectory(Path.Combine(logs, Path.GetFileName(folder)));
+                foreach (var log in Directory.EnumerateFiles(Path.Combine(folder, "logs"), "*.log"))
+                {
+                    File.Copy(log, Path.Combine(into.FullName, Path.GetFileName(log)), overwrite: true);
+                }
             }
         }
-
-        await StopAsync(Folder);
+        finally
+        {
+            await StopAsync(Folder);
+        }
     }
 
     private PatroniRegionStore StoreOf(Region region, Region other)
