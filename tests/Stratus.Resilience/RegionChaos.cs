@@ -101,6 +101,13 @@ public sealed class RegionChaos(RegionChaosProfile profile, Action<string> log)
             rto, acknowledgedAt.Count - acknowledgedBefore, lost.Count, lostWindow, duplicates, writes.WriterChangesBetween(injected, door.Now), note);
         results.Add(result);
         log($"{name}: {Row(result)}");
+        // What the failed requests met (a 503 while no region was writable, a timeout at a stopped instance, a 409 for a
+        // key whose claim the lost region made): the availability column in words.
+        foreach (var outcome in during.Where(s => !s.Ok).GroupBy(s => s.What).OrderByDescending(g => g.Count()).Take(5))
+        {
+            log($"  {outcome.Count()} x {outcome.Key}");
+        }
+
         foreach (var (id, at) in lost.Take(5))
         {
             log($"  lost: user {id} acknowledged at {(at - injected).TotalSeconds:F1} s from the fault");
