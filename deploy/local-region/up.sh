@@ -276,7 +276,12 @@ else
   echo "postgres: standby cluster of $standby_of: standby leader ${ip[a]}:$((base + 10)) (zone a), replica ${ip[b]}:$((base + 11)) (zone b)"
 fi
 db_hosts=${STRATUS_REGION_DB_HOSTS:-${ip[a]}:$((base + 10)),${ip[b]}:$((base + 11))}
-database="Host=$db_hosts;Database=stratus;Username=stratus;Password=$password;Target Session Attributes=read-write;Host Recheck Seconds=2;Timeout=5;Command Timeout=20"
+# One of two regions (a front door): a standby region's cluster has no read-write node, and its instances must still
+# start and serve reads from it (their writes are refused as read-only, 25006, until a lease lets them write and they
+# promote it): the lease decides which region writes, the connection only prefers the region's primary.
+session=read-write
+[ -z "$front_door_urls" ] || session=prefer-primary
+database="Host=$db_hosts;Database=stratus;Username=stratus;Password=$password;Target Session Attributes=$session;Host Recheck Seconds=2;Timeout=5;Command Timeout=20"
 echo "$database" > "$dir/database"
 chmod 600 "$dir/database"
 if [ "$instances" = none ]; then
@@ -381,11 +386,25 @@ identity_url=${control_url:-$(grep -E "^(identity|stratus)-a " "$dir/instances" 
 compute_url() { grep -E "^(compute|stratus)-$1 " "$dir/instances" | cut -d' ' -f2; }
 if [ "$hosts" != none ] || [ -n "$qemu_images" ]; then
   operator_password=${STRATUS_BOOTSTRAP_PASSWORD:-$(cat "$dir/stratus-data/operator-password" 2>/dev/null || true)}
-  token=$(https -sf -H 'Content-Type: application/json' -d "{\"userName\":\"operator\",\"password\":\"$operator_password\"}" \
-    "$identity_url/api/v1/auth/token" | sed -E 's/.*"accessToken":"([^"]+)".*/\1/')
+  # Both are writes: behind a front door, the instances answer them only once its lease reached them, which may be a
+  # moment after /readyz (503 region-read-only meanwhile). Without a front door the first attempt succeeds.
+  token=""
+  for _ in $(seq 120); do
+    token=$(https -sf -H 'Content-Type: application/json' -d "{\"userName\":\"operator\",\"password\":\"$operator_password\"}" \
+      "$identity_url/api/v1/auth/token" | sed -E 's/.*"accessToken":"([^"]+)".*/\1/') && [ -n "$token" ] && break
+    token=""
+    sleep 0.5
+  done
+  [ -n "$token" ] || { echo "error: the operator could not sign in at $identity_url within 60 s; see $dir/logs" >&2; exit 1; }
   enrollment() {  # region: a token for a host of that region
-    https -sf -H "Authorization: Bearer $token" -H 'Content-Type: application/json' -d "{\"region\":\"$1\"}" \
-      "${control_url:-$(compute_url a)}/api/v1/hosts/enrollmentTokens" | sed -E 's/.*"token":"([^"]+)".*/\1/'
+    local t
+    for _ in $(seq 120); do
+      t=$(https -sf -H "Authorization: Bearer $token" -H 'Content-Type: application/json' -d "{\"region\":\"$1\"}" \
+        "${control_url:-$(compute_url a)}/api/v1/hosts/enrollmentTokens" | sed -E 's/.*"token":"([^"]+)".*/\1/') && [ -n "$t" ] && { echo "$t"; return 0; }
+      sleep 0.5
+    done
+    echo "error: no enrollment token for region $1 within 60 s" >&2
+    return 1
   }
   host_agent() {  # zone, name, region, region zone, driver, extra options...
     local zone=$1 name=$2 region=$3 region_zone=$4 driver=$5 other

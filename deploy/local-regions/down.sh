@@ -14,5 +14,11 @@ fi
 for region in region-2 region-1; do
   [ -d "$dir/$region" ] && "$here/../local-region/down.sh" "$dir/$region"
 done
+# A partition (partition.sh) and the regions' cgroups (STRATUS_REGIONS_CGROUPS=1), empty now.
+[ ! -f "$dir/nft-table" ] || nft delete table inet "$(cat "$dir/nft-table")" 2>/dev/null
+if [ -f "$dir/cgroups" ]; then
+  cgroup_root=$(findmnt -t cgroup2 -n -o TARGET | head -1)
+  while read -r _ _ _ cgroup; do rmdir "$cgroup_root/${cgroup##*/}" 2>/dev/null; done < "$dir/cgroups"
+fi
 rm -rf "$dir"
 echo "stopped and removed $dir"

@@ -21,6 +21,9 @@ settings=(
   "Stratus__FrontDoor__Regions__1__Instances__0=https://127.0.0.1:$((b + 100))"
   "Stratus__FrontDoor__Regions__1__Instances__1=https://127.0.0.1:$((b + 110))"
   Stratus__FrontDoor__InitialWritableRegion=region-1
+  # How long every instance of the writable region must have failed before the other is made writable: an operator
+  # sets it from how long an outage should last before a region is given up (the product's default is 30 s).
+  "Stratus__FrontDoor__FailoverDelay=${STRATUS_FRONT_DOOR_FAILOVER_DELAY:-00:00:30}"
   # Reads from region-2's standby while it is healthy: B's instances answer GETs from B's database.
   Stratus__FrontDoor__PreferredReadRegion=region-2
   "Stratus__Services__identity__Url=https://127.0.0.1:$((a + 100)),https://127.0.0.1:$((a + 110)),https://127.0.0.1:$((b + 100)),https://127.0.0.1:$((b + 110))"

@@ -10,6 +10,9 @@
 #   STRATUS_REGION_BASE_PORT     region-1 at BASE (default 18000), region-2 at BASE+1000, the front door at BASE+2000
 #   STRATUS_REGIONS_INSTANCES    all (default) or none: the two database clusters only (etcd, Patroni), no Stratus
 #   STRATUS_BOOTSTRAP_PASSWORD   the operator's password (default: generated, in DIR/operator-password)
+#   STRATUS_REGIONS_CGROUPS      1: each region's processes in a cgroup (v2) of their own, so that partition.sh can cut
+#                                the regions apart while both reach the front door (root)
+#   STRATUS_FRONT_DOOR_FAILOVER_DELAY  the front door's failover delay (default 00:00:30, the product's; longer than its lease)
 #   and those of deploy/local-region/up.sh that both regions share (STRATUS_REGION_SPLIT, STRATUS_REGION_HOSTS).
 # Each region's processes have start scripts in DIR/region-N/procs/, the front door's in DIR/frontdoor/procs/.
 set -euo pipefail
@@ -45,12 +48,31 @@ export STRATUS_BOOTSTRAP_PASSWORD=${STRATUS_BOOTSTRAP_PASSWORD:-$(head -c 18 /de
 echo "$STRATUS_BOOTSTRAP_PASSWORD" > "$dir/operator-password"
 chmod 600 "$dir/operator-password"
 
+# Each region in a cgroup of its own (partition.sh): every process up.sh starts inherits it.
+cgroups=${STRATUS_REGIONS_CGROUPS:-0}
+cgroup_root=""
+if [ "$cgroups" = 1 ]; then
+  cgroup_root=$(findmnt -t cgroup2 -n -o TARGET | head -1)
+  [ -n "$cgroup_root" ] && [ "$(id -u)" = 0 ] && command -v nft > /dev/null \
+    || { echo "error: STRATUS_REGIONS_CGROUPS=1 needs root, a cgroup v2 hierarchy and nft (apt-get install nftables)" >&2; exit 1; }
+  echo "stratus_regions_$base" > "$dir/nft-table"
+  : > "$dir/cgroups"
+fi
 region() {  # name, base port, settings...: runs deploy/local-region/up.sh for that region in DIR/NAME
-  local name=$1 port=$2
+  local name=$1 port=$2 into=()
   shift 2
   echo "--- $name (ports from $port) ---"
+  if [ "$cgroups" = 1 ]; then
+    local cgroup="stratus-$base-$name"
+    mkdir -p "$cgroup_root/$cgroup"
+    # nft names a cgroup by its path under /sys/fs/cgroup (unified/NAME where v2 is mounted beside v1).
+    local relative=${cgroup_root#/sys/fs/cgroup}
+    relative=${relative#/}
+    echo "$name $port $((port + 999)) ${relative:+$relative/}$cgroup" >> "$dir/cgroups"
+    into=(bash -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' _ "$cgroup_root/$cgroup")
+  fi
   env STRATUS_REGION_NAME="$name" STRATUS_REGION_BASE_PORT="$port" STRATUS_REGION_INSTANCES="$instances" \
-    "$@" "$region_up" "$dir/$name"
+    "$@" "${into[@]}" "$region_up" "$dir/$name"
 }
 
 # One lab CA for both regions and the front door (kept by make-ca.sh when it is there already).

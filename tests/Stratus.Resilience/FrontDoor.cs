@@ -40,6 +40,24 @@ public sealed class FrontDoor : IDisposable
         };
     }
 
+    /// <summary>
+    /// Every path through one entry, the real front door of deploy/local-regions (`stratus run --targets frontdoor`):
+    /// it picks the region and the instance; this only records what it answered.
+    /// </summary>
+    public FrontDoor(Uri entry, Region labCa)
+    {
+        ArgumentNullException.ThrowIfNull(labCa);
+        foreach (var service in Region.ServiceNames)
+        {
+            instances[service] = [entry];
+        }
+
+        http = new HttpClient(labCa.TrustingLabCa(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(2), PooledConnectionLifetime = TimeSpan.FromSeconds(30) }))
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+    }
+
     public TimeSpan Now => clock.Elapsed;
 
     public static string ServiceOf(string path)
@@ -89,7 +107,9 @@ public sealed class FrontDoor : IDisposable
                     continue;
                 }
 
-                Record(started, (int)response.StatusCode < 500, method, path, ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture));
+                // The real front door names the region that answered (deploy/local-regions); an instance alone does not.
+                var region = response.Headers.TryGetValues("Stratus-Region", out var names) ? names.FirstOrDefault() : null;
+                Record(started, (int)response.StatusCode < 500, method, path, ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture), region);
                 return response;
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
@@ -124,15 +144,16 @@ public sealed class FrontDoor : IDisposable
         }
     }
 
-    private void Record(TimeSpan started, bool ok, HttpMethod method, string path, string outcome)
+    private void Record(TimeSpan started, bool ok, HttpMethod method, string path, string outcome, string? region = null)
     {
         lock (samples)
         {
-            samples.Add(new Sample(started, clock.Elapsed, ok, $"{method} {path} -> {outcome}"));
+            samples.Add(new Sample(started, clock.Elapsed, ok, $"{method} {path} -> {outcome}", region, method != HttpMethod.Get));
         }
     }
 
     public void Dispose() => http.Dispose();
 
-    public sealed record Sample(TimeSpan At, TimeSpan Answered, bool Ok, string What);
+    /// <param name="Region">The region that answered (the Stratus-Region header), when known.</param>
+    public sealed record Sample(TimeSpan At, TimeSpan Answered, bool Ok, string What, string? Region = null, bool IsWrite = false);
 }

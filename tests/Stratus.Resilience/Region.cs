@@ -71,10 +71,36 @@ public sealed class Region : IAsyncDisposable
 
     /// <summary>
     /// A region whose processes another script started in <paramref name="folder"/> (deploy/local-regions: each of its
-    /// regions is a deploy/local-region folder), to kill and restart them; no instances, no zone links.
+    /// regions is a deploy/local-region folder), to kill and restart them; its instances (DIR/instances) when it runs
+    /// any, no zone links.
     /// </summary>
-    public static Region Attach(string folder, int basePort) =>
-        new(folder, basePort, new Dictionary<string, Uri>(StringComparer.Ordinal), new Dictionary<string, string>(StringComparer.Ordinal));
+    public static Region Attach(string folder, int basePort)
+    {
+        var listed = Path.Combine(folder, "instances");
+        var instances = File.Exists(listed)
+            ? File.ReadAllLines(listed).Select(l => l.Split(' ')).ToDictionary(p => p[0], p => new Uri(p[1]), StringComparer.Ordinal)
+            : new Dictionary<string, Uri>(StringComparer.Ordinal);
+        return new(folder, basePort, instances, new Dictionary<string, string>(StringComparer.Ordinal));
+    }
+
+    /// <summary>
+    /// Sends the signal to every process of the region (each started in a process group of its own: etcd, Patroni,
+    /// Stratus instances, host agents) and to its PostgreSQL servers (Patroni starts them in a session of their own).
+    /// STOP is a cut: nothing answers, nothing fails; CONT ends it.
+    /// </summary>
+    public async Task SignalEveryProcessAsync(string signal, Func<string, bool> which)
+    {
+        ArgumentNullException.ThrowIfNull(which);
+        var names = File.ReadAllLines(Path.Combine(Folder, "pids")).Select(l => l.Split(' ')[0]).Distinct().Where(which).ToList();
+        foreach (var name in names)
+        {
+            await ProcessRunner.RunAsync("kill", [$"-{signal}", "--", $"-{LastPid(name)}"], TimeSpan.FromSeconds(10));
+            if (name.StartsWith("patroni-", StringComparison.Ordinal))
+            {
+                await ProcessRunner.RunAsync("pkill", [$"-{signal}", "-f", Path.Combine(Folder, $"pg-{name[^1]}", "data")], TimeSpan.FromSeconds(10));
+            }
+        }
+    }
 
     /// <summary>Runs a start script to its end, each line of its output to <paramref name="log"/>; returns its exit code.</summary>
     public static async Task<int> RunLoggedAsync(ProcessStartInfo start, Action<string> log)

@@ -17,9 +17,12 @@ public sealed class RegionPair : IAsyncDisposable
 {
     private readonly HttpClient patroni = new() { Timeout = Timeout.InfiniteTimeSpan };
 
-    private RegionPair(string folder, int basePort)
+    private readonly string logsName;
+
+    private RegionPair(string folder, int basePort, string logsName)
     {
         Folder = folder;
+        this.logsName = logsName;
         First = Region.Attach(Path.Combine(folder, "region-1"), basePort);
         Second = Region.Attach(Path.Combine(folder, "region-2"), basePort + 1000);
         Password = File.ReadAllText(Path.Combine(First.Folder, "db-password")).Trim();
@@ -41,7 +44,11 @@ public sealed class RegionPair : IAsyncDisposable
 
     private string Password { get; }
 
-    public static async Task<RegionPair> StartAsync(int basePort, Action<string> log)
+    /// <param name="environment">Settings for up.sh over the database-only default (STRATUS_REGIONS_INSTANCES=all: the
+    /// instances, their host agents and the front door too).</param>
+    /// <param name="logsName">The folder under artifacts/chaos that keeps the lab's logs.</param>
+    public static async Task<RegionPair> StartAsync(int basePort, Action<string> log, IReadOnlyDictionary<string, string>? environment = null,
+        string logsName = "regions-standby-cluster-logs")
     {
         var folder = Path.Combine(Path.GetTempPath(), $"stratus-regions-{Guid.NewGuid():N}"[..26]);
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -49,6 +56,11 @@ public sealed class RegionPair : IAsyncDisposable
         start.ArgumentList.Add(folder);
         start.Environment["STRATUS_REGION_BASE_PORT"] = basePort.ToString(CultureInfo.InvariantCulture);
         start.Environment["STRATUS_REGIONS_INSTANCES"] = "none";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
         var exitCode = await Region.RunLoggedAsync(start, log);
         if (exitCode != 0)
         {
@@ -56,7 +68,7 @@ public sealed class RegionPair : IAsyncDisposable
             throw new InvalidOperationException($"deploy/local-regions/up.sh failed with {exitCode}; its output is above");
         }
 
-        return new RegionPair(folder, basePort);
+        return new RegionPair(folder, basePort, logsName);
     }
 
     /// <summary>A connection to the region's node in zone a (<paramref name="zone"/> b: BASE+11) as the superuser, to the stratus database.</summary>
@@ -117,18 +129,24 @@ public sealed class RegionPair : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         patroni.Dispose();
-        // Patroni's and PostgreSQL's logs outlive the lab: they tell why a promotion or a rewind did not happen.
-        var logs = Path.Combine(StratusProcess.RepositoryRoot, "artifacts", "chaos", "regions-standby-cluster-logs");
-        foreach (var region in new[] { First, Second })
+        try
         {
-            var into = Directory.CreateDirectory(Path.Combine(logs, Path.GetFileName(region.Folder)));
-            foreach (var log in Directory.EnumerateFiles(Path.Combine(region.Folder, "logs"), "*.log"))
+            // Patroni's, PostgreSQL's, the instances' and the front door's logs outlive the lab: they tell why a
+            // promotion or a rewind did not happen.
+            var logs = Path.Combine(StratusProcess.RepositoryRoot, "artifacts", "chaos", logsName);
+            foreach (var folder in new[] { First.Folder, Second.Folder, Path.Combine(Folder, "frontdoor") }.Where(f => Directory.Exists(Path.Combine(f, "logs"))))
             {
-                File.Copy(log, Path.Combine(into.FullName, Path.GetFileName(log)), overwrite: true);
+                var into = Directory.CreateDirectory(Path.Combine(logs, Path.GetFileName(folder)));
+                foreach (var log in Directory.EnumerateFiles(Path.Combine(folder, "logs"), "*.log"))
+                {
+                    File.Copy(log, Path.Combine(into.FullName, Path.GetFileName(log)), overwrite: true);
+                }
             }
         }
-
-        await StopAsync(Folder);
+        finally
+        {
+            await StopAsync(Folder);
+        }
     }
 
     private PatroniRegionStore StoreOf(Region region, Region other)

@@ -54,6 +54,19 @@ public sealed class Workload(FrontDoor door, Ledger ledger, Action<string> log)
     /// <summary>A tenant with seats, a group and a policy in the region that gives the group's members the small plan.</summary>
     public async Task<ChaosTenant> CreateTenantAsync(string operatorToken, string name, string region, int seats)
     {
+        var tenant = await CreateDirectoryTenantAsync(operatorToken, name, region, seats);
+        var policy = (await WriteAsync(tenant.AdminToken, HttpMethod.Post, "/api/v1/provisioningPolicies", new
+        {
+            displayName = $"{name} desktops", imageId = ImageId, imageType = "gallery", regionNames = new[] { region }, gracePeriodInHours = 1,
+        }, HttpStatusCode.Created))!.Value.GetProperty("id").GetGuid();
+        await WriteAsync(tenant.AdminToken, HttpMethod.Post, $"/api/v1/provisioningPolicies/{policy}/assign",
+            new { assignments = new[] { new { target = new { groupId = tenant.GroupId, servicePlanId = Guid.Parse(SmallPlan) } } } }, HttpStatusCode.OK);
+        return tenant;
+    }
+
+    /// <summary>A tenant with seats and a group, its admin signed in; no policy (its users get no Cloud PC).</summary>
+    public async Task<ChaosTenant> CreateDirectoryTenantAsync(string operatorToken, string name, string region, int seats)
+    {
         var domain = $"{name}-{Guid.NewGuid():N}"[..16] + ".test";
         const string password = "chaos-admin-password-1";
         var tenant = await WriteAsync(operatorToken, HttpMethod.Post, "/api/v1/tenants",
@@ -62,17 +75,11 @@ public sealed class Workload(FrontDoor door, Ledger ledger, Action<string> log)
         await WriteAsync(operatorToken, HttpMethod.Put, $"/api/v1/tenants/{tenantId}/subscribedSkus/{SmallPlan}", new { prepaidUnits = seats }, HttpStatusCode.OK);
         var admin = await SignInAsync(door, $"admin@{domain}", password);
         var group = (await WriteAsync(admin, HttpMethod.Post, "/api/v1/groups", new { displayName = "Cloud PC users" }, HttpStatusCode.Created))!.Value.GetProperty("id").GetGuid();
-        var policy = (await WriteAsync(admin, HttpMethod.Post, "/api/v1/provisioningPolicies", new
-        {
-            displayName = $"{name} desktops", imageId = ImageId, imageType = "gallery", regionNames = new[] { region }, gracePeriodInHours = 1,
-        }, HttpStatusCode.Created))!.Value.GetProperty("id").GetGuid();
-        await WriteAsync(admin, HttpMethod.Post, $"/api/v1/provisioningPolicies/{policy}/assign",
-            new { assignments = new[] { new { target = new { groupId = group, servicePlanId = Guid.Parse(SmallPlan) } } } }, HttpStatusCode.OK);
         return new ChaosTenant(tenantId, domain, admin, group, region);
     }
 
-    /// <summary>One user who gets a Cloud PC: created, put in the policy's group, licensed.</summary>
-    public async Task<bool> AddLicensedUserAsync(ChaosTenant tenant)
+    /// <summary>Creates a user (retried with one Idempotency-Key until answered) and notes it in the ledger; null when refused or abandoned.</summary>
+    public async Task<Guid?> AddUserAsync(ChaosTenant tenant)
     {
         ArgumentNullException.ThrowIfNull(tenant);
         var upn = $"user{Interlocked.Increment(ref userNumber)}@{tenant.Domain}";
@@ -82,11 +89,22 @@ public sealed class Workload(FrontDoor door, Ledger ledger, Action<string> log)
         }, HttpStatusCode.Created);
         if (created is null)
         {
-            return false;
+            return null;
         }
 
         var id = created.Value.GetProperty("id").GetGuid();
         ledger.Users[id] = (tenant, upn);
+        return id;
+    }
+
+    /// <summary>One user who gets a Cloud PC: created, put in the policy's group, licensed.</summary>
+    public async Task<bool> AddLicensedUserAsync(ChaosTenant tenant)
+    {
+        if (await AddUserAsync(tenant) is not { } id)
+        {
+            return false;
+        }
+
         var licensed = await WriteAsync(tenant.AdminToken, HttpMethod.Post, $"/api/v1/groups/{tenant.GroupId}/members", new { id }, HttpStatusCode.NoContent) is not null
             && await WriteAsync(tenant.AdminToken, HttpMethod.Post, $"/api/v1/users/{id}/assignLicense",
                 new { addLicenses = new[] { new { skuId = Guid.Parse(SmallPlan) } }, removeLicenses = Array.Empty<Guid>() }, HttpStatusCode.OK) is not null;
