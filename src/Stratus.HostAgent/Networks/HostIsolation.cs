@@ -6,10 +6,13 @@ namespace Stratus.HostAgent.Networks;
 /// What keeps a tenant's bridge away from the host and from every other bridge (ADR 0019), beyond having no address
 /// of the host on it: nftables tables of their own (`inet stratus_networks`, `arp stratus_networks`; the guest firewall
 /// replaces its table inet stratus whole, so these are apart) drop every packet and ARP request that reaches the
-/// host's stack from an agent bridge ("stb*"), and every packet the host would route from or to one. The rules match
-/// by name prefix, so they are the same for every agent of the machine, and loading them again changes nothing. Per
-/// bridge, <see cref="Harden"/> adds the kernel's own switches (no forwarding, no ARP answers), in case nftables is
-/// flushed by someone else.
+/// host's stack from an agent bridge ("stb*"), and every packet the host would route between one and any other
+/// interface. Frames switched within one bridge pass the forward hook too when br_netfilter is loaded with
+/// bridge-nf-call-iptables=1 (a global switch that overrides the bridge's own nf_call_iptables=0), with the bridge as both
+/// input and output: those are the tenant's own traffic and stay allowed. Routing from one agent bridge to another is
+/// refused by the kernel itself: <see cref="Harden"/> turns IPv4 forwarding off on every agent bridge (and the host has
+/// neither an address nor a route on any of them). The rules match by name prefix, so they are the same for every agent
+/// of the machine, and loading them again changes nothing.
 /// </summary>
 internal static class HostIsolation
 {
@@ -25,8 +28,8 @@ internal static class HostIsolation
           }
           chain forward {
             type filter hook forward priority filter - 10; policy accept;
-            iifname "stb*" counter drop
-            oifname "stb*" counter drop
+            iifname "stb*" oifname != "stb*" counter drop
+            oifname "stb*" iifname != "stb*" counter drop
           }
         }
         table arp {{Table}} {}

@@ -93,7 +93,10 @@ internal sealed class NetworkDhcp(string folder, string networkNamespace)
         text.AppendLine("leasefile-ro");
         text.AppendLine("no-resolv");
         text.AppendLine("no-hosts");
-        text.AppendLine("log-facility=-");
+        // Its own log file (with each DHCP exchange), never the agent's stderr: a daemon holding the pipe open would keep
+        // the agent waiting for the end of its output.
+        text.AppendLine(CultureInfo.InvariantCulture, $"log-facility={Path.Combine(folder, "dnsmasq.log")}");
+        text.AppendLine("log-dhcp");
         text.AppendLine(CultureInfo.InvariantCulture, $"dhcp-range={subnet.BaseAddress},static,{Netmask(subnet.PrefixLength)},1h");
         text.AppendLine(CultureInfo.InvariantCulture, $"dhcp-hostsfile={HostsFile}");
         text.AppendLine(CultureInfo.InvariantCulture, $"dhcp-option=option:router,{network.Gateway}");

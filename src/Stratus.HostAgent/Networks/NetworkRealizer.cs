@@ -157,7 +157,9 @@ internal sealed partial class NetworkRealizer(string dataFolder, ILogger logger)
         }
 
         LinuxNetwork.DisableIpv6(uplink);
-        await LinuxNetwork.IpAsync(cancellationToken, "link", "set", uplink, "master", bridge, "up");
+        // A host interface is the operator's: enslaved, never brought up or down by the agent (uplinkExists says when it
+        // is down). The VLAN or VXLAN device is the agent's own, so it is up.
+        await LinuxNetwork.IpAsync(cancellationToken, network.UplinkKind == "hostInterface" ? ["link", "set", uplink, "master", bridge] : ["link", "set", uplink, "master", bridge, "up"]);
     }
 
     private static async Task ReleaseUplinkAsync(DesiredNetwork previous, string bridge, CancellationToken cancellationToken)
