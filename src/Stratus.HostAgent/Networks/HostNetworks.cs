@@ -16,8 +16,8 @@ internal sealed partial class HostNetworks(string dataFolder, TimeProvider time,
     private readonly ConcurrentDictionary<Guid, ReportedNetwork> reported = new();
     private NetworkChecks Checks => new(realizer, time);
 
-    /// <summary>The bridge and MTU of a listed connection, for a VM's NIC; null when this host does not have it.</summary>
-    public DesiredNetwork? Find(IReadOnlyList<DesiredNetwork>? networks, Guid id) => networks?.FirstOrDefault(n => n.Id == id);
+    /// <summary>The connection's static DHCP leases (MAC,address per line), as dnsmasq reads them.</summary>
+    public string DhcpHostsFile(Guid networkId) => realizer.DhcpOf(networkId).HostsFile;
 
     /// <summary>Realizes every listed connection and runs the checks that are due. Null (a control plane without networks): nothing changes.</summary>
     public async Task RealizeAsync(IReadOnlyList<DesiredNetwork>? networks, IReadOnlyList<DesiredVm> vms, CancellationToken cancellationToken)
