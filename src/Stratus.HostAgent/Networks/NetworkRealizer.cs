@@ -84,19 +84,23 @@ internal sealed partial class NetworkRealizer(string dataFolder, ILogger logger)
     {
         var folder = FolderOf(network.Id);
         await DhcpOf(network.Id).StopAsync(cancellationToken);
+
+        // The veth before the namespace: a deleted namespace takes its end of the pair, and the host's end with it, but
+        // only some time later (the kernel cleans namespaces up asynchronously).
+        foreach (var link in new[] { NetworkNames.VethHostEnd(network.Id), NetworkNames.UplinkDevice(network.Id, "vlan"), NetworkNames.UplinkDevice(network.Id, "vxlan"), NetworkNames.Bridge(network.Id) })
+        {
+            // A host interface used as the uplink is released by the bridge's deletion, not deleted.
+            if (LinuxNetwork.LinkExists(link) && (await LinuxNetwork.TryIpAsync(cancellationToken, "link", "del", link)) is { ExitCode: not 0 } failed
+                && LinuxNetwork.LinkExists(link))
+            {
+                throw LinuxNetwork.Failure($"ip link del {link} failed: {failed.StandardError.Trim()}");
+            }
+        }
+
         var ns = NetworkNames.Namespace(network.Id);
         if (LinuxNetwork.NamespaceExists(ns))
         {
             await LinuxNetwork.IpAsync(cancellationToken, "netns", "del", ns);
-        }
-
-        foreach (var link in new[] { NetworkNames.VethHostEnd(network.Id), NetworkNames.UplinkDevice(network.Id, "vlan"), NetworkNames.UplinkDevice(network.Id, "vxlan"), NetworkNames.Bridge(network.Id) })
-        {
-            if (LinuxNetwork.LinkExists(link))
-            {
-                // A host interface used as the uplink is released by the bridge's deletion, not deleted.
-                await LinuxNetwork.IpAsync(cancellationToken, "link", "del", link);
-            }
         }
 
         Directory.Delete(folder, recursive: true);
