@@ -15,13 +15,15 @@ namespace Stratus.HostAgent.Tests.Networks;
 /// A real guest (TCG) on tenant X's connection A: it gets its address in A's subnet from A's DHCP server, resolves the
 /// corporate name with the tenant's DNS server and search domain, and downloads from the corporate endpoint; it reaches
 /// nothing of tenant Y's connection B on the same host with the same subnet, and none of the host's addresses, even
-/// when it tries them on its own link. One boot for all of it (boots under TCG are slow).
+/// when it tries them on its own link; moved to connection B, it restarts there with B's address and reaches Y's
+/// endpoint. Two boots for all of it (boots under TCG are slow).
 /// </summary>
 public sealed class GuestOnConnectionTests(ITestOutputHelper output)
 {
     private const string GuestAddress = "10.20.0.10";
     private const string ServiceAddressA = "10.20.0.2";
     private const string ServiceAddressB = "10.20.0.3";
+    private const string MovedAddress = "10.20.0.11";
 
     [Fact]
     public async Task Guest_OnConnectionA_GetsItsAddressByDhcp_ResolvesAndReachesTheCorporateEndpoint_AndNeverTenantYNorTheHost()
@@ -92,6 +94,25 @@ public sealed class GuestOnConnectionTests(ITestOutputHelper output)
 
             var checks = await networks.CheckAsync(a, CancellationToken.None);
             Assert.All(checks, c => Assert.True(c.Status == "passed", $"{c.Name}: {c.AdditionalDetails}"));
+
+            // Moved to connection B (compute's changeVmNetwork): B's DHCP server gets the lease, the VM restarts on B's
+            // bridge, and its guest gets B's address and reaches tenant Y's endpoint, no longer X's.
+            var moved = desired with { Nic = new DesiredNic(b.Id, MovedAddress) };
+            await networks.RealizeAsync([a, b], [moved], CancellationToken.None);
+            var nicOnB = nic with { NetworkId = b.Id, Bridge = NetworkNames.Bridge(b.Id) };
+            var restarted = await host.Driver.SetNicAsync(id, nicOnB);
+            Assert.Equal(nicOnB, restarted.Spec.Nic);
+            Assert.NotEqual(running.ProcessId, restarted.ProcessId);
+            Assert.Equal(NetworkNames.Bridge(b.Id), LinuxNetwork.MasterOf(nic.TapName));
+            await using var movedConsole = await SerialConsole.ConnectAsync(restarted.Console.SerialSocketPath);
+            clock.Restart();
+            while (!(address = await movedConsole.RunAsync("ip -4 -o addr show dev eth0", TimeSpan.FromSeconds(120))).Contains($"{MovedAddress}/24", StringComparison.Ordinal))
+            {
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(120), $"No DHCP lease on B within 120 s: {address}");
+                await Task.Delay(1000);
+            }
+
+            Assert.Equal(corporateY.Body, await movedConsole.RunAsync($"wget -q -T 30 -O - {corporateY.Url}", TimeSpan.FromSeconds(120)));
         }
         finally
         {
