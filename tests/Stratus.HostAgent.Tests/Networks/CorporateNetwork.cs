@@ -30,12 +30,24 @@ internal sealed class CorporateNetwork : IAsyncDisposable
     private readonly TempFolder _site = new();
     private readonly List<Process> _processes = [];
 
-    private CorporateNetwork(string suffix)
+    private CorporateNetwork(string suffix, bool overVxlan)
     {
         Namespace = $"stratus-corp-{suffix}";
         Uplink = $"sco{suffix}a";
         Body = $"corporate intranet {suffix}";
+        OverVxlan = overVxlan;
+        // Over VXLAN, the pair is the underlay: a /30 of 198.18.0.0/15 (RFC 2544, routed nowhere), one per network.
+        var subnet = Random.Shared.Next(1 << 14);
+        HostUnderlay = $"198.{18 + (subnet >> 14)}.{(subnet >> 6) & 0xff}.{((subnet & 0x3f) << 2) + 1}";
+        CorporateUnderlay = $"198.{18 + (subnet >> 14)}.{(subnet >> 6) & 0xff}.{((subnet & 0x3f) << 2) + 2}";
     }
+
+    /// <summary>The tenant's network is reached by VXLAN (VNI 42, UDP 4789) over the pair, not on the pair itself.</summary>
+    public bool OverVxlan { get; }
+
+    public string HostUnderlay { get; }
+
+    public string CorporateUnderlay { get; }
 
     public string Namespace { get; }
 
@@ -46,9 +58,9 @@ internal sealed class CorporateNetwork : IAsyncDisposable
 
     public string Url => $"http://{Name}:{Port}/hello.txt";
 
-    public static async Task<CorporateNetwork> StartAsync()
+    public static async Task<CorporateNetwork> StartAsync(bool overVxlan = false)
     {
-        var corporate = new CorporateNetwork(Guid.NewGuid().ToString("N")[..6]);
+        var corporate = new CorporateNetwork(Guid.NewGuid().ToString("N")[..6], overVxlan);
         try
         {
             await corporate.SetUpAsync();
@@ -62,8 +74,10 @@ internal sealed class CorporateNetwork : IAsyncDisposable
     }
 
     /// <summary>The connection over this network's uplink, as compute would send it.</summary>
-    public DesiredNetwork Connection(Guid id, string serviceAddress, int mtu = 1500) =>
-        new(id, 1, Subnet, Gateway, mtu, "hostInterface", Uplink, null, null, null, null, serviceAddress, [DnsServer], SearchDomain,
+    public DesiredNetwork Connection(Guid id, string serviceAddress, int mtu = 1500) => OverVxlan
+        ? new(id, 1, Subnet, Gateway, mtu, "vxlan", Uplink, null, 42, CorporateUnderlay, null, serviceAddress, [DnsServer], SearchDomain,
+            [Name], [$"{Name}:{Port}"], Guid.NewGuid())
+        : new(id, 1, Subnet, Gateway, mtu, "hostInterface", Uplink, null, null, null, null, serviceAddress, [DnsServer], SearchDomain,
             [Name], [$"{Name}:{Port}"], Guid.NewGuid());
 
     /// <summary>The cable pulled: the corporate end of the pair goes down, so the host's end loses its carrier.</summary>
@@ -76,11 +90,22 @@ internal sealed class CorporateNetwork : IAsyncDisposable
         await IpAsync("link", "add", Uplink, "type", "veth", "peer", "name", peer);
         await IpAsync("link", "set", peer, "netns", Namespace);
         await IpAsync("link", "set", Uplink, "up");
-        foreach (var address in new[] { Gateway, DnsServer, EndpointAddress, OtherAddress })
+        var tenantLink = peer;
+        if (OverVxlan)
         {
-            await IpAsync("-n", Namespace, "addr", "add", $"{address}/24", "dev", peer);
+            await IpAsync("addr", "add", $"{HostUnderlay}/30", "dev", Uplink);
+            await IpAsync("-n", Namespace, "addr", "add", $"{CorporateUnderlay}/30", "dev", peer);
+            await IpAsync("-n", Namespace, "link", "set", peer, "up");
+            tenantLink = "vx42";
+            await IpAsync("-n", Namespace, "link", "add", tenantLink, "type", "vxlan", "id", "42", "remote", HostUnderlay, "dstport", "4789", "dev", peer);
         }
 
+        foreach (var address in new[] { Gateway, DnsServer, EndpointAddress, OtherAddress })
+        {
+            await IpAsync("-n", Namespace, "addr", "add", $"{address}/24", "dev", tenantLink);
+        }
+
+        await IpAsync("-n", Namespace, "link", "set", tenantLink, "up");
         await IpAsync("-n", Namespace, "link", "set", peer, "up");
         await IpAsync("-n", Namespace, "link", "set", "lo", "up");
         await File.WriteAllTextAsync(Path.Combine(_site.Path, "hello.txt"), Body + "\n");

@@ -84,6 +84,42 @@ public sealed class NetworkConnectionTests(ITestOutputHelper output)
         Assert.True(LinuxNetwork.LinkExists(corporate.Uplink));
     }
 
+    [Fact]
+    public async Task Connection_OverVxlan_IsRealizedWithItsOwnDevice_PassesAllChecks_AndLeavesNothing()
+    {
+        await using var corporate = await CorporateNetwork.StartAsync(overVxlan: true);
+        using var data = new TempFolder();
+        using var logs = new TestOutputLoggerFactory(output);
+        var networks = new HostNetworks(data.Path, TimeProvider.System, logs.CreateLogger("networks"));
+        // VXLAN takes 50 bytes of the underlay's 1500: the connection's MTU is 1450, and one of 1500 is a mismatch.
+        var network = corporate.Connection(Guid.NewGuid(), serviceAddress: "10.20.0.2", mtu: 1450);
+        var device = NetworkNames.UplinkDevice(network.Id, "vxlan");
+        try
+        {
+            await networks.RealizeAsync([network], [], CancellationToken.None);
+            var reported = networks.Reported([network]).Single();
+            Assert.True(reported.Realized, reported.Error);
+            Print(reported.Checks!);
+            Assert.All(reported.Checks!, c => Assert.True(c.Status == "passed", $"{c.Name}: {c.ErrorType} {c.AdditionalDetails}"));
+            Assert.Equal(NetworkNames.Bridge(network.Id), LinuxNetwork.MasterOf(device));
+
+            var tooBig = network with { Mtu = 1500, CheckRunId = Guid.NewGuid() };
+            await networks.RealizeAsync([tooBig], [], CancellationToken.None);
+            var mtu = networks.Reported([tooBig]).Single().Checks!.Single(c => c.Name == "mtuConsistent");
+            Assert.Equal(("failed", "mtuMismatch"), (mtu.Status, mtu.ErrorType));
+            Assert.Contains("1450", mtu.RecommendedAction, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await networks.TearDownUnlistedAsync([], CancellationToken.None);
+        }
+
+        Assert.False(LinuxNetwork.LinkExists(device));
+        Assert.False(LinuxNetwork.LinkExists(NetworkNames.Bridge(network.Id)));
+        Assert.False(LinuxNetwork.NamespaceExists(NetworkNames.Namespace(network.Id)));
+        Assert.True(LinuxNetwork.LinkExists(corporate.Uplink));
+    }
+
     private void Print(IReadOnlyList<NetworkCheckResult> checks)
     {
         foreach (var check in checks)
