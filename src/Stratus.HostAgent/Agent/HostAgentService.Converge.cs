@@ -19,8 +19,12 @@ public sealed partial class HostAgentService
         // restored from an older backup, a confused instance's empty answer. Kept, stopped, reported unmanaged.
         var unmanaged = actual.Values.Where(vm => !wantedIds.Contains(vm.Id) && !deleted.Contains(vm.Id)).ToList();
 
-        // The networks before the VMs: a VM's tap is a port of its connection's bridge.
-        await networks.RealizeAsync(desired.Networks, desired.Vms, cancellationToken);
+        // The networks before the VMs: a VM's tap is a port of its connection's bridge. A simulated host (scale tests,
+        // many of them on one machine) makes no bridges: they would be the machine's, shared by every simulated host.
+        if (driver.Name != "simulated")
+        {
+            await networks.RealizeAsync(desired.Networks, desired.Vms, cancellationToken);
+        }
         using var gate = new SemaphoreSlim(options.Parallelism);
         async Task GatedAsync(Func<Task> step)
         {
@@ -53,7 +57,10 @@ public sealed partial class HostAgentService
         }
 
         // After the VMs: a VM moved off a connection has left its bridge by now.
-        await networks.TearDownUnlistedAsync(desired.Networks, cancellationToken);
+        if (driver.Name != "simulated")
+        {
+            await networks.TearDownUnlistedAsync(desired.Networks, cancellationToken);
+        }
 
         foreach (var operation in desired.Operations)
         {

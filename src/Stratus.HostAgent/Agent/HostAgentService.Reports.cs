@@ -64,7 +64,9 @@ public sealed partial class HostAgentService
             }
 
             var report = new AgentReport(accelerator, AgentVersion, reported, journal.Results, known is null ? null : unmanaged,
-                desired?.Networks is null ? null : networks.Reported(desired.Networks), Networks.HostNetworks.UplinkCandidates());
+                desired?.Networks is null ? null
+                    : networks.Reported(desired.Networks, driver.Name == "simulated" ? "A simulated host realizes no networks." : "Not realized yet."),
+                Networks.HostNetworks.UplinkCandidates());
             using var response = await http.PostAsJsonAsync("/api/v1/agent/report", report, Json, cancellationToken);
 
             // 409 means the host changed while reporting; the next report carries the same facts.

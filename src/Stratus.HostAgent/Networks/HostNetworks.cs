@@ -88,8 +88,8 @@ internal sealed partial class HostNetworks(string dataFolder, TimeProvider time,
     }
 
     /// <summary>The listed connections as this host has them.</summary>
-    public IReadOnlyList<ReportedNetwork> Reported(IReadOnlyList<DesiredNetwork>? networks) =>
-        (networks ?? []).Select(n => reported.GetValueOrDefault(n.Id) ?? new ReportedNetwork(n.Id, n.Version, false, "Not realized yet.", null, null, null)).ToList();
+    public IReadOnlyList<ReportedNetwork> Reported(IReadOnlyList<DesiredNetwork>? networks, string notRealized = "Not realized yet.") =>
+        (networks ?? []).Select(n => reported.GetValueOrDefault(n.Id) ?? new ReportedNetwork(n.Id, n.Version, false, notRealized, null, null, null)).ToList();
 
     /// <summary>The host's interfaces that may be uplinks: not loopback, none of the agent's own devices.</summary>
     public static IReadOnlyList<string> UplinkCandidates() =>
