@@ -189,6 +189,31 @@ if [ "$(tty)" = /dev/ttyS0 ] && [ ! -e /run/stratus-ready ]; then
 fi
 EOF
 
+# udhcpc's script (busybox sets $ip, $mask as a prefix length, $router, $dns, $domain, $search, $mtu).
+cat > "$root/etc/udhcpc.script" <<'EOF'
+#!/bin/sh
+case "$1" in
+  deconfig)
+    ip addr flush dev "$interface"
+    ip link set "$interface" up
+    ;;
+  bound|renew)
+    [ -n "$mtu" ] && ip link set "$interface" mtu "$mtu"
+    [ "$1" = bound ] && ip addr flush dev "$interface"
+    ip addr replace "$ip/${mask:-24}" dev "$interface"
+    ip route del default 2>/dev/null
+    for r in $router; do ip route add default via "$r" dev "$interface"; break; done
+    : > /etc/resolv.conf
+    if [ -n "$search" ]; then echo "search $search" >> /etc/resolv.conf
+    elif [ -n "$domain" ]; then echo "search $domain" >> /etc/resolv.conf; fi
+    for server in $dns; do echo "nameserver $server" >> /etc/resolv.conf; done
+    echo "stratus: $interface $ip/$mask via $router"
+    ;;
+esac
+exit 0
+EOF
+chmod 755 "$root/etc/udhcpc.script"
+
 # The host asks for a clean power-off with an ACPI power button press (QMP system_powerdown).
 printf '#!/bin/sh\npoweroff\n' > "$root/etc/acpi/PWRF/00000080"
 chmod 755 "$root/etc/acpi/PWRF/00000080"
@@ -218,12 +243,22 @@ done
 # The machine's own name resolves, as on any Linux (getaddrinfo of the hostname, prompts, tools).
 printf '127.0.1.1\t%s\n' "$(hostname)" >> /etc/hosts
 
-# Hosted network (QEMU user-mode NAT): its addresses are fixed, so no DHCP wait.
+# A NIC on a tenant's network connection (stratus.net=dhcp): its address, router, DNS and MTU come from the
+# connection's DHCP server (udhcpc stays to renew the lease). Else the hosted network (QEMU user-mode NAT), whose
+# addresses are fixed, so no DHCP wait.
+net=hosted
+for arg in $(cat /proc/cmdline); do
+  case "$arg" in stratus.net=dhcp) net=dhcp ;; esac
+done
 ip link set lo up
 if ip link set eth0 up 2>/dev/null; then
-  ip addr add 10.0.2.15/24 dev eth0
-  ip route add default via 10.0.2.2
-  echo "nameserver 10.0.2.3" > /etc/resolv.conf
+  if [ "$net" = dhcp ]; then
+    udhcpc -i eth0 -s /etc/udhcpc.script -t 30 -T 2 -b || echo "stratus: no DHCP lease on eth0"
+  else
+    ip addr add 10.0.2.15/24 dev eth0
+    ip route add default via 10.0.2.2
+    echo "nameserver 10.0.2.3" > /etc/resolv.conf
+  fi
 fi
 
 # The persistent disk. Formatted only when its first MiB is all zeros (a blank clone of the base disk):

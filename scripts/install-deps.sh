@@ -5,7 +5,8 @@ case "${1:-}" in
   # SQLite is embedded; libldap for LDAP sync; QEMU runs the Cloud PCs; cpio, kmod and xz-utils build the tiny image.
   # (The host agent also makes the system user stratus-vm that QEMU runs as, when it is missing.)
   # nftables: the guest firewall of the host agent (table inet stratus); util-linux gives setpriv and setsid.
-  up)   packages=(libldap-2.5-0 qemu-system-x86 qemu-utils cpio kmod xz-utils nftables util-linux) ;;
+  # dnsmasq-base: the DHCP server of each tenant network connection on a host (issue 20).
+  up)   packages=(libldap-2.5-0 qemu-system-x86 qemu-utils cpio kmod xz-utils nftables util-linux dnsmasq-base) ;;
   # The real PostgreSQL of the storage and messaging tests; slapd (OpenLDAP) and libldap, which LDAP sync loads, for the LDAP tests.
   # QEMU, qemu-img and the tools of scripts/build-tiny-image.sh (cpio, kmod for depmod, xz-utils) for the host agent's VM tests.
   # Debian's chromium for the portal's Playwright tests (never a downloaded browser).
@@ -14,7 +15,7 @@ case "${1:-}" in
   # syslinux, syslinux-common, mtools, dosfstools and fdisk build the custom-image tests' bootable disk (scripts/build-bootable-disk.sh).
   # nodejs (and npm, below) run s3rver, the S3-compatible server of the copy store tests (Debian has no S3 server short of Ceph).
   test) packages=(postgresql slapd libldap-2.5-0 qemu-system-x86 qemu-utils cpio kmod xz-utils chromium etcd-server patroni iproute2 curl openssl python3 nftables util-linux
-                  syslinux syslinux-common mtools dosfstools fdisk nodejs) ;;
+                  syslinux syslinux-common mtools dosfstools fdisk nodejs dnsmasq-base) ;;
   *)    echo "usage: $0 up|test" >&2; exit 2 ;;
 esac
 

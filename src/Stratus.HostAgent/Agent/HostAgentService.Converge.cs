@@ -18,6 +18,13 @@ public sealed partial class HostAgentService
         // Anything else on this disk is not compute's to lose: a host enrolled again over its old data, a store
         // restored from an older backup, a confused instance's empty answer. Kept, stopped, reported unmanaged.
         var unmanaged = actual.Values.Where(vm => !wantedIds.Contains(vm.Id) && !deleted.Contains(vm.Id)).ToList();
+
+        // The networks before the VMs: a VM's tap is a port of its connection's bridge. A simulated host (scale tests,
+        // many of them on one machine) makes no bridges: they would be the machine's, shared by every simulated host.
+        if (driver.Name != "simulated")
+        {
+            await networks.RealizeAsync(desired.Networks, desired.Vms, cancellationToken);
+        }
         using var gate = new SemaphoreSlim(options.Parallelism);
         async Task GatedAsync(Func<Task> step)
         {
@@ -47,6 +54,12 @@ public sealed partial class HostAgentService
             epochs.Forget(tombstone.VmId);
             await copies.ForgetAsync(Guid.ParseExact(tombstone.VmId, "N"), cancellationToken);
             unmanagedSeen.TryRemove(tombstone.VmId, out _);
+        }
+
+        // After the VMs: a VM moved off a connection has left its bridge by now.
+        if (driver.Name != "simulated")
+        {
+            await networks.TearDownUnlistedAsync(desired.Networks, cancellationToken);
         }
 
         foreach (var operation in desired.Operations)
@@ -113,11 +126,12 @@ public sealed partial class HostAgentService
             }
 
             missingSeen.TryRemove(id, out _);
+            var nic = NicOf(desired, lastDesired?.Networks);
             if (actual is null)
             {
                 // The epoch first: a crash between the two leaves a record without a disk, never a disk of no epoch.
                 await epochs.RecordAsync(id, desired.Epoch, cancellationToken);
-                var spec = new VmSpec { Id = id, ImagePath = Path.Combine(options.ImagesFolder, desired.ImageId), Size = size };
+                var spec = new VmSpec { Id = id, ImagePath = Path.Combine(options.ImagesFolder, desired.ImageId), Size = size, Nic = nic };
                 actual = desired.RestoreFrom is { } restore
                     ? await CreateFromCopyAsync(spec, restore, cancellationToken)
                     : await driver.CreateAsync(spec, cancellationToken);
@@ -126,6 +140,12 @@ public sealed partial class HostAgentService
             if (actual.Spec.Size != size)
             {
                 actual = await driver.ResizeAsync(id, size, cancellationToken);
+            }
+
+            if (actual.Spec.Nic != nic)
+            {
+                // Compute moved the VM to another connection (or to the hosted network): a running one restarts on it.
+                actual = await driver.SetNicAsync(id, nic, cancellationToken);
             }
 
             var wantRunning = desired.Power == "running";
@@ -149,6 +169,20 @@ public sealed partial class HostAgentService
             LogConvergeFailed(logger, e, id);
             outcomes[desired.Id] = new VmOutcome(desired.Generation, e.Message);
         }
+    }
+
+    /// <summary>The VM's NIC as the driver makes it: its tap on the connection's bridge, its MAC; null: the hosted network.</summary>
+    private static VmNic? NicOf(DesiredVm desired, IReadOnlyList<DesiredNetwork>? networks)
+    {
+        if (desired.Nic is not { } nic)
+        {
+            return null;
+        }
+
+        var network = networks?.FirstOrDefault(n => n.Id == nic.NetworkConnectionId)
+            ?? throw new VmDriverException($"The VM's network connection {nic.NetworkConnectionId} is not in this host's desired state.");
+        return new VmNic(network.Id, Networks.NetworkNames.Tap(desired.Id), Networks.NetworkNames.MacAddress(desired.Id),
+            Networks.NetworkNames.Bridge(network.Id), network.Mtu);
     }
 
     private async Task RunOperationAsync(DesiredOperation operation, CancellationToken cancellationToken)

@@ -47,7 +47,8 @@ public sealed partial class HostAgentService
                 if (known is null || known.Contains(vmId))
                 {
                     var outcome = outcomes.GetValueOrDefault(vmId);
-                    reported.Add(new ReportedVm(vmId, fenced.ContainsKey(vm.Id) ? "fenced" : state, vm.Ready, outcome?.Generation ?? 0, outcome?.Error, copies.For(vmId)));
+                    reported.Add(new ReportedVm(vmId, fenced.ContainsKey(vm.Id) ? "fenced" : state, vm.Ready, outcome?.Generation ?? 0, outcome?.Error, copies.For(vmId),
+                        vm.Spec.Nic?.NetworkId));
                 }
                 else
                 {
@@ -62,7 +63,10 @@ public sealed partial class HostAgentService
                 reported.Add(new ReportedVm(lost.Id, "missing", false, lost.Generation, "The VM's disk is not on this host any more."));
             }
 
-            var report = new AgentReport(accelerator, AgentVersion, reported, journal.Results, known is null ? null : unmanaged);
+            var report = new AgentReport(accelerator, AgentVersion, reported, journal.Results, known is null ? null : unmanaged,
+                desired?.Networks is null ? null
+                    : networks.Reported(desired.Networks, driver.Name == "simulated" ? "A simulated host realizes no networks." : "Not realized yet."),
+                Networks.HostNetworks.UplinkCandidates());
             using var response = await http.PostAsJsonAsync("/api/v1/agent/report", report, Json, cancellationToken);
 
             // 409 means the host changed while reporting; the next report carries the same facts.

@@ -32,6 +32,7 @@ public sealed partial class HostAgentService(
     private readonly ILogger<HostAgentService> logger = logger;
     private readonly VmEpochs epochs = new(options.DataFolder);
     private readonly DiskCopyScheduler copies = new(driver, options, clock, logger);
+    private readonly Networks.HostNetworks networks = new(options.DataFolder, clock, logger);
 
     public const string TokenHeader = "X-Stratus-Agent-Token";
     public const string IdentityFile = "agent.json";

@@ -100,6 +100,13 @@ public interface IVmDriver
     /// </summary>
     Task<VmInfo> CreateFromCopyAsync(VmSpec spec, Copies.ICopyStore store, string sourceVmId, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException($"The {Name} driver does not restore disk copies yet.");
+
+    /// <summary>
+    /// Puts the VM's NIC on another network (or the hosted one, null). A running VM is restarted for it, so that its
+    /// guest asks the new network's DHCP server for its address. Same NIC: no-op.
+    /// </summary>
+    Task<VmInfo> SetNicAsync(string vmId, VmNic? nic, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"The {Name} driver does not attach NICs yet.");
 }
 
 /// <summary>What one copy shipped: Full or incremental, its bytes against the disk's virtual size, and the chain it ends.</summary>
@@ -121,7 +128,16 @@ public sealed record VmSpec
 
     /// <summary>Appended to the image's kernel command line.</summary>
     public string? KernelArguments { get; init; }
+
+    /// <summary>The NIC on a tenant network connection; null: the hosted network (QEMU's user-mode NAT).</summary>
+    public VmNic? Nic { get; init; }
 }
+
+/// <summary>
+/// A NIC on a tenant network: the tap device TapName (made before QEMU starts, owned by the guest user, a port of
+/// Bridge with the connection's Mtu) and the guest's MacAddress, which the connection's DHCP server knows.
+/// </summary>
+public sealed record VmNic(Guid NetworkId, string TapName, string MacAddress, string Bridge, int Mtu);
 
 /// <summary>A plan's size.</summary>
 public sealed record VmSize(int VCpus, int MemoryMiB, int DiskGiB);

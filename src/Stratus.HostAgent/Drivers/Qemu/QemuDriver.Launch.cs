@@ -23,6 +23,11 @@ public sealed partial class QemuDriver
         folder.ClearRunFiles(includingRuntime: true);
         folder.RotateSerialLog();
         var cgroupProcs = await PrepareConfinedAsync(folder, record.Spec, image, confined, cancellationToken);
+        if (record.Spec.Nic is { } nic)
+        {
+            await Networks.TapDevice.EnsureAsync(nic, confined.User.Uid, cancellationToken);
+        }
+
         var started = _time.GetTimestamp();
         int pid;
         try
@@ -169,7 +174,9 @@ public sealed partial class QemuDriver
         GuestConfinementOptions confinement)
     {
         // A gallery image boots its kernel directly; a custom image boots from its disk (the firmware's first boot device).
-        var commandLine = $"{KernelCommandLine(image)} stratus.hostname={spec.HostName ?? spec.Id} {spec.KernelArguments}".Trim();
+        // stratus.net=dhcp: the tiny image's init asks the connection's DHCP server (udhcpc) instead of the hosted network's fixed address.
+        var network = spec.Nic is null ? "" : " stratus.net=dhcp";
+        var commandLine = $"{KernelCommandLine(image)} stratus.hostname={spec.HostName ?? spec.Id}{network} {spec.KernelArguments}".Trim();
         string[] boot = image.KernelPath is { } kernel
             ? ["-kernel", kernel, "-initrd", image.InitrdPath!, "-append", commandLine]
             : [];
@@ -188,7 +195,7 @@ public sealed partial class QemuDriver
             "-blockdev", $"driver=qcow2,node-name={DiskNode},file.driver=file,file.filename={folder.DiskFile}",
             "-device", disk,
             // Hosted network: QEMU's user-mode NAT. romfile= because Debian's QEMU ships no iPXE ROM without ipxe-qemu.
-            "-netdev", "user,id=net0", "-device", "virtio-net-pci,netdev=net0,romfile=",
+            .. NetworkArguments(spec.Nic),
             "-device", "VGA",
             // The serial console: a socket to type on, and a log QEMU writes whether or not anyone is connected.
             "-chardev", $"socket,id=serial0,path={folder.SerialSocket},server=on,wait=off,logfile={folder.SerialLog},logappend=on",
@@ -201,6 +208,15 @@ public sealed partial class QemuDriver
             "-pidfile", folder.PidFile,
         ];
     }
+
+    /// <summary>
+    /// The NIC: on a tenant network, the tap the agent made (owned by the guest user: QEMU opens it with no privilege and
+    /// runs no script) with the VM's MAC; else the hosted network, QEMU's user-mode NAT.
+    /// </summary>
+    private static string[] NetworkArguments(VmNic? nic) => nic is null
+        ? ["-netdev", "user,id=net0", "-device", "virtio-net-pci,netdev=net0,romfile="]
+        : ["-netdev", $"tap,id=net0,ifname={nic.TapName},script=no,downscript=no",
+           "-device", $"virtio-net-pci,netdev=net0,mac={nic.MacAddress},host_mtu={nic.Mtu.ToString(CultureInfo.InvariantCulture)},romfile="];
 
     [LoggerMessage(EventId = 6003, Level = LogLevel.Information, Message = "Started VM {VmId} (pid {Pid}, {Accelerator}, {VCpus} vCPU, {MemoryMiB} MiB)")]
     private static partial void LogStarting(ILogger logger, string vmId, int pid, string accelerator, int vCpus, int memoryMiB);

@@ -152,8 +152,14 @@ public sealed partial class QemuDriver : IVmDriver, IDisposable
         {
             // No grace: the disk goes too, so there is nothing for the guest to save.
             await StopCoreAsync(folder, TimeSpan.Zero, cancellationToken);
+            var nic = folder.Exists ? folder.ReadRecord().Spec.Nic : null;
             Directory.Delete(folder.Path, recursive: true);
             _confinement.Current?.Cgroups.Remove(CgroupName(vmId));
+            if (nic is not null)
+            {
+                await Networks.TapDevice.DeleteAsync(nic.TapName, cancellationToken);
+            }
+
             LogDeleted(_logger, vmId);
         }
 
@@ -161,6 +167,37 @@ public sealed partial class QemuDriver : IVmDriver, IDisposable
         {
             Directory.Delete(folder.Path + PartialSuffix, recursive: true);
         }
+    }
+
+    public async Task<VmInfo> SetNicAsync(string vmId, VmNic? nic, CancellationToken cancellationToken = default)
+    {
+        var folder = Existing(vmId);
+        await using var _ = await LockAsync(vmId, cancellationToken);
+        var record = folder.ReadRecord();
+        if (record.Spec.Nic == nic)
+        {
+            return Describe(folder);
+        }
+
+        // A restart, not a QMP hot swap: the guest must ask the new network's DHCP server, which its init does at boot.
+        var running = folder.RunningPid() is not null;
+        if (running)
+        {
+            await StopCoreAsync(folder, _options.GracefulStopTimeout, cancellationToken);
+        }
+
+        folder.WriteRecord(record with { Spec = record.Spec with { Nic = nic } });
+        if (record.Spec.Nic is { } old && old.TapName != nic?.TapName)
+        {
+            await Networks.TapDevice.DeleteAsync(old.TapName, cancellationToken);
+        }
+
+        if (running)
+        {
+            await StartCoreAsync(folder, cancellationToken);
+        }
+
+        return Describe(folder);
     }
 
     public async Task<VmInfo> ResizeAsync(string vmId, VmSize size, CancellationToken cancellationToken = default)

@@ -110,6 +110,13 @@ public sealed class SimulatedDriver(SimulatedDriverOptions options, TimeProvider
         return Task.FromResult(vm.Info());
     }
 
+    public Task<VmInfo> SetNicAsync(string vmId, VmNic? nic, CancellationToken cancellationToken = default)
+    {
+        var vm = Find(vmId);
+        vm.Spec = vm.Spec with { Nic = nic };
+        return Task.FromResult(vm.Info());
+    }
+
     public Task<VmSnapshot> CreateSnapshotAsync(string vmId, string snapshotName, CancellationToken cancellationToken = default)
     {
         var vm = Find(vmId);
