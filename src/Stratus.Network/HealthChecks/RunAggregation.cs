@@ -29,7 +29,8 @@ public static class RunAggregation
         DateTimeOffset startedAt, DateTimeOffset now)
     {
         var checks = new List<HealthCheckView>();
-        var results = reports.SelectMany(r => ChecksOf(r).Select(c => (Host: r.HostName, Check: c))).ToList();
+        // By host name: the details read the same whichever host reported first.
+        var results = reports.OrderBy(r => r.HostName, StringComparer.Ordinal).SelectMany(r => ChecksOf(r).Select(c => (Host: r.HostName, Check: c))).ToList();
         foreach (var name in results.Select(r => r.Check.Name).Distinct().OrderBy(Order))
         {
             var perHost = results.Where(r => r.Check.Name == name).ToList();
@@ -107,7 +108,7 @@ public static class RunAggregation
                 "No host of the region is up, so the connection is realized nowhere.", now, now, 0);
         }
 
-        var reported = reports.Select(r => r.HostName).Distinct().ToList();
+        var reported = reports.Select(r => r.HostName).Distinct().Order(StringComparer.Ordinal).ToList();
         var missing = Math.Max(0, context.ExpectedHosts - reported.Count);
         if (missing > 0)
         {
