@@ -81,7 +81,7 @@ public sealed class GuestOnConnectionTests(ITestOutputHelper output)
             Assert.Equal("exit=1", pingY);
 
             // The host: each of its addresses, tried on the guest's own link (so only the bridge could answer), refuses.
-            foreach (var hostAddress in HostAddresses())
+            foreach (var hostAddress in HostOnlyServer.HostAddresses())
             {
                 using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
                 Assert.Equal(HostOnlyServer.Body, (await http.GetStringAsync($"http://{hostAddress}:{hostServer.Port}/")).Trim());
@@ -128,63 +128,5 @@ public sealed class GuestOnConnectionTests(ITestOutputHelper output)
         }
 
         Assert.Empty(NetworkConnectionTests.DnsmasqProcesses(host.DataPath));
-    }
-
-    /// <summary>The host's own IPv4 addresses other than loopback and the test's corporate links.</summary>
-    private static IEnumerable<IPAddress> HostAddresses() =>
-        NetworkInterface.GetAllNetworkInterfaces()
-            // Not other tests' links (outside worlds, corporate networks), which come and go while this one runs.
-            .Where(i => i.OperationalStatus == OperationalStatus.Up && i.NetworkInterfaceType != NetworkInterfaceType.Loopback
-                && !i.Name.StartsWith("sow", StringComparison.Ordinal) && !i.Name.StartsWith("sco", StringComparison.Ordinal))
-            .SelectMany(i => i.GetIPProperties().UnicastAddresses)
-            .Select(a => a.Address)
-            .Where(a => a.AddressFamily == AddressFamily.InterNetwork)
-            .Distinct();
-
-    /// <summary>An HTTP server on every host address (as a Stratus API would be): one fixed answer.</summary>
-    private sealed class HostOnlyServer : IAsyncDisposable
-    {
-        public const string Body = "host-only secret";
-        private readonly TcpListener _listener = new(IPAddress.Any, 0);
-        private readonly CancellationTokenSource _stop = new();
-        private Task _serving = Task.CompletedTask;
-
-        public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
-
-        public static HostOnlyServer Start()
-        {
-            var server = new HostOnlyServer();
-            server._listener.Start();
-            server._serving = server.ServeAsync();
-            return server;
-        }
-
-        private async Task ServeAsync()
-        {
-            var answer = Encoding.ASCII.GetBytes($"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {Body.Length}\r\nConnection: close\r\n\r\n{Body}");
-            while (!_stop.IsCancellationRequested)
-            {
-                using var client = await _listener.AcceptTcpClientAsync(_stop.Token);
-                var stream = client.GetStream();
-                // The request is read only as far as needed to answer; the answer is the same for every request.
-                _ = await stream.ReadAsync(new byte[4096], _stop.Token).AsTask().WaitAsync(TimeSpan.FromSeconds(30), _stop.Token);
-                await stream.WriteAsync(answer, _stop.Token);
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _stop.CancelAsync();
-            _listener.Stop();
-            try
-            {
-                await _serving;
-            }
-            catch (Exception exception) when (exception is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-            }
-
-            _stop.Dispose();
-        }
     }
 }

@@ -61,13 +61,13 @@ public sealed partial class GuestConfinementTests
         Assert.Contains("exit=", refused, StringComparison.Ordinal);
 
         // Nor through the host: nothing listens on B's port there (no forward), and A cannot reach the host anyway.
-        var hostAddresses = new[] { IPAddress.Loopback }.Concat(HostAddresses()).ToList();
+        var hostAddresses = new[] { IPAddress.Loopback }.Concat(HostOnlyServer.HostAddresses()).ToList();
         foreach (var address in hostAddresses)
         {
             Assert.False(await ConnectsAsync(address, GuestPort), $"the host listens on {address}:{GuestPort}: a forward to a guest?");
         }
 
-        foreach (var target in new[] { "10.0.2.2" }.Concat(HostAddresses().Select(h => h.ToString())))
+        foreach (var target in new[] { "10.0.2.2" }.Concat(HostOnlyServer.HostAddresses().Select(h => h.ToString())))
         {
             var answer = await GetAsync(a, $"http://{target}:{GuestPort}/", output, $"A to {target} at B's port");
             Assert.DoesNotContain(OtherBody, answer, StringComparison.Ordinal);

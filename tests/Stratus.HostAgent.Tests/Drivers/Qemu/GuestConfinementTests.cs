@@ -51,7 +51,7 @@ public sealed partial class GuestConfinementTests(ITestOutputHelper output)
 
     private async Task CheckAsync(OutsideWorld outside, OutsideWorld controlPlane)
     {
-        await using var hostServer = HostServer.Start();
+        await using var hostServer = HostOnlyServer.Start();
         await using var host = new VmHost(output, o => o with { Confinement = o.Confinement with { ControlPlaneNetworks = [controlPlane.Network] } });
         // Two TCG guests booting at once on a busy host: Linux's boot-time check of the IO-APIC timer can miss its
         // window and panic ("IO-APIC + timer doesn't work"); no_timer_check skips that check, nothing else.
@@ -85,7 +85,7 @@ public sealed partial class GuestConfinementTests(ITestOutputHelper output)
             ("the host's address on the outside link", $"http://{outside.HostAddress}:{hostServer.Port}/", $"http://{outside.HostAddress}:{hostServer.Port}/"),
             ("a control-plane network", controlPlane.Url, controlPlane.Url),
         };
-        foreach (var address in HostAddresses())
+        foreach (var address in HostOnlyServer.HostAddresses())
         {
             targets.Add(($"the host's address {address}", $"http://{address}:{hostServer.Port}/", $"http://{address}:{hostServer.Port}/"));
         }
@@ -93,7 +93,7 @@ public sealed partial class GuestConfinementTests(ITestOutputHelper output)
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
         foreach (var (what, fromHost, fromGuest) in targets)
         {
-            var expected = fromHost == controlPlane.Url ? controlPlane.Body : HostServer.Body;
+            var expected = fromHost == controlPlane.Url ? controlPlane.Body : HostOnlyServer.Body;
             Assert.Equal(expected, (await http.GetStringAsync(fromHost)).Trim());
             var answer = await console.RunAsync($"wget -q -T 20 -O - {fromGuest} 2>&1; echo exit=$?", TimeSpan.FromSeconds(120));
             output.WriteLine($"{what} ({fromGuest}) from the guest: {answer.Replace('\n', ' ')}");
@@ -129,71 +129,5 @@ public sealed partial class GuestConfinementTests(ITestOutputHelper output)
         Assert.Matches($"/stratus/[0-9a-f]{{8}}-{Id}$", cpu);
         Assert.Matches($"/stratus/[0-9a-f]{{8}}-{Id}$", memory);
         return ($"{Read(cpu, "cpu.cfs_quota_us")} {Read(cpu, "cpu.cfs_period_us")}", Read(memory, "memory.limit_in_bytes"));
-    }
-
-    /// <summary>The host's own IPv4 addresses other than loopback (its uplink's, at least).</summary>
-    private static IEnumerable<IPAddress> HostAddresses() =>
-        NetworkInterface.GetAllNetworkInterfaces()
-            .Where(i => i.OperationalStatus == OperationalStatus.Up && i.NetworkInterfaceType != NetworkInterfaceType.Loopback && !i.Name.StartsWith("sow", StringComparison.Ordinal))
-            .SelectMany(i => i.GetIPProperties().UnicastAddresses)
-            .Select(a => a.Address)
-            .Where(a => a.AddressFamily == AddressFamily.InterNetwork);
-
-    /// <summary>An HTTP server on every host address (as a Stratus API or an etcd would be): one fixed answer.</summary>
-    private sealed class HostServer : IAsyncDisposable
-    {
-        public const string Body = "host-only secret";
-        private readonly TcpListener _listener = new(IPAddress.Any, 0);
-        private readonly CancellationTokenSource _stop = new();
-        private Task _serving = Task.CompletedTask;
-
-        public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
-
-        public static HostServer Start()
-        {
-            var server = new HostServer();
-            server._listener.Start();
-            server._serving = server.ServeAsync();
-            return server;
-        }
-
-        private async Task ServeAsync()
-        {
-            var answer = Encoding.ASCII.GetBytes($"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {Body.Length}\r\nConnection: close\r\n\r\n{Body}");
-            while (!_stop.IsCancellationRequested)
-            {
-                using var client = await _listener.AcceptTcpClientAsync(_stop.Token);
-                var stream = client.GetStream();
-                var buffer = new byte[4096];
-                var request = new StringBuilder();
-                while (!request.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
-                {
-                    var count = await stream.ReadAsync(buffer, _stop.Token).AsTask().WaitAsync(TimeSpan.FromSeconds(30), _stop.Token);
-                    if (count == 0)
-                    {
-                        break;
-                    }
-
-                    request.Append(Encoding.ASCII.GetString(buffer, 0, count));
-                }
-
-                await stream.WriteAsync(answer, _stop.Token);
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _stop.CancelAsync();
-            _listener.Stop();
-            try
-            {
-                await _serving;
-            }
-            catch (Exception exception) when (exception is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-            }
-
-            _stop.Dispose();
-        }
     }
 }
