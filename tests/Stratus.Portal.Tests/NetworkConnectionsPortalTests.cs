@@ -105,7 +105,7 @@ public sealed class NetworkConnectionsPortalTests
         await ConfirmAsync(page, "Delete");
         var refusal = page.Locator("[data-testid=action-error]");
         await Assertions.Expect(refusal).ToContainTextAsync("provisioning policy 'Branch PCs' and 0 Cloud PCs");
-        await Chromium.ScreenshotAsync(page, "84-network-delete-refused", fullPage: true);
+        await ScreenshotSettledAsync(page, "84-network-delete-refused");
         Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync($"/api/v1/onPremisesConnections/{id}")).StatusCode);
 
         // The move of its Cloud PCs to the next healthy connection, after a confirmation.
@@ -117,7 +117,7 @@ public sealed class NetworkConnectionsPortalTests
         // Provisioning accepted the move of the Cloud PCs on it, which here are none: the page says so.
         await Assertions.Expect(page.Locator("[data-testid=move-result]")).ToContainTextAsync("No Cloud PC is on Corp A: nothing to move.");
         await Assertions.Expect(page.Locator("[data-testid=action-error]")).ToHaveCountAsync(0);
-        await Chromium.ScreenshotAsync(page, "85-network-move-result", fullPage: true);
+        await ScreenshotSettledAsync(page, "85-network-move-result");
         // The same request through the API: 202 with the count of Cloud PCs to move.
         using (var moved = await admin.PostAsJsonAsync($"/api/v1/onPremisesConnections/{id}/moveCloudPcs", new { }))
         {
@@ -159,6 +159,20 @@ public sealed class NetworkConnectionsPortalTests
         var created = await operatorClient.PostAsJsonAsync("/api/v1/tenants", new { displayName = "Corp", domain, admin = new { userName = $"admin@{domain}", password = AdminPassword } });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         return (domain, await stratus.SignedInClientAsync($"admin@{domain}", AdminPassword));
+    }
+
+    /// <summary>
+    /// A full-page screenshot once the page's finite animations have ended (at most 10 s): a message bar fades in, and
+    /// one taken at once shows it half transparent.
+    /// </summary>
+    private static async Task ScreenshotSettledAsync(IPage page, string name)
+    {
+        await page.EvaluateAsync("""
+            () => Promise.race([
+              Promise.all(document.getAnimations().filter(a => a.effect?.getComputedTiming().iterations !== Infinity).map(a => a.finished.catch(() => null))),
+              new Promise(resolve => setTimeout(resolve, 10000))])
+            """);
+        await Chromium.ScreenshotAsync(page, name, fullPage: true);
     }
 
     /// <summary>Tabs to the open dialog's button with this text and presses Enter on it.</summary>
