@@ -9,9 +9,9 @@ namespace Stratus.Portal.Tests;
 /// <summary>
 /// The Network connections page in chromium against a real all-in-one with the real network service (issue 20), by
 /// keyboard alone (Tab, typing, Enter). The region has no host, so every run ends with the network service's own
-/// verdict (hostsReporting failed: no host reported) within the short run timeout given here. Provisioning's two network
-/// endpoints (usage before a delete, the move of Cloud PCs) are not merged yet: <see cref="ProvisioningNetworkStandIn"/>
-/// stands in for them.
+/// verdict (hostsReporting failed: no host reported) within the short run timeout given here. The all-in-one hosts
+/// provisioning too: a real provisioning policy naming the connection is what keeps it from a delete, and the move of
+/// its Cloud PCs is provisioning's own answer (none here: no host, so no Cloud PC).
 /// </summary>
 public sealed class NetworkConnectionsPortalTests
 {
@@ -21,11 +21,14 @@ public sealed class NetworkConnectionsPortalTests
     public async Task A_tenant_admin_creates_checks_and_deletes_a_network_connection_with_the_keyboard()
     {
         using var data = new TempFolder();
-        await using var provisioning = new ProvisioningNetworkStandIn();
-        var environment = provisioning.Environment();
-        // A run waits for every host of the region until this deadline; the region has none, so each run ends at it.
-        environment["Stratus__Network__HealthCheckRunTimeout"] = "00:00:03";
-        environment["Stratus__Network__SchedulerInterval"] = "00:00:01";
+        // The gallery image a provisioning policy names must exist.
+        await TinyImageFolder.InstallIntoAsync(data.Path);
+        var environment = new Dictionary<string, string?>
+        {
+            // A run waits for every host of the region until this deadline; the region has none, so each run ends at it.
+            ["Stratus__Network__HealthCheckRunTimeout"] = "00:00:03",
+            ["Stratus__Network__SchedulerInterval"] = "00:00:01",
+        };
         await using var stratus = await StratusProcess.StartAsync(["up", "--hosts", "none"], data.Path, environment);
         var (domain, admin) = await TenantAsync(stratus);
 
@@ -93,16 +96,16 @@ public sealed class NetworkConnectionsPortalTests
         await Assertions.Expect(page.Locator("[data-testid=run]").First.Locator("[data-testid=check][data-name=hostsReporting]")).ToBeVisibleAsync();
         await Chromium.ScreenshotAsync(page, "83-network-run-history", fullPage: true);
 
-        // In use by a policy and two Cloud PCs: the delete is refused with the API's own words, naming them.
-        provisioning.SetUsage(id, 2, (Guid.NewGuid(), "Branch PCs"));
+        // Named by a provisioning policy (made through the API): the delete is refused with the API's own words, naming it.
+        var policy = await UserPortalTests.IdAsync(await admin.PostAsJsonAsync("/api/v1/provisioningPolicies",
+            new { displayName = "Branch PCs", imageId = TinyImageFolder.ImageId, networkConnectionIds = new[] { id } }));
         await Assertions.Expect(page.Locator("[data-testid=connection-summary] [data-testid=connection-in-use]")).ToContainTextAsync("Yes");
         await TabToAsync(page, "document.activeElement?.id === 'delete-connection'", "Delete");
         await page.Keyboard.PressAsync("Enter");
         await ConfirmAsync(page, "Delete");
         var refusal = page.Locator("[data-testid=action-error]");
-        await Assertions.Expect(refusal).ToContainTextAsync("'Branch PCs'");
-        await Assertions.Expect(refusal).ToContainTextAsync("2 Cloud PCs");
-        await Chromium.ScreenshotAsync(page, "84-network-delete-refused", fullPage: true);
+        await Assertions.Expect(refusal).ToContainTextAsync("provisioning policy 'Branch PCs' and 0 Cloud PCs");
+        await ScreenshotSettledAsync(page, "84-network-delete-refused");
         Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync($"/api/v1/onPremisesConnections/{id}")).StatusCode);
 
         // The move of its Cloud PCs to the next healthy connection, after a confirmation.
@@ -111,8 +114,18 @@ public sealed class NetworkConnectionsPortalTests
         await Assertions.Expect(page.Locator("fluent-dialog")).ToContainTextAsync("one at a time, to the next healthy connection");
         await Chromium.ScreenshotAsync(page, "85-network-move-confirm", fullPage: true);
         await ConfirmAsync(page, "Move Cloud PCs");
-        await Assertions.Expect(page.Locator("[data-testid=move-result]")).ToContainTextAsync("Moving 2 Cloud PCs off Corp A");
-        Assert.Equal([id], provisioning.MovesRequested);
+        // Provisioning accepted the move of the Cloud PCs on it, which here are none: the page says so.
+        await Assertions.Expect(page.Locator("[data-testid=move-result]")).ToContainTextAsync("No Cloud PC is on Corp A: nothing to move.");
+        await Assertions.Expect(page.Locator("[data-testid=action-error]")).ToHaveCountAsync(0);
+        await ScreenshotSettledAsync(page, "85-network-move-result");
+        // The same request through the API: 202 with the count of Cloud PCs to move.
+        using (var moved = await admin.PostAsJsonAsync($"/api/v1/onPremisesConnections/{id}/moveCloudPcs", new { }))
+        {
+            Assert.True(moved.StatusCode == HttpStatusCode.Accepted, await moved.Content.ReadAsStringAsync());
+            var move = await moved.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal(id, move.GetProperty("connectionId").GetGuid());
+            Assert.Equal(0, move.GetProperty("cloudPcCount").GetInt32());
+        }
 
         // The list: name, region, subnet, uplink, status, in use and the last check.
         await TabToAsync(page, "document.activeElement?.classList.contains('stratus-back') === true", "the way back to the list");
@@ -127,8 +140,8 @@ public sealed class NetworkConnectionsPortalTests
         await Assertions.Expect(grid.Locator("[data-testid=connection-last-check]")).ToContainTextAsync("UTC");
         await Chromium.ScreenshotAsync(page, "86-networks-list", fullPage: true);
 
-        // Once nothing uses it, the delete goes through and the list is empty again.
-        provisioning.SetUsage(id, 0);
+        // Once the policy is deleted nothing uses it: the delete goes through and the list is empty again.
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/api/v1/provisioningPolicies/{policy}")).StatusCode);
         await TabToAsync(page, "document.activeElement?.getAttribute('data-testid') === 'connection-link'", "the connection's link");
         await page.Keyboard.PressAsync("Enter");
         await Assertions.Expect(page.Locator("[data-testid=connection-summary] [data-testid=connection-in-use]")).ToContainTextAsync("No");
@@ -146,6 +159,20 @@ public sealed class NetworkConnectionsPortalTests
         var created = await operatorClient.PostAsJsonAsync("/api/v1/tenants", new { displayName = "Corp", domain, admin = new { userName = $"admin@{domain}", password = AdminPassword } });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         return (domain, await stratus.SignedInClientAsync($"admin@{domain}", AdminPassword));
+    }
+
+    /// <summary>
+    /// A full-page screenshot once the page's finite animations have ended (at most 10 s): a message bar fades in, and
+    /// one taken at once shows it half transparent.
+    /// </summary>
+    private static async Task ScreenshotSettledAsync(IPage page, string name)
+    {
+        await page.EvaluateAsync("""
+            () => Promise.race([
+              Promise.all(document.getAnimations().filter(a => a.effect?.getComputedTiming().iterations !== Infinity).map(a => a.finished.catch(() => null))),
+              new Promise(resolve => setTimeout(resolve, 10000))])
+            """);
+        await Chromium.ScreenshotAsync(page, name, fullPage: true);
     }
 
     /// <summary>Tabs to the open dialog's button with this text and presses Enter on it.</summary>

@@ -8,8 +8,8 @@ namespace Stratus.IntegrationTests.Cli;
 /// <summary>
 /// `stratus network ...` against a real all-in-one with the real network service (issue 20). The region has no host,
 /// so each run of the checks ends at the short run timeout given here with the service's own verdict
-/// (hostsReporting failed: no host reported). Provisioning's usage endpoint, which a delete asks, is not merged yet:
-/// <see cref="ProvisioningNetworkStandIn"/> stands in for it.
+/// (hostsReporting failed: no host reported). The all-in-one hosts provisioning too: a delete asks its usage endpoint,
+/// and a real provisioning policy naming the connection is what keeps it.
 /// </summary>
 public sealed class NetworkCommandsTests
 {
@@ -20,14 +20,17 @@ public sealed class NetworkCommandsTests
     {
         using var data = new TempFolder();
         using var config = new TempFolder();
-        await using var provisioning = new ProvisioningNetworkStandIn();
-        var environment = provisioning.Environment();
-        environment["Stratus__Network__HealthCheckRunTimeout"] = "00:00:03";
-        environment["Stratus__Network__SchedulerInterval"] = "00:00:01";
+        // The gallery image a provisioning policy names must exist.
+        await TinyImageFolder.InstallIntoAsync(data.Path);
+        var environment = new Dictionary<string, string?>
+        {
+            ["Stratus__Network__HealthCheckRunTimeout"] = "00:00:03",
+            ["Stratus__Network__SchedulerInterval"] = "00:00:01",
+        };
         await using var stratus = await StratusProcess.StartAsync(["up", "--hosts", "none"], data.Path, environment);
+        var domain = $"net{Guid.NewGuid():N}"[..12] + ".test";
         using (var operatorClient = await stratus.OperatorClientAsync())
         {
-            var domain = $"net{Guid.NewGuid():N}"[..12] + ".test";
             var tenant = await operatorClient.PostAsJsonAsync("/api/v1/tenants", new { displayName = "Corp", domain, admin = new { userName = $"admin@{domain}", password = Password } });
             Assert.Equal(HttpStatusCode.Created, tenant.StatusCode);
             await ClientCli.CheckedAsync(config.Path, ["login", "--url", stratus.BaseAddress.ToString().TrimEnd('/'), "--user", $"admin@{domain}"], new() { ["STRATUS_PASSWORD"] = Password });
@@ -86,13 +89,19 @@ public sealed class NetworkCommandsTests
         Assert.Equal(1, nothing.ExitCode);
         Assert.Contains("nothing to change", nothing.StandardError, StringComparison.Ordinal);
 
-        // A connection in use is kept, and the refusal names what uses it.
-        provisioning.SetUsage(Guid.Parse(id), 1, (Guid.NewGuid(), "Branch PCs"));
+        // A connection a provisioning policy names is kept, and the refusal names the policy (no Cloud PC here).
+        using var admin = await stratus.SignedInClientAsync($"admin@{domain}", Password);
+        var policy = await admin.PostAsJsonAsync("/api/v1/provisioningPolicies", new { displayName = "Branch PCs", imageId = TinyImageFolder.ImageId, networkConnectionIds = new[] { id } });
+        Assert.True(policy.StatusCode == HttpStatusCode.Created, await policy.Content.ReadAsStringAsync());
+        var policyId = (await policy.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
         var inUse = await ClientCli.RunAsync(config.Path, ["network", "delete", id]);
         Assert.Equal(1, inUse.ExitCode);
-        Assert.Contains("'Branch PCs' and 1 Cloud PC", inUse.StandardError, StringComparison.Ordinal);
+        Assert.Contains("provisioning policy 'Branch PCs' and 0 Cloud PCs", inUse.StandardError, StringComparison.Ordinal);
+        Assert.Contains("Corp B", (await ClientCli.CheckedAsync(config.Path, ["network", "list"])).StandardOutput, StringComparison.Ordinal);
 
-        provisioning.SetUsage(Guid.Parse(id), 0);
+        // Taken out of the policy (the hosted network instead), nothing uses it: the delete goes through.
+        var released = await admin.PatchAsJsonAsync($"/api/v1/provisioningPolicies/{policyId}", new { networkConnectionIds = Array.Empty<string>() });
+        Assert.True(released.StatusCode == HttpStatusCode.OK, await released.Content.ReadAsStringAsync());
         Assert.Contains($"Deleted network connection {id}.", (await ClientCli.CheckedAsync(config.Path, ["network", "delete", id])).StandardOutput, StringComparison.Ordinal);
         Assert.Equal("Nothing here yet.", (await ClientCli.CheckedAsync(config.Path, ["network", "list"])).StandardOutput.Trim());
     }
