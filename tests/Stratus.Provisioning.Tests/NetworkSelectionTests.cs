@@ -16,8 +16,8 @@ public sealed class NetworkSelectionTests(NetworkHost host)
     public async Task Policy_NetworkConnectionIds_MustBeTheTenantsOwn_OnceEach_AndNetworkReachable()
     {
         using var tenant = await host.CreateTenantAsync("netpol");
-        var a = host.Network.Add(tenant.Id, "Corp A");
-        var foreign = host.Network.Add(Guid.NewGuid(), "Another tenant's");
+        var a = await host.AddConnectionAsync(tenant.Id, "Corp A");
+        var foreign = await host.AddConnectionAsync(Guid.NewGuid(), "Another tenant's");
         object Policy(params string[] ids) => new { displayName = "Net", imageId = ProvisioningHost.ImageId, networkConnectionIds = ids };
 
         var notOwn = await Problem.AssertValidationAsync(await tenant.PostPolicyAsync(Policy(a.Id.ToString(), foreign.Id.ToString())), "networkConnectionIds[1]");
@@ -59,8 +59,8 @@ public sealed class NetworkSelectionTests(NetworkHost host)
     public async Task Provisioning_SkipsAnUnhealthyFirstConnection_AndPlacesOnTheSecond_InItsRegion()
     {
         using var tenant = await host.CreateTenantAsync("netsel");
-        var a = host.Network.Add(tenant.Id, "Corp A", status: "failed", reason: "gatewayUnreachable: 10.20.0.1 did not answer ARP from local-1-host");
-        var b = host.Network.Add(tenant.Id, "Corp B", region: "local-2");
+        var a = await host.AddConnectionAsync(tenant.Id, "Corp A", status: "failed", reason: "gatewayUnreachable: 10.20.0.1 did not answer ARP from local-1-host");
+        var b = await host.AddConnectionAsync(tenant.Id, "Corp B", region: "local-2");
         var policy = await tenant.CreateNetworkPolicyAsync("Corp", a.Id.ToString(), b.Id.ToString());
 
         var user = await tenant.AddUserOfPolicyAsync(policy, "ada");
@@ -79,8 +79,8 @@ public sealed class NetworkSelectionTests(NetworkHost host)
     public async Task Provisioning_NoUsableConnection_FailsNamingEachAndWhy()
     {
         using var tenant = await host.CreateTenantAsync("netnone");
-        var a = host.Network.Add(tenant.Id, "Corp A", status: "failed", reason: "uplinkInterfaceNotFound: eth9 is on no host of local-1");
-        var b = host.Network.Add(tenant.Id, "Corp B", status: "pending", reason: "never checked");
+        var a = await host.AddConnectionAsync(tenant.Id, "Corp A", status: "failed", reason: "uplinkInterfaceNotFound: eth9 is on no host of local-1");
+        var b = await host.AddConnectionAsync(tenant.Id, "Corp B", status: "pending", reason: "never checked");
         var policy = await tenant.CreateNetworkPolicyAsync("Corp", a.Id.ToString(), b.Id.ToString());
 
         var pc = await tenant.SettledCloudPcAsync(await tenant.AddUserOfPolicyAsync(policy, "bob"));
@@ -117,7 +117,7 @@ public sealed class NetworkSelectionTests(NetworkHost host)
     public async Task NetworkUnreachable_ProvisioningFailsAtItsDeadline_AndARetryUsesTheConnection()
     {
         using var tenant = await host.CreateTenantAsync("netdown");
-        var a = host.Network.Add(tenant.Id, "Corp A");
+        var a = await host.AddConnectionAsync(tenant.Id, "Corp A");
         var policy = await tenant.CreateNetworkPolicyAsync("Corp", a.Id.ToString());
         Guid user;
         host.Network.Unavailable = true;

@@ -83,7 +83,13 @@ public sealed class IdentityKeys(ServiceCalls calls, TimeProvider clock)
         }
         catch (Exception e) when (e is HttpRequestException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            // Identity is away: the keys read before still check the tokens they signed.
+            // Identity is away: the keys read before still check the tokens they signed. With none read yet (a read
+            // during start-up, before identity listened), the next token asks again at once rather than being refused
+            // for the least interval: nothing could be checked meanwhile, and the reads stay one at a time.
+            if (current.Count == 0)
+            {
+                readAt = DateTimeOffset.MinValue;
+            }
         }
         finally
         {

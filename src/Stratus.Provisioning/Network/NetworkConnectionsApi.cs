@@ -66,12 +66,26 @@ public static class NetworkConnectionsApi
     }
 
     private static async Task<Results<Accepted<MoveCloudPcsView>, ValidationProblem, ProblemHttpResult>> MoveAsync(
-        Guid id, MoveCloudPcsRequest? request, HttpContext http, ProvisioningDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+        Guid id, MoveCloudPcsRequest? request, HttpContext http, ProvisioningDbContext db, NetworkClient network, TimeProvider clock, CancellationToken cancellationToken)
     {
         var tenant = http.User.RequiredTenantId();
         if (request?.Reason is { Length: > 1024 })
         {
             return Problems.Validation("reason", "'reason' must be at most 1024 characters.");
+        }
+
+        // Only a connection of the caller's tenant: an unknown id is a 404 that records nothing, as everywhere else.
+        try
+        {
+            if (await network.ConnectionAsync(tenant, id, cancellationToken) is null)
+            {
+                return Problems.NotFound("network connection", id);
+            }
+        }
+        catch (NetworkUnavailableException e)
+        {
+            return Problems.DependencyUnavailable(
+                $"The network service, which knows the connections, cannot be asked now ({e.Message}). Nothing was moved; send the request again later.");
         }
 
         if (await db.NetworkMoves.AnyAsync(m => m.TenantId == tenant && m.FromConnectionId == id && m.CompletedAt == null, cancellationToken))

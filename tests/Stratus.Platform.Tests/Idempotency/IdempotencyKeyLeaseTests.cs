@@ -102,8 +102,10 @@ public sealed class IdempotencyKeyLeaseTests(PostgresServer postgres, ITestOutpu
             return db.SaveChangesAsync();
         });
 
+        // The pruner's own schedule may run first (its first pass comes soon after the start): then this pass finds
+        // nothing left to do. Either way the old key is gone and the young one kept.
         var pruner = host.App.Services.GetRequiredService<IdempotencyRecordPruner>();
-        Assert.Equal(1, await pruner.PruneAsync(CancellationToken.None));
+        Assert.InRange(await pruner.PruneAsync(CancellationToken.None), 0, 1);
 
         Assert.Equal(["young"], await host.PlatformAsync(db => db.IdempotencyRecords.Select(r => r.Key).ToListAsync()));
 

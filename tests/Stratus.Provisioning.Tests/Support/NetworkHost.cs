@@ -20,6 +20,8 @@ public sealed class NetworkHost : ProvisioningHost
 
     public static readonly TimeSpan MoveTimeout = TimeSpan.FromSeconds(30);
 
+    private int announced;
+
     public NetworkStandIn Network { get; private set; } = null!;
 
     protected override IReadOnlyDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>
@@ -67,6 +69,20 @@ public sealed class NetworkHost : ProvisioningHost
         return bodies.Select(b => JsonDocument.Parse(b).RootElement.Clone()).ToList();
     }
 
+    /// <summary>
+    /// A connection of the stand-in, announced to the real compute as the network service announces one (its
+    /// network.connectionUpserted event, through an outbox), so that compute can place VMs on it: a subnet of its own.
+    /// </summary>
+    public async Task<StandInConnection> AddConnectionAsync(Guid tenantId, string displayName, string region = "local-1", string status = "passed", string? reason = null)
+    {
+        var connection = Network.Add(tenantId, displayName, region, status, reason);
+        var n = Interlocked.Increment(ref announced);
+        var prefix = $"10.{100 + (n / 200)}.{n % 200}";
+        await PublishAsync(new StandInConnectionUpserted(tenantId, connection.Id, region, 1, $"{prefix}.0/24", $"{prefix}.1", 1500, "hostInterface", "eth0",
+            null, null, null, null, [], null, [], [], TimeProvider.System.GetUtcNow()));
+        return connection;
+    }
+
     /// <summary>Publishes a message into provisioning's outbox, as compute would publish its event.</summary>
     public async Task PublishAsync<T>(T message)
         where T : notnull
@@ -76,6 +92,13 @@ public sealed class NetworkHost : ProvisioningHost
         await db.SaveChangesAsync();
     }
 }
+
+/// <summary>STAND-IN for the network service's event (the connection the stand-in serves, as compute must learn it).</summary>
+[MessageName("network.connectionUpserted.v1")]
+public sealed record StandInConnectionUpserted(Guid TenantId, Guid ConnectionId, string Region, long Version, string Subnet,
+    string Gateway, int Mtu, string UplinkKind, string UplinkInterface, int? VlanId, int? VxlanId, string? VxlanRemote,
+    int? VxlanPort, IReadOnlyList<string> DnsServers, string? DnsSearchDomain, IReadOnlyList<string> DnsNamesToResolve,
+    IReadOnlyList<string> RequiredEndpoints, DateTimeOffset OccurredAt);
 
 [CollectionDefinition(NetworkHost.Collection)]
 public sealed class NetworkHostCollection : ICollectionFixture<NetworkHost>;
