@@ -67,20 +67,14 @@ public sealed class NetworkMoveTests(NetworkHost host)
         Assert.True(accepted.StatusCode == HttpStatusCode.Accepted, await accepted.Content.ReadAsStringAsync());
         Assert.Equal(2, (await accepted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("cloudPcCount").GetInt32());
 
+        // The real compute (simulated hosts) carries out each change and answers with the VM's address on B.
         var vms = new[] { first.VmId, second.VmId };
-        var ips = new[] { "10.30.0.11", "10.30.0.12" };
-        for (var i = 0; i < 2; i++)
-        {
-            var sent = await Eventually.UntilAsync(() => ChangesAsync(vms), l => l.Count > i, $"change {i + 1} of the move to be sent to compute", TimeSpan.FromSeconds(90));
-            // One at a time: the next is sent only after compute answered the one before.
-            Assert.Equal(i + 1, sent.Count);
-            var change = sent[i];
-            Assert.Equal(b.Id, change.GetProperty("networkConnectionId").GetGuid());
-            await host.PublishAsync(new VmNetworkChanged(change.GetProperty("vmId").GetGuid(), change.GetProperty("operationId").GetGuid(), b.Id, ips[i], true, null, TimeProvider.System.GetUtcNow()));
-        }
-
-        var moved = await Eventually.UntilAsync(tenant.NetworkCloudPcsAsync, l => l.Count(p => p.OnPremisesConnectionId == b.Id) == 2, "both Cloud PCs to be on Corp B");
-        Assert.Equal(ips.Order(), moved.Select(p => p.IpAddress).Order());
+        var moved = await Eventually.UntilAsync(tenant.NetworkCloudPcsAsync, l => l.Count(p => p.OnPremisesConnectionId == b.Id) == 2, "both Cloud PCs to be on Corp B",
+            TimeSpan.FromSeconds(180));
+        var sent = await ChangesAsync(vms);
+        Assert.Equal(2, sent.Count);
+        Assert.All(sent, change => Assert.Equal(b.Id, change.GetProperty("networkConnectionId").GetGuid()));
+        Assert.Equal(2, moved.Select(p => p.IpAddress).Where(ip => !string.IsNullOrEmpty(ip)).Distinct().Count());
         Assert.All(moved, p => Assert.Equal("Corp B", p.OnPremisesConnectionName));
         foreach (var pc in new[] { first, second })
         {
