@@ -84,6 +84,13 @@ if [ "$netns" = 1 ]; then
   net="10.77.$(((base / 100) % 256))"
   subnet="$net.0/24"
   bridge="s${base}br"
+  # The names are the base port's: a run of the same lab that was killed (not stopped with down.sh) leaves its
+  # bridge and namespaces behind, and nothing but such a run uses these names; they go before new ones are made.
+  if ip link show "$bridge" >/dev/null 2>&1 || ip netns list | grep -q "^stratus$base-"; then
+    echo "removing the network of an earlier run on base $base that was not stopped (its bridge $bridge, namespaces stratus$base-*)" >&2
+    ip link del "$bridge" 2>/dev/null || true
+    for zone in a b c; do ip netns del "stratus$base-$zone" 2>/dev/null || true; done
+  fi
   ip link add "$bridge" type bridge
   ip addr add "$net.1/24" dev "$bridge"
   ip link set "$bridge" up

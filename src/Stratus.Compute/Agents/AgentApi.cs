@@ -285,8 +285,9 @@ public static class AgentApi
 
         await UnmanagedVmReports.ApplyAsync(db, host, report, byId.Keys.ToHashSet(), reportedIds, now, cancellationToken);
         await NetworkReports.ApplyAsync(db, host, report, byId, now, cancellationToken);
-        // Rows keyed by what another report (or a connection's handler) may add at the same moment: losing that race is no error.
-        var mayRace = db.ChangeTracker.Entries().Any(e => e.State == EntityState.Added && e.Entity is UnmanagedVm or NetworkAddress or HostNetworkCheck);
+        // Rows keyed by what another report (or a connection's handler, or the copy staleness check's first look at a
+        // VM's copies) may add at the same moment: losing that race is no error.
+        var mayRace = db.ChangeTracker.Entries().Any(e => e.State == EntityState.Added && e.Entity is UnmanagedVm or NetworkAddress or HostNetworkCheck or VmDiskCopy);
         try
         {
             await db.SaveChangesAsync(cancellationToken);
