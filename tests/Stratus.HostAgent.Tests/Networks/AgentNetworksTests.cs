@@ -28,7 +28,7 @@ public sealed class AgentNetworksTests(ITestOutputHelper output)
         await using var controlPlane = new ScriptedControlPlane((hostId, _) =>
             JsonSerializer.Serialize(new DesiredState(hostId, Volatile.Read(ref version), [], [], Networks: Volatile.Read(ref listed)), Json));
         var options = controlPlane.AgentOptions(host.DataPath, "network-host", TimeSpan.FromMilliseconds(300));
-        var names = new NetworkNames(host.DataPath);
+        var names = new NetworkNames(options.DataFolder);
         using var loggers = new TestOutputLoggerFactory(output);
         using var agent = new HostAgentService(host.Driver, options, "tcg", new HttpClient { BaseAddress = controlPlane.Url }, TimeProvider.System,
             loggers.CreateLogger<HostAgentService>());
@@ -63,7 +63,7 @@ public sealed class AgentNetworksTests(ITestOutputHelper output)
         finally
         {
             await agent.StopAsync(CancellationToken.None);
-            await new HostNetworks(host.DataPath, TimeProvider.System, loggers.CreateLogger("cleanup")).TearDownUnlistedAsync([], CancellationToken.None);
+            await new HostNetworks(options.DataFolder, TimeProvider.System, loggers.CreateLogger("cleanup")).TearDownUnlistedAsync([], CancellationToken.None);
         }
     }
 
