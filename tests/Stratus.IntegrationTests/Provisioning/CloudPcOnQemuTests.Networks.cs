@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Stratus.HostAgent.Networks;
 using Stratus.HostAgent.Tests.Networks;
 using Stratus.IntegrationTests.Support;
 using Stratus.Testing;
@@ -106,7 +107,13 @@ public sealed partial class CloudPcOnQemuTests
         finally
         {
             QemuProcesses.KillAll(data.Path);
+            await AgentNetworks.TearDownAllAsync(data.Path);
         }
+
+        // Nothing of the connections is left (the agent's state of each is gone with it), and the test's uplinks are free.
+        Assert.Empty(System.IO.Directory.GetDirectories(Path.Combine(data.Path, "hosts", "local-1", "networks")));
+        Assert.Null(LinuxNetwork.MasterOf(corporateA.Uplink));
+        Assert.Null(LinuxNetwork.MasterOf(corporateB.Uplink));
     }
 
     private static HashSet<string> Names(JsonElement array) => array.EnumerateArray().Select(e => e.GetString()!).ToHashSet(StringComparer.Ordinal);
