@@ -264,7 +264,7 @@ public sealed partial class CloudPcOnQemuTests
             }));
             var group = await Created(await admin.PostAsJsonAsync("/api/v1/groups", new { displayName = "Cloud PC users" }));
             Assert.Equal(HttpStatusCode.NoContent, (await admin.PostAsJsonAsync($"/api/v1/groups/{group}/members", new { id = user })).StatusCode);
-            IReadOnlyList<string> networkConnectionIds = networkConnections is null ? [] : await networkConnections(admin);
+            IReadOnlyList<string>? networkConnectionIds = networkConnections is null ? null : await networkConnections(admin);
             var policy = await Created(await admin.PostAsJsonAsync("/api/v1/provisioningPolicies", new
             {
                 displayName = "Tiny Linux", imageId = TinyImageFolder.ImageId, imageType = "gallery", regionNames = new[] { "local-1" }, gracePeriodInHours,
