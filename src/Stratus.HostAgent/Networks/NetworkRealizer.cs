@@ -137,7 +137,7 @@ internal sealed partial class NetworkRealizer(string dataFolder, ILogger logger)
 
                 if (LinuxNetwork.MasterOf(parent) is { } master && master != bridge)
                 {
-                    throw LinuxNetwork.Failure($"The uplink interface '{parent}' is already a port of '{master}' (another connection?); one interface uplinks one connection.");
+                    throw LinuxNetwork.Failure($"The uplink interface '{parent}' is already a port of '{master}' (another connection, or this one on another agent of this machine?); one interface uplinks one connection of one agent.");
                 }
 
                 break;
