@@ -14,7 +14,8 @@ namespace Stratus.IntegrationTests.Provisioning;
 /// (gateway, DNS server answering the corporate name, HTTP endpoint), each behind a veth whose host end is a
 /// connection's uplink in local-1. A policy names connections A then B. The first user's Cloud PC is on A with an
 /// address of A's subnet, and its guest resolves the corporate name and fetches the endpoint. A's cable is cut: the
-/// scheduler's next run fails A, the second user's Cloud PC goes on B, and the audit log says A was skipped and why.
+/// scheduler's next run fails A, the second user's Cloud PC goes on B (its guest reaches B's endpoint), and the audit
+/// log says A was skipped and why.
 /// </summary>
 public sealed partial class CloudPcOnQemuTests
 {
@@ -63,7 +64,8 @@ public sealed partial class CloudPcOnQemuTests
             Assert.Equal("Corp A", onA.GetProperty("onPremisesConnectionName").GetString());
             var addressOnA = onA.GetProperty("ipAddress").GetString()!;
             Assert.True(IPNetwork.Parse(corporateA.Subnet).Contains(IPAddress.Parse(addressOnA)), $"{addressOnA} is not in {corporateA.Subnet}");
-            await using (var console = await ConsoleOfTheOnlyVmAsync(data.Path))
+            var firstVm = Assert.Single(QemuProcesses.VmFolders(data.Path));
+            await using (var console = await ConsoleOfVmAsync(firstVm))
             {
                 await WaitForLeaseAsync(console, addressOnA);
                 var resolv = await console.RunAsync("cat /etc/resolv.conf", TimeSpan.FromSeconds(60));
@@ -97,6 +99,13 @@ public sealed partial class CloudPcOnQemuTests
             Assert.Equal(b, onB.GetProperty("onPremisesConnectionId").GetString());
             var addressOnB = onB.GetProperty("ipAddress").GetString()!;
             Assert.True(IPNetwork.Parse(corporateB.Subnet).Contains(IPAddress.Parse(addressOnB)), $"{addressOnB} is not in {corporateB.Subnet}");
+            await using (var console = await ConsoleOfVmAsync(QemuProcesses.VmFolders(data.Path).Single(f => f != firstVm)))
+            {
+                // Its guest has B's lease and B's DNS, and reaches B's endpoint by the same corporate name.
+                await WaitForLeaseAsync(console, addressOnB);
+                Assert.Equal(corporateB.Body, await console.RunAsync($"wget -q -T 30 -O - {corporateB.Url}", TimeSpan.FromSeconds(120)));
+            }
+
             var audit = (await tenant.Admin.GetFromJsonAsync<JsonElement>("/api/v1/auditEvents?$top=500")).GetProperty("value").EnumerateArray().ToList();
             var skipped = audit.Where(e => e.GetProperty("activity").GetString() == "networkConnectionSkipped").Select(e => e.GetProperty("displayName").GetString()!).ToList();
             Assert.Contains(skipped, s => s.Contains($"Corp A ({a})", StringComparison.Ordinal) && s.Contains("uplinkExists (uplinkInterfaceNotFound", StringComparison.Ordinal)

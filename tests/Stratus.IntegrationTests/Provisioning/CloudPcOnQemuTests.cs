@@ -208,10 +208,13 @@ public sealed partial class CloudPcOnQemuTests
     /// The serial console of the one VM under the data folder, reached through a short link: a unix socket's path
     /// must be under 108 characters, and the test's data folder is deep.
     /// </summary>
-    private static async Task<SerialConsole> ConsoleOfTheOnlyVmAsync(string dataFolder)
+    private static Task<SerialConsole> ConsoleOfTheOnlyVmAsync(string dataFolder) => ConsoleOfVmAsync(Assert.Single(QemuProcesses.VmFolders(dataFolder)));
+
+    /// <summary>The serial console of the VM whose folder is given, through a short link (see <see cref="ConsoleOfTheOnlyVmAsync"/>).</summary>
+    private static async Task<SerialConsole> ConsoleOfVmAsync(string vmFolder)
     {
         var link = Path.Combine(Path.GetTempPath(), $"vm-{Guid.NewGuid():N}"[..11]);
-        File.CreateSymbolicLink(link, Assert.Single(QemuProcesses.VmFolders(dataFolder)));
+        File.CreateSymbolicLink(link, vmFolder);
         try
         {
             return await SerialConsole.ConnectAsync(Path.Combine(link, "serial.sock"));
