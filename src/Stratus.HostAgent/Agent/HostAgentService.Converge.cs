@@ -172,7 +172,7 @@ public sealed partial class HostAgentService
     }
 
     /// <summary>The VM's NIC as the driver makes it: its tap on the connection's bridge, its MAC; null: the hosted network.</summary>
-    private static VmNic? NicOf(DesiredVm desired, IReadOnlyList<DesiredNetwork>? networks)
+    private VmNic? NicOf(DesiredVm desired, IReadOnlyList<DesiredNetwork>? networks)
     {
         if (desired.Nic is not { } nic)
         {
@@ -181,8 +181,8 @@ public sealed partial class HostAgentService
 
         var network = networks?.FirstOrDefault(n => n.Id == nic.NetworkConnectionId)
             ?? throw new VmDriverException($"The VM's network connection {nic.NetworkConnectionId} is not in this host's desired state.");
-        return new VmNic(network.Id, Networks.NetworkNames.Tap(desired.Id), Networks.NetworkNames.MacAddress(desired.Id),
-            Networks.NetworkNames.Bridge(network.Id), network.Mtu);
+        return new VmNic(network.Id, this.networks.Names.Tap(desired.Id), Networks.NetworkNames.MacAddress(desired.Id),
+            this.networks.Names.Bridge(network.Id), network.Mtu);
     }
 
     private async Task RunOperationAsync(DesiredOperation operation, CancellationToken cancellationToken)

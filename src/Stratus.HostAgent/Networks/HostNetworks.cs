@@ -16,6 +16,9 @@ internal sealed partial class HostNetworks(string dataFolder, TimeProvider time,
     private readonly ConcurrentDictionary<Guid, ReportedNetwork> reported = new();
     private NetworkChecks Checks => new(realizer, time);
 
+    /// <summary>This agent's names of the devices and namespaces it makes.</summary>
+    public NetworkNames Names => realizer.Names;
+
     /// <summary>The connection's static DHCP leases (MAC,address per line), as dnsmasq reads them.</summary>
     public string DhcpHostsFile(Guid networkId) => realizer.DhcpOf(networkId).HostsFile;
 
@@ -68,7 +71,7 @@ internal sealed partial class HostNetworks(string dataFolder, TimeProvider time,
         var listed = networks.Select(n => n.Id).ToHashSet();
         foreach (var made in realizer.Made().Where(m => !listed.Contains(m.Id)))
         {
-            var taps = LinuxNetwork.PortsOf(NetworkNames.Bridge(made.Id)).Where(p => p.StartsWith("stt", StringComparison.Ordinal)).ToList();
+            var taps = LinuxNetwork.PortsOf(realizer.Names.Bridge(made.Id)).Where(p => p.StartsWith("stt", StringComparison.Ordinal)).ToList();
             if (taps.Count > 0)
             {
                 LogKeptInUse(logger, made.Id, string.Join(", ", taps));

@@ -17,7 +17,7 @@ internal sealed class NetworkChecks(NetworkRealizer realizer, TimeProvider time)
 
     public async Task<IReadOnlyList<NetworkCheckResult>> RunAsync(DesiredNetwork network, CancellationToken cancellationToken)
     {
-        var ns = NetworkNames.Namespace(network.Id);
+        var ns = realizer.Names.Namespace(network.Id);
         return
         [
             await CheckAsync("uplinkExists", () => Task.FromResult(UplinkExists(network)), cancellationToken),
@@ -56,10 +56,10 @@ internal sealed class NetworkChecks(NetworkRealizer realizer, TimeProvider time)
         _ => "endpointUnreachable",
     };
 
-    private static string UplinkDevice(DesiredNetwork network) =>
-        network.UplinkKind == "hostInterface" ? network.UplinkInterface : NetworkNames.UplinkDevice(network.Id, network.UplinkKind);
+    private string UplinkDevice(DesiredNetwork network) =>
+        network.UplinkKind == "hostInterface" ? network.UplinkInterface : realizer.Names.UplinkDevice(network.Id, network.UplinkKind);
 
-    private static Outcome UplinkExists(DesiredNetwork network)
+    private Outcome UplinkExists(DesiredNetwork network)
     {
         var parent = network.UplinkInterface;
         if (!LinuxNetwork.LinkExists(parent))
@@ -90,7 +90,7 @@ internal sealed class NetworkChecks(NetworkRealizer realizer, TimeProvider time)
 
     private Outcome BridgeAndDhcpRunning(DesiredNetwork network)
     {
-        var bridge = NetworkNames.Bridge(network.Id);
+        var bridge = realizer.Names.Bridge(network.Id);
         if (!LinuxNetwork.LinkExists(bridge) || !LinuxNetwork.IsAdminUp(bridge))
         {
             return Outcome.Failed("bridgeNotRunning", $"Bridge '{bridge}' {(LinuxNetwork.LinkExists(bridge) ? "is down" : "does not exist")}.",
@@ -99,12 +99,12 @@ internal sealed class NetworkChecks(NetworkRealizer realizer, TimeProvider time)
 
         var pid = realizer.DhcpOf(network.Id).RunningPid();
         return pid is null
-            ? Outcome.Failed("dhcpNotRunning", $"The DHCP server (dnsmasq) of namespace {NetworkNames.Namespace(network.Id)} is not running.",
+            ? Outcome.Failed("dhcpNotRunning", $"The DHCP server (dnsmasq) of namespace {realizer.Names.Namespace(network.Id)} is not running.",
                 "The host agent starts it on its next pass; if this persists, check that dnsmasq is installed on this host (scripts/install-deps.sh up).")
             : Outcome.Passed($"Bridge '{bridge}' is up; dnsmasq runs (pid {pid}).");
     }
 
-    private static Outcome MtuConsistent(DesiredNetwork network)
+    private Outcome MtuConsistent(DesiredNetwork network)
     {
         var parent = network.UplinkInterface;
         if (LinuxNetwork.Mtu(parent) is not { } mtu)

@@ -12,7 +12,7 @@ namespace Stratus.HostAgent.Networks;
 /// answer from this one. dnsmasq daemonizes: it outlives an agent restart, which finds it by its pid file and its
 /// command line (its configuration file's path).
 /// </summary>
-internal sealed class NetworkDhcp(string folder, string networkNamespace)
+internal sealed class NetworkDhcp(string folder, string networkNamespace, string probeLink)
 {
     public string ConfigFile => Path.Combine(folder, "dnsmasq.conf");
     public string HostsFile => Path.Combine(folder, "dhcp-hosts");
@@ -87,7 +87,7 @@ internal sealed class NetworkDhcp(string folder, string networkNamespace)
         var text = new StringBuilder();
         text.AppendLine("# Made by the Stratus host agent; rewritten whenever the connection changes.");
         text.AppendLine("port=0");
-        text.AppendLine(CultureInfo.InvariantCulture, $"interface={NetworkNames.ProbeLink(network.Id)}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"interface={probeLink}");
         text.AppendLine("bind-interfaces");
         text.AppendLine(CultureInfo.InvariantCulture, $"pid-file={PidFile}");
         text.AppendLine("leasefile-ro");

@@ -21,9 +21,12 @@ internal sealed partial class NetworkRealizer(string dataFolder, ILogger logger)
 
     public string Root { get; } = Path.Combine(dataFolder, "networks");
 
+    /// <summary>This agent's names of the devices and namespaces it makes.</summary>
+    public NetworkNames Names { get; } = new(dataFolder);
+
     public string FolderOf(Guid networkId) => Path.Combine(Root, networkId.ToString("N"));
 
-    public NetworkDhcp DhcpOf(Guid networkId) => new(FolderOf(networkId), NetworkNames.Namespace(networkId));
+    public NetworkDhcp DhcpOf(Guid networkId) => new(FolderOf(networkId), Names.Namespace(networkId), Names.ProbeLink(networkId));
 
     /// <summary>The networks this agent made (their state files), whatever the desired state says now.</summary>
     public IReadOnlyList<DesiredNetwork> Made()
@@ -50,8 +53,8 @@ internal sealed partial class NetworkRealizer(string dataFolder, ILogger logger)
     public async Task RealizeAsync(DesiredNetwork network, IReadOnlyList<(string Mac, string Address)> leases, CancellationToken cancellationToken)
     {
         var subnet = IPNetwork.Parse(network.Subnet);
-        var bridge = NetworkNames.Bridge(network.Id);
-        var ns = NetworkNames.Namespace(network.Id);
+        var bridge = Names.Bridge(network.Id);
+        var ns = Names.Namespace(network.Id);
         var folder = FolderOf(network.Id);
         Directory.CreateDirectory(folder);
         Confinement.GuestUser.MakePassable(dataFolder);
@@ -87,7 +90,7 @@ internal sealed partial class NetworkRealizer(string dataFolder, ILogger logger)
 
         // The veth before the namespace: a deleted namespace takes its end of the pair, and the host's end with it, but
         // only some time later (the kernel cleans namespaces up asynchronously).
-        foreach (var link in new[] { NetworkNames.VethHostEnd(network.Id), NetworkNames.UplinkDevice(network.Id, "vlan"), NetworkNames.UplinkDevice(network.Id, "vxlan"), NetworkNames.Bridge(network.Id) })
+        foreach (var link in new[] { Names.VethHostEnd(network.Id), Names.UplinkDevice(network.Id, "vlan"), Names.UplinkDevice(network.Id, "vxlan"), Names.Bridge(network.Id) })
         {
             // A host interface used as the uplink is released by the bridge's deletion, not deleted.
             if (LinuxNetwork.LinkExists(link) && (await LinuxNetwork.TryIpAsync(cancellationToken, "link", "del", link)) is { ExitCode: not 0 } failed
@@ -97,7 +100,7 @@ internal sealed partial class NetworkRealizer(string dataFolder, ILogger logger)
             }
         }
 
-        var ns = NetworkNames.Namespace(network.Id);
+        var ns = Names.Namespace(network.Id);
         if (LinuxNetwork.NamespaceExists(ns))
         {
             await LinuxNetwork.IpAsync(cancellationToken, "netns", "del", ns);
@@ -134,12 +137,12 @@ internal sealed partial class NetworkRealizer(string dataFolder, ILogger logger)
 
                 if (LinuxNetwork.MasterOf(parent) is { } master && master != bridge)
                 {
-                    throw LinuxNetwork.Failure($"The uplink interface '{parent}' is already a port of '{master}' (another connection?); one interface uplinks one connection.");
+                    throw LinuxNetwork.Failure($"The uplink interface '{parent}' is already a port of '{master}' (another connection, or this one on another agent of this machine?); one interface uplinks one connection of one agent.");
                 }
 
                 break;
             case "vlan":
-                uplink = NetworkNames.UplinkDevice(network.Id, "vlan");
+                uplink = Names.UplinkDevice(network.Id, "vlan");
                 if (!LinuxNetwork.LinkExists(uplink))
                 {
                     await LinuxNetwork.IpAsync(cancellationToken, "link", "add", "link", parent, "name", uplink, "type", "vlan", "id", Invariant(network.VlanId ?? 0));
@@ -147,7 +150,7 @@ internal sealed partial class NetworkRealizer(string dataFolder, ILogger logger)
 
                 break;
             case "vxlan":
-                uplink = NetworkNames.UplinkDevice(network.Id, "vxlan");
+                uplink = Names.UplinkDevice(network.Id, "vxlan");
                 if (!LinuxNetwork.LinkExists(uplink))
                 {
                     await LinuxNetwork.IpAsync(cancellationToken, "link", "add", uplink, "type", "vxlan", "id", Invariant(network.VxlanId ?? 0),
@@ -166,7 +169,7 @@ internal sealed partial class NetworkRealizer(string dataFolder, ILogger logger)
         await LinuxNetwork.IpAsync(cancellationToken, network.UplinkKind == "hostInterface" ? ["link", "set", uplink, "master", bridge] : ["link", "set", uplink, "master", bridge, "up"]);
     }
 
-    private static async Task ReleaseUplinkAsync(DesiredNetwork previous, string bridge, CancellationToken cancellationToken)
+    private async Task ReleaseUplinkAsync(DesiredNetwork previous, string bridge, CancellationToken cancellationToken)
     {
         if (previous.UplinkKind == "hostInterface")
         {
@@ -178,17 +181,17 @@ internal sealed partial class NetworkRealizer(string dataFolder, ILogger logger)
             return;
         }
 
-        var device = NetworkNames.UplinkDevice(previous.Id, previous.UplinkKind);
+        var device = Names.UplinkDevice(previous.Id, previous.UplinkKind);
         if (LinuxNetwork.LinkExists(device))
         {
             await LinuxNetwork.IpAsync(cancellationToken, "link", "del", device);
         }
     }
 
-    private static async Task EnsureProbeAsync(DesiredNetwork network, DesiredNetwork? previous, IPNetwork subnet, string bridge, string ns, CancellationToken cancellationToken)
+    private async Task EnsureProbeAsync(DesiredNetwork network, DesiredNetwork? previous, IPNetwork subnet, string bridge, string ns, CancellationToken cancellationToken)
     {
-        var hostEnd = NetworkNames.VethHostEnd(network.Id);
-        var probe = NetworkNames.ProbeLink(network.Id);
+        var hostEnd = Names.VethHostEnd(network.Id);
+        var probe = Names.ProbeLink(network.Id);
         if (!LinuxNetwork.NamespaceExists(ns))
         {
             await LinuxNetwork.IpAsync(cancellationToken, "netns", "add", ns);

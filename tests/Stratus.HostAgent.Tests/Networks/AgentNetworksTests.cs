@@ -28,6 +28,7 @@ public sealed class AgentNetworksTests(ITestOutputHelper output)
         await using var controlPlane = new ScriptedControlPlane((hostId, _) =>
             JsonSerializer.Serialize(new DesiredState(hostId, Volatile.Read(ref version), [], [], Networks: Volatile.Read(ref listed)), Json));
         var options = controlPlane.AgentOptions(host.DataPath, "network-host", TimeSpan.FromMilliseconds(300));
+        var names = new NetworkNames(options.DataFolder);
         using var loggers = new TestOutputLoggerFactory(output);
         using var agent = new HostAgentService(host.Driver, options, "tcg", new HttpClient { BaseAddress = controlPlane.Url }, TimeProvider.System,
             loggers.CreateLogger<HostAgentService>());
@@ -51,7 +52,7 @@ public sealed class AgentNetworksTests(ITestOutputHelper output)
             Volatile.Write(ref listed, []);
             Interlocked.Increment(ref version);
             var clock = Stopwatch.StartNew();
-            while (LinuxNetwork.LinkExists(NetworkNames.Bridge(network.Id)) || LinuxNetwork.NamespaceExists(NetworkNames.Namespace(network.Id)))
+            while (LinuxNetwork.LinkExists(names.Bridge(network.Id)) || LinuxNetwork.NamespaceExists(names.Namespace(network.Id)))
             {
                 Assert.True(clock.Elapsed < TimeSpan.FromSeconds(120), "The connection was not torn down within 120 s.");
                 await Task.Delay(200);
@@ -62,7 +63,7 @@ public sealed class AgentNetworksTests(ITestOutputHelper output)
         finally
         {
             await agent.StopAsync(CancellationToken.None);
-            await new HostNetworks(host.DataPath, TimeProvider.System, loggers.CreateLogger("cleanup")).TearDownUnlistedAsync([], CancellationToken.None);
+            await new HostNetworks(options.DataFolder, TimeProvider.System, loggers.CreateLogger("cleanup")).TearDownUnlistedAsync([], CancellationToken.None);
         }
     }
 

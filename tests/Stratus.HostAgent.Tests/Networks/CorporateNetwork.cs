@@ -10,28 +10,26 @@ namespace Stratus.HostAgent.Tests.Networks;
 /// A tenant's "corporate" network, made by the test: a network namespace joined to the host by a veth pair whose host
 /// end (<see cref="Uplink"/>, no address) is what the connection names as its uplink hostInterface. Inside: the gateway
 /// (10.20.0.1), a DNS server (dnsmasq, 10.20.0.53) answering <see cref="Name"/> = 10.20.0.80, and an HTTP server on
-/// 10.20.0.80:8080 and on 10.20.0.90:8080 serving <see cref="Body"/>. Two of them may exist at once with the same
+/// 10.20.0.80:8080 and on 10.20.0.90:8080 (10.OCTET.0.x for another subnet) serving <see cref="Body"/>. Two of them may exist at once with the same
 /// addresses (two tenants, same subnet): each is its own namespace. Disposal stops both servers and deletes the
 /// namespace, which takes the veth pair with it.
 /// </summary>
 internal sealed class CorporateNetwork : IAsyncDisposable
 {
-    public const string Subnet = "10.20.0.0/24";
-    public const string Gateway = "10.20.0.1";
-    public const string DnsServer = "10.20.0.53";
     public const string Name = "intranet.corp.example";
     public const string SearchDomain = "corp.example";
-    public const string EndpointAddress = "10.20.0.80";
-
-    /// <summary>A second address of the corporate server, named nowhere: only a machine on this L2 finds it.</summary>
-    public const string OtherAddress = "10.20.0.90";
     public const int Port = 8080;
 
     private readonly TempFolder _site = new();
     private readonly List<Process> _processes = [];
 
-    private CorporateNetwork(string suffix, bool overVxlan)
+    private CorporateNetwork(string suffix, bool overVxlan, int octet)
     {
+        Subnet = $"10.{octet}.0.0/24";
+        Gateway = $"10.{octet}.0.1";
+        DnsServer = $"10.{octet}.0.53";
+        EndpointAddress = $"10.{octet}.0.80";
+        OtherAddress = $"10.{octet}.0.90";
         Namespace = $"stratus-corp-{suffix}";
         Uplink = $"sco{suffix}a";
         Body = $"corporate intranet {suffix}";
@@ -41,6 +39,18 @@ internal sealed class CorporateNetwork : IAsyncDisposable
         HostUnderlay = $"198.{18 + (subnet >> 14)}.{(subnet >> 6) & 0xff}.{((subnet & 0x3f) << 2) + 1}";
         CorporateUnderlay = $"198.{18 + (subnet >> 14)}.{(subnet >> 6) & 0xff}.{((subnet & 0x3f) << 2) + 2}";
     }
+
+    /// <summary>The tenant's subnet, 10.OCTET.0.0/24 (10.20.0.0/24 unless the test needs two subnets of one tenant, which may not overlap).</summary>
+    public string Subnet { get; }
+
+    public string Gateway { get; }
+
+    public string DnsServer { get; }
+
+    public string EndpointAddress { get; }
+
+    /// <summary>A second address of the corporate server, named nowhere: only a machine on this L2 finds it.</summary>
+    public string OtherAddress { get; }
 
     /// <summary>The tenant's network is reached by VXLAN (VNI 42, UDP 4789) over the pair, not on the pair itself.</summary>
     public bool OverVxlan { get; }
@@ -58,9 +68,9 @@ internal sealed class CorporateNetwork : IAsyncDisposable
 
     public string Url => $"http://{Name}:{Port}/hello.txt";
 
-    public static async Task<CorporateNetwork> StartAsync(bool overVxlan = false)
+    public static async Task<CorporateNetwork> StartAsync(bool overVxlan = false, int octet = 20)
     {
-        var corporate = new CorporateNetwork(Guid.NewGuid().ToString("N")[..6], overVxlan);
+        var corporate = new CorporateNetwork(Guid.NewGuid().ToString("N")[..6], overVxlan, octet);
         try
         {
             await corporate.SetUpAsync();

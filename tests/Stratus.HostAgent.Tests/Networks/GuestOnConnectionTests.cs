@@ -45,13 +45,13 @@ public sealed class GuestOnConnectionTests(ITestOutputHelper output)
             Assert.All(networks.Reported([a, b]), n => Assert.True(n.Realized, n.Error));
             Assert.Contains($"{NetworkNames.MacAddress(vmId)},{GuestAddress}", await File.ReadAllTextAsync(networks.DhcpHostsFile(a.Id)), StringComparison.Ordinal);
 
-            var nic = new VmNic(a.Id, NetworkNames.Tap(vmId), NetworkNames.MacAddress(vmId), NetworkNames.Bridge(a.Id), a.Mtu);
+            var nic = new VmNic(a.Id, networks.Names.Tap(vmId), NetworkNames.MacAddress(vmId), networks.Names.Bridge(a.Id), a.Mtu);
             await host.Driver.CreateAsync(await VmHost.SpecAsync(id) with { Nic = nic });
             var running = await host.Driver.StartAsync(id);
             var commandLine = (await File.ReadAllTextAsync($"/proc/{running.ProcessId}/cmdline")).Split('\0');
             Assert.Contains($"tap,id=net0,ifname={nic.TapName},script=no,downscript=no", commandLine);
             Assert.Contains(commandLine, c => c.Contains("stratus.net=dhcp", StringComparison.Ordinal));
-            Assert.Equal(NetworkNames.Bridge(a.Id), LinuxNetwork.MasterOf(nic.TapName));
+            Assert.Equal(networks.Names.Bridge(a.Id), LinuxNetwork.MasterOf(nic.TapName));
 
             await using var console = await SerialConsole.ConnectAsync(running.Console.SerialSocketPath);
             // The lease: udhcpc asks at boot (and again in the background if the first tries failed).
@@ -65,16 +65,16 @@ public sealed class GuestOnConnectionTests(ITestOutputHelper output)
 
             var resolv = await console.RunAsync("cat /etc/resolv.conf", TimeSpan.FromSeconds(60));
             output.WriteLine($"eth0: {address}\nresolv.conf:\n{resolv}");
-            Assert.Contains($"nameserver {CorporateNetwork.DnsServer}", resolv, StringComparison.Ordinal);
+            Assert.Contains($"nameserver {corporateX.DnsServer}", resolv, StringComparison.Ordinal);
             Assert.Contains($"search {CorporateNetwork.SearchDomain}", resolv, StringComparison.Ordinal);
-            Assert.Contains($"default via {CorporateNetwork.Gateway}", await console.RunAsync("ip route", TimeSpan.FromSeconds(60)), StringComparison.Ordinal);
+            Assert.Contains($"default via {corporateX.Gateway}", await console.RunAsync("ip route", TimeSpan.FromSeconds(60)), StringComparison.Ordinal);
 
             // The corporate name, by the tenant's DNS server, and its endpoint through the connection's uplink.
             Assert.Equal(corporateX.Body, await console.RunAsync($"wget -q -T 30 -O - {corporateX.Url}", TimeSpan.FromSeconds(120)));
 
             // Tenant Y, same subnet, same host: its server's address 10.20.0.90 is X's own corporate server from the guest
             // (never Y's page), and Y's service address 10.20.0.3 (alive on Y's network: the control) never answers.
-            var toY = await console.RunAsync($"wget -q -T 20 -O - http://{CorporateNetwork.OtherAddress}:{CorporateNetwork.Port}/hello.txt 2>&1", TimeSpan.FromSeconds(120));
+            var toY = await console.RunAsync($"wget -q -T 20 -O - http://{corporateX.OtherAddress}:{CorporateNetwork.Port}/hello.txt 2>&1", TimeSpan.FromSeconds(120));
             Assert.DoesNotContain(corporateY.Body, toY, StringComparison.Ordinal);
             Assert.True(await NamespaceProbes.PingAsync(corporateY.Namespace, IPAddress.Parse(ServiceAddressB), TimeSpan.FromSeconds(10), CancellationToken.None));
             var pingY = await console.RunAsync($"ping -c 2 -W 2 {ServiceAddressB} >/dev/null 2>&1; echo exit=$?", TimeSpan.FromSeconds(120));
@@ -99,11 +99,11 @@ public sealed class GuestOnConnectionTests(ITestOutputHelper output)
             // bridge, and its guest gets B's address and reaches tenant Y's endpoint, no longer X's.
             var moved = desired with { Nic = new DesiredNic(b.Id, MovedAddress) };
             await networks.RealizeAsync([a, b], [moved], CancellationToken.None);
-            var nicOnB = nic with { NetworkId = b.Id, Bridge = NetworkNames.Bridge(b.Id) };
+            var nicOnB = nic with { NetworkId = b.Id, Bridge = networks.Names.Bridge(b.Id) };
             var restarted = await host.Driver.SetNicAsync(id, nicOnB);
             Assert.Equal(nicOnB, restarted.Spec.Nic);
             Assert.NotEqual(running.ProcessId, restarted.ProcessId);
-            Assert.Equal(NetworkNames.Bridge(b.Id), LinuxNetwork.MasterOf(nic.TapName));
+            Assert.Equal(networks.Names.Bridge(b.Id), LinuxNetwork.MasterOf(nic.TapName));
             await using var movedConsole = await SerialConsole.ConnectAsync(restarted.Console.SerialSocketPath);
             clock.Restart();
             while (!(address = await movedConsole.RunAsync("ip -4 -o addr show dev eth0", TimeSpan.FromSeconds(120))).Contains($"{MovedAddress}/24", StringComparison.Ordinal))
@@ -120,11 +120,11 @@ public sealed class GuestOnConnectionTests(ITestOutputHelper output)
             await networks.TearDownUnlistedAsync([], CancellationToken.None);
         }
 
-        Assert.False(LinuxNetwork.LinkExists(NetworkNames.Tap(vmId)));
+        Assert.False(LinuxNetwork.LinkExists(networks.Names.Tap(vmId)));
         foreach (var network in new[] { a, b })
         {
-            Assert.False(LinuxNetwork.LinkExists(NetworkNames.Bridge(network.Id)));
-            Assert.False(LinuxNetwork.NamespaceExists(NetworkNames.Namespace(network.Id)));
+            Assert.False(LinuxNetwork.LinkExists(networks.Names.Bridge(network.Id)));
+            Assert.False(LinuxNetwork.NamespaceExists(networks.Names.Namespace(network.Id)));
         }
 
         Assert.Empty(NetworkConnectionTests.DnsmasqProcesses(host.DataPath));

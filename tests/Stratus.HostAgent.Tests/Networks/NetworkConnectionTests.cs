@@ -36,9 +36,9 @@ public sealed class NetworkConnectionTests(ITestOutputHelper output)
             Assert.Contains("10.20.0.80", healthy.Checks![4].AdditionalDetails, StringComparison.Ordinal);
 
             // Isolation: the bridge carries no host address and no IPv6; its ports neither; nothing routes off it.
-            var bridge = NetworkNames.Bridge(network.Id);
+            var bridge = networks.Names.Bridge(network.Id);
             Assert.Empty((await ProcessRunner.RunCheckedAsync("ip", ["-o", "addr", "show", "dev", bridge], TimeSpan.FromSeconds(30))).StandardOutput.Trim());
-            foreach (var link in new[] { bridge, corporate.Uplink, NetworkNames.VethHostEnd(network.Id) })
+            foreach (var link in new[] { bridge, corporate.Uplink, networks.Names.VethHostEnd(network.Id) })
             {
                 Assert.Equal("1", (await File.ReadAllTextAsync($"/proc/sys/net/ipv6/conf/{link}/disable_ipv6")).Trim());
             }
@@ -48,13 +48,13 @@ public sealed class NetworkConnectionTests(ITestOutputHelper output)
             Assert.Contains("iifname \"stb*\"", rules, StringComparison.Ordinal);
 
             // Idempotent, and restart-safe: a new agent over the same data keeps the same dnsmasq and devices.
-            var dhcpPid = new NetworkDhcp(Path.Combine(data.Path, "networks", network.Id.ToString("N")), NetworkNames.Namespace(network.Id)).RunningPid();
+            var dhcpPid = new NetworkDhcp(Path.Combine(data.Path, "networks", network.Id.ToString("N")), networks.Names.Namespace(network.Id), networks.Names.ProbeLink(network.Id)).RunningPid();
             Assert.NotNull(dhcpPid);
             var restarted = new HostNetworks(data.Path, TimeProvider.System, logs.CreateLogger("networks"));
             await restarted.RealizeAsync([network], [], CancellationToken.None);
             Assert.True(restarted.Reported([network]).Single().Realized);
-            Assert.Equal(dhcpPid, new NetworkDhcp(Path.Combine(data.Path, "networks", network.Id.ToString("N")), NetworkNames.Namespace(network.Id)).RunningPid());
-            Assert.Equal([corporate.Uplink, NetworkNames.VethHostEnd(network.Id)], LinuxNetwork.PortsOf(bridge).Order(StringComparer.Ordinal));
+            Assert.Equal(dhcpPid, new NetworkDhcp(Path.Combine(data.Path, "networks", network.Id.ToString("N")), networks.Names.Namespace(network.Id), networks.Names.ProbeLink(network.Id)).RunningPid());
+            Assert.Equal([corporate.Uplink, networks.Names.VethHostEnd(network.Id)], LinuxNetwork.PortsOf(bridge).Order(StringComparer.Ordinal));
 
             // The uplink cut: a new run of the checks (a new CheckRunId) fails, saying what to do.
             await corporate.CutAsync();
@@ -76,9 +76,9 @@ public sealed class NetworkConnectionTests(ITestOutputHelper output)
         }
 
         // Nothing left: no bridge, no namespace, no veth, no dnsmasq, no state; the corporate uplink (not the agent's) stays.
-        Assert.False(LinuxNetwork.LinkExists(NetworkNames.Bridge(network.Id)));
-        Assert.False(LinuxNetwork.LinkExists(NetworkNames.VethHostEnd(network.Id)));
-        Assert.False(LinuxNetwork.NamespaceExists(NetworkNames.Namespace(network.Id)));
+        Assert.False(LinuxNetwork.LinkExists(networks.Names.Bridge(network.Id)));
+        Assert.False(LinuxNetwork.LinkExists(networks.Names.VethHostEnd(network.Id)));
+        Assert.False(LinuxNetwork.NamespaceExists(networks.Names.Namespace(network.Id)));
         Assert.False(Directory.Exists(Path.Combine(data.Path, "networks", network.Id.ToString("N"))));
         Assert.Empty(DnsmasqProcesses(data.Path));
         Assert.True(LinuxNetwork.LinkExists(corporate.Uplink));
@@ -93,7 +93,7 @@ public sealed class NetworkConnectionTests(ITestOutputHelper output)
         var networks = new HostNetworks(data.Path, TimeProvider.System, logs.CreateLogger("networks"));
         // VXLAN takes 50 bytes of the underlay's 1500: the connection's MTU is 1450, and one of 1500 is a mismatch.
         var network = corporate.Connection(Guid.NewGuid(), serviceAddress: "10.20.0.2", mtu: 1450);
-        var device = NetworkNames.UplinkDevice(network.Id, "vxlan");
+        var device = networks.Names.UplinkDevice(network.Id, "vxlan");
         try
         {
             await networks.RealizeAsync([network], [], CancellationToken.None);
@@ -101,7 +101,7 @@ public sealed class NetworkConnectionTests(ITestOutputHelper output)
             Assert.True(reported.Realized, reported.Error);
             Print(reported.Checks!);
             Assert.All(reported.Checks!, c => Assert.True(c.Status == "passed", $"{c.Name}: {c.ErrorType} {c.AdditionalDetails}"));
-            Assert.Equal(NetworkNames.Bridge(network.Id), LinuxNetwork.MasterOf(device));
+            Assert.Equal(networks.Names.Bridge(network.Id), LinuxNetwork.MasterOf(device));
 
             var tooBig = network with { Mtu = 1500, CheckRunId = Guid.NewGuid() };
             await networks.RealizeAsync([tooBig], [], CancellationToken.None);
@@ -115,8 +115,8 @@ public sealed class NetworkConnectionTests(ITestOutputHelper output)
         }
 
         Assert.False(LinuxNetwork.LinkExists(device));
-        Assert.False(LinuxNetwork.LinkExists(NetworkNames.Bridge(network.Id)));
-        Assert.False(LinuxNetwork.NamespaceExists(NetworkNames.Namespace(network.Id)));
+        Assert.False(LinuxNetwork.LinkExists(networks.Names.Bridge(network.Id)));
+        Assert.False(LinuxNetwork.NamespaceExists(networks.Names.Namespace(network.Id)));
         Assert.True(LinuxNetwork.LinkExists(corporate.Uplink));
     }
 

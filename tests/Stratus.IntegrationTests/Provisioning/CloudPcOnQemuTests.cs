@@ -208,10 +208,13 @@ public sealed partial class CloudPcOnQemuTests
     /// The serial console of the one VM under the data folder, reached through a short link: a unix socket's path
     /// must be under 108 characters, and the test's data folder is deep.
     /// </summary>
-    private static async Task<SerialConsole> ConsoleOfTheOnlyVmAsync(string dataFolder)
+    private static Task<SerialConsole> ConsoleOfTheOnlyVmAsync(string dataFolder) => ConsoleOfVmAsync(Assert.Single(QemuProcesses.VmFolders(dataFolder)));
+
+    /// <summary>The serial console of the VM whose folder is given, through a short link (see <see cref="ConsoleOfTheOnlyVmAsync"/>).</summary>
+    private static async Task<SerialConsole> ConsoleOfVmAsync(string vmFolder)
     {
         var link = Path.Combine(Path.GetTempPath(), $"vm-{Guid.NewGuid():N}"[..11]);
-        File.CreateSymbolicLink(link, Assert.Single(QemuProcesses.VmFolders(dataFolder)));
+        File.CreateSymbolicLink(link, vmFolder);
         try
         {
             return await SerialConsole.ConnectAsync(Path.Combine(link, "serial.sock"));
@@ -240,8 +243,13 @@ public sealed partial class CloudPcOnQemuTests
     {
         public const string Password = "tenant-admin-pass-1";
 
-        /// <summary>A tenant with a user in a group that a policy gives the small plan, and the user's license.</summary>
-        public static async Task<Tenant> CreateAsync(StratusProcess stratus, HttpClient operatorClient, int gracePeriodInHours)
+        /// <summary>
+        /// A tenant with a user in a group that a policy gives the small plan, and the user's license. The policy's
+        /// network connections (in order) are those <paramref name="networkConnections"/> makes with the admin's client;
+        /// none: the hosted network.
+        /// </summary>
+        public static async Task<Tenant> CreateAsync(StratusProcess stratus, HttpClient operatorClient, int gracePeriodInHours,
+            Func<HttpClient, Task<IReadOnlyList<string>>>? networkConnections = null)
         {
             var domain = $"t{Guid.NewGuid():N}"[..12] + ".test";
             var created = await operatorClient.PostAsJsonAsync("/api/v1/tenants", new { displayName = "Contoso", domain, admin = new { userName = $"admin@{domain}", password = Password } });
@@ -259,25 +267,27 @@ public sealed partial class CloudPcOnQemuTests
             }));
             var group = await Created(await admin.PostAsJsonAsync("/api/v1/groups", new { displayName = "Cloud PC users" }));
             Assert.Equal(HttpStatusCode.NoContent, (await admin.PostAsJsonAsync($"/api/v1/groups/{group}/members", new { id = user })).StatusCode);
+            IReadOnlyList<string>? networkConnectionIds = networkConnections is null ? null : await networkConnections(admin);
             var policy = await Created(await admin.PostAsJsonAsync("/api/v1/provisioningPolicies", new
             {
                 displayName = "Tiny Linux", imageId = TinyImageFolder.ImageId, imageType = "gallery", regionNames = new[] { "local-1" }, gracePeriodInHours,
+                networkConnectionIds,
             }));
             var assignments = new[] { new { target = new { groupId = group, servicePlanId = Guid.Parse(SmallPlan) } } };
             Assert.Equal(HttpStatusCode.OK, (await admin.PostAsJsonAsync($"/api/v1/provisioningPolicies/{policy}/assign", new { assignments })).StatusCode);
-            var tenant = new Tenant(stratus, admin, $"admin@{domain}", user, tenantId);
+            var tenant = new Tenant(stratus, admin, $"admin@{domain}", user, tenantId, group, domain);
             await tenant.AssignLicenseAsync(SmallPlan);
             return tenant;
         }
 
-        private static async Task<Guid> Created(HttpResponseMessage response)
+        public static async Task<Guid> Created(HttpResponseMessage response)
         {
             Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
             return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
         }
     }
 
-    private sealed record Tenant(StratusProcess Stratus, HttpClient Admin, string AdminUserName, Guid UserId, Guid TenantId)
+    private sealed record Tenant(StratusProcess Stratus, HttpClient Admin, string AdminUserName, Guid UserId, Guid TenantId, Guid GroupId, string Domain)
     {
         public async Task AssignLicenseAsync(string plan) => Assert.Equal(HttpStatusCode.OK, (await Admin.PostAsJsonAsync($"/api/v1/users/{UserId}/assignLicense",
             new { addLicenses = new[] { new { skuId = Guid.Parse(plan) } }, removeLicenses = Array.Empty<Guid>() })).StatusCode);
