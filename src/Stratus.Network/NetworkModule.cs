@@ -29,6 +29,7 @@ public static class NetworkModule
         builder.Services.AddSingleton<HostInterfacesClient>();
         builder.Services.AddScoped<HealthCheckRuns>();
         builder.Services.AddMessageHandler<NetworkChecksReported, NetworkChecksReportedHandler, NetworkDbContext>(Queue);
+        builder.Services.AddMessageHandler<TenantDeleted, TenantDeletedHandler, NetworkDbContext>(Queue);
         builder.Services.AddPeriodicJob<HealthCheckScheduler>();
         return builder;
     }
