@@ -30,6 +30,7 @@ public static partial class OnPremisesConnectionsApi
 
         var before = ConnectionSpec.Of(connection);
         var after = before.With(request);
+        await TenantConnectionsGuard.ClaimAsync(db, tenant, cancellationToken);
         var others = await db.Connections.AsNoTracking().Where(c => c.TenantId == tenant && c.Id != id).Select(c => new { c.Subnet, c.DisplayName }).ToListAsync(cancellationToken);
         var validator = new Validator()
             .Check(request.RegionName is null || request.RegionName == connection.Region, "regionName",
@@ -83,9 +84,9 @@ public static partial class OnPremisesConnectionsApi
         {
             await db.SaveChangesAsync(cancellationToken);
         }
-        catch (DbUpdateConcurrencyException)
+        catch (DbUpdateException e) when (TenantConnectionsGuard.LostRace(e))
         {
-            return Problems.Conflict("concurrent-change", $"Network connection {id} changed (or was checked) while this request ran; read it again and send the change again.");
+            return Problems.Conflict("concurrent-change", $"Network connection {id}, or another connection of the tenant, changed (or was checked) while this request ran; read it again and send the change again.");
         }
 
         return TypedResults.Ok(ConnectionView.From(connection, await InUseAsync(services.Usage, connection, cancellationToken)));

@@ -87,6 +87,7 @@ public static partial class OnPremisesConnectionsApi
         var tenant = http.User.RequiredTenantId();
         var db = services.Db;
         var spec = ConnectionSpec.FromCreate(request);
+        await TenantConnectionsGuard.ClaimAsync(db, tenant, cancellationToken);
         var existing = await db.Connections.AsNoTracking().Where(c => c.TenantId == tenant).Select(c => new { c.Subnet, c.DisplayName }).ToListAsync(cancellationToken);
         var validator = new Validator().Check(request.ConnectionType is null or "custom", "connectionType", "'connectionType' must be custom (the hosted network is not created).");
         ConnectionRules.Validate(spec, Regions(services.Configuration), existing.Select(e => (e.Subnet, e.DisplayName)), validator);
@@ -128,7 +129,15 @@ public static partial class OnPremisesConnectionsApi
         await services.Runs.RequestAsync(connection, "created", cancellationToken);
         db.Audit(services.Clock, tenant, AuditActor.From(http), Category, "CreateOnPremisesConnection",
             $"Created network connection {connection.DisplayName} ({connection.Subnet} in {connection.Region})", true, Resource(connection));
-        await db.SaveChangesAsync(cancellationToken);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException e) when (TenantConnectionsGuard.LostRace(e))
+        {
+            return ConcurrentTenantChange();
+        }
+
         return TypedResults.Created($"{Path}/{connection.Id}", ConnectionView.From(connection, false));
     }
 
@@ -192,6 +201,10 @@ public static partial class OnPremisesConnectionsApi
     }
 
     internal static ProblemHttpResult NotFound(Guid id) => Problems.NotFound("network connection", id);
+
+    private static ProblemHttpResult ConcurrentTenantChange() => Problems.Conflict("concurrent-change",
+        "Another network connection of the tenant was created or changed while this request ran, and the limit and the subnet overlap rule "
+        + "are checked against all of them: nothing was saved. Send the request again.");
 
     internal static AuditResource Resource(NetworkConnection c) => new(c.Id.ToString(), "onPremisesConnection", c.DisplayName);
 }

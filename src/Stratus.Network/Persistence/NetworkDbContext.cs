@@ -16,6 +16,8 @@ public abstract class NetworkDbContext(DbContextOptions options, TimeProvider cl
 
     public DbSet<HealthCheckRun> HealthCheckRuns => Set<HealthCheckRun>();
 
+    public DbSet<TenantConnectionsGuard> TenantGuards => Set<TenantConnectionsGuard>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         base.OnModelCreating(modelBuilder);
@@ -47,6 +49,12 @@ public abstract class NetworkDbContext(DbContextOptions options, TimeProvider cl
             run.HasIndex(r => new { r.ConnectionId, r.RequestedAt });
             run.HasIndex(r => new { r.Status, r.Deadline });
             run.HasIndex(r => r.RequestedAt);
+        });
+        modelBuilder.Entity<TenantConnectionsGuard>(guard =>
+        {
+            guard.ToTable("tenant_guards");
+            guard.HasKey(g => g.TenantId);
+            guard.Property(g => g.Version).IsConcurrencyToken();
         });
     }
 }

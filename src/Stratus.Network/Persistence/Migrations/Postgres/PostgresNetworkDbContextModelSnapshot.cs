@@ -136,6 +136,21 @@ namespace Stratus.Network.Persistence.Migrations.Postgres
                     b.ToTable("connections", "network");
                 });
 
+            modelBuilder.Entity("Stratus.Network.Connections.TenantConnectionsGuard", b =>
+                {
+                    b.Property<Guid>("TenantId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("bigint");
+
+                    b.HasKey("TenantId");
+
+                    b.ToTable("tenant_guards", "network");
+                });
+
             modelBuilder.Entity("Stratus.Network.HealthChecks.HealthCheckRun", b =>
                 {
                     b.Property<Guid>("Id")

@@ -129,6 +129,21 @@ namespace Stratus.Network.Persistence.Migrations.Sqlite
                     b.ToTable("connections", (string)null);
                 });
 
+            modelBuilder.Entity("Stratus.Network.Connections.TenantConnectionsGuard", b =>
+                {
+                    b.Property<Guid>("TenantId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("TenantId");
+
+                    b.ToTable("tenant_guards", (string)null);
+                });
+
             modelBuilder.Entity("Stratus.Network.HealthChecks.HealthCheckRun", b =>
                 {
                     b.Property<Guid>("Id")
