@@ -26,6 +26,7 @@ internal sealed class TenantDeletedHandler(NetworkDbContext db, TimeProvider clo
             db.Publish(new NetworkConnectionDeleted(connection.TenantId, connection.Id, connection.Region, connection.Version + 1, now));
         }
 
+        db.TenantGuards.RemoveRange(await db.TenantGuards.Where(g => g.TenantId == message.TenantId).ToListAsync(cancellationToken));
         await db.SaveChangesAsync(cancellationToken);
     }
 }
