@@ -41,11 +41,11 @@ public static class CloudPcChecks
         };
     }
 
-    public static TroubleshootCheck Host(Answer<VmInfo> vm, Answer<RegionHostsInfo>? hosts)
+    public static TroubleshootCheck Host(CloudPcInfo pc, Answer<VmInfo> vm, Answer<RegionHostsInfo>? hosts)
     {
         if (vm.Value is not { } v)
         {
-            return Unanswered(HostReporting, "its VM", vm);
+            return NoVm(HostReporting, pc, vm);
         }
 
         if (hosts?.Value is not { } region)
@@ -67,14 +67,14 @@ public static class CloudPcChecks
         };
     }
 
-    public static TroubleshootCheck Vm(Guid cloudPcId, Answer<VmInfo> answer)
+    public static TroubleshootCheck Vm(CloudPcInfo pc, Answer<VmInfo> answer)
     {
         if (answer.Value is not { } vm)
         {
-            return Unanswered(VmRunning, "its VM", answer);
+            return NoVm(VmRunning, pc, answer);
         }
 
-        var restart = Restart(cloudPcId);
+        var restart = Restart(pc.Id);
         var detail = vm.Detail is { Length: > 0 } d ? $" The host agent's last error for it: {d}" : "";
         var since = vm.ReportedDateTime is { } at ? $" (reported {at:u})" : "";
         if (vm.DeleteRequested)
@@ -149,11 +149,11 @@ public static class CloudPcChecks
         };
     }
 
-    public static TroubleshootCheck Copies(Answer<VmInfo> answer, DateTimeOffset now)
+    public static TroubleshootCheck Copies(CloudPcInfo pc, Answer<VmInfo> answer, DateTimeOffset now)
     {
         if (answer.Value is not { } vm)
         {
-            return Unanswered(DiskCopies, "its VM", answer);
+            return NoVm(DiskCopies, pc, answer);
         }
 
         if (vm.CopyPolicy is { Off: true })
@@ -222,6 +222,23 @@ public static class CloudPcChecks
 
     public static TroubleshootCheck DiskSpace() => TroubleshootCheck.Skipped(HostDiskSpace,
         "The host agent does not report its disk space yet: the host's free space cannot be checked.");
+
+    /// <summary>
+    /// Compute has no VM for the Cloud PC: expected while it is being provisioned (skipped), a fault once it is
+    /// provisioned (failed); no answer at all is <see cref="Unanswered"/>.
+    /// </summary>
+    private static TroubleshootCheck NoVm(string name, CloudPcInfo pc, Answer<VmInfo> answer)
+    {
+        if (answer.StatusCode != 404)
+        {
+            return Unanswered(name, "its VM", answer);
+        }
+
+        return pc.Status is "provisioned" or "inGracePeriod"
+            ? TroubleshootCheck.Failed(name, "vm-unknown", $"Compute has no VM {pc.VmId} for {pc.ManagedDeviceName}, which is {pc.Status}.",
+                "Reprovision the Cloud PC, or restore it from a restore point; tell the platform operator, as its VM record is gone.")
+            : TroubleshootCheck.Skipped(name, $"{pc.ManagedDeviceName} is {pc.Status} and has no VM yet.");
+    }
 
     /// <summary>No answer is never a pass: failed when the owner did not answer, with the reason.</summary>
     private static TroubleshootCheck Unanswered<T>(string name, string what, Answer<T> answer) where T : class =>

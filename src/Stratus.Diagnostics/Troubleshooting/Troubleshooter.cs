@@ -60,10 +60,10 @@ public sealed partial class Troubleshooter(ServiceReads reads, DiagnosticsDbCont
         return
         [
             CloudPcChecks.Record(pc),
-            CloudPcChecks.Host(vmAnswer, hosts),
-            CloudPcChecks.Vm(pc.Id, vmAnswer),
+            CloudPcChecks.Host(pc, vmAnswer, hosts),
+            CloudPcChecks.Vm(pc, vmAnswer),
             CloudPcChecks.Network(pc, connection is null ? null : await connection),
-            CloudPcChecks.Copies(vmAnswer, now),
+            CloudPcChecks.Copies(pc, vmAnswer, now),
             CloudPcChecks.Points(await points, now),
             CloudPcChecks.ConsoleSession(),
             CloudPcChecks.DiskSpace(),
@@ -77,6 +77,6 @@ public sealed partial class Troubleshooter(ServiceReads reads, DiagnosticsDbCont
         await db.TroubleshootResults.Where(r => r.StartDateTime < cutoff).ExecuteDeleteAsync(cancellationToken);
     }
 
-    [LoggerMessage(EventId = 7101, Level = LogLevel.Information, Message = "Troubleshot Cloud PC {CloudPcId}: {Overall}; failed checks: {Failed}")]
+    [LoggerMessage(EventId = 5101, Level = LogLevel.Information, Message = "Troubleshot Cloud PC {CloudPcId}: {Overall}; failed checks: {Failed}")]
     private static partial void LogTroubleshot(ILogger logger, Guid cloudPcId, string overall, string failed);
 }
