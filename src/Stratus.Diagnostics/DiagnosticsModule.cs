@@ -1,7 +1,9 @@
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Stratus.Diagnostics.Audit;
 using Stratus.Diagnostics.Persistence;
+using Stratus.Diagnostics.Troubleshooting;
 using Stratus.Platform.Messaging;
 using Stratus.Platform.Persistence;
 
@@ -17,8 +19,10 @@ public static class DiagnosticsModule
         builder.AddServiceStore<DiagnosticsDbContext, SqliteDiagnosticsDbContext, PostgresDiagnosticsDbContext>(DiagnosticsDbContext.SchemaName);
         builder.Services.AddMessageHandler<SignInRecorded, SignInRecordedHandler>(Queue);
         builder.Services.AddMessageHandler<Platform.Audit.AuditRecorded, AuditRecordedHandler>(Queue);
+        builder.Services.AddSingleton<ServiceReads>();
+        builder.Services.AddScoped<Troubleshooter>();
         return builder;
     }
 
-    public static IEndpointRouteBuilder MapDiagnosticsApi(this IEndpointRouteBuilder endpoints) => endpoints.MapAuditApi();
+    public static IEndpointRouteBuilder MapDiagnosticsApi(this IEndpointRouteBuilder endpoints) => endpoints.MapAuditApi().MapTroubleshootApi();
 }

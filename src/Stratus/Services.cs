@@ -16,7 +16,7 @@ internal static class Services
     public static readonly IReadOnlyList<StratusService> All =
     [
         new("identity", "accounts, sign-in and tokens", b => b.AddIdentity(), a => a.MapIdentityApi()),
-        new("diagnostics", "the audit log", b => b.AddDiagnostics(), a => a.MapDiagnosticsApi()),
+        new("diagnostics", "the audit log and troubleshooting", b => b.AddDiagnostics(), a => a.MapDiagnosticsApi()),
         new("compute", "regions, hosts, placement and VM desired state", b => b.AddCompute(), a => a.MapComputeApi()),
         new("provisioning", "policies, assignment evaluation and the Cloud PC lifecycle", b => b.AddProvisioning(), a => a.MapProvisioningApi()),
         new("gateway", "console connections to Cloud PCs", b => b.AddGateway(), a => a.MapGatewayApi()),

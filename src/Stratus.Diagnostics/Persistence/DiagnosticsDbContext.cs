@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Stratus.Diagnostics.Audit;
+using Stratus.Diagnostics.Troubleshooting;
 using Stratus.Platform.Persistence;
 
 namespace Stratus.Diagnostics.Persistence;
@@ -11,6 +12,8 @@ public abstract class DiagnosticsDbContext(DbContextOptions options, TimeProvide
     public override string Schema => SchemaName;
 
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+
+    public DbSet<TroubleshootResult> TroubleshootResults => Set<TroubleshootResult>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -28,6 +31,15 @@ public abstract class DiagnosticsDbContext(DbContextOptions options, TimeProvide
             audit.Property(a => a.ActorIpAddress).HasMaxLength(64);
             audit.HasIndex(a => new { a.TenantId, a.ActivityDateTime });
             audit.HasIndex(a => a.SourceMessageId).IsUnique();
+        });
+        modelBuilder.Entity<TroubleshootResult>(result =>
+        {
+            result.ToTable("troubleshoot_results");
+            result.HasKey(r => r.Id);
+            result.Property(r => r.OverallStatus).HasMaxLength(16);
+            result.Property(r => r.RequestedBy).HasMaxLength(256);
+            result.HasIndex(r => new { r.TenantId, r.CloudPcId, r.StartDateTime });
+            result.HasIndex(r => r.StartDateTime);
         });
     }
 }

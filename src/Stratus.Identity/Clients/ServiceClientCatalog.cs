@@ -37,7 +37,10 @@ public static class ServiceClientCatalog
         // which interfaces the region's hosts have for its uplink.
         ["network"] = new([StratusScopes.CloudPcsRead, StratusScopes.HostsRead, StratusScopes.RevocationsRead], NamesTenant: true, Delegable: []),
         ["compute"] = new([StratusScopes.RevocationsRead], NamesTenant: false, Delegable: []),
-        ["diagnostics"] = new([StratusScopes.RevocationsRead], NamesTenant: false, Delegable: []),
+        // Troubleshooting: the VM and host state of a Cloud PC as itself; the Cloud PC and its network connection for
+        // the administrator who asks, with their token (their tenant's only).
+        ["diagnostics"] = new([StratusScopes.RevocationsRead, StratusScopes.VmsRead, StratusScopes.HostsRead], NamesTenant: false,
+            Delegable: [StratusScopes.CloudPcsRead, StratusScopes.NetworkConnectionsRead]),
         ["portal"] = new([StratusScopes.RevocationsRead], NamesTenant: false, Delegable: []),
     }.ToDictionary(c => c.Key, c => c.Value with { Scopes = [.. c.Value.Scopes, RegionLeaseApi.Scope] }, StringComparer.Ordinal);
 }

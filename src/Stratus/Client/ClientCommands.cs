@@ -138,6 +138,7 @@ internal static partial class ClientCommands
         var exported = new Option<Guid>("--snapshot") { Description = "The restore point's id (see `stratus cloudpc snapshots ID`).", Required = true };
         command.Subcommands.Add(ActionCommand("export-snapshot", "Write a restore point as a standalone qcow2 file into the export folder.", _ => null, r => $"snapshots/{r.GetValue(exported)}/export", exported));
         command.Subcommands.Add(DisasterRecovery());
+        command.Subcommands.Add(Troubleshoot());
         return command;
     }
 

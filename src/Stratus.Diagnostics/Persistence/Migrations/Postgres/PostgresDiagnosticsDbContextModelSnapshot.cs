@@ -89,6 +89,47 @@ namespace Stratus.Diagnostics.Persistence.Migrations.Postgres
                     b.ToTable("audit_events", "diagnostics");
                 });
 
+            modelBuilder.Entity("Stratus.Diagnostics.Troubleshooting.TroubleshootResult", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("ChecksJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<Guid>("CloudPcId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("EndDateTime")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("OverallStatus")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("RequestedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<DateTimeOffset>("StartDateTime")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("StartDateTime");
+
+                    b.HasIndex("TenantId", "CloudPcId", "StartDateTime");
+
+                    b.ToTable("troubleshoot_results", "diagnostics");
+                });
+
             modelBuilder.Entity("Stratus.Platform.Messaging.OutboxMessage", b =>
                 {
                     b.Property<Guid>("Id")

@@ -83,6 +83,47 @@ namespace Stratus.Diagnostics.Persistence.Migrations.Sqlite
                     b.ToTable("audit_events", (string)null);
                 });
 
+            modelBuilder.Entity("Stratus.Diagnostics.Troubleshooting.TroubleshootResult", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ChecksJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("CloudPcId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("EndDateTime")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("OverallStatus")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RequestedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("StartDateTime")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("StartDateTime");
+
+                    b.HasIndex("TenantId", "CloudPcId", "StartDateTime");
+
+                    b.ToTable("troubleshoot_results", (string)null);
+                });
+
             modelBuilder.Entity("Stratus.Platform.Messaging.OutboxMessage", b =>
                 {
                     b.Property<Guid>("Id")
