@@ -191,9 +191,7 @@ public static class CloudPcChecks
     {
         if (answer.Value is not { } list)
         {
-            return answer.StatusCode == 403
-                ? TroubleshootCheck.Skipped(RestorePoints, "Provisioning does not let diagnostics read restore points for you yet (its snapshots API takes no service token).")
-                : Unanswered(RestorePoints, "its restore points", answer);
+            return Unanswered(RestorePoints, "its restore points", answer);
         }
 
         var points = (list.Value ?? []).OrderByDescending(p => p.CreatedDateTime).ToList();

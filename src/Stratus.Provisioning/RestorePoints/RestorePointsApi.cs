@@ -41,7 +41,8 @@ public static class RestorePointsApi
 
     public static IEndpointRouteBuilder MapRestorePointsApi(this IEndpointRouteBuilder endpoints)
     {
-        var read = endpoints.MapGroup("/api/v1/cloudPCs").WithTags("Restore points").RequireAuthorization(StratusPolicies.CloudPcReader);
+        var read = endpoints.MapGroup("/api/v1/cloudPCs").WithTags("Restore points").RequireAuthorization(StratusPolicies.CloudPcReader)
+            .AcceptsScope(StratusScopes.CloudPcsRead);
         read.MapGet("/{id:guid}/snapshots", (Guid id, HttpContext http, ProvisioningDbContext db, CancellationToken cancellationToken) =>
             ListAsync(id, http.User.RequiredTenantId(), null, db, cancellationToken)).WithName("ListCloudPcSnapshots");
 
