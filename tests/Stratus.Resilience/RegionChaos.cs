@@ -116,8 +116,10 @@ public sealed class RegionChaos(RegionChaosProfile profile, Action<string> log)
         await load;
         await stopWatching.CancelAsync();
         var (affectedDuring, reads) = await watch;
+        var checking = door.Now;
         var (orphans, affectedAfter, notConverged) = await cloudPcs.AfterAsync(vmsBefore, TimeProvider.System.GetUtcNow(), ConvergeTimeout);
-        log($"  region B's VMs read {reads} times from B's instances during the fault; {affectedDuring.Count} changed then, {affectedAfter.Count} after it{(notConverged.Length > 0 ? $"; not converged: {notConverged}" : "")}");
+        log(string.Create(CultureInfo.InvariantCulture, $"  region B's VMs read {reads} times from B's instances during the fault; {affectedDuring.Count} changed then, " +
+            $"{affectedAfter.Count} after it (converged and every VM reported again by its agent in {(door.Now - checking).TotalSeconds:F0} s){(notConverged.Length > 0 ? $"; not converged: {notConverged}" : "")}"));
 
         var during = door.SamplesBetween(injected, ended);
         var writable = await WritableRegionAsync();
