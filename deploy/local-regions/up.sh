@@ -107,7 +107,8 @@ region region-1 "$a" STRATUS_REGION_ETCD_MEMBERS=3 STRATUS_REGION_PEER_NAME=regi
 # the hashes).
 [ ! -d "$dir/region-1/secrets" ] || cp -a "$dir/region-1/secrets" "$dir/region-2/"
 # B's host agents get their enrollment token through the front door (a write: it goes to the writable region), then
-# talk to B's instances; they enroll once B is writable, so up.sh does not wait for them.
+# talk to B's instances, which refuse their writes while B is a standby: they enroll and report through the front
+# door (their last control-plane URL, above). up.sh does not wait for them.
 b_control=()
 [ "$front_door" = 1 ] && b_control=(STRATUS_REGION_CONTROL_URL="$door_url" STRATUS_REGION_WAIT_HOSTS=0)
 # A's primary is its node a (BASE+10) right after it started.
