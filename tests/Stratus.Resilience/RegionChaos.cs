@@ -146,6 +146,8 @@ public sealed class RegionChaos(RegionChaosProfile profile, Action<string> log)
             log($"  lost: user {id} acknowledged at {(at - injected).TotalSeconds:F1} s from the fault");
         }
 
+        // Not converged: a Cloud PC not running, a VM being deleted, a host of B not ready, or a restart nobody asked for.
+        Assert.True(notConverged.Length == 0, $"{name}: region B's Cloud PCs did not converge after it: {notConverged}");
         Assert.True(result.WriterChanges <= allowedChanges, $"{name}: the region taking writes changed {result.WriterChanges} times (at most {allowedChanges}): two writable regions");
     }
 
