@@ -33,6 +33,8 @@
 #                              instance; the front door for a region that is not writable)
 #   STRATUS_REGION_WAIT_HOSTS  1 (default) waits until the host agents are ready; 0 does not (a standby region's host
 #                              agents enroll once their region is writable)
+#   STRATUS_REGION_AGENT_FALLBACK_URLS URL,...: the host agents' last control-plane URLs, after their own region's
+#                              instances (a front door: a standby region's instances refuse the agents' writes, 503)
 # Every process has a script DIR/procs/NAME.sh that starts it again (kill -9 one, then run its script).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -54,6 +56,7 @@ front_door_urls=${STRATUS_REGION_FRONT_DOOR_URLS:-}
 other_patroni=${STRATUS_REGION_OTHER_PATRONI:-}
 peer_region=${STRATUS_REGION_PEER_NAME:-}
 control_url=${STRATUS_REGION_CONTROL_URL:-}
+agent_fallback=${STRATUS_REGION_AGENT_FALLBACK_URLS:-}
 wait_hosts=${STRATUS_REGION_WAIT_HOSTS:-1}
 # Patroni member names must differ between a primary cluster and its standby cluster (they are replication
 # application names): a named region prefixes them.
@@ -417,7 +420,7 @@ if [ "$hosts" != none ] || [ -n "$qemu_images" ]; then
     local zone=$1 name=$2 region=$3 region_zone=$4 driver=$5 other
     shift 5
     other=$([ "$zone" = a ] && echo b || echo a)
-    start "$name" "$zone" "$stratus" host --control-plane "$(compute_url "$zone"),$(compute_url "$other")" --control-plane-cert-hash "$ca_pin" \
+    start "$name" "$zone" "$stratus" host --control-plane "$(compute_url "$zone"),$(compute_url "$other")${agent_fallback:+,$agent_fallback}" --control-plane-cert-hash "$ca_pin" \
       --enrollment-token "$(enrollment "$region")" --region "$region" --zone "$region_zone" --name "$name" \
       --data "$dir/$name" --driver "$driver" "$@"
   }

@@ -13,6 +13,8 @@
 #   STRATUS_REGIONS_CGROUPS      1: each region's processes in a cgroup (v2) of their own, so that partition.sh can cut
 #                                the regions apart while both reach the front door (root)
 #   STRATUS_FRONT_DOOR_FAILOVER_DELAY  the front door's failover delay (default 00:00:30, the product's; longer than its lease)
+#   STRATUS_REGIONS_GALLERY      a folder of gallery image folders (scripts/build-tiny-image.sh), the gallery of both
+#                                regions' image stores: policies can then give Cloud PCs on the simulated hosts
 #   and those of deploy/local-region/up.sh that both regions share (STRATUS_REGION_SPLIT, STRATUS_REGION_HOSTS).
 # Each region's processes have start scripts in DIR/region-N/procs/, the front door's in DIR/frontdoor/procs/.
 set -euo pipefail
@@ -79,11 +81,21 @@ region() {  # name, base port, settings...: runs deploy/local-region/up.sh for t
 "$repo/deploy/local-region/make-ca.sh" "$dir/region-1/tls" 127.0.0.1
 mkdir -p "$dir/region-2"
 cp -a "$dir/region-1/tls" "$dir/region-2/"
+if [ -n "${STRATUS_REGIONS_GALLERY:-}" ]; then
+  # Each region's instances list the gallery from their own data folder (deploy/local-region keeps what is there).
+  for name in region-1 region-2; do
+    mkdir -p "$dir/$name/stratus-data/images"
+    ln -sfn "$(realpath "$STRATUS_REGIONS_GALLERY")" "$dir/$name/stratus-data/images/gallery"
+  done
+fi
 lease=()
 if [ "$front_door" = 1 ]; then
   # First: A's instances write (migrations, the operator, enrollment tokens) only once the front door leases A.
   "$here/frontdoor.sh" "$dir" "$door_port" "$a" "$b"
-  lease=(STRATUS_REGION_FRONT_DOOR_URLS="$door_url")
+  # The host agents talk to their own region's instances; while their region is a standby those refuse the agents'
+  # writes (503 region-read-only) and the agents move on to the front door, which sends them to the writable region:
+  # the hosts of either region stay managed (and their VMs running) whichever region takes writes.
+  lease=(STRATUS_REGION_FRONT_DOOR_URLS="$door_url" STRATUS_REGION_AGENT_FALLBACK_URLS="$door_url")
 fi
 # A: the primary cluster, as one region runs today.
 region region-1 "$a" STRATUS_REGION_ETCD_MEMBERS=3 STRATUS_REGION_PEER_NAME=region-2 STRATUS_REGION_OTHER_PATRONI="$b_patroni" "${lease[@]}"
@@ -95,7 +107,8 @@ region region-1 "$a" STRATUS_REGION_ETCD_MEMBERS=3 STRATUS_REGION_PEER_NAME=regi
 # the hashes).
 [ ! -d "$dir/region-1/secrets" ] || cp -a "$dir/region-1/secrets" "$dir/region-2/"
 # B's host agents get their enrollment token through the front door (a write: it goes to the writable region), then
-# talk to B's instances; they enroll once B is writable, so up.sh does not wait for them.
+# talk to B's instances, which refuse their writes while B is a standby: they enroll and report through the front
+# door (their last control-plane URL, above). up.sh does not wait for them.
 b_control=()
 [ "$front_door" = 1 ] && b_control=(STRATUS_REGION_CONTROL_URL="$door_url" STRATUS_REGION_WAIT_HOSTS=0)
 # A's primary is its node a (BASE+10) right after it started.

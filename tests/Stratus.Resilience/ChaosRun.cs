@@ -291,32 +291,7 @@ public sealed class ChaosRun(ChaosProfile profile, Action<string> log)
         }
     }
 
-    private async Task<Verdict> ConvergeAsync(TimeSpan timeout)
-    {
-        var clock = Stopwatch.StartNew();
-        var lastReport = TimeSpan.Zero;
-        while (true)
-        {
-            var verdict = await invariants.CheckAsync();
-            if (verdict.Converged || clock.Elapsed > timeout)
-            {
-                if (!verdict.Converged)
-                {
-                    log($"not converged after {timeout.TotalSeconds:F0} s: {verdict.Describe()}");
-                }
-
-                return verdict;
-            }
-
-            if (clock.Elapsed - lastReport > TimeSpan.FromSeconds(20))
-            {
-                lastReport = clock.Elapsed;
-                log($"  converging ({clock.Elapsed.TotalSeconds:F0} s): {verdict.Describe()}");
-            }
-
-            await Task.Delay(TimeSpan.FromSeconds(1));
-        }
-    }
+    private Task<Verdict> ConvergeAsync(TimeSpan timeout) => invariants.ConvergeAsync(timeout, log);
 
     private void CopyLogs(string folder)
     {

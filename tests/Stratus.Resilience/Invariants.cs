@@ -16,10 +16,42 @@ public sealed record Verdict(IReadOnlyList<string> Pending, IReadOnlyList<string
 /// <summary>
 /// Checks the region against the ledger: every accepted user is there, every licensed user has exactly one
 /// Cloud PC and it is provisioned and running on a VM that exists, every accepted restart succeeded and was
-/// recorded once, no VM belongs to no Cloud PC, and no disk on the real-VM host belongs to no VM.
+/// recorded once, no VM belongs to no Cloud PC, and no disk on the real-VM host belongs to no VM. Hosts are those of
+/// the tenants' regions.
 /// </summary>
-public sealed class Invariants(Region region, FrontDoor door, Ledger ledger, IReadOnlyList<ChaosTenant> tenants, string operatorToken)
+/// <param name="region">The zone lab (deploy/local-region): its database must be redundant again and its real-VM host's
+/// disks are checked too; null for the two-region lab, whose figures are the API's alone.</param>
+public sealed class Invariants(Region? region, FrontDoor door, Ledger ledger, IReadOnlyList<ChaosTenant> tenants, string operatorToken)
 {
+    /// <summary>Checks until the region converged or <paramref name="timeout"/> passed; the last verdict.</summary>
+    public async Task<Verdict> ConvergeAsync(TimeSpan timeout, Action<string> log)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var lastReport = TimeSpan.Zero;
+        while (true)
+        {
+            var verdict = await CheckAsync();
+            if (verdict.Converged || clock.Elapsed > timeout)
+            {
+                if (!verdict.Converged)
+                {
+                    log($"not converged after {timeout.TotalSeconds:F0} s: {verdict.Describe()}");
+                }
+
+                return verdict;
+            }
+
+            if (clock.Elapsed - lastReport > TimeSpan.FromSeconds(20))
+            {
+                lastReport = clock.Elapsed;
+                log($"  converging ({clock.Elapsed.TotalSeconds:F0} s): {verdict.Describe()}");
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+    }
+
     public async Task<Verdict> CheckAsync()
     {
         List<string> pending = [], lost = [], duplicates = [], orphans = [], failed = [];
@@ -85,7 +117,11 @@ public sealed class Invariants(Region region, FrontDoor door, Ledger ledger, IRe
 
         await CheckVmsAsync(vmIdsOfCloudPcs, pending, orphans);
         await CheckHostsAsync(pending);
-        pending.AddRange(await region.NotYetRedundantAsync(Probe));
+        if (region is not null)
+        {
+            pending.AddRange(await region.NotYetRedundantAsync(Probe));
+        }
+
         return new Verdict(pending, lost, duplicates, orphans, failed);
     }
 
@@ -186,7 +222,7 @@ public sealed class Invariants(Region region, FrontDoor door, Ledger ledger, IRe
         }
 
         // The real-VM host's disks: a VM folder there that compute does not know is a disk nobody will delete.
-        var disks = Path.Combine(region.Folder, "host-lab", "vms");
+        var disks = region is null ? null : Path.Combine(region.Folder, "host-lab", "vms");
         if (Directory.Exists(disks))
         {
             foreach (var folder in Directory.GetDirectories(disks))
@@ -210,7 +246,8 @@ public sealed class Invariants(Region region, FrontDoor door, Ledger ledger, IRe
             return;
         }
 
-        pending.AddRange(hosts.Value.EnumerateArray().Where(h => h.GetProperty("state").GetString() != "ready")
+        var regions = tenants.Select(t => t.Region).ToHashSet(StringComparer.Ordinal);
+        pending.AddRange(hosts.Value.EnumerateArray().Where(h => regions.Contains(h.GetProperty("region").GetString()!) && h.GetProperty("state").GetString() != "ready")
             .Select(h => $"host {h.GetProperty("name").GetString()} {h.GetProperty("state").GetString()}"));
     }
 

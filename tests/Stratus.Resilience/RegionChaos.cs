@@ -12,8 +12,10 @@ namespace Stratus.Resilience;
 /// <param name="Rto">From the fault (or the switchover request) to the first write acknowledged through the front door by the region that took over.</param>
 /// <param name="LostWindow">How long before the fault the oldest lost write was acknowledged (zero when none was lost).</param>
 /// <param name="WriterChanges">How many times the region taking writes changed during the fault (straight at the instances).</param>
+/// <param name="Orphans">Cloud PCs without a VM and VMs without a Cloud PC once the region converged after the fault (<see cref="Invariants"/>).</param>
+/// <param name="CloudPcsUnaffected">Region B's Cloud PCs whose VM stayed running on the same host at the same generation through the fault.</param>
 public sealed record RegionFaultResult(string Fault, TimeSpan Window, int Requests, double Availability, TimeSpan? Rto, int Acknowledged,
-    int Lost, TimeSpan LostWindow, int Duplicates, int WriterChanges, string Note);
+    int Lost, TimeSpan LostWindow, int Duplicates, int WriterChanges, int Orphans, int CloudPcsUnaffected, int CloudPcs, string Note);
 
 /// <summary>
 /// Issue 19's harness: deploy/local-regions/up.sh with Stratus instances in both regions (simulated hosts in each) and
@@ -21,11 +23,13 @@ public sealed record RegionFaultResult(string Fault, TimeSpan Window, int Reques
 /// user in the ledger; and the region faults one after the other, each checked against the writable region's
 /// database: loss of region A (all its processes stopped: a cut), failback (A rejoins as B's standby, then a planned
 /// switchover back), a planned switchover A to B, a partition between the regions (deploy/local-regions/partition.sh).
+/// Region B's Cloud PCs (<see cref="RegionCloudPcs"/>) run on B's simulated hosts through all of it and must stay so.
 /// </summary>
 public sealed class RegionChaos(RegionChaosProfile profile, Action<string> log)
 {
     private const int BasePort = 24000;
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(180);
+    private static readonly TimeSpan ConvergeTimeout = TimeSpan.FromMinutes(3);
 
     private readonly Ledger ledger = new();
     private readonly ConcurrentDictionary<Guid, TimeSpan> acknowledgedAt = new();
@@ -36,6 +40,7 @@ public sealed class RegionChaos(RegionChaosProfile profile, Action<string> log)
     private Workload workload = null!;
     private RegionWrites writes = null!;
     private ChaosTenant tenant = null!;
+    private RegionCloudPcs cloudPcs = null!;
     private string operatorToken = "";
 
     public IReadOnlyList<RegionFaultResult> Results => results;
@@ -43,6 +48,21 @@ public sealed class RegionChaos(RegionChaosProfile profile, Action<string> log)
     public TimeSpan LabStart { get; private set; }
 
     public async Task RunAsync()
+    {
+        // The gallery of both regions' image stores (the tiny image; B's simulated hosts only need a policy to name it).
+        var gallery = Path.Combine(Path.GetTempPath(), $"stratus-regions-images-{Guid.NewGuid():N}"[..32]);
+        try
+        {
+            await Stratus.Testing.TinyImageFolder.InstallIntoAsync(gallery);
+            await RunLabAsync(Path.Combine(gallery, "images", "gallery"));
+        }
+        finally
+        {
+            Directory.Delete(gallery, recursive: true);
+        }
+    }
+
+    private async Task RunLabAsync(string gallery)
     {
         var environment = new Dictionary<string, string>
         {
@@ -52,6 +72,7 @@ public sealed class RegionChaos(RegionChaosProfile profile, Action<string> log)
             // Each region in a cgroup of its own: partition.sh cuts them apart (nftables), both still reach the front door.
             ["STRATUS_REGIONS_CGROUPS"] = "1",
             ["STRATUS_FRONT_DOOR_FAILOVER_DELAY"] = RegionChaosProfile.FailoverDelay.ToString("c", CultureInfo.InvariantCulture),
+            ["STRATUS_REGIONS_GALLERY"] = gallery,
         };
         var started = System.Diagnostics.Stopwatch.StartNew();
         pair = await RegionPair.StartAsync(BasePort, log, environment, "regions-logs");
@@ -64,8 +85,10 @@ public sealed class RegionChaos(RegionChaosProfile profile, Action<string> log)
                 log($"two regions and the front door up in {LabStart.TotalSeconds:F0} s");
                 workload = new Workload(door, ledger, log);
                 operatorToken = await Workload.SignInAsync(door, "operator", Region.OperatorPassword);
-                // The directory only: the lab has no gallery image for Cloud PCs, and users are what the ledger counts exactly.
+                // The directory only: users are what the ledger counts exactly; the Cloud PCs are another tenant's.
                 tenant = await workload.CreateDirectoryTenantAsync(operatorToken, "regions", "region-1", seats: 10);
+                cloudPcs = new RegionCloudPcs(pair, door, writes.Http, operatorToken, log);
+                await cloudPcs.SetUpAsync(profile.CloudPcs, ConvergeTimeout);
                 await RunFaultAsync("loss of region A (every process SIGSTOPped: a cut)", LoseFirstRegionAsync, allowedChanges: 1);
                 await RunFaultAsync("failback: A rejoins as B's standby (pg_rewind), then switchover to A", FailBackAsync, allowedChanges: 1);
                 await RunFaultAsync("planned switchover A to B under load", () => SwitchOverAsync("region-2"), allowedChanges: 1);
@@ -78,6 +101,9 @@ public sealed class RegionChaos(RegionChaosProfile profile, Action<string> log)
     private async Task RunFaultAsync(string name, Func<Task<(TimeSpan? Rto, string Note)>> fault, int allowedChanges)
     {
         log($"--- {name}");
+        var vmsBefore = await cloudPcs.SnapshotAsync();
+        using var stopWatching = new CancellationTokenSource();
+        var watch = cloudPcs.WatchAsync(vmsBefore, stopWatching.Token);
         using var stop = new CancellationTokenSource();
         var load = StartLoad(stop.Token);
         await Task.Delay(profile.LoadBefore);
@@ -88,6 +114,12 @@ public sealed class RegionChaos(RegionChaosProfile profile, Action<string> log)
         await Task.Delay(TimeSpan.FromSeconds(3));
         await stop.CancelAsync();
         await load;
+        await stopWatching.CancelAsync();
+        var (affectedDuring, reads) = await watch;
+        var checking = door.Now;
+        var (orphans, affectedAfter, notConverged) = await cloudPcs.AfterAsync(vmsBefore, TimeProvider.System.GetUtcNow(), ConvergeTimeout);
+        log(string.Create(CultureInfo.InvariantCulture, $"  region B's VMs read {reads} times from B's instances during the fault; {affectedDuring.Count} changed then, " +
+            $"{affectedAfter.Count} after it (converged and every VM reported again by its agent in {(door.Now - checking).TotalSeconds:F0} s){(notConverged.Length > 0 ? $"; not converged: {notConverged}" : "")}"));
 
         var during = door.SamplesBetween(injected, ended);
         var writable = await WritableRegionAsync();
@@ -98,7 +130,8 @@ public sealed class RegionChaos(RegionChaosProfile profile, Action<string> log)
         var lostWindow = lost.Count == 0 ? TimeSpan.Zero : injected - lost.Min(l => l.Value);
         var duplicates = users.GroupBy(u => u.UserPrincipalName, StringComparer.OrdinalIgnoreCase).Count(g => g.Count() > 1);
         var result = new RegionFaultResult(name, ended - injected, during.Count, during.Count == 0 ? 1 : during.Count(s => s.Ok) / (double)during.Count,
-            rto, acknowledgedAt.Count - acknowledgedBefore, lost.Count, lostWindow, duplicates, writes.WriterChangesBetween(injected, door.Now), note);
+            rto, acknowledgedAt.Count - acknowledgedBefore, lost.Count, lostWindow, duplicates, writes.WriterChangesBetween(injected, door.Now), orphans,
+            cloudPcs.Count - affectedDuring.Union(affectedAfter).Count(), cloudPcs.Count, note);
         results.Add(result);
         log($"{name}: {Row(result)}");
         // What the failed requests met (a 503 while no region was writable, a timeout at a stopped instance, a 409 for a
@@ -113,6 +146,8 @@ public sealed class RegionChaos(RegionChaosProfile profile, Action<string> log)
             log($"  lost: user {id} acknowledged at {(at - injected).TotalSeconds:F1} s from the fault");
         }
 
+        // Not converged: a Cloud PC not running, a VM being deleted, a host of B not ready, or a restart nobody asked for.
+        Assert.True(notConverged.Length == 0, $"{name}: region B's Cloud PCs did not converge after it: {notConverged}");
         Assert.True(result.WriterChanges <= allowedChanges, $"{name}: the region taking writes changed {result.WriterChanges} times (at most {allowedChanges}): two writable regions");
     }
 
@@ -265,13 +300,13 @@ public sealed class RegionChaos(RegionChaosProfile profile, Action<string> log)
     }
 
     public static string Row(RegionFaultResult r) => string.Create(CultureInfo.InvariantCulture,
-        $"| {r.Fault} | {r.Window.TotalSeconds:F0} | {r.Requests} | {r.Availability * 100:F1} % | {(r.Rto is { } rto ? $"{rto.TotalSeconds:F1}" : "-")} | {r.Acknowledged} | {r.Lost} | {r.LostWindow.TotalSeconds:F1} | {r.Duplicates} | {r.WriterChanges} | {r.Note} |");
+        $"| {r.Fault} | {r.Window.TotalSeconds:F0} | {r.Requests} | {r.Availability * 100:F1} % | {(r.Rto is { } rto ? $"{rto.TotalSeconds:F1}" : "-")} | {r.Acknowledged} | {r.Lost} | {r.LostWindow.TotalSeconds:F1} | {r.Duplicates} | {r.WriterChanges} | {r.Orphans} | {r.CloudPcsUnaffected} of {r.CloudPcs} | {r.Note} |");
 
     public string Table()
     {
         var text = new StringBuilder();
-        text.AppendLine("| fault | lasted (s) | requests through the front door | answered without error | writes accepted again after (s) | writes acknowledged | lost | oldest lost write before the fault (s) | duplicates | changes of the region taking writes | |");
-        text.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+        text.AppendLine("| fault | lasted (s) | requests through the front door | answered without error | writes accepted again after (s) | writes acknowledged | lost | oldest lost write before the fault (s) | duplicates | changes of the region taking writes | orphans | B's Cloud PCs unaffected | |");
+        text.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
         foreach (var result in results)
         {
             text.AppendLine(Row(result));

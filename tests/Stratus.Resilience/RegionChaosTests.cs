@@ -7,7 +7,8 @@ namespace Stratus.Resilience;
 /// Issue 19's region faults with Stratus instances behind the front door (<see cref="RegionChaos"/>): the reduced
 /// profile in `make test`, the full one in `make chaos` (STRATUS_CHAOS_PROFILE=full). It fails when region A's loss
 /// takes more than 60 s to writes accepted again through the front door or loses a write acknowledged more than 5 s
-/// before it, when a planned switch loses any, when two regions took writes at once, or when a user exists twice.
+/// before it, when a planned switch loses any, when two regions took writes at once, when a user exists twice, when a
+/// Cloud PC or a VM is left an orphan, or when one of region B's Cloud PCs lost its running VM or its host.
 /// The table goes to artifacts/chaos/regions-PROFILE.md.
 /// </summary>
 [Trait("Category", "Chaos")]
@@ -45,6 +46,8 @@ public sealed class RegionChaosTests(ITestOutputHelper output)
         {
             Assert.Equal(0, r.Duplicates);
             Assert.True(r.Acknowledged > 0, $"{r.Fault}: no write was acknowledged");
+            Assert.True(r.Orphans == 0, $"{r.Fault}: {r.Orphans} orphans (a Cloud PC without its VM or a VM without its Cloud PC) after it");
+            Assert.True(r.CloudPcsUnaffected == r.CloudPcs, $"{r.Fault}: only {r.CloudPcsUnaffected} of region B's {r.CloudPcs} Cloud PCs kept their running VM on their host (see the log)");
         });
     }
 
