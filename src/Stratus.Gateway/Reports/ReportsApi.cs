@@ -1,8 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.EntityFrameworkCore;
-using Stratus.Gateway.History;
 using Stratus.Gateway.Persistence;
 using Stratus.Platform.Auth;
 
@@ -43,49 +41,9 @@ public static class ReportsApi
         return endpoints;
     }
 
-    private static async Task<IResult> ConnectionQualityAsync(HttpContext http, GatewayDbContext db, TimeProvider clock, CancellationToken cancellationToken)
-    {
-        var tenant = http.User.RequiredTenantId();
-        var since = clock.GetUtcNow() - ConnectionHistoryApi.Window;
-        var samples = await db.RoundTripSamples.AsNoTracking().Where(s => s.TenantId == tenant && s.SentAt >= since)
-            .Join(db.Sessions.Where(s => s.TenantId == tenant), sample => sample.SessionId, session => session.Id,
-                (sample, session) => new { session.CloudPcId, sample.SessionId, sample.SentAt, sample.Milliseconds })
-            .ToListAsync(cancellationToken);
-        var rows = samples.GroupBy(s => (s.CloudPcId, Date: DateOnly.FromDateTime(s.SentAt.UtcDateTime)))
-            .Select(day =>
-            {
-                var values = day.Select(s => s.Milliseconds).ToList();
-                var p50 = ConnectionMath.Percentile(values, 50);
-                return new ConnectionQualityRow(day.Key.CloudPcId, day.Key.Date, day.Select(s => s.SessionId).Distinct().Count(), values.Count,
-                    p50, ConnectionMath.Percentile(values, 95), ConnectionMath.QualityCategory(p50));
-            })
-            .OrderByDescending(r => r.Date).ThenBy(r => r.CloudPcId);
-        return Quality.Answer(rows, ReportQuery.From(http.Request));
-    }
+    private static async Task<IResult> ConnectionQualityAsync(HttpContext http, GatewayDbContext db, TimeProvider clock, CancellationToken cancellationToken) =>
+        Quality.Answer(await ConnectionReports.QualityAsync(db, http.User.RequiredTenantId(), clock.GetUtcNow(), cancellationToken), ReportQuery.From(http.Request));
 
-    private static async Task<IResult> UtilizationAsync(HttpContext http, GatewayDbContext db, TimeProvider clock, CancellationToken cancellationToken)
-    {
-        var tenant = http.User.RequiredTenantId();
-        var now = clock.GetUtcNow();
-        var since = now - ConnectionHistoryApi.Window;
-        var sessions = await db.Sessions.AsNoTracking().Where(s => s.TenantId == tenant && (s.EndedAt == null || s.EndedAt > since) && s.StartedAt < now)
-            .Select(s => new { s.CloudPcId, s.StartedAt, s.EndedAt }).ToListAsync(cancellationToken);
-
-        // "Never connected" covers the Cloud PCs the gateway knows of: those someone asked to connect to (a ticket,
-        // kept a day) or was refused on (kept 28 days), or that had sessions before the window. The gateway does not
-        // list the tenant's Cloud PCs: one nobody ever tried to reach is in provisioning's list, not here (README.md).
-        var known = await db.Sessions.Where(s => s.TenantId == tenant).Select(s => s.CloudPcId)
-            .Union(db.ConnectionRefusals.Where(r => r.TenantId == tenant).Select(r => r.CloudPcId))
-            .Union(db.ConnectTokens.Where(t => t.TenantId == tenant).Select(t => t.CloudPcId))
-            .ToListAsync(cancellationToken);
-        var byPc = sessions.ToLookup(s => s.CloudPcId);
-        var rows = known.Distinct().Select(pc =>
-        {
-            var mine = byPc[pc].ToList();
-            var hours = Math.Round(ConnectionMath.ConnectedHours(mine.Select(s => (s.StartedAt, s.EndedAt)), since, now), 2);
-            return new UtilizationRow(pc, hours, ConnectionMath.UtilizationCategory(hours, mine.Count), mine.Count,
-                mine.Count == 0 ? null : mine.Max(s => s.EndedAt ?? now));
-        }).OrderByDescending(r => r.HoursConnected).ThenBy(r => r.CloudPcId);
-        return Utilization.Answer(rows, ReportQuery.From(http.Request));
-    }
+    private static async Task<IResult> UtilizationAsync(HttpContext http, GatewayDbContext db, TimeProvider clock, CancellationToken cancellationToken) =>
+        Utilization.Answer(await ConnectionReports.UtilizationAsync(db, http.User.RequiredTenantId(), clock.GetUtcNow(), cancellationToken), ReportQuery.From(http.Request));
 }
