@@ -16,7 +16,7 @@ internal static partial class ClientCommands
 
     private static readonly string[] CloudPcActions = ["reboot", "reprovision", "power-on", "power-off", "end-grace-period", "retry"];
 
-    public static IEnumerable<Command> Create() => [Login(), CloudPc(), Policy(), User(), Group(), Tenant(), Image(), Region(), Network()];
+    public static IEnumerable<Command> Create() => [Login(), CloudPc(), Policy(), User(), Group(), Tenant(), Image(), Region(), Network(), Report()];
 
     private static Command Login()
     {
@@ -138,6 +138,7 @@ internal static partial class ClientCommands
         var exported = new Option<Guid>("--snapshot") { Description = "The restore point's id (see `stratus cloudpc snapshots ID`).", Required = true };
         command.Subcommands.Add(ActionCommand("export-snapshot", "Write a restore point as a standalone qcow2 file into the export folder.", _ => null, r => $"snapshots/{r.GetValue(exported)}/export", exported));
         command.Subcommands.Add(DisasterRecovery());
+        command.Subcommands.Add(CloudPcHistory());
         return command;
     }
 

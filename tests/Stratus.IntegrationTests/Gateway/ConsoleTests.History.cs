@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text.Json;
+using Stratus.IntegrationTests.Cli;
 using Stratus.IntegrationTests.Support;
 using Stratus.Testing;
 
@@ -84,6 +85,19 @@ public sealed partial class ConsoleTests
         using var byAccept = await fixture.Admin.SendAsync(request);
         Assert.Equal("text/csv", byAccept.Content.Headers.ContentType?.MediaType);
         Assert.Contains(fixture.PcId.ToString(), await byAccept.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // The same from the CLI: the report as CSV, the history as JSON.
+        using var config = new TempFolder();
+        await ClientCli.CheckedAsync(config.Path, ["login", "--url", fixture.Stratus.BaseAddress.ToString().TrimEnd('/'), "--user", $"admin@{fixture.Domain}"],
+            new() { ["STRATUS_PASSWORD"] = ConsoleFixture.AdminPassword });
+        var cliCsv = (await ClientCli.CheckedAsync(config.Path, ["report", "connectionQuality", "--csv", "--filter", $"cloudPcId eq '{fixture.PcId}'"])).StandardOutput;
+        Assert.Equal(lines[0], cliCsv.Split("\r\n")[0]);
+        Assert.Contains(fixture.PcId.ToString(), cliCsv, StringComparison.Ordinal);
+        var cliHistory = JsonDocument.Parse((await ClientCli.CheckedAsync(config.Path, ["cloudpc", "history", fixture.PcId.ToString(), "-o", "json"])).StandardOutput);
+        Assert.Contains(cliHistory.RootElement.GetProperty("value").EnumerateArray(), x => x.GetProperty("id").GetGuid() == sessionId);
+        var cliBad = await ClientCli.RunAsync(config.Path, ["report", "utilization", "--orderby", "nothing"]);
+        Assert.NotEqual(0, cliBad.ExitCode);
+        Assert.Contains("$orderby", cliBad.StandardError, StringComparison.Ordinal);
     }
 
     [Theory]
