@@ -91,7 +91,7 @@ public sealed partial class ConsoleTests
         await ClientCli.CheckedAsync(config.Path, ["login", "--url", fixture.Stratus.BaseAddress.ToString().TrimEnd('/'), "--user", $"admin@{fixture.Domain}"],
             new() { ["STRATUS_PASSWORD"] = ConsoleFixture.AdminPassword });
         var cliCsv = (await ClientCli.CheckedAsync(config.Path, ["report", "connectionQuality", "--csv", "--filter", $"cloudPcId eq '{fixture.PcId}'"])).StandardOutput;
-        Assert.Equal(lines[0], cliCsv.Split("\r\n")[0]);
+        Assert.Equal(lines[0], cliCsv.Split('\n')[0].TrimEnd('\r'));
         Assert.Contains(fixture.PcId.ToString(), cliCsv, StringComparison.Ordinal);
         var cliHistory = JsonDocument.Parse((await ClientCli.CheckedAsync(config.Path, ["cloudpc", "history", fixture.PcId.ToString(), "-o", "json"])).StandardOutput);
         Assert.Contains(cliHistory.RootElement.GetProperty("value").EnumerateArray(), x => x.GetProperty("id").GetGuid() == sessionId);
