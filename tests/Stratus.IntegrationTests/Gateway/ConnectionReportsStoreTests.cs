@@ -182,7 +182,9 @@ public sealed class ConnectionReportsStoreTests : IAsyncLifetime
 
         var services = new ServiceCollection().AddSingleton(clock).AddScoped(_ => create()).BuildServiceProvider();
         await using var scope = services.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<GatewayDbContext>().Database.MigrateAsync();
+        var store = scope.ServiceProvider.GetRequiredService<GatewayDbContext>();
+        await store.Database.MigrateAsync();
+        Assert.False(store.Database.HasPendingModelChanges(), "the gateway's model differs from its last migration: run scripts/add-migration.sh");
         return services;
     }
 }
