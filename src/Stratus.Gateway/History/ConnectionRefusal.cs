@@ -1,4 +1,7 @@
+using System.Data.Common;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Stratus.Gateway.Connect;
 using Stratus.Gateway.Persistence;
 
@@ -34,7 +37,7 @@ public sealed class ConnectionRefusal
 }
 
 /// <summary>Writes refusals; a failure to record one never changes the answer the caller gets.</summary>
-public static class ConnectionRefusals
+public static partial class ConnectionRefusals
 {
     public static async Task RecordAsync(
         IServiceProvider services, Guid tenantId, Guid cloudPcId, Guid userId, string userName, string reason, string? detail, CancellationToken cancellationToken)
@@ -52,9 +55,20 @@ public static class ConnectionRefusals
             Id = Guid.CreateVersion7(now), TenantId = tenantId, CloudPcId = cloudPcId, UserId = userId, UserName = userName, At = now, Reason = reason,
             Detail = detail is { Length: > 1000 } ? detail[..1000] : detail, GatewayInstance = options.InstanceName, GatewayZone = options.Zone,
         });
-        await db.SaveChangesAsync(cancellationToken);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is DbUpdateException or DbException)
+        {
+            // The caller is told why they were refused either way; the history misses one row, and the log says so.
+            LogNotRecorded(services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ConnectionRefusals)), cloudPcId, reason, e.Message);
+        }
     }
 
     internal static Task RecordAsync(IServiceProvider services, ConnectToken ticket, string reason, string? detail, CancellationToken cancellationToken) =>
         RecordAsync(services, ticket.TenantId, ticket.CloudPcId, ticket.UserId, ticket.UserName, reason, detail, cancellationToken);
+
+    [LoggerMessage(EventId = 4911, Level = LogLevel.Warning, Message = "A refused console attempt on Cloud PC {CloudPcId} ({Reason}) was not recorded: {Error}")]
+    private static partial void LogNotRecorded(ILogger logger, Guid cloudPcId, string reason, string error);
 }
