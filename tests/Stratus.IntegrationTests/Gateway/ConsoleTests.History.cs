@@ -74,6 +74,7 @@ public sealed partial class ConsoleTests
         var use = (await ValueAsync(fixture.Admin, $"/api/v1/reports/utilization?$filter=cloudPcId eq '{fixture.PcId}'")).Single();
         Assert.True(use.GetProperty("sessionCount").GetInt32() >= 1);
         Assert.NotEqual("neverConnected", use.GetProperty("utilizationCategory").GetString());
+        Assert.Empty(await ValueAsync(fixture.OtherOperator, $"/api/v1/reports/utilization?$filter=cloudPcId eq '{fixture.PcId}'"));
 
         // CSV, by ?format=csv and by Accept: a header, then the same row.
         var csv = await fixture.Admin.GetStringAsync(quality + "&format=csv");
