@@ -2,7 +2,9 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Stratus.Gateway.Connect;
+using Stratus.Gateway.History;
 using Stratus.Gateway.Persistence;
+using Stratus.Gateway.Reports;
 using Stratus.Platform.Jobs;
 using Stratus.Platform.Messaging;
 using Stratus.Platform.Persistence;
@@ -22,6 +24,7 @@ public static class GatewayModule
         builder.AddServiceStore<GatewayDbContext, SqliteGatewayDbContext, PostgresGatewayDbContext>(GatewayDbContext.SchemaName);
         builder.Services.AddMessageHandler<TenantDeleted, TenantDeletedHandler>("gateway");
         builder.Services.AddPeriodicJob<ConnectTicketPruner>();
+        builder.Services.AddPeriodicJob<ConnectionHistoryPruner>();
         return builder;
     }
 
@@ -32,6 +35,8 @@ public static class GatewayModule
         app.MapConnectApi();
         ConsoleRelays.MapConsoleRelays(app);
         app.MapSessionsApi();
+        app.MapConnectionHistoryApi();
+        app.MapReportsApi();
         return app;
     }
 }

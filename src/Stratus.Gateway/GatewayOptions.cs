@@ -27,6 +27,15 @@ public sealed class GatewayOptions
     /// <summary>How long a console waits for the VM's host to dial back with the display.</summary>
     public TimeSpan RelayWait { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// This instance's name in the connection history (which instance served a console); default the machine's name,
+    /// the same as the instance id in its telemetry. Behind a load balancer, give each instance its own.
+    /// </summary>
+    public string InstanceName { get; set; } = Environment.MachineName;
+
+    /// <summary>This instance's availability zone, shown beside its name in the connection history; optional.</summary>
+    public string? Zone { get; set; }
+
     /// <summary>Reads and checks the section; a bad value stops the start with one line that says what to set.</summary>
     public static GatewayOptions Read(IConfiguration configuration)
     {
@@ -62,6 +71,11 @@ public sealed class GatewayOptions
         if (options.RelayWait <= TimeSpan.Zero || options.RelayWait > TimeSpan.FromMinutes(1))
         {
             throw new ConfigurationException($"{Section}:RelayWait is {options.RelayWait}; it must be more than 0 and at most 00:01:00 (a person waits at the console).");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.InstanceName) || options.InstanceName.Length > 128 || options.Zone is { Length: > 128 })
+        {
+            throw new ConfigurationException($"{Section}:InstanceName must be 1 to 128 characters and {Section}:Zone at most 128; name this instance, for example gw-1.");
         }
 
         return options;

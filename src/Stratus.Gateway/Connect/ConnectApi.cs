@@ -13,6 +13,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Stratus.Gateway.History;
 using Stratus.Gateway.Persistence;
 using Stratus.Platform.Audit;
 using Stratus.Platform.Auth;
@@ -62,7 +63,7 @@ public static partial class ConnectApi
         }
 
         using var provisioning = calls.AsAccount("provisioning", cloudPcsRead);
-        var (pc, problem) = await LookUpAsync(provisioning, $"/api/v1/me/cloudPCs/{id}", id, cancellationToken);
+        var (pc, problem) = await LookUpAsync(http, provisioning, $"/api/v1/me/cloudPCs/{id}", id, cancellationToken);
         return pc is null ? problem! : await IssueAsync(pc, asOperator: false, http, db, calls, options, clock, cancellationToken);
     }
 
@@ -85,7 +86,7 @@ public static partial class ConnectApi
         }
 
         using var provisioning = calls.AsAccount("provisioning", cloudPcsRead);
-        var (pc, problem) = await LookUpAsync(provisioning, $"/api/v1/cloudPCs/{id}", id, cancellationToken);
+        var (pc, problem) = await LookUpAsync(http, provisioning, $"/api/v1/cloudPCs/{id}", id, cancellationToken);
         return pc is null ? problem! : await IssueAsync(pc, asOperator: true, http, db, calls, options, clock, cancellationToken);
     }
 
@@ -93,7 +94,7 @@ public static partial class ConnectApi
     /// The gateway's token for <paramref name="scope"/> acting for the caller (ADR 0016): identity exchanges the caller's
     /// own token (the bearer they sent, or the one their portal session carries), so the tenant and user are theirs.
     /// </summary>
-    private static async Task<(string? Token, ProblemHttpResult? Problem)> ExchangeAsync(HttpContext http, ServiceCalls calls, string scope, CancellationToken cancellationToken)
+    internal static async Task<(string? Token, ProblemHttpResult? Problem)> ExchangeAsync(HttpContext http, ServiceCalls calls, string scope, CancellationToken cancellationToken)
     {
         var header = http.Request.Headers.Authorization.ToString();
         var userToken = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim()
@@ -119,7 +120,8 @@ public static partial class ConnectApi
         }
     }
 
-    private static async Task<(CloudPcInfo? Pc, ProblemHttpResult? Problem)> LookUpAsync(HttpClient provisioning, string path, Guid id, CancellationToken cancellationToken)
+    private static async Task<(CloudPcInfo? Pc, ProblemHttpResult? Problem)> LookUpAsync(
+        HttpContext http, HttpClient provisioning, string path, Guid id, CancellationToken cancellationToken)
     {
         using var response = await provisioning.GetAsync(path, cancellationToken);
         if (response.StatusCode == HttpStatusCode.NotFound)
@@ -136,8 +138,10 @@ public static partial class ConnectApi
         var pc = (await response.Content.ReadFromJsonAsync<CloudPcInfo>(cancellationToken))!;
         if (pc.Status is not ("provisioned" or "inGracePeriod") || pc.PowerState != "running")
         {
-            return (null, Problems.Conflict("cloud-pc-not-running",
-                $"{pc.ManagedDeviceName} is {pc.Status} and {pc.PowerState}; you can connect once it is provisioned and running{(pc.PowerState == "poweredOff" ? " (start it first)" : "")}."));
+            var detail = $"{pc.ManagedDeviceName} is {pc.Status} and {pc.PowerState}; you can connect once it is provisioned and running{(pc.PowerState == "poweredOff" ? " (start it first)" : "")}.";
+            await ConnectionRefusals.RecordAsync(http.RequestServices, http.User.RequiredTenantId(), pc.Id, http.User.AccountId(), http.User.UserName(),
+                "cloud-pc-not-running", detail, cancellationToken);
+            return (null, Problems.Conflict("cloud-pc-not-running", detail));
         }
 
         return (pc, null);
@@ -192,7 +196,7 @@ public static partial class ConnectApi
         if (taken == 0)
         {
             // Say which, so that the person knows a new Connect is all it takes; the ticket's secret is the caller's already.
-            var known = await db.ConnectTokens.AsNoTracking().Where(t => t.TokenHash == hash).Select(t => new { t.UsedAt }).FirstOrDefaultAsync(http.RequestAborted);
+            var known = await db.ConnectTokens.AsNoTracking().Where(t => t.TokenHash == hash).FirstOrDefaultAsync(http.RequestAborted);
             var (code, detail) = known switch
             {
                 null => ("console-ticket-unknown", "This connection ticket is not one this gateway issued; click Connect again."),
@@ -200,6 +204,12 @@ public static partial class ConnectApi
                 _ => ("console-ticket-expired",
                     $"This connection ticket expired: it must open the console within {options.TicketLifetime.TotalSeconds:0} s of Connect. Click Connect again."),
             };
+            if (known is not null)
+            {
+                // An unknown ticket names no Cloud PC, so it belongs to no history.
+                await ConnectionRefusals.RecordAsync(services, known, code, detail, http.RequestAborted);
+            }
+
             await Refuse(http, StatusCodes.Status403Forbidden, code, detail);
             return;
         }
@@ -224,7 +234,9 @@ public static partial class ConnectApi
                 {
                     vnc.Dispose();
                     LogDisplayUnreachable(logger, ticket.CloudPcId, e.Message);
-                    await Refuse(http, StatusCodes.Status409Conflict, "display-unreachable", "The Cloud PC's display does not answer; it may be restarting. Try again in a moment.");
+                    const string Unanswered = "The Cloud PC's display does not answer; it may be restarting. Try again in a moment.";
+                    await ConnectionRefusals.RecordAsync(services, ticket, "display-unreachable", Unanswered, http.RequestAborted);
+                    await Refuse(http, StatusCodes.Status409Conflict, "display-unreachable", Unanswered);
                     return;
                 }
 
@@ -237,6 +249,7 @@ public static partial class ConnectApi
                 var (host, refusal) = await RelayFromHostAsync(ticket, relayToken, relay, secret, services, options, logger, http.RequestAborted);
                 if (host is null)
                 {
+                    await ConnectionRefusals.RecordAsync(services, ticket, "display-unreachable", refusal, http.RequestAborted);
                     await Refuse(http, StatusCodes.Status409Conflict, "display-unreachable", refusal!);
                     return;
                 }
@@ -277,6 +290,7 @@ public static partial class ConnectApi
         {
             Id = ticket.SessionId == Guid.Empty ? Guid.CreateVersion7(now) : ticket.SessionId, TenantId = ticket.TenantId, UserId = ticket.UserId, UserName = ticket.UserName,
             CloudPcId = ticket.CloudPcId, CloudPcUserPrincipalName = ticket.CloudPcUserPrincipalName, StartedAt = now,
+            GatewayInstance = http.RequestServices.GetRequiredService<GatewayOptions>().InstanceName, GatewayZone = http.RequestServices.GetRequiredService<GatewayOptions>().Zone,
         };
         db.Sessions.Add(session);
         var actor = new AuditActor(ticket.UserId, ticket.UserName, http.Connection.RemoteIpAddress?.ToString() ?? "");
@@ -298,10 +312,11 @@ public static partial class ConnectApi
 
         using var tracked = http.RequestServices.GetRequiredService<OpenConsoles>().Track(ticket);
         using var ending = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, tracked.Revoked);
-        var reason = await BridgeAsync(browser, display, session, ending.Token);
-        reason = tracked.Revoked.IsCancellationRequested ? OpenConsoles.RevokedReason : reason;
+        var (reason, endedBy) = await BridgeAsync(browser, display, session, ending.Token);
+        (reason, endedBy) = tracked.Revoked.IsCancellationRequested ? (OpenConsoles.RevokedReason, SessionEnd.Revoked) : (reason, endedBy);
         session.EndedAt = clock.GetUtcNow();
         session.EndReason = reason;
+        session.EndedBy = endedBy;
         await db.SaveChangesAsync(CancellationToken.None);
         LogSessionEnded(logger, session.Id, reason, session.BytesToClient, session.BytesFromClient);
     }
@@ -359,7 +374,7 @@ public static partial class ConnectApi
     }
 
     /// <summary>Copies bytes both ways until either side closes; returns why it ended.</summary>
-    private static async Task<string> BridgeAsync(WebSocket browser, Stream display, ConsoleSession session, CancellationToken cancellationToken)
+    private static async Task<(string Reason, SessionEnd EndedBy)> BridgeAsync(WebSocket browser, Stream display, ConsoleSession session, CancellationToken cancellationToken)
     {
         using var done = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var toBrowser = Task.Run(async () =>
@@ -370,7 +385,7 @@ public static partial class ConnectApi
                 var read = await display.ReadAsync(buffer, done.Token);
                 if (read == 0)
                 {
-                    return "the Cloud PC's display closed (it may be restarting)";
+                    return ("the Cloud PC's display closed (it may be restarting)", SessionEnd.DisplayClosed);
                 }
 
                 await browser.SendAsync(buffer.AsMemory(0, read), WebSocketMessageType.Binary, true, done.Token);
@@ -385,7 +400,7 @@ public static partial class ConnectApi
                 var received = await browser.ReceiveAsync(buffer.AsMemory(), done.Token);
                 if (received.MessageType == WebSocketMessageType.Close)
                 {
-                    return "the browser closed the connection";
+                    return ("the browser closed the connection", SessionEnd.ClosedByUser);
                 }
 
                 await display.WriteAsync(buffer.AsMemory(0, received.Count), done.Token);
@@ -395,7 +410,7 @@ public static partial class ConnectApi
 
         var first = await Task.WhenAny(toBrowser, fromBrowser);
         await done.CancelAsync();
-        var reason = first.IsCompletedSuccessfully ? await first : $"the connection broke: {first.Exception?.InnerException?.Message ?? "cancelled"}";
+        var ended = first.IsCompletedSuccessfully ? await first : ($"the connection broke: {first.Exception?.InnerException?.Message ?? "cancelled"}", SessionEnd.Error);
         await Task.WhenAll(toBrowser, fromBrowser).ContinueWith(_ => { }, TaskScheduler.Default);
         if (browser.State is WebSocketState.Open or WebSocketState.CloseReceived)
         {
@@ -405,7 +420,7 @@ public static partial class ConnectApi
 
         session.BytesToClient = session.BytesToClientField;
         session.BytesFromClient = session.BytesFromClientField;
-        return reason;
+        return ended;
     }
 
     internal static async Task Refuse(HttpContext http, int status, string code, string detail)

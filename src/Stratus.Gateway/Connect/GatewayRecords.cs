@@ -74,6 +74,30 @@ public sealed class ConsoleSession
     internal long BytesFromClientField;
 
     public string? EndReason { get; set; }
+
+    /// <summary>How it ended, for the connection history: closed by the user, dropped, or revoked; null while open.</summary>
+    public SessionEnd? EndedBy { get; set; }
+
+    /// <summary>The gateway instance that carried it (<see cref="GatewayOptions.InstanceName"/>), and its zone.</summary>
+    public string? GatewayInstance { get; init; }
+
+    public string? GatewayZone { get; init; }
+}
+
+/// <summary>Why a console session ended.</summary>
+public enum SessionEnd
+{
+    /// <summary>The browser closed the WebSocket: the user closed the console.</summary>
+    ClosedByUser,
+
+    /// <summary>The Cloud PC's display closed (the VM restarting or stopping).</summary>
+    DisplayClosed,
+
+    /// <summary>The connection broke: a network error or the browser vanished without closing.</summary>
+    Error,
+
+    /// <summary>The account's access was revoked while it was open (ADR 0011).</summary>
+    Revoked,
 }
 
 /// <summary>

@@ -8,7 +8,7 @@ namespace Stratus.Gateway.Connect;
 [MessageName("identity.tenantDeleted.v1")]
 public sealed record TenantDeleted(Guid TenantId, long Sequence, DateTimeOffset OccurredAt);
 
-/// <summary>A deleted tenant's connect tickets, sessions and their round-trip samples go with it.</summary>
+/// <summary>A deleted tenant's connect tickets, sessions, their round-trip samples and refused attempts go with it.</summary>
 internal sealed class TenantDeletedHandler(GatewayDbContext db) : IMessageHandler<TenantDeleted>
 {
     public async Task HandleAsync(TenantDeleted message, MessageContext context, CancellationToken cancellationToken)
@@ -17,6 +17,7 @@ internal sealed class TenantDeletedHandler(GatewayDbContext db) : IMessageHandle
         db.RoundTripSamples.RemoveRange(await db.RoundTripSamples.Where(s => s.TenantId == tenant).ToListAsync(cancellationToken));
         db.Sessions.RemoveRange(await db.Sessions.Where(s => s.TenantId == tenant).ToListAsync(cancellationToken));
         db.ConnectTokens.RemoveRange(await db.ConnectTokens.Where(t => t.TenantId == tenant).ToListAsync(cancellationToken));
+        db.ConnectionRefusals.RemoveRange(await db.ConnectionRefusals.Where(r => r.TenantId == tenant).ToListAsync(cancellationToken));
         await db.SaveChangesAsync(cancellationToken);
     }
 }

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 using Stratus.Gateway.Connect;
+using Stratus.Gateway.History;
 using Stratus.Platform.Persistence;
 
 namespace Stratus.Gateway.Persistence;
@@ -16,6 +17,8 @@ public abstract class GatewayDbContext(DbContextOptions options, TimeProvider cl
     public DbSet<ConsoleSession> Sessions => Set<ConsoleSession>();
 
     public DbSet<RoundTripSample> RoundTripSamples => Set<RoundTripSample>();
+
+    public DbSet<ConnectionRefusal> ConnectionRefusals => Set<ConnectionRefusal>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -38,7 +41,11 @@ public abstract class GatewayDbContext(DbContextOptions options, TimeProvider cl
             session.Property(s => s.UserName).HasMaxLength(256);
             session.Property(s => s.EndReason).HasMaxLength(256);
             session.Property(s => s.CloudPcUserPrincipalName).HasMaxLength(256);
+            session.Property(s => s.EndedBy).HasConversion<string>().HasMaxLength(32);
+            session.Property(s => s.GatewayInstance).HasMaxLength(128);
+            session.Property(s => s.GatewayZone).HasMaxLength(128);
             session.HasIndex(s => new { s.TenantId, s.CloudPcId });
+            session.HasIndex(s => new { s.TenantId, s.StartedAt });
         });
         modelBuilder.Entity<RoundTripSample>(sample =>
         {
@@ -47,6 +54,18 @@ public abstract class GatewayDbContext(DbContextOptions options, TimeProvider cl
 
             // One sample per probe: an echo sent twice is refused, not counted twice.
             sample.HasIndex(s => new { s.SessionId, s.SentAt }).IsUnique();
+        });
+        modelBuilder.Entity<ConnectionRefusal>(refusal =>
+        {
+            refusal.ToTable("connection_refusals");
+            refusal.HasKey(r => r.Id);
+            refusal.Property(r => r.UserName).HasMaxLength(256);
+            refusal.Property(r => r.Reason).HasMaxLength(64);
+            refusal.Property(r => r.Detail).HasMaxLength(1000);
+            refusal.Property(r => r.GatewayInstance).HasMaxLength(128);
+            refusal.Property(r => r.GatewayZone).HasMaxLength(128);
+            refusal.HasIndex(r => new { r.TenantId, r.CloudPcId, r.At });
+            refusal.HasIndex(r => r.At);
         });
     }
 }

@@ -81,6 +81,15 @@ internal sealed class ApiClient(HttpClient http, bool signedIn, PinnedServer? pi
 
     public async Task<JsonNode> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken)
     {
+        var text = await SendForTextAsync(method, path, content, cancellationToken);
+        return text.Length == 0 ? new JsonObject() : JsonNode.Parse(text) ?? new JsonObject();
+    }
+
+    /// <summary>A GET whose answer is not JSON (a report as CSV): its body as it came.</summary>
+    public Task<string> GetTextAsync(string path, CancellationToken cancellationToken) => SendForTextAsync(HttpMethod.Get, path, null, cancellationToken);
+
+    private async Task<string> SendForTextAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken)
+    {
         using var request = new HttpRequestMessage(method, path);
         request.Content = content;
 
@@ -104,7 +113,7 @@ internal sealed class ApiClient(HttpClient http, bool signedIn, PinnedServer? pi
             var text = await response.Content.ReadAsStringAsync(cancellationToken);
             if (response.IsSuccessStatusCode)
             {
-                return text.Length == 0 ? new JsonObject() : JsonNode.Parse(text) ?? new JsonObject();
+                return text;
             }
 
             throw new ClientException(Describe(response.StatusCode, text));

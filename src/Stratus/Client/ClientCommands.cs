@@ -16,7 +16,7 @@ internal static partial class ClientCommands
 
     private static readonly string[] CloudPcActions = ["reboot", "reprovision", "power-on", "power-off", "end-grace-period", "retry"];
 
-    public static IEnumerable<Command> Create() => [Login(), CloudPc(), Policy(), User(), Group(), Tenant(), Image(), Region(), Network()];
+    public static IEnumerable<Command> Create() => [Login(), CloudPc(), Policy(), User(), Group(), Tenant(), Image(), Region(), Network(), Report()];
 
     private static Command Login()
     {
@@ -139,6 +139,7 @@ internal static partial class ClientCommands
         command.Subcommands.Add(ActionCommand("export-snapshot", "Write a restore point as a standalone qcow2 file into the export folder.", _ => null, r => $"snapshots/{r.GetValue(exported)}/export", exported));
         command.Subcommands.Add(DisasterRecovery());
         command.Subcommands.Add(Troubleshoot());
+        command.Subcommands.Add(CloudPcHistory());
         return command;
     }
 

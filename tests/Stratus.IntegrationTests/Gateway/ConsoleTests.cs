@@ -12,7 +12,7 @@ namespace Stratus.IntegrationTests.Gateway;
 /// The gateway carries a real QEMU VM's display to its own user, once per ticket and within the ticket's life, and
 /// to a console operator of the same tenant (audited); to nobody else. Sessions keep round-trip times.
 /// </summary>
-public sealed class ConsoleTests(ConsoleFixture fixture) : IClassFixture<ConsoleFixture>
+public sealed partial class ConsoleTests(ConsoleFixture fixture) : IClassFixture<ConsoleFixture>
 {
     [Fact]
     public async Task The_user_opens_the_vnc_display_of_their_cloud_pc_with_a_single_use_ticket_and_nobody_else_can()
