@@ -113,7 +113,7 @@ public sealed partial class MonitoringTests
     [GeneratedRegex("""^\s*- series: '(.+)'\s*$""")]
     private static partial Regex SeriesLine();
 
-    [GeneratedRegex(""",?(job|instance)="[^"]*\"""")]
+    [GeneratedRegex(@",?(job|instance)=""[^""]*""")]
     private static partial Regex InstanceLabel();
 
     private sealed record Sample(Dictionary<string, string> Labels, string Value);
