@@ -55,7 +55,8 @@ public sealed partial class MonitoringTests
         await using var prometheus = PrometheusProcess.Start(config.Path);
         using var http = new HttpClient { BaseAddress = prometheus.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
 
-        await Eventually.MatchesAsync(() => QueryAsync(http, $"up{{job=\"stratus\",instance=\"{target}\"}}"),
+        // Until Prometheus listens, its API refuses connections: that is "not yet", not a failure.
+        await Eventually.MatchesAsync(() => QueryWhenListeningAsync(http, prometheus, $"up{{job=\"stratus\",instance=\"{target}\"}}"),
             r => r.Any(s => s.Value == "1"), $"Prometheus to scrape {target} (its output: {prometheus.Output})", TimeSpan.FromSeconds(120));
         var depth = await Eventually.MatchesAsync(() => QueryAsync(http, "stratus_queue_depth"),
             r => r.Any(s => s.Labels.GetValueOrDefault("queue") == "compute"), "a queue depth series of the compute queue", TimeSpan.FromSeconds(120));
@@ -87,6 +88,18 @@ public sealed partial class MonitoringTests
             .Select(m => InstanceLabel().Replace(m.Groups[1].Value, ""))
             .Where(s => !s.StartsWith("up{", StringComparison.Ordinal))
             .Distinct();
+
+    private static async Task<List<Sample>> QueryWhenListeningAsync(HttpClient http, PrometheusProcess prometheus, string query)
+    {
+        try
+        {
+            return await QueryAsync(http, query);
+        }
+        catch (HttpRequestException) when (!prometheus.HasExited)
+        {
+            return [];
+        }
+    }
 
     private static async Task<List<Sample>> QueryAsync(HttpClient http, string query)
     {
@@ -134,6 +147,8 @@ internal sealed class PrometheusProcess : IAsyncDisposable
     }
 
     public Uri BaseAddress { get; }
+
+    public bool HasExited => process.HasExited;
 
     public string Output
     {
