@@ -104,8 +104,15 @@ public sealed partial class MonitoringTests
     private static async Task<List<Sample>> QueryAsync(HttpClient http, string query)
     {
         using var response = await http.GetAsync(new Uri($"/api/v1/query?query={Uri.EscapeDataString(query)}", UriKind.Relative));
-        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.True(response.IsSuccessStatusCode, $"{query}: {body}");
+        var text = await response.Content.ReadAsStringAsync();
+        if (response.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable)
+        {
+            // Prometheus answers 503 in plain text until its storage is open.
+            throw new HttpRequestException($"Prometheus is not ready: {text}");
+        }
+
+        Assert.True(response.IsSuccessStatusCode, $"{query}: {(int)response.StatusCode} {text}");
+        var body = JsonSerializer.Deserialize<JsonElement>(text);
         return body.GetProperty("data").GetProperty("result").EnumerateArray()
             .Select(r => new Sample(
                 r.GetProperty("metric").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? ""),
