@@ -14,8 +14,9 @@ case "${1:-}" in
   # python3: the HTTP server of the host agent's "outside world" network namespace (guest network tests).
   # syslinux, syslinux-common, mtools, dosfstools and fdisk build the custom-image tests' bootable disk (scripts/build-bootable-disk.sh).
   # nodejs (and npm, below) run s3rver, the S3-compatible server of the copy store tests (Debian has no S3 server short of Ceph).
+  # prometheus (with promtool) scrapes a real `stratus up` and checks and tests the rules of deploy/monitoring.
   test) packages=(postgresql slapd libldap-2.5-0 qemu-system-x86 qemu-utils cpio kmod xz-utils chromium etcd-server patroni iproute2 curl openssl python3 nftables util-linux
-                  syslinux syslinux-common mtools dosfstools fdisk nodejs dnsmasq-base) ;;
+                  syslinux syslinux-common mtools dosfstools fdisk nodejs dnsmasq-base prometheus) ;;
   *)    echo "usage: $0 up|test" >&2; exit 2 ;;
 esac
 

@@ -36,6 +36,7 @@ public static class ComputeModule
         builder.Services.AddMessageHandler<NetworkHealthCheckRequested, NetworkHealthCheckRequestedHandler>(Queue);
         builder.Services.AddMessageHandler<ChangeVmNetwork, ChangeVmNetworkHandler>(Queue);
         builder.Services.AddPeriodicJob<VmNetworkChangeDeadlines>();
+        builder.Services.AddComputeMetrics();
         return builder;
     }
 

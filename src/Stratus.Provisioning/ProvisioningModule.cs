@@ -62,6 +62,7 @@ public static class ProvisioningModule
         services.AddMessageHandler<MoveNextCloudPc, MoveHandlers>(Queue);
         services.AddMessageHandler<VmNetworkChanged, MoveHandlers>(Queue);
         services.AddMessageHandler<CloudPcMoveDeadline, MoveHandlers>(Queue);
+        services.AddProvisioningMetrics();
         return builder;
     }
 

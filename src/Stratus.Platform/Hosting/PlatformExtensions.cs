@@ -17,6 +17,7 @@ using Stratus.Platform.Http;
 using Stratus.Platform.Idempotency;
 using Stratus.Platform.Jobs;
 using Stratus.Platform.Messaging;
+using Stratus.Platform.Metrics;
 using Stratus.Platform.Persistence;
 using Stratus.Platform.Regions;
 
@@ -97,6 +98,7 @@ public static class PlatformExtensions
         builder.Services.AddPeriodicJob<IdempotencyRecordPruner>();
         builder.Services.AddPeriodicJob<QueueRetention>();
         builder.Services.AddHealthChecks().AddCheck<MessagingHealthCheck>("queues", tags: [HealthTags.Ready]);
+        builder.Services.AddStratusMetrics();
 
         builder.AddStratusAuth(settings.DataFolder);
 

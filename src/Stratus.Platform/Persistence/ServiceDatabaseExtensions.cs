@@ -1,9 +1,11 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Stratus.Platform.Jobs;
 using Stratus.Platform.Messaging;
+using Stratus.Platform.Metrics;
 
 namespace Stratus.Platform.Persistence;
 
@@ -21,12 +23,14 @@ public static class ServiceDatabaseExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var settings = builder.GetDatabaseSettings();
         var connectionString = settings.ConnectionStringFor(schema);
+        builder.Services.TryAddSingleton<SavedChangesMetricsInterceptor>();
         switch (settings.Provider)
         {
             case DatabaseProvider.Sqlite:
                 builder.Services.AddDbContext<TContext, TSqlite>((provider, options) => options
                     .UseSqlite(connectionString)
-                    .AddInterceptors(provider.GetRequiredService<OutboxSignalInterceptor>(), SqliteBusyTimeout.Instance));
+                    .AddInterceptors(provider.GetRequiredService<OutboxSignalInterceptor>(), SqliteBusyTimeout.Instance,
+                        provider.GetRequiredService<SavedChangesMetricsInterceptor>()));
                 break;
             case DatabaseProvider.Postgres:
                 var readConnectionString = StandbyReads.ConnectionStringFor(connectionString);
@@ -43,7 +47,7 @@ public static class ServiceDatabaseExtensions
                             npgsql.EnableRetryOnFailure(StandbyReads.MaxRetries, StandbyReads.MaxRetryDelay, errorCodesToAdd: null);
                         }
                     });
-                    options.AddInterceptors(provider.GetRequiredService<OutboxSignalInterceptor>());
+                    options.AddInterceptors(provider.GetRequiredService<OutboxSignalInterceptor>(), provider.GetRequiredService<SavedChangesMetricsInterceptor>());
                 });
                 break;
         }
@@ -65,6 +69,7 @@ public static class ServiceDatabaseExtensions
     {
         builder.AddStore<TContext, TSqlite, TPostgres>(schema);
         builder.Services.AddHostedService<OutboxRelay<TContext>>();
+        builder.Services.AddOutboxMetrics<TContext>(schema);
         builder.Services.AddPeriodicJob<ServiceStoreRetention<TContext>>();
         return builder;
     }
