@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Security.Claims;
 using Microsoft.Extensions.Logging;
 using Stratus.Platform.Auth;
@@ -20,13 +21,19 @@ public sealed partial class OpenConsoles : IDisposable
     private readonly RevocationPoller poller;
     private readonly ILogger<OpenConsoles> logger;
 
-    public OpenConsoles(CredentialRevocations revocations, RevocationPoller poller, ILogger<OpenConsoles> logger)
+    public OpenConsoles(CredentialRevocations revocations, RevocationPoller poller, ILogger<OpenConsoles> logger, IMeterFactory meters)
     {
         this.revocations = revocations;
         this.poller = poller;
         this.logger = logger;
         revocations.Learned += CloseRevoked;
+        // This instance's own count, from memory: a scrape never touches the store, and the instances' values add up.
+        meters.Create(MeterName).CreateObservableGauge("stratus.gateway.open_consoles", () => open.Count, "{session}",
+            "Console sessions open on this gateway instance.");
     }
+
+    /// <summary>The gateway's meter; AddMeter("Stratus.*") exports it.</summary>
+    public const string MeterName = "Stratus.Gateway";
 
     /// <summary>
     /// True when the caller's credential is revoked as identity says now (asked at once; when identity does not answer,

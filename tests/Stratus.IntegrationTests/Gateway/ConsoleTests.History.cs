@@ -29,7 +29,10 @@ public sealed partial class ConsoleTests
                 await SampleAsync(fixture.Ada, sessionId);
             }
 
+            // The operator's gauge counts it while it is open, and not once it is closed.
+            var whileOpen = await Eventually.MatchesAsync(OpenConsolesAsync, n => n >= 1, "the open console in stratus_gateway_open_consoles", TimeSpan.FromSeconds(60));
             await console.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+            await Eventually.MatchesAsync(OpenConsolesAsync, n => n == whileOpen - 1, "the closed console to leave stratus_gateway_open_consoles", TimeSpan.FromSeconds(60));
         }
 
         // The same ticket again: refused as used, and that refusal is an attempt of its own.
@@ -121,5 +124,14 @@ public sealed partial class ConsoleTests
         var response = await client.GetAsync(path);
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         return [.. (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("value").EnumerateArray()];
+    }
+
+    /// <summary>The gauge's value on /metrics (Prometheus text), 0 before the first console.</summary>
+    private async Task<double> OpenConsolesAsync()
+    {
+        var text = await fixture.Stratus.Http.GetStringAsync("/metrics");
+        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith("stratus_gateway_open_consoles", StringComparison.Ordinal));
+        // "name{labels} value [timestamp]": the value is the first word after the labels.
+        return line is null ? 0 : double.Parse(line[(line.IndexOf('}', StringComparison.Ordinal) + 1)..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
     }
 }
