@@ -88,6 +88,8 @@ public sealed class RulesApiTests(MonitoringHosts hosts)
     public async Task Patch_WithBadInput_Answers400NamingTheField_AndSavesNothing(string body, string field)
     {
         using var tenant = await hosts.Host("sqlite").CreateTenantAsync();
+        // The first read creates the rules; compare with the rule as stored.
+        await tenant.RuleAsync("cloudPcProvisionScenario");
         var before = await tenant.RuleAsync("cloudPcProvisionScenario");
         var id = before.GetProperty("id").GetGuid();
         // Valid changes beside the bad one must not be saved either.
