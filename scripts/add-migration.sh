@@ -10,7 +10,7 @@ only=" $* "
 cd "$(dirname "$0")/.."
 dotnet tool restore >/dev/null
 # project:context-prefix
-stores="Stratus.Platform:Platform Stratus.Identity:Identity Stratus.Diagnostics:Diagnostics Stratus.Compute:Compute Stratus.Images:Images Stratus.Provisioning:Provisioning Stratus.Gateway:Gateway Stratus.Network:Network"
+stores="Stratus.Platform:Platform Stratus.Identity:Identity Stratus.Diagnostics:Diagnostics Stratus.Compute:Compute Stratus.Images:Images Stratus.Provisioning:Provisioning Stratus.Gateway:Gateway Stratus.Network:Network Stratus.Monitoring:Monitoring"
 for store in $stores; do
   project=${store%%:*}
   prefix=${store##*:}

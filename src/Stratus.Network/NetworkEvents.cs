@@ -32,3 +32,7 @@ public sealed record NetworkCheckResult(string Name, string Status, string? Erro
 [MessageName("compute.networkChecksReported.v1")]
 public sealed record NetworkChecksReported(Guid ConnectionId, Guid? RunId, Guid HostId, string HostName, string Region,
     int RegionHostCount, bool Realized, string? Error, IReadOnlyList<NetworkCheckResult> Checks, DateTimeOffset CheckedAt);
+
+/// <summary>A connection's latest completed checks came out differently from the ones before (passed, warning, failed).</summary>
+[MessageName("network.connectionHealthChanged.v1")]
+public sealed record NetworkConnectionHealthChanged(Guid TenantId, Guid ConnectionId, string DisplayName, string Status, DateTimeOffset OccurredAt);

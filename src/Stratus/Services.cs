@@ -3,6 +3,7 @@ using Stratus.Diagnostics;
 using Stratus.FrontDoor;
 using Stratus.Gateway;
 using Stratus.Identity;
+using Stratus.Monitoring;
 using Stratus.Network;
 using Stratus.Provisioning;
 
@@ -23,6 +24,7 @@ internal static class Services
         new("portal", "the end-user portal at / and the admin portal at /admin", b => Portal.PortalModule.AddPortal(b), a => Portal.PortalModule.MapPortal(a)),
         new("images", "gallery and custom images, replicated into every region", b => Images.ImagesModule.AddImages(b), a => Images.ImagesModule.MapImagesApi(a)),
         new("network", "network connections, their health checks and prioritized failover", b => b.AddNetwork(), a => a.MapNetworkApi()),
+        new("monitoring", "alert rules, alert records and their e-mail and webhook notifications", b => b.AddMonitoring(), a => a.MapMonitoringApi()),
     ];
 
     /// <summary>

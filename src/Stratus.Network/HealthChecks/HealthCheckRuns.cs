@@ -154,8 +154,15 @@ public sealed class HealthCheckRuns(NetworkDbContext db, ConnectionUsageClient u
         await db.SaveChangesAsync(cancellationToken);
     }
 
-    private static void SetLatest(NetworkConnection connection, HealthCheckDetail detail, HealthCheckStatus status, DateTimeOffset now)
+    private void SetLatest(NetworkConnection connection, HealthCheckDetail detail, HealthCheckStatus status, DateTimeOffset now)
     {
+        if (status != connection.LastCompletedStatus)
+        {
+            // Monitoring's alert rule opens a record on failed and resolves it on any other outcome.
+            db.Publish(new NetworkConnectionHealthChanged(connection.TenantId, connection.Id, connection.DisplayName,
+                status.ToString().ToLowerInvariant(), now));
+        }
+
         connection.HealthCheckStatus = status;
         connection.HealthCheckDetail = detail.ToJson();
         connection.LastCompletedStatus = status;

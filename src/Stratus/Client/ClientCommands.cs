@@ -16,7 +16,7 @@ internal static partial class ClientCommands
 
     private static readonly string[] CloudPcActions = ["reboot", "reprovision", "power-on", "power-off", "end-grace-period", "retry"];
 
-    public static IEnumerable<Command> Create() => [Login(), CloudPc(), Policy(), User(), Group(), Tenant(), Image(), Region(), Network(), Report()];
+    public static IEnumerable<Command> Create() => [Login(), CloudPc(), Policy(), User(), Group(), Tenant(), Image(), Region(), Network(), Report(), Alert()];
 
     private static Command Login()
     {
